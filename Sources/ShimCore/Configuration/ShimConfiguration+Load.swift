@@ -1,0 +1,75 @@
+extension ShimConfiguration {
+    /// Reads and validates a configuration. Returns the configuration when
+    /// there is no problem, and every problem found otherwise.
+    public static func load(
+        file: ConfigValue, environment: [String: String] = [:], flags: [String: String] = [:],
+        readFile: @escaping (String) throws -> String
+    ) -> Result<ShimConfiguration, ConfigurationProblems> {
+        var r = ConfigReader(root: file, environment: environment, flags: flags, readFile: readFile)
+        let presetName = r.string("upstream.preset", default: "oidc")!
+        let preset = UpstreamPreset(rawValue: presetName)
+        if preset == nil {
+            r.problem("upstream.preset: \(presetName.quotedForProblem) is not one of \(UpstreamPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let upstream = UpstreamConfiguration(
+            preset: preset ?? .oidc,
+            tenant: r.string("upstream.tenant"),
+            issuer: r.string("upstream.issuer"),
+            authorizationEndpoint: r.string("upstream.authorization_endpoint"),
+            tokenEndpoint: r.string("upstream.token_endpoint"),
+            revocationEndpoint: r.string("upstream.revocation_endpoint"),
+            clientID: r.string("upstream.client_id") ?? "",
+            clientSecret: r.secret("upstream.client_secret"),
+            tokenEndpointAuthMethod: r.string("upstream.token_endpoint_auth_method", default: "client_secret_basic")!,
+            scopes: r.stringList("upstream.scopes", default: (preset ?? .oidc).defaultScopes),
+            extraAuthorizeParams: r.stringMap("upstream.extra_authorize_params"),
+            extraTokenParams: r.stringMap("upstream.extra_token_params"),
+            timeoutSeconds: r.duration("upstream.timeout", default: 10, range: 1...120)
+        )
+        var resources: [ResourcePolicy.Resource] = []
+        for i in 0..<r.count("resources") {
+            resources.append(.init(
+                resource: r.string("resources[\(i)].resource") ?? "",
+                scopes: r.stringList("resources[\(i)].scopes", default: [])
+            ))
+        }
+        let consentName = r.string("consent.mode", default: "always")!
+        let consent = ConsentMode(rawValue: consentName)
+        if consent == nil { r.problem("consent.mode: \(consentName.quotedForProblem) is not always or remember") }
+
+        var config = ShimConfiguration(
+            issuer: r.string("issuer") ?? "",
+            listenHost: r.string("listen.host", default: "0.0.0.0")!,
+            listenPort: r.int("listen.port", default: 8080, range: 0...65535),
+            dataDir: r.string("data_dir", default: ".")!,
+            upstream: upstream,
+            resources: resources,
+            redirectClients: r.stringList("redirects.clients", default: []),
+            redirectAllow: r.stringList("redirects.allow", default: []),
+            consentMode: consent ?? .always,
+            consentRememberSeconds: r.duration("consent.remember_for", default: 30 * 86400, range: 60...(400 * 86400)),
+            accessTokenMode: r.string("tokens.access", default: "upstream")!,
+            refreshTTLSeconds: r.duration("tokens.refresh_ttl", default: 30 * 86400, range: 60...(365 * 86400)),
+            refreshGraceSeconds: r.duration("tokens.refresh_grace", default: 45, range: 0...300),
+            storageURL: r.string("storage.url", default: "sqlite://./dcr-shim.db")!,
+            encryptionKey: r.secret("keys.encryption_key"),
+            cookieKey: r.secret("keys.cookie_key"),
+            maxBodyBytes: r.int("limits.max_body_bytes", default: 64 * 1024, range: 1024...(4 * 1024 * 1024)),
+            logLevel: r.string("log.level", default: "info")!
+        )
+        r.reportUnknownKeys()
+        if config.upstream.preset == .entra, !config.upstream.scopes.contains("offline_access") {
+            // Entra issues a refresh token only with offline_access; without one
+            // the shim could not refresh behind the client.
+            config.upstream.scopes.append("offline_access")
+        }
+        let problems = r.problems + config.validate()
+        return problems.isEmpty ? .success(config) : .failure(ConfigurationProblems(problems: problems))
+    }
+}
+
+/// Every problem `check-config` prints, one per line.
+public struct ConfigurationProblems: Error, Sendable, Equatable, CustomStringConvertible {
+    public var problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}

@@ -1,0 +1,108 @@
+public import Foundation
+
+extension ShimConfiguration {
+    /// Pure checks across keys; each returns a problem naming the key.
+    public func validate() -> [String] {
+        var problems: [String] = []
+        problems += Self.checkIssuer(issuer)
+        problems += upstream.validate()
+        if resources.isEmpty { problems.append("resources: at least one resource is required") }
+        for (i, resource) in resources.enumerated() {
+            if RedirectURI(resource.resource).map({ $0.hasFragment || !["https", "http"].contains($0.scheme) }) ?? true {
+                problems.append("resources[\(i)].resource: must be an absolute http(s) URI without a fragment (RFC 8707 §2)")
+            }
+            if upstream.preset == .entra {
+                problems += Self.checkEntraScopes(resource.scopes, key: "resources[\(i)].scopes")
+            }
+        }
+        if Set(resources.map(\.resource)).count != resources.count { problems.append("resources: a resource is listed twice") }
+        for name in redirectClients where RedirectAllowlist.bundles[name] == nil {
+            problems.append("redirects.clients: \(name.quotedForProblem) is not one of \(RedirectAllowlist.bundles.keys.sorted().joined(separator: ", "))")
+        }
+        for (i, uri) in redirectAllow.enumerated() {
+            do { try RedirectPolicy.checkShape(uri) } catch { problems.append("redirects.allow[\(i)]: \(error.description)") }
+        }
+        if redirectClients.isEmpty, redirectAllow.isEmpty {
+            problems.append("redirects: no client could register; name redirects.clients bundles or redirects.allow URIs")
+        }
+        if accessTokenMode != "upstream" {
+            problems.append("tokens.access: \(accessTokenMode.quotedForProblem) is not available; only `upstream` is built (issued tokens come later)")
+        }
+        if !(storageURL == "memory:" || storageURL.hasPrefix("sqlite://")) {
+            problems.append("storage.url: \(storageURL.quotedForProblem) must be memory: or sqlite://PATH (PostgreSQL comes later)")
+        }
+        for (key, value) in [("keys.encryption_key", encryptionKey), ("keys.cookie_key", cookieKey)] {
+            if let value, Data(base64Encoded: value)?.count != 32, Base64URL.decode(value)?.count != 32 {
+                problems.append("\(key): must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)")
+            }
+        }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            problems.append("log.level: \(logLevel.quotedForProblem) is not a log level")
+        }
+        return problems
+    }
+
+    /// DESIGN.md: https, except a loopback issuer for local development; no
+    /// query or fragment (RFC 8414 §2).
+    static func checkIssuer(_ issuer: String) -> [String] {
+        guard !issuer.isEmpty else { return ["issuer: required (the shim's public base URL)"] }
+        guard let uri = RedirectURI(issuer), uri.query == nil, !uri.hasFragment, !uri.hasUserinfo else {
+            return ["issuer: \(issuer.quotedForProblem) must be an absolute URL without query or fragment"]
+        }
+        if uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) { return [] }
+        return ["issuer: must be https (http only on loopback, for local development)"]
+    }
+
+    /// Entra v2 wants fully qualified scopes and never mixes `.default`
+    /// with named scopes (AADSTS70011).
+    static func checkEntraScopes(_ scopes: [String], key: String) -> [String] {
+        var problems: [String] = []
+        if scopes.isEmpty { problems.append("\(key): Entra needs at least one scope such as api://<app-id>/<name>") }
+        let oidc: Set<String> = ["openid", "profile", "email", "offline_access"]
+        for scope in scopes where !oidc.contains(scope) && !scope.contains("://") {
+            problems.append("\(key): \(scope.quotedForProblem) must be fully qualified (api://<app-id>/\(scope))")
+        }
+        if scopes.contains(where: { $0.hasSuffix("/.default") }), scopes.filter({ !oidc.contains($0) }).count > 1 {
+            problems.append("\(key): Entra does not mix .default with named scopes")
+        }
+        return problems
+    }
+}
+
+extension UpstreamConfiguration {
+    func validate() -> [String] {
+        var problems: [String] = []
+        if clientID.isEmpty { problems.append("upstream.client_id: required (the client pre-registered at the IdP)") }
+        switch tokenEndpointAuthMethod {
+        case "client_secret_basic", "client_secret_post":
+            if (clientSecret ?? "").isEmpty { problems.append("upstream.client_secret: required for \(tokenEndpointAuthMethod) (or upstream.client_secret_file)") }
+        case "private_key_jwt":
+            problems.append("upstream.token_endpoint_auth_method: private_key_jwt is not built yet; use client_secret_basic or client_secret_post")
+        default:
+            problems.append("upstream.token_endpoint_auth_method: \(tokenEndpointAuthMethod.quotedForProblem) is not client_secret_basic or client_secret_post")
+        }
+        if preset == .entra {
+            if (tenant ?? "").isEmpty { problems.append("upstream.tenant: required for the entra preset (tenant id or domain)") }
+        } else if issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil {
+            problems.append("upstream.issuer: required for discovery, unless both upstream.authorization_endpoint and upstream.token_endpoint are given")
+        }
+        for (key, value) in [("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),
+                             ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint)] {
+            guard let value else { continue }
+            guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
+                problems.append("\(key): must be an https URL (http only on loopback)")
+                continue
+            }
+        }
+        let reserved: Set<String> = ["response_type", "client_id", "redirect_uri", "state", "code_challenge",
+                                     "code_challenge_method", "nonce", "scope", "client_secret", "code",
+                                     "code_verifier", "grant_type", "refresh_token"]
+        for key in extraAuthorizeParams.keys.sorted() where reserved.contains(key) {
+            problems.append("upstream.extra_authorize_params.\(key): set by the shim itself; cannot be overridden")
+        }
+        for key in extraTokenParams.keys.sorted() where reserved.contains(key) {
+            problems.append("upstream.extra_token_params.\(key): set by the shim itself; cannot be overridden")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,73 @@
+/// Everything `dcr-shim.yaml` configures (DESIGN.md "Configuration"). Each
+/// key can also be set by `DCR_SHIM_<KEY_PATH>`; secrets also by `<key>_file`.
+/// The reference table with defaults is in README.md.
+public struct ShimConfiguration: Sendable, Equatable {
+    /// `issuer`: the shim's public base URL; https, or http on loopback. Required.
+    public var issuer: String
+    /// `listen.host` (default `0.0.0.0`) and `listen.port` (default `8080`).
+    public var listenHost: String
+    public var listenPort: Int
+    /// `data_dir` (default `.`): where generated keys are kept (0600).
+    public var dataDir: String
+    public var upstream: UpstreamConfiguration
+    /// `resources`: at least one `{resource, scopes}`.
+    public var resources: [ResourcePolicy.Resource]
+    /// `redirects.clients` (bundle names) and `redirects.allow` (exact URIs).
+    public var redirectClients: [String]
+    public var redirectAllow: [String]
+    /// `consent.mode`: `always` (default) or `remember`; `consent.remember_for` (default 30d).
+    public var consentMode: ConsentMode
+    public var consentRememberSeconds: Int
+    /// `tokens.access`: `upstream` (the only mode built so far).
+    public var accessTokenMode: String
+    /// `tokens.refresh_ttl` (default 30d) and `tokens.refresh_grace` (default 45s).
+    public var refreshTTLSeconds: Int
+    public var refreshGraceSeconds: Int
+    /// `storage.url`: `memory:` or `sqlite://PATH` (default `sqlite://./dcr-shim.db`).
+    public var storageURL: String
+    /// `keys.encryption_key` / `keys.cookie_key`: base64 of 32 bytes each; when
+    /// absent they are generated once into `data_dir`.
+    public var encryptionKey: String?
+    public var cookieKey: String?
+    /// `limits.max_body_bytes` (default 65536).
+    public var maxBodyBytes: Int
+    /// `log.level` (default `info`) and `log.format` (`text` or `json`).
+    public var logLevel: String
+
+    public enum ConsentMode: String, Sendable, Equatable {
+        case always, remember
+    }
+}
+
+/// The `upstream:` block.
+public struct UpstreamConfiguration: Sendable, Equatable {
+    public var preset: UpstreamPreset
+    /// `upstream.tenant` (entra only).
+    public var tenant: String?
+    /// `upstream.issuer`: discovery base (not entra).
+    public var issuer: String?
+    public var authorizationEndpoint: String?
+    public var tokenEndpoint: String?
+    public var revocationEndpoint: String?
+    public var clientID: String
+    public var clientSecret: String?
+    public var tokenEndpointAuthMethod: String
+    public var scopes: [String]
+    public var extraAuthorizeParams: [String: String]
+    public var extraTokenParams: [String: String]
+    /// `upstream.timeout` (default 10s) for every call to the IdP.
+    public var timeoutSeconds: Int
+}
+
+public enum UpstreamPreset: String, Sendable, Equatable, CaseIterable {
+    case entra, okta, google, github, auth0, keycloak, oidc
+
+    /// Scopes asked for when `upstream.scopes` is not set.
+    var defaultScopes: [String] {
+        switch self {
+        case .github: []
+        case .entra, .okta, .auth0, .keycloak: ["openid", "profile", "offline_access"]
+        case .google, .oidc: ["openid", "profile"]
+        }
+    }
+}

@@ -1,0 +1,83 @@
+public import Foundation
+
+/// The upstream tokens of one grant, sealed (AES-GCM) with the grant id as
+/// associated data. Neither ever leaves the shim in `upstream` mode except
+/// the access token, which is what the client receives.
+public struct SealedUpstreamTokens: Codable, Sendable, Equatable {
+    public var accessToken: String
+    public var accessTokenExpiresAt: Date?
+    public var refreshToken: String?
+    public var tokenType: String
+    public var scope: String?
+
+    public init(accessToken: String, accessTokenExpiresAt: Date?, refreshToken: String?, tokenType: String, scope: String?) {
+        self.accessToken = accessToken
+        self.accessTokenExpiresAt = accessTokenExpiresAt
+        self.refreshToken = refreshToken
+        self.tokenType = tokenType
+        self.scope = scope
+    }
+}
+
+/// A shim authorization code (rule 6): stored by hash, ≤ 5 minutes, single use.
+public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
+    public var grantID: String
+    public var request: AuthorizationRequest
+    public var subject: String?
+    public var upstream: SealedUpstreamTokens
+    public var expiresAt: Date
+
+    public init(grantID: String, request: AuthorizationRequest, subject: String?, upstream: SealedUpstreamTokens, expiresAt: Date) {
+        self.grantID = grantID
+        self.request = request
+        self.subject = subject
+        self.upstream = upstream
+        self.expiresAt = expiresAt
+    }
+}
+
+/// One authorization: the family every refresh token of it belongs to.
+public struct Grant: Codable, Sendable, Equatable {
+    public var id: String
+    public var clientID: String
+    public var subject: String?
+    public var resource: String
+    public var scope: ScopeSet
+    public var upstream: SealedUpstreamTokens
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var revokedAt: Date?
+
+    public init(id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet,
+                upstream: SealedUpstreamTokens, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil) {
+        self.id = id
+        self.clientID = clientID
+        self.subject = subject
+        self.resource = resource
+        self.scope = scope
+        self.upstream = upstream
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// A shim refresh token (rule 7), stored by hash.
+public struct RefreshTokenRecord: Codable, Sendable, Equatable {
+    public var grantID: String
+    public var clientID: String
+    public var issuedAt: Date
+    /// Set when the token was exchanged; a later use is reuse.
+    public var rotatedAt: Date?
+    /// The successor, sealed, kept for the grace window so an honest
+    /// concurrent refresh gets the same successor instead of a new family.
+    public var sealedSuccessor: String?
+
+    public init(grantID: String, clientID: String, issuedAt: Date, rotatedAt: Date? = nil, sealedSuccessor: String? = nil) {
+        self.grantID = grantID
+        self.clientID = clientID
+        self.issuedAt = issuedAt
+        self.rotatedAt = rotatedAt
+        self.sealedSuccessor = sealedSuccessor
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Security rules 1 and 2: which redirect URIs a client may register, and
+/// whether the one presented at /authorize is one it registered.
+public struct RedirectPolicy: Sendable {
+    public let allowlist: RedirectAllowlist
+
+    public init(allowlist: RedirectAllowlist) {
+        self.allowlist = allowlist
+    }
+
+    /// Rule 1, at registration (RFC 7591 §2, RFC 8252 §7, OAuth 2.1 §2.3.1,
+    /// MCP authorization spec "Redirect URIs must be either localhost or HTTPS").
+    public func checkRegistration(_ raw: String) throws(OAuthError) {
+        try Self.checkShape(raw)
+        guard allowlist.permits(raw) else {
+            throw OAuthError(.invalidRedirectURI, "redirect_uri is not on this server's allowlist")
+        }
+    }
+
+    /// The shape half of rule 1, without the allowlist (also used to validate
+    /// the operator's own allowlist entries in check-config).
+    public static func checkShape(_ raw: String) throws(OAuthError) {
+        guard let uri = RedirectURI(raw) else {
+            throw OAuthError(.invalidRedirectURI, "redirect_uri must be an absolute URI of printable ASCII")
+        }
+        // RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component."
+        guard !uri.hasFragment else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain a fragment") }
+        // Userinfo makes `https://good.example@evil.example/` look like good.example.
+        guard !uri.hasUserinfo else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain userinfo") }
+        guard !uri.raw.contains("*") else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain a wildcard") }
+        guard !Self.hasDotSegment(uri.path) else {
+            throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain dot-segments")
+        }
+        guard !uri.host.isEmpty || uri.scheme != "https" && uri.scheme != "http" else {
+            throw OAuthError(.invalidRedirectURI, "redirect_uri must name a host")
+        }
+        guard Self.isValidHost(uri.host) else { throw OAuthError(.invalidRedirectURI, "redirect_uri host is not valid") }
+        switch uri.scheme {
+        case "https":
+            return
+        case "http":
+            // RFC 8252 §7.3 and OAuth 2.1 §2.3.1: plain http only for loopback.
+            guard uri.isLoopback else {
+                throw OAuthError(.invalidRedirectURI, "http redirect_uri is allowed only on loopback (127.0.0.1, [::1], localhost)")
+            }
+        default:
+            // RFC 8252 §7.1: private-use schemes use reverse domain names,
+            // so a scheme without a dot (javascript:, data:, file:, ...) is refused.
+            guard uri.scheme.contains("."), !Self.dangerousSchemes.contains(uri.scheme) else {
+                throw OAuthError(.invalidRedirectURI, "redirect_uri scheme must be https, loopback http or a private-use scheme with a dot")
+            }
+        }
+    }
+
+    /// Rule 2 at /authorize (RFC 6749 §3.1.2.3 exact match; RFC 8252 §7.3: the
+    /// authorization server MUST allow any port for loopback IP redirects).
+    public static func matches(requested: String, registered: [String]) -> String? {
+        if registered.contains(requested) { return requested }
+        guard let asked = RedirectURI(requested), asked.scheme == "http", asked.isLoopback,
+              !asked.hasFragment, !asked.hasUserinfo else { return nil }
+        for candidate in registered {
+            guard let known = RedirectURI(candidate), known.scheme == "http", known.isLoopback else { continue }
+            if known.withoutPort == asked.withoutPort { return candidate }
+        }
+        return nil
+    }
+
+    /// RFC 3986 §5.2.4 dot-segments, also percent-encoded (`%2e`, `%2E`) and
+    /// with encoded slashes (`%2f`), which some servers decode before routing.
+    static func hasDotSegment(_ path: String) -> Bool {
+        let decoded = path.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
+            .replacingOccurrences(of: "%2f", with: "/", options: .caseInsensitive)
+            .replacingOccurrences(of: "%5c", with: "/", options: .caseInsensitive)
+        return decoded.split(separator: "/", omittingEmptySubsequences: false).contains { $0 == "." || $0 == ".." }
+    }
+
+    /// A registered name of letters, digits, '-' and '.', or a bracketed IPv6
+    /// literal: no percent-encoding or other characters a browser would
+    /// reinterpret (IDN must arrive as punycode).
+    static func isValidHost(_ host: String) -> Bool {
+        if host.hasPrefix("[") {
+            return host.hasSuffix("]") && host.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+                && host.count > 2
+        }
+        guard !host.isEmpty, host.count <= 253, !host.hasPrefix("."), !host.hasPrefix("-") else { return false }
+        return host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+    }
+
+    static let dangerousSchemes: Set<String> = ["javascript", "data", "file", "vbscript", "about", "blob"]
+}
