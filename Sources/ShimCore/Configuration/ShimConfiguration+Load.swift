@@ -71,5 +71,6 @@ extension ShimConfiguration {
 /// Every problem `check-config` prints, one per line.
 public struct ConfigurationProblems: Error, Sendable, Equatable, CustomStringConvertible {
     public var problems: [String]
+    public init(problems: [String]) { self.problems = problems }
     public var description: String { problems.joined(separator: "\n") }
 }

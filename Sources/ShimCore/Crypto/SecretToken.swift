@@ -6,9 +6,13 @@ import Crypto
 public enum SecretToken {
     /// 256 bits from the system CSPRNG, base64url (43 characters).
     public static func generate(bytes: Int = 32) -> String {
+        Base64URL.encode(randomBytes(bytes))
+    }
+
+    /// Raw bytes from the system CSPRNG (keys).
+    public static func randomBytes(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
-        let raw = (0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Base64URL.encode(raw)
+        return Data((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     /// The storage key of a secret: SHA-256, hex. Records are keyed by this,

@@ -43,18 +43,21 @@ public struct Grant: Codable, Sendable, Equatable {
     public var subject: String?
     public var resource: String
     public var scope: ScopeSet
+    /// What the IdP was asked for; asked again on upstream refresh.
+    public var upstreamScope: ScopeSet
     public var upstream: SealedUpstreamTokens
     public var createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
 
-    public init(id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet,
+    public init(id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, upstreamScope: ScopeSet,
                 upstream: SealedUpstreamTokens, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil) {
         self.id = id
         self.clientID = clientID
         self.subject = subject
         self.resource = resource
         self.scope = scope
+        self.upstreamScope = upstreamScope
         self.upstream = upstream
         self.createdAt = createdAt
         self.expiresAt = expiresAt

@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// GET /authorize (RFC 6749 §4.1.1, OAuth 2.1, MCP authorization).
+enum AuthorizeEndpoint {
+    static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        // Until the redirect_uri is validated, every error is a page (rule 2).
+        let params: [String: String]
+        do { params = try RequestParameters.query(request) } catch { throw ErrorPage(error: error) }
+        guard let clientID = params["client_id"] else {
+            throw ErrorPage(error: .invalidRequest("client_id is missing"))
+        }
+        let client: RegisteredClient?
+        do { client = try await services.store.client(id: clientID) } catch {
+            throw ErrorPage(error: OAuthError(.serverError, "the client registry is unavailable", detail: "\(error)"))
+        }
+        guard let client else {
+            throw ErrorPage(error: OAuthError(.invalidClient, "unknown client; the application must register again", status: 400))
+        }
+        // OAuth 2.1 §4.1.1 makes redirect_uri optional for a single registration; the
+        // shim always requires it, so the value compared at /token is never implied.
+        guard let redirectURI = params["redirect_uri"] else {
+            throw ErrorPage(error: .invalidRequest("redirect_uri is missing"))
+        }
+        guard RedirectPolicy.matches(requested: redirectURI, registered: client.redirectURIs) != nil else {
+            throw ErrorPage(error: .invalidRequest("redirect_uri is not registered for this client",
+                                                   detail: "client \(clientID) redirect mismatch"))
+        }
+
+        // From here the redirect_uri is trusted: errors go back to the client.
+        let state = params["state"]
+        do {
+            let authorization = try validate(params, client: client, redirectURI: redirectURI, services: services)
+            let browser = BrowserBinding.currentOrNew(request, signer: services.signer)
+            var response: Response
+            if try await consentIsRemembered(authorization, browser: browser, request: request, services: services) {
+                let url = try await AuthorizationFlow.startUpstream(authorization, browser: browser, services: services)
+                context.logger.info("consent remembered; to upstream", metadata: ["client_id": "\(clientID)"])
+                response = AuthorizationFlow.redirect(to: url, status: .found)
+            } else {
+                let requestID = SecretToken.generate()
+                let now = services.now
+                try await save(PendingConsent(request: authorization, browser: browser.key, createdAt: now), id: requestID, services: services)
+                response = AuthorizationFlow.redirect(
+                    to: services.issuer + "/consent?" + FormEncoding.encode([("request_id", requestID)]), status: .seeOther)
+            }
+            browser.apply(to: &response, signer: services.signer)
+            return response
+        } catch let error as OAuthError {
+            context.logger.notice("authorize refused", metadata: ["client_id": "\(clientID)", "error": "\(error.code.rawValue)"])
+            return AuthorizationFlow.errorRedirect(error, redirectURI: redirectURI, state: state, services: services)
+        }
+    }
+
+    /// Rules 3 and 8 on a request whose client and redirect_uri are known.
+    static func validate(_ params: [String: String], client: RegisteredClient, redirectURI: String,
+                         services: ShimServices) throws(OAuthError) -> AuthorizationRequest {
+        guard let responseType = params["response_type"] else { throw .invalidRequest("response_type is missing") }
+        guard responseType == "code" else {
+            throw OAuthError(.unsupportedResponseType, "only response_type=code is supported")
+        }
+        try PKCE.checkChallenge(params["code_challenge"], method: params["code_challenge_method"])
+        if let state = params["state"], state.utf8.count > 1024 { throw .invalidRequest("state is too long") }
+        let decision = try services.resourcePolicy.resolve(resource: params["resource"], scope: params["scope"])
+        return AuthorizationRequest(
+            clientID: client.clientID, redirectURI: redirectURI, state: params["state"],
+            codeChallenge: params["code_challenge"]!, resource: decision.resource,
+            scope: decision.scope, upstreamScope: decision.upstreamScope)
+    }
+
+    /// Rule 4 in `remember` mode: silent only for a consent recorded for this
+    /// browser, client, redirect_uri, resource and scopes, and only on a
+    /// navigation the browser marks as direct or same-site (Sec-Fetch-Site);
+    /// a missing header means ask.
+    static func consentIsRemembered(_ authorization: AuthorizationRequest, browser: BrowserBinding, request: Request,
+                                    services: ShimServices) async throws(OAuthError) -> Bool {
+        guard services.config.consentMode == .remember, !browser.isNew else { return false }
+        let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!]
+        guard let site, ["none", "same-origin", "same-site"].contains(site) else { return false }
+        do {
+            guard let record = try await services.store.consent(browser: browser.key, clientID: authorization.clientID,
+                                                                 redirectURI: authorization.redirectURI) else { return false }
+            return record.covers(authorization, browser: browser.key, now: services.now)
+        } catch {
+            throw OAuthError(.serverError, "consent records are unavailable", detail: "\(error)")
+        }
+    }
+
+    static func save(_ pending: PendingConsent, id: String, services: ShimServices) async throws(OAuthError) {
+        do {
+            try await services.store.savePending(pending, id: SecretToken.hash(id),
+                                                 expiresAt: services.now.addingTimeInterval(ShimServices.transactionLifetime))
+        } catch {
+            throw OAuthError(.serverError, "the sign-in could not be saved", detail: "store: \(error)")
+        }
+    }
+}

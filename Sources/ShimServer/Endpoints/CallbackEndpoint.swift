@@ -1,0 +1,86 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// GET /callback: the IdP's redirect back to the shim, the ONE redirect URI
+/// registered upstream.
+enum CallbackEndpoint {
+    static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        let params: [String: String]
+        do { params = try RequestParameters.query(request) } catch { throw ErrorPage(error: error) }
+        guard let state = params["state"] else { throw ErrorPage(error: .invalidRequest("state is missing")) }
+        // Rule 5: single use, ≤ 10 minutes.
+        guard let transaction = try await services.store.consumeTransaction(id: SecretToken.hash(state), now: services.now) else {
+            throw ErrorPage(error: .invalidRequest("this sign-in is unknown, expired or already finished", detail: "callback state not found"))
+        }
+        // Rule 5: bound to the browser that consented. A victim lured to an
+        // attacker's upstream URL arrives here without the attacker's cookie.
+        guard let browser = BrowserBinding.current(request, signer: services.signer), browser.key == transaction.browser else {
+            throw ErrorPage(error: OAuthError(.accessDenied, "this sign-in was started in another browser; start it again from the application",
+                                              detail: "callback browser binding mismatch", status: 400))
+        }
+        let authorization = transaction.request
+        let log: Logger.Metadata = ["client_id": "\(authorization.clientID)"]
+        do {
+            let code = try await complete(params, transaction: transaction, services: services, context: context)
+            context.logger.info("authorization code issued", metadata: log)
+            return AuthorizationFlow.redirect(
+                to: AuthorizationFlow.append([("code", code)] + (authorization.state.map { [("state", $0)] } ?? []) + [("iss", services.issuer)],
+                                             to: authorization.redirectURI),
+                status: .found)
+        } catch {
+            context.logger.notice("callback failed", metadata: log.merging(["error": "\(error.code.rawValue)", "detail": "\(error.detail ?? "")"]) { $1 })
+            return AuthorizationFlow.errorRedirect(error, redirectURI: authorization.redirectURI, state: authorization.state, services: services)
+        }
+    }
+
+    /// Exchanges the upstream code, checks the ID token's nonce, keeps the
+    /// upstream tokens sealed and mints the shim's own code (rule 6).
+    static func complete(_ params: [String: String], transaction: UpstreamTransaction, services: ShimServices,
+                         context: ShimRequestContext) async throws(OAuthError) -> String {
+        if let upstreamError = params["error"] {
+            throw mapUpstreamError(upstreamError)
+        }
+        guard let upstreamCode = params["code"] else {
+            throw OAuthError(.serverError, "the identity provider returned no code", detail: "callback without code")
+        }
+        let tokens = try await services.upstream.exchangeCode(upstreamCode, codeVerifier: transaction.codeVerifier)
+        var subject: String?
+        if let idToken = tokens.idToken {
+            guard let claims = IDTokenClaims(jwt: idToken) else {
+                throw OAuthError(.serverError, "the identity provider returned an unreadable ID token", detail: "id_token not a JWT")
+            }
+            if let nonce = transaction.nonce, claims.nonce != nonce {
+                throw OAuthError(.accessDenied, "the identity provider's answer does not belong to this sign-in", detail: "id_token nonce mismatch")
+            }
+            subject = claims.subject
+        }
+        let grantID = SecretToken.generate(bytes: 16)
+        let now = services.now
+        let sealed = try TokenIssuance.seal(tokens, grantID: grantID, now: now, services: services)
+        let code = SecretToken.generate()
+        let record = AuthorizationCodeRecord(grantID: grantID, request: transaction.request, subject: subject, upstream: sealed,
+                                             expiresAt: now.addingTimeInterval(ShimServices.codeLifetime))
+        do { try await services.store.saveCode(record, hash: SecretToken.hash(code)) } catch {
+            throw OAuthError(.serverError, "the authorization could not be saved", detail: "store: \(error)")
+        }
+        return code
+    }
+
+    /// RFC 6749 §4.1.2.1 codes the client can act on pass through; anything
+    /// else from the IdP is the shim's problem, not the client's.
+    static func mapUpstreamError(_ code: String) -> OAuthError {
+        switch code {
+        case "access_denied", "login_required", "consent_required", "interaction_required":
+            OAuthError(.accessDenied, "the sign-in was not completed at the identity provider", detail: "upstream error \(code.prefix(64))")
+        case "temporarily_unavailable":
+            OAuthError(.temporarilyUnavailable, "the identity provider is unavailable; try again later", detail: "upstream error")
+        default:
+            OAuthError(.serverError, "the identity provider refused the sign-in", detail: "upstream error \(code.prefix(64))")
+        }
+    }
+}

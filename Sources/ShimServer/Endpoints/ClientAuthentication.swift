@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// RFC 6749 §2.3 client authentication at /token and /revoke, by the method
+/// the client registered. Failures are 401 `invalid_client`, which makes
+/// clients such as Claude register again.
+enum ClientAuthentication {
+    static func authenticate(_ request: Request, form: [String: String], services: ShimServices) async throws -> RegisteredClient {
+        var basic: (id: String, secret: String)?
+        if let header = request.headers[.authorization] {
+            guard header.lowercased().hasPrefix("basic ") else {
+                throw OAuthJSONError(error: .invalidClient("only HTTP Basic client authentication is supported"), basicChallenge: true)
+            }
+            guard let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+                  let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+                  let id = try? FormEncoding.decode("v=" + text[..<colon])["v"],
+                  let secret = try? FormEncoding.decode("v=" + text[text.index(after: colon)...])["v"] else {
+                throw OAuthJSONError(error: .invalidClient("malformed HTTP Basic credentials"), basicChallenge: true)
+            }
+            basic = (id, secret)
+        }
+        if let basic, let bodyID = form["client_id"], bodyID != basic.id {
+            throw OAuthJSONError(error: .invalidRequest("client_id in the body differs from the authenticated client"))
+        }
+        guard let clientID = basic?.id ?? form["client_id"] else {
+            throw OAuthJSONError(error: .invalidClient("client authentication is required"))
+        }
+        let client: RegisteredClient?
+        do { client = try await services.store.client(id: clientID) } catch {
+            throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))
+        }
+        guard let client else {
+            throw OAuthJSONError(error: .invalidClient("unknown client; register again", detail: "unknown client_id"), basicChallenge: basic != nil)
+        }
+        let presented: String?
+        switch client.tokenEndpointAuthMethod {
+        case .none:
+            presented = nil
+        case .clientSecretBasic:
+            presented = basic?.secret
+        case .clientSecretPost:
+            presented = basic == nil ? form["client_secret"] : nil
+        }
+        if client.tokenEndpointAuthMethod != .none {
+            guard let presented, let hash = client.clientSecretHash,
+                  SecretToken.constantTimeEqual(SecretToken.hash(presented), hash) else {
+                throw OAuthJSONError(error: .invalidClient(detail: "bad secret or method for \(clientID)"), basicChallenge: basic != nil)
+            }
+        }
+        return client
+    }
+}

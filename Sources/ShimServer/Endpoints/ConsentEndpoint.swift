@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// GET/POST /consent (rule 4): the user decides, in the browser that asked,
+/// whether this client may receive a token for this resource.
+enum ConsentEndpoint {
+    static let expired = OAuthError(.invalidRequest, "this sign-in request has expired or was already answered")
+    static let otherBrowser = OAuthError(.accessDenied, "this sign-in was started in another browser (or cookies are blocked); start it again here", status: 400)
+
+    static func show(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        let params: [String: String]
+        do { params = try RequestParameters.query(request) } catch { throw ErrorPage(error: error) }
+        guard let requestID = params["request_id"] else { throw ErrorPage(error: .invalidRequest("request_id is missing")) }
+        guard let browser = BrowserBinding.current(request, signer: services.signer) else { throw ErrorPage(error: otherBrowser) }
+        guard let pending = try await services.store.pending(id: SecretToken.hash(requestID), now: services.now) else {
+            throw ErrorPage(error: expired)
+        }
+        guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
+        guard let client = try await services.store.client(id: pending.request.clientID) else {
+            throw ErrorPage(error: OAuthError(.invalidClient, "the client is no longer registered", status: 400))
+        }
+        let nonce = SecretToken.generate(bytes: 16)
+        let html = ConsentPage.render(
+            client: client, request: pending.request, requestID: requestID,
+            csrfToken: browser.csrfToken(requestID: requestID, signer: services.signer),
+            styleNonce: nonce, formAction: services.issuer + "/consent")
+        return HTMLPage.response(status: .ok, html: html, styleNonce: nonce)
+    }
+
+    static func decide(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        var request = request
+        let form: [String: String]
+        do { form = try await RequestParameters.form(&request, maxBytes: services.config.maxBodyBytes) } catch { throw ErrorPage(error: error) }
+        guard let requestID = form["request_id"], let csrf = form["csrf_token"] else {
+            throw ErrorPage(error: .invalidRequest("the consent form is incomplete"))
+        }
+        guard let decision = form["decision"], decision == "allow" || decision == "deny" else {
+            throw ErrorPage(error: .invalidRequest("decision must be allow or deny"))
+        }
+        guard let browser = BrowserBinding.current(request, signer: services.signer) else { throw ErrorPage(error: otherBrowser) }
+        // Rule 4: the CSRF token binds the POST to a page this browser rendered.
+        guard browser.verifyCSRF(csrf, requestID: requestID, signer: services.signer) else {
+            throw ErrorPage(error: OAuthError(.accessDenied, "the consent form is not valid for this browser; start the sign-in again", status: 403))
+        }
+        guard let pending = try await services.store.consumePending(id: SecretToken.hash(requestID), now: services.now) else {
+            throw ErrorPage(error: expired)
+        }
+        guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
+        let authorization = pending.request
+        let log: Logger.Metadata = ["client_id": "\(authorization.clientID)", "resource": "\(authorization.resource)",
+                                    "scope": "\(authorization.scope.text)"]
+        guard decision == "allow" else {
+            context.logger.info("consent denied", metadata: log)
+            return AuthorizationFlow.errorRedirect(OAuthError(.accessDenied, "the user denied the request"),
+                                                   redirectURI: authorization.redirectURI, state: authorization.state,
+                                                   services: services, status: .seeOther)
+        }
+        context.logger.info("consent given", metadata: log)
+        do {
+            if services.config.consentMode == .remember {
+                try await saveConsent(authorization, browser: browser, services: services)
+            }
+            let url = try await AuthorizationFlow.startUpstream(authorization, browser: browser, services: services)
+            return AuthorizationFlow.redirect(to: url, status: .seeOther)
+        } catch {
+            return AuthorizationFlow.errorRedirect(error, redirectURI: authorization.redirectURI, state: authorization.state,
+                                                   services: services, status: .seeOther)
+        }
+    }
+
+    static func saveConsent(_ authorization: AuthorizationRequest, browser: BrowserBinding, services: ShimServices) async throws(OAuthError) {
+        let record = ConsentRecord(
+            browser: browser.key, clientID: authorization.clientID, redirectURI: authorization.redirectURI,
+            scope: authorization.scope, resource: authorization.resource,
+            expiresAt: services.now.addingTimeInterval(TimeInterval(services.config.consentRememberSeconds)))
+        do { try await services.store.saveConsent(record) } catch {
+            throw OAuthError(.serverError, "the consent could not be saved", detail: "store: \(error)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// RFC 8414 authorization server metadata (also served as the OIDC
+/// discovery document, which MCP clients try too).
+enum MetadataEndpoint {
+    static func document(_ services: ShimServices) -> [String: Any] {
+        let issuer = services.issuer
+        let authMethods = RegisteredClient.AuthMethod.allCases.map(\.rawValue)
+        return [
+            "issuer": issuer,
+            "authorization_endpoint": issuer + "/authorize",
+            "token_endpoint": issuer + "/token",
+            "registration_endpoint": issuer + "/register",
+            "revocation_endpoint": issuer + "/revoke",
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": authMethods,
+            "revocation_endpoint_auth_methods_supported": authMethods,
+            "scopes_supported": services.resourcePolicy.supportedScopes,
+            // RFC 9207: the client can check that a response came from this issuer.
+            "authorization_response_iss_parameter_supported": true,
+            // True only once CIMD is built: clients switch to it when advertised.
+            "client_id_metadata_document_supported": false,
+        ]
+    }
+
+    static func handle(_ services: ShimServices) -> Response {
+        JSONResponse.make(document(services), cache: "public, max-age=300")
+    }
+}
+
+/// `/healthz`: the process serves. `/readyz`: the store answers and the
+/// IdP's endpoints are known.
+enum HealthEndpoint {
+    static func live() -> Response {
+        JSONResponse.make(["status": "ok"])
+    }
+
+    static func ready(_ services: ShimServices, context: ShimRequestContext) async -> Response {
+        var problems: [String] = []
+        do { try await services.store.ping() } catch {
+            context.logger.warning("readyz: store", metadata: ["error": "\(error)"])
+            problems.append("store")
+        }
+        if await !services.upstream.isReady() { problems.append("upstream") }
+        if problems.isEmpty { return JSONResponse.make(["status": "ready"]) }
+        return JSONResponse.make(["status": "not ready", "failing": problems], status: .serviceUnavailable)
+    }
+}

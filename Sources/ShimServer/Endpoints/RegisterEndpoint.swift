@@ -1,0 +1,47 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// RFC 7591 dynamic client registration. Each client gets a shim-issued
+/// client_id (never the IdP's) and, unless it registers as a public client
+/// (`none`), a client secret that is stored only as a hash.
+enum RegisterEndpoint {
+    static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        var request = request
+        do {
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            guard type == "application/json" else {
+                throw OAuthError(.invalidClientMetadata, "Content-Type must be application/json")
+            }
+            let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
+            let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
+                                                    allowedScopes: Set(services.resourcePolicy.supportedScopes))
+            let clientID = SecretToken.generate(bytes: 16)
+            let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
+            let now = services.now
+            let client = RegisteredClient(
+                clientID: clientID, clientSecretHash: secret.map(SecretToken.hash), clientName: metadata.clientName,
+                clientURI: metadata.clientURI, redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes,
+                tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod, scope: metadata.scope, createdAt: now)
+            try await services.store.insertClient(client)
+            context.logger.info("client registered", metadata: [
+                "client_id": "\(clientID)", "client_name": "\(metadata.clientName ?? "-")",
+                "redirect_hosts": "\(metadata.redirectURIs.compactMap { RedirectURI($0)?.host }.joined(separator: ","))",
+            ])
+            var fields = metadata.responseFields
+            fields["client_id"] = clientID
+            fields["client_id_issued_at"] = Int(now.timeIntervalSince1970)
+            if let secret {
+                fields["client_secret"] = secret
+                fields["client_secret_expires_at"] = 0
+            }
+            return JSONResponse.make(fields, status: .created)
+        } catch let error as OAuthError {
+            throw OAuthJSONError(error: error)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// POST /revoke (RFC 7009). A shim refresh token revokes its whole grant
+/// here and its refresh token at the IdP. Access tokens are the IdP's in
+/// `upstream` mode; they are revoked by revoking the grant's refresh token.
+enum RevokeEndpoint {
+    static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        var request = request
+        do {
+            let form = try await RequestParameters.form(&request, maxBytes: services.config.maxBodyBytes)
+            let client = try await ClientAuthentication.authenticate(request, form: form, services: services)
+            guard let token = form["token"] else { throw OAuthError.invalidRequest("token is missing") }
+            // §2.2: an invalid token, or one of another client, gets 200 with no change.
+            if let record = try await services.store.refreshToken(hash: SecretToken.hash(token)), record.clientID == client.clientID {
+                let grant = try await services.store.grant(id: record.grantID)
+                try await RefreshFamily.revoke(grantID: record.grantID, upstream: grant?.upstream, services: services)
+                context.logger.info("grant revoked by client", metadata: ["client_id": "\(client.clientID)", "grant": "\(record.grantID.prefix(8))"])
+            }
+            return Response(status: .ok, headers: [.cacheControl: "no-store"])
+        } catch let error as OAuthError {
+            throw OAuthJSONError(error: error)
+        }
+    }
+}

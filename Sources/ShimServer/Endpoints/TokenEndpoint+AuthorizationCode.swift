@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+extension TokenEndpoint {
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and rule 6.
+    static func authorizationCode(_ form: [String: String], client: RegisteredClient, services: ShimServices,
+                                  context: ShimRequestContext) async throws -> [String: Any] {
+        guard let code = form["code"] else { throw OAuthError.invalidRequest("code is missing") }
+        guard let redirectURI = form["redirect_uri"] else { throw OAuthError.invalidRequest("redirect_uri is missing") }
+        guard let verifier = form["code_verifier"] else { throw OAuthError.invalidRequest("code_verifier is missing (PKCE)") }
+        let now = services.now
+        let record: AuthorizationCodeRecord
+        switch try await services.store.redeemCode(hash: SecretToken.hash(code), now: now) {
+        case .invalid:
+            throw OAuthError.invalidGrant("the authorization code is invalid or expired")
+        case .replayed(let used):
+            // Rule 6 / RFC 6749 §4.1.2: "If an authorization code is used more than
+            // once, the authorization server ... SHOULD revoke (when possible) all
+            // tokens previously issued based on that authorization code."
+            context.logger.warning("authorization code replayed; revoking its grant",
+                                   metadata: ["client_id": "\(used.request.clientID)", "code": "\(SecretToken.logTag(code))"])
+            try await RefreshFamily.revoke(grantID: used.grantID, upstream: used.upstream, services: services)
+            throw OAuthError.invalidGrant("the authorization code was already used")
+        case .redeemed(let found):
+            record = found
+        }
+        let authorization = record.request
+        // §4.1.3: "ensure that the authorization code was issued to the authenticated confidential client".
+        guard authorization.clientID == client.clientID else {
+            throw OAuthError.invalidGrant("the authorization code was issued to another client")
+        }
+        // §4.1.3: redirect_uri must be "identical" to the one in the authorization request.
+        guard redirectURI == authorization.redirectURI else {
+            throw OAuthError.invalidGrant("redirect_uri does not match the authorization request")
+        }
+        guard PKCE.verify(verifier: verifier, challenge: authorization.codeChallenge) else {
+            throw OAuthError.invalidGrant("code_verifier does not match the code_challenge")
+        }
+        try ResourcePolicy.checkSameResource(requested: form["resource"], bound: authorization.resource)
+
+        let accessToken = try TokenIssuance.openAccessToken(record.upstream, grantID: record.grantID, services: services)
+        var refreshToken: String?
+        if record.upstream.refreshToken != nil, client.grantTypes.contains("refresh_token") {
+            let token = SecretToken.generate()
+            let grant = Grant(
+                id: record.grantID, clientID: client.clientID, subject: record.subject, resource: authorization.resource,
+                scope: authorization.scope, upstreamScope: authorization.upstreamScope, upstream: record.upstream, createdAt: now,
+                expiresAt: now.addingTimeInterval(TimeInterval(services.config.refreshTTLSeconds)))
+            let created = try await services.store.createGrant(
+                grant, refreshTokenHash: SecretToken.hash(token),
+                refreshToken: RefreshTokenRecord(grantID: grant.id, clientID: client.clientID, issuedAt: now))
+            // A replay of this code that raced ahead revoked the grant first.
+            guard created else { throw OAuthError.invalidGrant("the authorization code was already used") }
+            refreshToken = token
+        }
+        context.logger.info("grant issued", metadata: [
+            "client_id": "\(client.clientID)", "grant": "\(record.grantID.prefix(8))", "resource": "\(authorization.resource)",
+            "scope": "\(authorization.scope.text)", "subject": "\(record.subject ?? "-")",
+        ])
+        return TokenIssuance.response(accessToken: accessToken, upstream: record.upstream, refreshToken: refreshToken,
+                                      scope: authorization.scope, now: now)
+    }
+}

@@ -1,0 +1,102 @@
+public import Foundation
+import HTTPTypes
+import Hummingbird
+public import Logging
+public import ShimCore
+public import ShimStorage
+public import ShimUpstream
+
+/// Everything a handler needs, built once at start. Handlers only
+/// orchestrate; the rules they apply live in ShimCore.
+public struct ShimServices: Sendable {
+    public let config: ShimConfiguration
+    public let store: any ShimStore
+    public let upstream: any UpstreamIdP
+    public let clock: any ShimClock
+    public let sealer: Sealer
+    public let signer: MessageSigner
+    public let redirectPolicy: RedirectPolicy
+    public let resourcePolicy: ResourcePolicy
+    let grantLocks = KeyedLock()
+
+    public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
+                clock: any ShimClock = SystemClock(), keys: KeyMaterial) throws {
+        self.config = config
+        self.store = store
+        self.upstream = upstream
+        self.clock = clock
+        self.sealer = try Sealer(keyBytes: keys.encryptionKey)
+        self.signer = try MessageSigner(keyBytes: keys.cookieKey)
+        self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
+        self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
+    }
+
+    /// The issuer without a trailing slash; every endpoint URL starts with it.
+    public var issuer: String { config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer }
+    /// The ONE redirect URI registered at the IdP.
+    public var callbackURL: String { issuer + "/callback" }
+    /// Routes are mounted under the issuer's path (RFC 8414 §3: endpoints live below the issuer).
+    var pathPrefix: String {
+        guard let uri = RedirectURI(issuer), uri.path != "/" else { return "" }
+        return uri.path
+    }
+
+    var now: Date { clock.now() }
+
+    /// Rule 6: codes live at most 5 minutes; rule 5: transactions at most 10.
+    static let codeLifetime: TimeInterval = 300
+    static let transactionLifetime: TimeInterval = 600
+    /// The shim refreshes upstream when the upstream access token has less than this left.
+    static let upstreamRefreshMargin: TimeInterval = 60
+}
+
+/// The encryption key (AES-GCM, upstream tokens at rest) and the cookie key
+/// (HMAC, browser binding and CSRF).
+public struct KeyMaterial: Sendable {
+    public var encryptionKey: Data
+    public var cookieKey: Data
+
+    public init(encryptionKey: Data, cookieKey: Data) {
+        self.encryptionKey = encryptionKey
+        self.cookieKey = cookieKey
+    }
+
+    /// Keys from configuration, or generated once into `data_dir` with mode
+    /// 0600 (and read back on every later start, so sealed data stays readable).
+    public static func load(config: ShimConfiguration, ephemeral: Bool) throws -> KeyMaterial {
+        func resolve(_ configured: String?, file: String) throws -> Data {
+            if let configured {
+                if let data = Data(base64Encoded: configured) ?? Base64URL.decode(configured), data.count == 32 { return data }
+                throw KeyError.invalid(file)
+            }
+            if ephemeral { return SecretToken.randomBytes(32) }
+            let path = (config.dataDir as NSString).appendingPathComponent(file)
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else {
+                    throw KeyError.invalid(path)
+                }
+                return data
+            }
+            try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let data = SecretToken.randomBytes(32)
+            guard FileManager.default.createFile(atPath: path, contents: Data(data.base64EncodedString().utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw KeyError.cannotWrite(path)
+            }
+            return data
+        }
+        return KeyMaterial(encryptionKey: try resolve(config.encryptionKey, file: "encryption.key"),
+                           cookieKey: try resolve(config.cookieKey, file: "cookie.key"))
+    }
+
+    public enum KeyError: Error, CustomStringConvertible {
+        case invalid(String), cannotWrite(String)
+        public var description: String {
+            switch self {
+            case .invalid(let what): "key \(what) is not base64 of 32 bytes"
+            case .cannotWrite(let path): "cannot write key file \(path)"
+            }
+        }
+    }
+}

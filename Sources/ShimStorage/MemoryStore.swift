@@ -1,0 +1,79 @@
+public import Foundation
+public import ShimCore
+
+/// In-process store for tests and `storage.url: memory:`. Everything is lost
+/// on restart. Actor isolation makes each method atomic.
+public actor MemoryStore: ShimStore {
+    private var clients: [String: RegisteredClient] = [:]
+    private var pendings: [String: (PendingConsent, Date)] = [:]
+    private var transactions: [String: (UpstreamTransaction, Date)] = [:]
+    private var consents: [String: ConsentRecord] = [:]
+    private var codes: [String: (record: AuthorizationCodeRecord, used: Bool)] = [:]
+    private var grants: [String: Grant] = [:]
+    private var tombstones: Set<String> = []
+    private var refreshTokens: [String: RefreshTokenRecord] = [:]
+
+    public init() {}
+
+    public func insertClient(_ client: RegisteredClient) { clients[client.clientID] = client }
+    public func client(id: String) -> RegisteredClient? { clients[id] }
+
+    public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) { pendings[id] = (pending, expiresAt) }
+    public func pending(id: String, now: Date) -> PendingConsent? {
+        guard let (record, expiry) = pendings[id], now < expiry else { return nil }
+        return record
+    }
+    public func consumePending(id: String, now: Date) -> PendingConsent? {
+        guard let (record, expiry) = pendings.removeValue(forKey: id), now < expiry else { return nil }
+        return record
+    }
+
+    public func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) {
+        transactions[id] = (transaction, expiresAt)
+    }
+    public func consumeTransaction(id: String, now: Date) -> UpstreamTransaction? {
+        guard let (record, expiry) = transactions.removeValue(forKey: id), now < expiry else { return nil }
+        return record
+    }
+
+    public func saveConsent(_ consent: ConsentRecord) {
+        consents[Self.consentKey(consent.browser, consent.clientID, consent.redirectURI)] = consent
+    }
+    public func consent(browser: String, clientID: String, redirectURI: String) -> ConsentRecord? {
+        consents[Self.consentKey(browser, clientID, redirectURI)]
+    }
+    private static func consentKey(_ parts: String...) -> String { parts.map { "\($0.utf8.count):\($0)" }.joined() }
+
+    public func saveCode(_ code: AuthorizationCodeRecord, hash: String) { codes[hash] = (code, false) }
+    public func redeemCode(hash: String, now: Date) -> CodeRedemption {
+        guard let entry = codes[hash], now < entry.record.expiresAt else { return .invalid }
+        if entry.used { return .replayed(entry.record) }
+        codes[hash] = (entry.record, true)
+        return .redeemed(entry.record)
+    }
+
+    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) -> Bool {
+        guard grants[grant.id] == nil, !tombstones.contains(grant.id) else { return false }
+        grants[grant.id] = grant
+        refreshTokens[refreshTokenHash] = refreshToken
+        return true
+    }
+    public func grant(id: String) -> Grant? { grants[id] }
+    public func refreshToken(hash: String) -> RefreshTokenRecord? { refreshTokens[hash] }
+    public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
+                       successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) -> Bool {
+        guard var old = refreshTokens[oldHash], old.rotatedAt == nil else { return false }
+        old.rotatedAt = rotatedAt
+        old.sealedSuccessor = sealedSuccessor
+        refreshTokens[oldHash] = old
+        refreshTokens[successorHash] = successor
+        grants[successor.grantID]?.upstream = upstream
+        return true
+    }
+    public func revokeGrant(id: String, at: Date) {
+        if grants[id] == nil { tombstones.insert(id) }
+        if grants[id]?.revokedAt == nil { grants[id]?.revokedAt = at }
+    }
+
+    public func ping() {}
+}

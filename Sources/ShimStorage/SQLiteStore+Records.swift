@@ -1,0 +1,131 @@
+public import Foundation
+public import ShimCore
+import SQLiteNIO
+
+extension SQLiteStore {
+    public func insertClient(_ client: RegisteredClient) async throws {
+        _ = try await query("INSERT INTO clients (id, body, created_at) VALUES (?, ?, ?)",
+                            [.text(client.clientID), try RecordCoding.encode(client), RecordCoding.time(client.createdAt)])
+    }
+
+    public func client(id: String) async throws -> RegisteredClient? {
+        try RecordCoding.decode(RegisteredClient.self, try await query("SELECT body FROM clients WHERE id = ?", [.text(id)]).first)
+    }
+
+    public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) async throws {
+        _ = try await query("INSERT INTO pending_consents (id, body, expires_at) VALUES (?, ?, ?)",
+                            [.text(id), try RecordCoding.encode(pending), RecordCoding.time(expiresAt)])
+    }
+
+    public func pending(id: String, now: Date) async throws -> PendingConsent? {
+        let rows = try await query("SELECT body FROM pending_consents WHERE id = ? AND expires_at > ?", [.text(id), RecordCoding.time(now)])
+        return try RecordCoding.decode(PendingConsent.self, rows.first)
+    }
+
+    /// DELETE … RETURNING is one statement: two racing consumers cannot both get the row.
+    public func consumePending(id: String, now: Date) async throws -> PendingConsent? {
+        let rows = try await query("DELETE FROM pending_consents WHERE id = ? RETURNING body, expires_at", [.text(id)])
+        guard let row = rows.first, (row.column("expires_at")?.double ?? 0) > now.timeIntervalSince1970 else { return nil }
+        return try RecordCoding.decode(PendingConsent.self, row)
+    }
+
+    public func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) async throws {
+        _ = try await query("INSERT INTO transactions (id, body, expires_at) VALUES (?, ?, ?)",
+                            [.text(id), try RecordCoding.encode(transaction), RecordCoding.time(expiresAt)])
+    }
+
+    public func consumeTransaction(id: String, now: Date) async throws -> UpstreamTransaction? {
+        let rows = try await query("DELETE FROM transactions WHERE id = ? RETURNING body, expires_at", [.text(id)])
+        guard let row = rows.first, (row.column("expires_at")?.double ?? 0) > now.timeIntervalSince1970 else { return nil }
+        return try RecordCoding.decode(UpstreamTransaction.self, row)
+    }
+
+    public func saveConsent(_ consent: ConsentRecord) async throws {
+        _ = try await query(
+            "INSERT OR REPLACE INTO consents (browser, client_id, redirect_uri, body, expires_at) VALUES (?, ?, ?, ?, ?)",
+            [.text(consent.browser), .text(consent.clientID), .text(consent.redirectURI),
+             try RecordCoding.encode(consent), RecordCoding.time(consent.expiresAt)])
+    }
+
+    public func consent(browser: String, clientID: String, redirectURI: String) async throws -> ConsentRecord? {
+        let rows = try await query("SELECT body FROM consents WHERE browser = ? AND client_id = ? AND redirect_uri = ?",
+                                   [.text(browser), .text(clientID), .text(redirectURI)])
+        return try RecordCoding.decode(ConsentRecord.self, rows.first)
+    }
+
+    public func saveCode(_ code: AuthorizationCodeRecord, hash: String) async throws {
+        _ = try await query("INSERT INTO codes (hash, body, expires_at) VALUES (?, ?, ?)",
+                            [.text(hash), try RecordCoding.encode(code), RecordCoding.time(code.expiresAt)])
+    }
+
+    /// `UPDATE … WHERE used = 0 RETURNING` marks the code used in one
+    /// statement; only the first caller gets the row back.
+    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+        try await transaction {
+            let won = try await self.queryLocked(
+                "UPDATE codes SET used = 1 WHERE hash = ? AND used = 0 AND expires_at > ? RETURNING body",
+                [.text(hash), RecordCoding.time(now)])
+            if let record = try RecordCoding.decode(AuthorizationCodeRecord.self, won.first) { return .redeemed(record) }
+            let used = try await self.queryLocked("SELECT body FROM codes WHERE hash = ? AND used = 1 AND expires_at > ?",
+                                                  [.text(hash), RecordCoding.time(now)])
+            if let record = try RecordCoding.decode(AuthorizationCodeRecord.self, used.first) { return .replayed(record) }
+            return .invalid
+        }
+    }
+
+    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
+        try await transaction {
+            let inserted = try await self.queryLocked(
+                "INSERT INTO grants (id, client_id, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
+                [.text(grant.id), .text(grant.clientID), try RecordCoding.encode(grant)])
+            guard !inserted.isEmpty else { return false }
+            _ = try await self.queryLocked("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)",
+                                           [.text(refreshTokenHash), .text(grant.id), try RecordCoding.encode(refreshToken)])
+            return true
+        }
+    }
+
+    public func grant(id: String) async throws -> Grant? {
+        let rows = try await query("SELECT body, revoked_at FROM grants WHERE id = ? AND body IS NOT NULL", [.text(id)])
+        guard var grant = try RecordCoding.decode(Grant.self, rows.first) else { return nil }
+        if let revoked = rows.first?.column("revoked_at")?.double { grant.revokedAt = Date(timeIntervalSince1970: revoked) }
+        return grant
+    }
+
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
+        try RecordCoding.decode(RefreshTokenRecord.self, try await query("SELECT body FROM refresh_tokens WHERE hash = ?", [.text(hash)]).first)
+    }
+
+    public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
+                       successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool {
+        try await transaction {
+            let rows = try await self.queryLocked("SELECT body FROM refresh_tokens WHERE hash = ? AND rotated = 0", [.text(oldHash)])
+            guard var old = try RecordCoding.decode(RefreshTokenRecord.self, rows.first) else { return false }
+            old.rotatedAt = rotatedAt
+            old.sealedSuccessor = sealedSuccessor
+            _ = try await self.queryLocked("UPDATE refresh_tokens SET rotated = 1, body = ? WHERE hash = ?",
+                                           [try RecordCoding.encode(old), .text(oldHash)])
+            _ = try await self.queryLocked("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)",
+                                           [.text(successorHash), .text(successor.grantID), try RecordCoding.encode(successor)])
+            let grantRows = try await self.queryLocked("SELECT body FROM grants WHERE id = ?", [.text(successor.grantID)])
+            if var grant = try RecordCoding.decode(Grant.self, grantRows.first) {
+                grant.upstream = upstream
+                _ = try await self.queryLocked("UPDATE grants SET body = ? WHERE id = ?", [try RecordCoding.encode(grant), .text(grant.id)])
+            }
+            return true
+        }
+    }
+
+    /// A grant not yet created gets a tombstone row (no body) so that the
+    /// `createGrant` racing a code replay fails.
+    public func revokeGrant(id: String, at: Date) async throws {
+        _ = try await query("""
+            INSERT INTO grants (id, client_id, body, revoked_at) VALUES (?, '', NULL, ?)
+            ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at WHERE grants.revoked_at IS NULL
+            """, [.text(id), RecordCoding.time(at)])
+    }
+
+    public func ping() async throws {
+        _ = try await query("SELECT 1", [])
+    }
+}

@@ -1,0 +1,76 @@
+public import Foundation
+public import ShimCore
+
+/// Registered clients (RFC 7591). Registrations are permanent until revoked.
+public protocol ClientStore: Sendable {
+    func insertClient(_ client: RegisteredClient) async throws
+    func client(id: String) async throws -> RegisteredClient?
+}
+
+/// Short-lived, single-use records: consent pages waiting for a decision and
+/// upstream transactions waiting for the callback (rule 5).
+public protocol TransactionStore: Sendable {
+    func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) async throws
+    /// Reads without consuming: the consent page may be rendered again.
+    func pending(id: String, now: Date) async throws -> PendingConsent?
+    /// Returns the record and deletes it in one step; a second `consume`
+    /// returns nil, and so does an expired record.
+    func consumePending(id: String, now: Date) async throws -> PendingConsent?
+
+    func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) async throws
+    /// Same single-use semantics as `consumePending`.
+    func consumeTransaction(id: String, now: Date) async throws -> UpstreamTransaction?
+}
+
+/// Consents remembered in `remember` mode, per (browser, client_id, redirect_uri).
+public protocol ConsentStore: Sendable {
+    func saveConsent(_ consent: ConsentRecord) async throws
+    func consent(browser: String, clientID: String, redirectURI: String) async throws -> ConsentRecord?
+}
+
+/// What redeeming an authorization code found (rule 6).
+public enum CodeRedemption: Sendable, Equatable {
+    /// First use: the record, now marked used.
+    case redeemed(AuthorizationCodeRecord)
+    /// The code was already used: the caller revokes what it produced.
+    case replayed(AuthorizationCodeRecord)
+    /// Unknown or expired.
+    case invalid
+}
+
+/// Authorization codes, keyed by `SecretToken.hash(code)`.
+public protocol AuthorizationCodeStore: Sendable {
+    func saveCode(_ code: AuthorizationCodeRecord, hash: String) async throws
+    /// Marks the code used atomically; exactly one caller ever sees
+    /// `.redeemed` for a code. A used code is kept until it expires so that a
+    /// replay is recognised.
+    func redeemCode(hash: String, now: Date) async throws -> CodeRedemption
+}
+
+/// Grants (token families) and their refresh tokens, keyed by hash (rule 7).
+public protocol GrantStore: Sendable {
+    /// Creates the grant and its first refresh token together. Returns false,
+    /// creating nothing, when a grant with this id exists or was revoked
+    /// before it was created (a replayed code wins the race).
+    func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool
+    func grant(id: String) async throws -> Grant?
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord?
+    /// In one step: if the token `oldHash` is still unrotated, marks it rotated
+    /// (keeping `sealedSuccessor` for the grace window), inserts the successor
+    /// and stores the grant's new upstream tokens. Returns false, changing
+    /// nothing, when the old token was already rotated.
+    func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
+                successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool
+    /// Revokes the grant; every refresh token of the family stops working.
+    /// Revoking an id not yet created leaves a tombstone that makes a later
+    /// `createGrant` with that id fail.
+    func revokeGrant(id: String, at: Date) async throws
+}
+
+/// Readiness: the store answers.
+public protocol StoreHealth: Sendable {
+    func ping() async throws
+}
+
+/// Everything the server needs, in one value.
+public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth

@@ -1,0 +1,111 @@
+public import Foundation
+public import ShimCore
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+
+extension OIDCUpstream {
+    public func exchangeCode(_ code: String, codeVerifier: String) async throws(OAuthError) -> UpstreamTokenResponse {
+        try await tokenRequest([
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", callbackURL),
+            ("code_verifier", codeVerifier),
+        ], purpose: "code exchange")
+    }
+
+    public func refresh(_ refreshToken: String, scope: ScopeSet) async throws(OAuthError) -> UpstreamTokenResponse {
+        var pairs = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
+        // Entra issues one resource's token per request; asking for the same
+        // scopes keeps the refreshed token for the same resource.
+        if !scope.isEmpty { pairs.append(("scope", scope.text)) }
+        return try await tokenRequest(pairs, purpose: "refresh")
+    }
+
+    public func revoke(refreshToken: String) async {
+        guard let endpoint = try? await endpoints().revocation else { return }
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        var pairs = [("token", refreshToken), ("token_type_hint", "refresh_token")]
+        addClientAuthentication(&request, &pairs)
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
+        do {
+            let (status, _) = try await send(request)
+            logger.info("upstream revocation", metadata: ["status": "\(status)"])
+        } catch {
+            logger.warning("upstream revocation failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// RFC 6749 §2.3.1 client authentication. `client_id` is also sent in the
+    /// body with Basic: RFC 6749 allows it, and some IdPs (glewlwyd) require it.
+    func addClientAuthentication(_ request: inout HTTPClientRequest, _ pairs: inout [(String, String)]) {
+        let secret = config.clientSecret ?? ""
+        switch config.tokenEndpointAuthMethod {
+        case "client_secret_post":
+            pairs += [("client_id", config.clientID), ("client_secret", secret)]
+        default:
+            // §2.3.1: id and secret are form-encoded before Base64.
+            let credentials = FormEncoding.encode([("", config.clientID)]).dropFirst() + ":" + FormEncoding.encode([("", secret)]).dropFirst()
+            request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
+            pairs.append(("client_id", config.clientID))
+        }
+    }
+
+    func tokenRequest(_ base: [(String, String)], purpose: String) async throws(OAuthError) -> UpstreamTokenResponse {
+        let endpoint = try await endpoints().token
+        var pairs = base
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        addClientAuthentication(&request, &pairs)
+        pairs += config.extraTokenParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
+
+        let status: Int
+        let body: Data
+        do {
+            (status, body) = try await send(request)
+        } catch {
+            logger.warning("upstream \(purpose) failed", metadata: ["error": "\(error)"])
+            throw OAuthError(.temporarilyUnavailable, "the identity provider cannot be reached; try again later", detail: "\(error)")
+        }
+        guard status == 200 else {
+            throw Self.mapError(status: status, body: body, purpose: purpose, logger: logger)
+        }
+        do {
+            return try UpstreamTokenResponse.parse(body)
+        } catch {
+            logger.error("upstream \(purpose) response invalid", metadata: ["detail": "\(error.detail ?? "")"])
+            throw error
+        }
+    }
+
+    /// The IdP's own error is logged (code and description, never the body
+    /// whole) and mapped: `invalid_grant` stays `invalid_grant` (the user
+    /// must sign in again); 5xx becomes `temporarily_unavailable`; anything
+    /// else is the shim's configuration problem, `server_error`.
+    static func mapError(status: Int, body: Data, purpose: String, logger: Logger) -> OAuthError {
+        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        let code = (object?["error"] as? String).map { String($0.prefix(64)) } ?? "none"
+        let description = (object?["error_description"] as? String).map { String($0.prefix(200)) } ?? ""
+        logger.warning("upstream \(purpose) refused", metadata: ["status": "\(status)", "error": "\(code)", "error_description": "\(description)"])
+        if status >= 500 {
+            return OAuthError(.temporarilyUnavailable, "the identity provider is unavailable; try again later", detail: "upstream \(status)")
+        }
+        if code == "invalid_grant" {
+            return OAuthError(.invalidGrant, "the identity provider no longer accepts this grant; sign in again", detail: "upstream invalid_grant")
+        }
+        return OAuthError(.serverError, "the identity provider refused the shim's request", detail: "upstream \(status) \(code)", status: 502)
+    }
+
+    /// One HTTP exchange with the configured timeout; bodies over 1 MiB are refused.
+    func send(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+        let response = try await httpClient.execute(request, timeout: timeout)
+        let buffer = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), Data(buffer.readableBytesView))
+    }
+}

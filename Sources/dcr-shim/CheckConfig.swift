@@ -1,0 +1,21 @@
+import ArgumentParser
+import ShimCore
+
+/// `dcr-shim check-config`: prints every problem at once; exit 1 when there is one.
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate the configuration and print every problem.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        switch ConfigLoader.load(path: options.config, flags: options.flags) {
+        case .success(let config):
+            print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : config.storageURL)")
+        case .failure(let problems):
+            for problem in problems.problems { print("error: \(problem)") }
+            print("\(problems.problems.count) problem(s) found")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import ShimCore
+import ShimServer
+import ShimStorage
+import ShimUpstream
+
+/// `dcr-shim serve` (the default): load configuration, open the store,
+/// serve until SIGTERM/SIGINT, letting in-flight requests finish.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (default).")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config: ShimConfiguration
+        switch ConfigLoader.load(path: options.config, flags: options.flags) {
+        case .success(let loaded): config = loaded
+        case .failure(let problems):
+            for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+            throw ExitCode(1)
+        }
+        var logger = Logger(label: "dcr-shim")
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+
+        let ephemeral = config.storageURL == "memory:"
+        let store: any ShimStore
+        if ephemeral {
+            logger.warning("storage.url is memory: registrations and grants are lost on restart")
+            store = MemoryStore()
+        } else {
+            let path = String(config.storageURL.dropFirst("sqlite://".count))
+            store = try await SQLiteStore.open(path: path, logger: logger)
+        }
+        let keys = try KeyMaterial.load(config: config, ephemeral: ephemeral)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
+        let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
+        let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
+        let runLogger = logger
+        let services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys)
+
+        let app = Application(
+            router: ShimRouter.build(services),
+            configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
+            onServerRunning: { _ in
+                runLogger.info("dcr-shim listening", metadata: ["issuer": "\(issuer)", "callback": "\(issuer)/callback"])
+                if await !upstream.isReady() { runLogger.warning("upstream discovery failed at start; will retry on use") }
+            },
+            logger: logger
+        )
+        do {
+            try await app.runService()
+        } catch {
+            logger.error("server stopped", metadata: ["error": "\(error)"])
+        }
+        try? await httpClient.shutdown()
+        if let sqlite = store as? SQLiteStore { try? await sqlite.close() }
+    }
+}
