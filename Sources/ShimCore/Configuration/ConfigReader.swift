@@ -49,7 +49,8 @@ public struct ConfigReader {
     mutating func text(_ path: String) -> String? {
         visited.insert(path)
         if let flag = flags[path] { return flag }
-        if !path.contains("["), let env = environment[Self.environmentName(path)] { return env }
+        // An empty variable counts as unset (a common way to "unset" in compose files).
+        if !path.contains("["), let env = environment[Self.environmentName(path)], !env.isEmpty { return env }
         switch node(path) {
         case .string(let text): return text
         case .none, .null: return nil
