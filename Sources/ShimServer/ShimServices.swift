@@ -18,6 +18,7 @@ public struct ShimServices: Sendable {
     public let redirectPolicy: RedirectPolicy
     public let resourcePolicy: ResourcePolicy
     let grantLocks = KeyedLock()
+    let registrationLimiter: LockedLimiter
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
                 clock: any ShimClock = SystemClock(), keys: KeyMaterial) throws {
@@ -29,6 +30,15 @@ public struct ShimServices: Sendable {
         self.signer = try MessageSigner(keyBytes: keys.cookieKey)
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
+        self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
+    }
+
+    /// A registered client that has not expired unused (`registration.unused_ttl`).
+    func liveClient(id: String) async throws -> RegisteredClient? {
+        guard let client = try await store.client(id: id), !client.isExpired(now: now, unusedTTL: config.unusedClientTTLSeconds) else {
+            return nil
+        }
+        return client
     }
 
     /// The issuer without a trailing slash; every endpoint URL starts with it.

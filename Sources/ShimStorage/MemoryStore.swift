@@ -17,6 +17,15 @@ public actor MemoryStore: ShimStore {
 
     public func insertClient(_ client: RegisteredClient) { clients[client.clientID] = client }
     public func client(id: String) -> RegisteredClient? { clients[id] }
+    public func markClientUsed(id: String, at: Date) {
+        if clients[id]?.usedAt == nil { clients[id]?.usedAt = at }
+    }
+    public func countClients() -> Int { clients.count }
+    public func purgeUnusedClients(createdBefore: Date) -> Int {
+        let doomed = clients.values.filter { $0.usedAt == nil && $0.createdAt < createdBefore }.map(\.clientID)
+        for id in doomed { clients[id] = nil }
+        return doomed.count
+    }
 
     public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) { pendings[id] = (pending, expiresAt) }
     public func pending(id: String, now: Date) -> PendingConsent? {
@@ -76,4 +85,10 @@ public actor MemoryStore: ShimStore {
     }
 
     public func ping() {}
+
+    public func purgeExpired(now: Date) {
+        pendings = pendings.filter { now < $0.value.1 }
+        transactions = transactions.filter { now < $0.value.1 }
+        codes = codes.filter { now < $0.value.record.expiresAt }
+    }
 }

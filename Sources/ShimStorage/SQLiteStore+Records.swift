@@ -9,7 +9,22 @@ extension SQLiteStore {
     }
 
     public func client(id: String) async throws -> RegisteredClient? {
-        try RecordCoding.decode(RegisteredClient.self, try await query("SELECT body FROM clients WHERE id = ?", [.text(id)]).first)
+        let rows = try await query("SELECT body, used_at FROM clients WHERE id = ?", [.text(id)])
+        guard var client = try RecordCoding.decode(RegisteredClient.self, rows.first) else { return nil }
+        if let used = rows.first?.column("used_at")?.double { client.usedAt = Date(timeIntervalSince1970: used) }
+        return client
+    }
+
+    public func markClientUsed(id: String, at: Date) async throws {
+        _ = try await query("UPDATE clients SET used_at = ? WHERE id = ? AND used_at IS NULL", [RecordCoding.time(at), .text(id)])
+    }
+
+    public func countClients() async throws -> Int {
+        try await query("SELECT count(*) AS n FROM clients", []).first?.column("n")?.integer ?? 0
+    }
+
+    public func purgeUnusedClients(createdBefore: Date) async throws -> Int {
+        try await query("DELETE FROM clients WHERE used_at IS NULL AND created_at < ? RETURNING id", [RecordCoding.time(createdBefore)]).count
     }
 
     public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) async throws {
@@ -127,5 +142,13 @@ extension SQLiteStore {
 
     public func ping() async throws {
         _ = try await query("SELECT 1", [])
+    }
+
+    public func purgeExpired(now: Date) async throws {
+        try await transaction {
+            for table in ["pending_consents", "transactions", "codes"] {
+                _ = try await self.queryLocked("DELETE FROM \(table) WHERE expires_at <= ?", [RecordCoding.time(now)])
+            }
+        }
     }
 }

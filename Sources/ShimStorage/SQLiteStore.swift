@@ -32,7 +32,7 @@ public final class SQLiteStore: ShimStore, Sendable {
         "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=FULL",
         "PRAGMA busy_timeout=5000",
-        "CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at REAL NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at REAL NOT NULL, used_at REAL)",
         "CREATE TABLE IF NOT EXISTS pending_consents (id TEXT PRIMARY KEY, body TEXT NOT NULL, expires_at REAL NOT NULL)",
         "CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, body TEXT NOT NULL, expires_at REAL NOT NULL)",
         """
@@ -46,6 +46,9 @@ public final class SQLiteStore: ShimStore, Sendable {
             rotated INTEGER NOT NULL DEFAULT 0)
         """,
         "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
+        "CREATE INDEX IF NOT EXISTS clients_unused ON clients (created_at) WHERE used_at IS NULL",
+        // Schema version 1; later migrations check and raise it.
+        "PRAGMA user_version = 1",
     ]
 
     func migrate() async throws {

@@ -5,6 +5,12 @@ public import ShimCore
 public protocol ClientStore: Sendable {
     func insertClient(_ client: RegisteredClient) async throws
     func client(id: String) async throws -> RegisteredClient?
+    /// Records the first token issuance; later calls change nothing.
+    func markClientUsed(id: String, at: Date) async throws
+    func countClients() async throws -> Int
+    /// Deletes registrations never used and created before `createdBefore`.
+    @discardableResult
+    func purgeUnusedClients(createdBefore: Date) async throws -> Int
 }
 
 /// Short-lived, single-use records: consent pages waiting for a decision and
@@ -67,9 +73,12 @@ public protocol GrantStore: Sendable {
     func revokeGrant(id: String, at: Date) async throws
 }
 
-/// Readiness: the store answers.
+/// Readiness and housekeeping.
 public protocol StoreHealth: Sendable {
+    /// Succeeds when the store answers.
     func ping() async throws
+    /// Deletes expired pending consents, transactions and codes.
+    func purgeExpired(now: Date) async throws
 }
 
 /// Everything the server needs, in one value.

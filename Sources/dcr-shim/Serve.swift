@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
         let app = Application(
             router: ShimRouter.build(services),
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
+            services: [HousekeepingService(services: services, logger: logger)],
             onServerRunning: { _ in
                 runLogger.info("dcr-shim listening", metadata: ["issuer": "\(issuer)", "callback": "\(issuer)/callback"])
                 if await !upstream.isReady() { runLogger.warning("upstream discovery failed at start; will retry on use") }

@@ -55,7 +55,10 @@ extension ShimConfiguration {
             encryptionKey: r.secret("keys.encryption_key"),
             cookieKey: r.secret("keys.cookie_key"),
             maxBodyBytes: r.int("limits.max_body_bytes", default: 64 * 1024, range: 1024...(4 * 1024 * 1024)),
-            logLevel: r.string("log.level", default: "info")!
+            logLevel: r.string("log.level", default: "info")!,
+            registrationRateLimit: r.int("registration.rate_limit", default: 20, range: 0...100_000),
+            maxClients: r.int("registration.max_clients", default: 100_000, range: 1...100_000_000),
+            unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400))
         )
         r.reportUnknownKeys()
         if config.upstream.preset == .entra, !config.upstream.scopes.contains("offline_access") {

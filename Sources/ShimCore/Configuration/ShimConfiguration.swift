@@ -31,8 +31,16 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var cookieKey: String?
     /// `limits.max_body_bytes` (default 65536).
     public var maxBodyBytes: Int
-    /// `log.level` (default `info`) and `log.format` (`text` or `json`).
+    /// `log.level` (default `info`).
     public var logLevel: String
+    /// `registration.rate_limit`: registrations per minute per client address
+    /// (default 20; 0 turns it off). Counted per replica.
+    public var registrationRateLimit: Int
+    /// `registration.max_clients`: cap on live registrations (default 100000).
+    public var maxClients: Int
+    /// `registration.unused_ttl`: a registration no token was ever issued to
+    /// expires after this (default 24h).
+    public var unusedClientTTLSeconds: Int
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember

@@ -21,7 +21,6 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case temporarilyUnavailable = "temporarily_unavailable"
         case invalidRedirectURI = "invalid_redirect_uri"
         case invalidClientMetadata = "invalid_client_metadata"
-        case tooManyRequests = "too_many_requests"
     }
 
     public var code: Code
@@ -46,7 +45,6 @@ public struct OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidClient: 401
         case .serverError: 500
         case .temporarilyUnavailable: 503
-        case .tooManyRequests: 429
         default: 400
         }
     }

@@ -18,11 +18,14 @@ public struct RegisteredClient: Codable, Sendable, Equatable {
     public var tokenEndpointAuthMethod: AuthMethod
     public var scope: String?
     public var createdAt: Date
+    /// When a token was first issued to the client; registrations never used
+    /// expire after `registration.unused_ttl` (abuse control).
+    public var usedAt: Date?
 
     public init(
         clientID: String, clientSecretHash: String?, clientName: String?, clientURI: String?,
         redirectURIs: [String], grantTypes: [String], tokenEndpointAuthMethod: AuthMethod,
-        scope: String?, createdAt: Date
+        scope: String?, createdAt: Date, usedAt: Date? = nil
     ) {
         self.clientID = clientID
         self.clientSecretHash = clientSecretHash
@@ -33,6 +36,12 @@ public struct RegisteredClient: Codable, Sendable, Equatable {
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
         self.scope = scope
         self.createdAt = createdAt
+        self.usedAt = usedAt
+    }
+
+    /// An unused registration older than `unusedTTL` seconds counts as gone.
+    public func isExpired(now: Date, unusedTTL: Int) -> Bool {
+        usedAt == nil && now.timeIntervalSince(createdAt) > TimeInterval(unusedTTL)
     }
 
     /// The name to show on the consent page: the client's own claim, which

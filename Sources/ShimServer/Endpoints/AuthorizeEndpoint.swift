@@ -16,7 +16,7 @@ enum AuthorizeEndpoint {
             throw ErrorPage(error: .invalidRequest("client_id is missing"))
         }
         let client: RegisteredClient?
-        do { client = try await services.store.client(id: clientID) } catch {
+        do { client = try await services.liveClient(id: clientID) } catch {
             throw ErrorPage(error: OAuthError(.serverError, "the client registry is unavailable", detail: "\(error)"))
         }
         guard let client else {

@@ -31,7 +31,7 @@ enum ClientAuthentication {
             throw OAuthJSONError(error: .invalidClient("client authentication is required"))
         }
         let client: RegisteredClient?
-        do { client = try await services.store.client(id: clientID) } catch {
+        do { client = try await services.liveClient(id: clientID) } catch {
             throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))
         }
         guard let client else {

@@ -21,7 +21,7 @@ enum ConsentEndpoint {
             throw ErrorPage(error: expired)
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
-        guard let client = try await services.store.client(id: pending.request.clientID) else {
+        guard let client = try await services.liveClient(id: pending.request.clientID) else {
             throw ErrorPage(error: OAuthError(.invalidClient, "the client is no longer registered", status: 400))
         }
         let nonce = SecretToken.generate(bytes: 16)

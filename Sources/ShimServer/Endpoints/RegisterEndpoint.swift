@@ -18,6 +18,7 @@ enum RegisterEndpoint {
                 throw OAuthError(.invalidClientMetadata, "Content-Type must be application/json")
             }
             let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
+            try await checkLimits(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
                                                     allowedScopes: Set(services.resourcePolicy.supportedScopes))
             let clientID = SecretToken.generate(bytes: 16)
@@ -42,6 +43,25 @@ enum RegisterEndpoint {
             return JSONResponse.make(fields, status: .created)
         } catch let error as OAuthError {
             throw OAuthJSONError(error: error)
+        }
+    }
+
+    /// Abuse limits: registrations per minute per client address, and a cap
+    /// on live registrations (unused ones past their TTL are purged first).
+    static func checkLimits(_ context: ShimRequestContext, _ services: ShimServices) async throws {
+        if let wait = services.registrationLimiter.attempt(context.remoteAddress ?? "unknown", now: services.now) {
+            context.logger.notice("registration rate limited", metadata: ["address": "\(context.remoteAddress ?? "-")"])
+            throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "too many registrations from this address; retry after \(wait) seconds",
+                                                   status: 429), retryAfter: wait)
+        }
+        if try await services.store.countClients() >= services.config.maxClients {
+            try await services.store.purgeUnusedClients(
+                createdBefore: services.now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
+            if try await services.store.countClients() >= services.config.maxClients {
+                context.logger.warning("registration cap reached", metadata: ["max_clients": "\(services.config.maxClients)"])
+                throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "this server accepts no more registrations; contact its operator",
+                                                       status: 503))
+            }
         }
     }
 }

@@ -58,6 +58,7 @@ extension TokenEndpoint {
             guard created else { throw OAuthError.invalidGrant("the authorization code was already used") }
             refreshToken = token
         }
+        try await services.store.markClientUsed(id: client.clientID, at: now)
         context.logger.info("grant issued", metadata: [
             "client_id": "\(client.clientID)", "grant": "\(record.grantID.prefix(8))", "resource": "\(authorization.resource)",
             "scope": "\(authorization.scope.text)", "subject": "\(record.subject ?? "-")",

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import NIOCore
 public import Hummingbird
 public import Logging
 import ShimCore
@@ -9,8 +10,11 @@ import ShimUpstream
 /// The request context of every route.
 public struct ShimRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address (the load balancer's, behind one).
+    public let remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }

@@ -1,0 +1,31 @@
+public import Foundation
+
+/// A fixed-window counter per key (client address at /register): at most
+/// `limit` events per `window`; the answer to a refused event is how many
+/// seconds until the window resets (`Retry-After`, RFC 9110 §10.2.3).
+public struct FixedWindowLimiter: Sendable {
+    public let limit: Int
+    public let window: TimeInterval
+    private var windows: [String: (start: Date, count: Int)] = [:]
+    private let maxKeys: Int
+
+    public init(limit: Int, window: TimeInterval, maxKeys: Int = 100_000) {
+        self.limit = limit
+        self.window = window
+        self.maxKeys = maxKeys
+    }
+
+    /// Counts one event; nil when allowed, else the seconds to wait.
+    public mutating func attempt(_ key: String, now: Date) -> Int? {
+        guard limit > 0 else { return nil }
+        if windows.count >= maxKeys { windows = windows.filter { now.timeIntervalSince($0.value.start) < window } }
+        var entry = windows[key] ?? (now, 0)
+        if now.timeIntervalSince(entry.start) >= window { entry = (now, 0) }
+        guard entry.count < limit else {
+            return max(1, Int((window - now.timeIntervalSince(entry.start)).rounded(.up)))
+        }
+        entry.count += 1
+        windows[key] = entry
+        return nil
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+import ShimCore
+import Synchronization
+
+/// The registration rate limiter, shared by all requests of this process.
+final class LockedLimiter: Sendable {
+    private let state: Mutex<FixedWindowLimiter>
+
+    init(_ limiter: FixedWindowLimiter) {
+        state = Mutex(limiter)
+    }
+
+    /// nil when allowed, else seconds until the caller may retry.
+    func attempt(_ key: String, now: Date) -> Int? {
+        state.withLock { $0.attempt(key, now: now) }
+    }
+}
