@@ -78,6 +78,18 @@ let package = Package(
         .testTarget(name: "ShimCoreTests", dependencies: ["ShimCore"], swiftSettings: strictSettings),
         .testTarget(name: "ShimStorageTests", dependencies: ["ShimStorage"], swiftSettings: strictSettings),
         .testTarget(
+            name: "ShimUpstreamTests",
+            dependencies: [
+                "ShimUpstream", "ShimCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ShimServerTests",
             dependencies: [
                 "ShimServer", "ShimStorage", "ShimUpstream",

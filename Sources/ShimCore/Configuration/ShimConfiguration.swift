@@ -65,6 +65,24 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var extraTokenParams: [String: String]
     /// `upstream.timeout` (default 10s) for every call to the IdP.
     public var timeoutSeconds: Int
+
+    public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
+                revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
+                scopes: [String], extraAuthorizeParams: [String: String], extraTokenParams: [String: String], timeoutSeconds: Int) {
+        self.preset = preset
+        self.tenant = tenant
+        self.issuer = issuer
+        self.authorizationEndpoint = authorizationEndpoint
+        self.tokenEndpoint = tokenEndpoint
+        self.revocationEndpoint = revocationEndpoint
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+        self.scopes = scopes
+        self.extraAuthorizeParams = extraAuthorizeParams
+        self.extraTokenParams = extraTokenParams
+        self.timeoutSeconds = timeoutSeconds
+    }
 }
 
 public enum UpstreamPreset: String, Sendable, Equatable, CaseIterable {

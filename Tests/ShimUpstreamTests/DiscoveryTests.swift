@@ -1,0 +1,40 @@
+import Foundation
+import ShimCore
+@testable import ShimUpstream
+import Testing
+
+@Suite("Upstream endpoints")
+struct DiscoveryTests {
+    @Test("OIDC discovery is appended; RFC 8414 is path-inserted for an issuer with a path")
+    func discoveryURLs() {
+        #expect(UpstreamEndpoints.discoveryURLs(issuer: "http://127.0.0.1:8000/o") == [
+            "http://127.0.0.1:8000/o/.well-known/openid-configuration",
+            "http://127.0.0.1:8000/.well-known/oauth-authorization-server/o",
+            "http://127.0.0.1:8000/o/.well-known/oauth-authorization-server",
+        ])
+    }
+
+    @Test("Entra v2 endpoints come from the tenant, with no discovery")
+    func entra() {
+        let config = UpstreamConfiguration(
+            preset: .entra, tenant: "contoso.onmicrosoft.com", issuer: nil, authorizationEndpoint: nil, tokenEndpoint: nil,
+            revocationEndpoint: nil, clientID: "c", clientSecret: "s", tokenEndpointAuthMethod: "client_secret_post",
+            scopes: [], extraAuthorizeParams: [:], extraTokenParams: [:], timeoutSeconds: 10)
+        let endpoints = UpstreamEndpoints.fixed(for: config)
+        #expect(endpoints?.authorization == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize")
+        #expect(endpoints?.token == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+    }
+
+    @Test("a discovery document for another issuer is refused (OIDC Discovery §4.3, mix-up)")
+    func issuerMismatch() throws {
+        let body = Data(#"{"issuer":"https://evil.example","authorization_endpoint":"https://evil.example/a","token_endpoint":"https://evil.example/t"}"#.utf8)
+        let config = UpstreamConfiguration(
+            preset: .oidc, tenant: nil, issuer: "https://idp.example", authorizationEndpoint: nil, tokenEndpoint: nil,
+            revocationEndpoint: nil, clientID: "c", clientSecret: "s", tokenEndpointAuthMethod: "client_secret_basic",
+            scopes: [], extraAuthorizeParams: [:], extraTokenParams: [:], timeoutSeconds: 10)
+        #expect(throws: OAuthError.self) { try OIDCUpstream.parseDiscovery(body, issuer: "https://idp.example", overrides: config) }
+        let good = Data(#"{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","revocation_endpoint":"https://idp.example/r"}"#.utf8)
+        let endpoints = try OIDCUpstream.parseDiscovery(good, issuer: "https://idp.example", overrides: config)
+        #expect(endpoints == UpstreamEndpoints(authorization: "https://idp.example/a", token: "https://idp.example/t", revocation: "https://idp.example/r"))
+    }
+}
