@@ -1,0 +1,165 @@
+"""Drives the official Python `mcp` SDK client through the shim:
+discovery → registration → authorize → consent → IdP login → callback →
+token → tool call → refresh → second tool call."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import httpx2
+from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, TokenStorage
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from .harness import Browser, FlowError, Shim, authorize_through_shim, query
+from .idp import IdP, free_port, stop_process, wait_http
+
+CLIENT_REDIRECT = "http://127.0.0.1:{port}/callback"
+
+
+def tag(secret: str | None) -> str:
+    """A short hash for printing: never the value."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:8] if secret else "-"
+
+
+def step(text: str) -> None:
+    print(f"[step] {text}", flush=True)
+
+
+class MemoryStorage(TokenStorage):
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client_info: OAuthClientInformationFull | None = None
+        self.history: list[OAuthToken] = []
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+        self.history.append(tokens)
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client_info
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client_info = client_info
+
+
+@dataclass
+class FlowResult:
+    registered_client_id: str | None
+    tool_results: list[str] = field(default_factory=list)
+    access_tokens: list[str] = field(default_factory=list)
+    refresh_tokens: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    upstream_urls: list[str] = field(default_factory=list)
+    storage: MemoryStorage | None = None
+
+
+class MCPServerProcess:
+    def __init__(self, port: int, issuer: str, userinfo: str, scopes: list[str], log_path: Path):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/mcp"
+        self.log_path = log_path
+        log = open(log_path, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "e2e.mcp_server", "--port", str(port), "--issuer", issuer,
+             "--userinfo", userinfo, "--scopes", ",".join(scopes)],
+            cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", proc=self.proc,
+                  log_path=str(log_path))
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+class SDKFlow:
+    """One MCP client (one registration, one token storage) using the SDK."""
+
+    def __init__(self, shim: Shim, idp: IdP, mcp_url: str, browser: Browser | None = None):
+        self.shim = shim
+        self.idp = idp
+        self.mcp_url = mcp_url
+        self.browser = browser or Browser()
+        self.idp_session = idp.new_session()
+        self.storage = MemoryStorage()
+        self.redirect_uri = CLIENT_REDIRECT.format(port=free_port())
+        self.result = FlowResult(registered_client_id=None, storage=self.storage)
+        self._pending_url: str | None = None
+        self.provider = OAuthClientProvider(
+            server_url=mcp_url,
+            client_metadata=OAuthClientMetadata(
+                client_name="dcr-shim e2e (python mcp sdk)", redirect_uris=[self.redirect_uri],
+                grant_types=["authorization_code", "refresh_token"], response_types=["code"]),
+            storage=self.storage,
+            redirect_handler=self._redirect_handler,
+            callback_handler=self._callback_handler,
+        )
+
+    async def _redirect_handler(self, url: str) -> None:
+        step("authorize: the SDK opens the shim's /authorize")
+        self._pending_url = url
+
+    async def _callback_handler(self) -> AuthorizationCodeResult:
+        assert self._pending_url, "redirect_handler was not called"
+        final = await asyncio.to_thread(
+            authorize_through_shim, self.browser, self.idp_session, self._pending_url,
+            client_redirect_prefix=self.redirect_uri, upstream_hops=self.result.upstream_urls)
+        step("consent given, IdP login done, callback answered: back at the client's redirect_uri")
+        params = query(final)
+        if "error" in params:
+            raise FlowError(f"authorization failed: {params.get('error')}: {params.get('error_description')}")
+        self.result.codes.append(params["code"])
+        return AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
+
+    async def call_tool(self, name: str, args: dict) -> str:
+        async with httpx2.AsyncClient(auth=self.provider, timeout=30) as http:
+            async with streamable_http_client(self.mcp_url, http_client=http) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    result = await session.call_tool(name, args)
+        if result.isError if hasattr(result, "isError") else getattr(result, "is_error", False):
+            raise FlowError(f"tool {name} failed: {result}")
+        text = " ".join(getattr(c, "text", "") for c in result.content)
+        self.result.tool_results.append(text)
+        self._collect()
+        return text
+
+    def _collect(self) -> None:
+        info = self.storage.client_info
+        self.result.registered_client_id = info.client_id if info else None
+        for token in self.storage.history:
+            if token.access_token not in self.result.access_tokens:
+                self.result.access_tokens.append(token.access_token)
+            if token.refresh_token and token.refresh_token not in self.result.refresh_tokens:
+                self.result.refresh_tokens.append(token.refresh_token)
+
+    def expire_access_token(self) -> None:
+        """Makes the SDK see its access token as expired, so its next request refreshes."""
+        self.provider.context.token_expiry_time = 1.0
+
+
+async def run_full_flow(shim: Shim, idp: IdP, mcp_url: str, *, restart_before_refresh: bool = False) -> FlowResult:
+    flow = SDKFlow(shim, idp, mcp_url)
+    step(f"discovery + registration + sign-in via {shim.base_url} (upstream {idp.name})")
+    first = await flow.call_tool("whoami", {})
+    step(f"tool call 1 OK: {first}; client_id {flow.result.registered_client_id}, access token #{tag(flow.result.access_tokens[-1])}")
+    if restart_before_refresh:
+        step("restarting the shim (SQLite keeps the grant)")
+        await asyncio.to_thread(shim.restart)
+    flow.expire_access_token()
+    before = len(flow.storage.history)
+    second = await flow.call_tool("add", {"a": 2, "b": 3})
+    if len(flow.storage.history) <= before:
+        raise FlowError("the SDK did not refresh its token")
+    step(f"refresh OK: new access token #{tag(flow.result.access_tokens[-1])}, rotated refresh token #{tag(flow.result.refresh_tokens[-1])}")
+    step(f"tool call 2 OK: add(2, 3) = {second}")
+    return flow.result
