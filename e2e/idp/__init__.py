@@ -86,7 +86,8 @@ class IdP:
     db_path: str = ""
 
     def upstream_config(self) -> dict:
-        return dict(self.upstream)
+        """The shim config's `upstream:` block (keys starting with _ are the harness's own)."""
+        return {k: v for k, v in self.upstream.items() if not k.startswith("_")}
 
     def new_session(self) -> IdPSession:
         return self.session_factory(self)  # type: ignore[operator]

@@ -1,0 +1,62 @@
+"""Fixtures: real IdPs, the MCP server and the shim, each in its own temp dir,
+each cleaned up. An IdP is started per test module (they are slow to
+provision); a shim per test."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .flow import MCPServerProcess
+from .harness import SHIM_BIN, Shim
+from .idp import free_port
+from .idp.dot import start_dot
+from .idp.glewlwyd import start_glewlwyd
+
+STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd}
+
+
+def pytest_configure(config):
+    if not os.path.exists(SHIM_BIN):
+        raise pytest.UsageError(f"{SHIM_BIN} is missing: run `swift build` first (scripts/test.sh does)")
+
+
+class Stack:
+    """An IdP whose only redirect URI is a fixed shim port, plus an MCP server."""
+
+    def __init__(self, name: str, workdir: Path):
+        self.workdir = workdir
+        self.shim_port = free_port()
+        self.idp = STARTERS[name](str(workdir / "idp"), free_port(), f"http://127.0.0.1:{self.shim_port}/callback")
+        self.mcp = MCPServerProcess(free_port(), f"http://127.0.0.1:{self.shim_port}", self.idp.userinfo_endpoint,
+                                    self.idp.resource_scopes, workdir / "mcp.log")
+        self.shims: list[Shim] = []
+
+    def shim(self, name: str = "shim", **kwargs) -> Shim:
+        """A fresh shim (own database) on the port the IdP knows; the previous one is stopped."""
+        for old in self.shims:
+            old.stop()
+        shim = Shim(self.workdir / f"{name}-{len(self.shims)}", self.shim_port, self.idp, self.mcp.url, **kwargs).start()
+        self.shims.append(shim)
+        return shim
+
+    def close(self) -> None:
+        for shim in self.shims:
+            shim.stop()
+        self.mcp.stop()
+        self.idp.stop()
+
+
+@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd"])
+def stack(request, tmp_path_factory):
+    s = Stack(request.param, tmp_path_factory.mktemp(request.param))
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def dot_stack(tmp_path_factory):
+    s = Stack("django-oauth-toolkit", tmp_path_factory.mktemp("dot"))
+    yield s
+    s.close()
