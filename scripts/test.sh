@@ -13,8 +13,13 @@ phase "install dependencies"
 bash scripts/install-deps.sh
 
 phase "swift build"
-swift build --build-tests 2>&1 | grep -E "error|warning: unre|Build complete|Compiling dcr" || true
-swift build --build-tests 2>&1 | tail -1 | grep -q "Build complete" || { swift build --build-tests; exit 1; }
+mkdir -p .build
+if ! swift build --build-tests > .build/test-build.log 2>&1; then
+  grep -E "error" .build/test-build.log | head -40
+  tail -20 .build/test-build.log
+  exit 1
+fi
+tail -1 .build/test-build.log
 
 phase "swift test"
 swift test --skip-build 2>&1 | grep -vE "^(◇|􀟈|↳)|started\.$|info Hummingbird|Server started" | tail -60
