@@ -1,0 +1,135 @@
+"""The consent page in a real browser (headless Chromium via Selenium):
+it renders the client's name, the redirect host and the scopes; Allow
+continues through the IdP's login to the client with code, state and iss;
+Deny returns access_denied with state and iss. Chromium treats
+http://127.0.0.1 as a secure context, so the __Host- cookie works as in
+production."""
+from __future__ import annotations
+
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .harness import Browser
+from .shimclient import RawClient
+
+pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromium-driver not installed")
+
+
+class Listener:
+    """The MCP client's loopback redirect target: records what arrives."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                if urlparse(self.path).path == "/callback":  # not the browser's /favicon.ico
+                    outer.received.append({k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<html><body><h1 id='done'>Client received the response</h1></body></html>")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}/callback"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def chromium():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=900,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def listener():
+    listener = Listener()
+    yield listener
+    listener.close()
+
+
+def start(dot_stack, listener, chromium) -> tuple[RawClient, object]:
+    shim = dot_stack.shim("chromium")
+    client = RawClient.register(shim, redirect_uri=listener.redirect_uri, name="Chromium Test Client <b>&")
+    chromium.get(client.authorize_url())
+    WebDriverWait(chromium, 15).until(EC.presence_of_element_located((By.ID, "allow")))
+    return client, shim
+
+
+def test_consent_page_renders_and_allow_completes_the_flow(dot_stack, listener, chromium, tmp_path):
+    client, shim = start(dot_stack, listener, chromium)
+    assert urlparse(chromium.current_url).path == "/consent"
+    # The client's name is shown as text (escaped, not markup), with the redirect host and the scopes.
+    assert chromium.find_element(By.ID, "client-name").text == "Chromium Test Client <b>&"
+    assert chromium.find_element(By.ID, "redirect-host").text == "127.0.0.1"
+    assert [li.text for li in chromium.find_elements(By.CSS_SELECTOR, "#scopes li")] == ["mcp"]
+    shot = tmp_path / "consent.png"
+    chromium.save_screenshot(str(shot))
+    print(f"consent page screenshot: {shot}")
+    cookie = chromium.get_cookie("__Host-dcr-shim-browser")
+    assert cookie and cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/"
+
+    chromium.find_element(By.ID, "allow").click()
+    WebDriverWait(chromium, 15).until(EC.presence_of_element_located((By.ID, "id_username")))
+    chromium.find_element(By.ID, "id_username").send_keys(dot_stack.idp.username)
+    chromium.find_element(By.ID, "id_password").send_keys(dot_stack.idp.password)
+    chromium.find_element(By.ID, "login").click()
+    WebDriverWait(chromium, 20).until(EC.presence_of_element_located((By.ID, "done")))
+    assert len(listener.received) == 1
+    got = listener.received[0]
+    assert set(got) >= {"code", "state", "iss"}
+    assert got["state"] == "st-" + client.client_id[:6] and got["iss"] == shim.base_url
+    tokens = client.exchange(got["code"])
+    assert tokens.status_code == 200 and tokens.json()["token_type"] == "Bearer"
+
+
+def test_deny_returns_access_denied_with_state_and_iss(dot_stack, listener, chromium):
+    client, shim = start(dot_stack, listener, chromium)
+    chromium.find_element(By.ID, "deny").click()
+    WebDriverWait(chromium, 15).until(EC.presence_of_element_located((By.ID, "done")))
+    got = listener.received[0]
+    assert got["error"] == "access_denied"
+    assert got["state"] == "st-" + client.client_id[:6] and got["iss"] == shim.base_url
+    assert "code" not in got
+
+
+def test_consent_page_headers_forbid_framing(dot_stack):
+    shim = dot_stack.shim("headers")
+    client = RawClient.register(shim)
+    browser = Browser()
+    r = browser.get(client.authorize_url())
+    page = browser.get(r.headers["location"])
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["cache-control"] == "no-store"
+    # The same page fetched without the browser's cookie is refused.
+    assert httpx.get(r.headers["location"]).status_code == 400
