@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
     ],
     targets: [
         .target(
@@ -75,8 +76,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "ShimCoreTests", dependencies: ["ShimCore"], swiftSettings: strictSettings),
-        .testTarget(name: "ShimStorageTests", dependencies: ["ShimStorage"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ShimCoreTests",
+            dependencies: ["ShimCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ShimStorageTests",
+            dependencies: ["ShimStorage", "ShimCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ShimUpstreamTests",
             dependencies: [
@@ -92,8 +101,12 @@ let package = Package(
         .testTarget(
             name: "ShimServerTests",
             dependencies: [
-                "ShimServer", "ShimStorage", "ShimUpstream",
+                "ShimServer", "ShimStorage", "ShimUpstream", "ShimCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

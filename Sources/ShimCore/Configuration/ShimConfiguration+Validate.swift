@@ -20,7 +20,7 @@ extension ShimConfiguration {
             problems.append("redirects.clients: \(name.quotedForProblem) is not one of \(RedirectAllowlist.bundles.keys.sorted().joined(separator: ", "))")
         }
         for (i, uri) in redirectAllow.enumerated() {
-            do { try RedirectPolicy.checkShape(uri) } catch { problems.append("redirects.allow[\(i)]: \(error.description)") }
+            do { try RedirectPolicy.checkShape(uri, operatorListed: true) } catch { problems.append("redirects.allow[\(i)]: \(error.description)") }
         }
         if redirectClients.isEmpty, redirectAllow.isEmpty {
             problems.append("redirects: no client could register; name redirects.clients bundles or redirects.allow URIs")

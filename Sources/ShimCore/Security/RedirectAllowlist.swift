@@ -57,6 +57,11 @@ public struct RedirectAllowlist: Sendable {
         "loopback": [.anyLoopback],
     ]
 
+    /// True when `raw` is written out as an exact entry.
+    public func listsExactly(_ raw: String) -> Bool {
+        entries.contains(.exact(raw))
+    }
+
     /// True when `raw` (already shape-checked by rule 1) is admitted.
     public func permits(_ raw: String) -> Bool {
         guard let uri = RedirectURI(raw) else { return false }

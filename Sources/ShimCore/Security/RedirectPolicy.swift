@@ -12,7 +12,9 @@ public struct RedirectPolicy: Sendable {
     /// Rule 1, at registration (RFC 7591 §2, RFC 8252 §7, OAuth 2.1 §2.3.1,
     /// MCP authorization spec "Redirect URIs must be either localhost or HTTPS").
     public func checkRegistration(_ raw: String) throws(OAuthError) {
-        try Self.checkShape(raw)
+        // A private-use scheme without a dot (Cursor's `cursor://`) passes only
+        // when the operator's allowlist names that exact URI.
+        try Self.checkShape(raw, operatorListed: allowlist.listsExactly(raw))
         guard allowlist.permits(raw) else {
             throw OAuthError(.invalidRedirectURI, "redirect_uri is not on this server's allowlist")
         }
@@ -20,7 +22,9 @@ public struct RedirectPolicy: Sendable {
 
     /// The shape half of rule 1, without the allowlist (also used to validate
     /// the operator's own allowlist entries in check-config).
-    public static func checkShape(_ raw: String) throws(OAuthError) {
+    /// - Parameter operatorListed: the URI is written out in the operator's
+    ///   allowlist, which vouches for a private-use scheme without a dot.
+    public static func checkShape(_ raw: String, operatorListed: Bool = false) throws(OAuthError) {
         guard let uri = RedirectURI(raw) else {
             throw OAuthError(.invalidRedirectURI, "redirect_uri must be an absolute URI of printable ASCII")
         }
@@ -47,7 +51,7 @@ public struct RedirectPolicy: Sendable {
         default:
             // RFC 8252 §7.1: private-use schemes use reverse domain names,
             // so a scheme without a dot (javascript:, data:, file:, ...) is refused.
-            guard uri.scheme.contains("."), !Self.dangerousSchemes.contains(uri.scheme) else {
+            guard uri.scheme.contains(".") || operatorListed, !Self.dangerousSchemes.contains(uri.scheme) else {
                 throw OAuthError(.invalidRedirectURI, "redirect_uri scheme must be https, loopback http or a private-use scheme with a dot")
             }
         }
@@ -87,5 +91,7 @@ public struct RedirectPolicy: Sendable {
         return host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
     }
 
-    static let dangerousSchemes: Set<String> = ["javascript", "data", "file", "vbscript", "about", "blob"]
+    static let dangerousSchemes: Set<String> = [
+        "javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss", "mailto", "tel", "chrome", "view-source",
+    ]
 }
