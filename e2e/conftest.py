@@ -41,6 +41,13 @@ class Stack:
         self.shims.append(shim)
         return shim
 
+    def current(self) -> Shim:
+        """The running shim with default settings, started when there is none."""
+        last = self.shims[-1] if self.shims else None
+        if last and last.proc and last.proc.poll() is None and last.refresh_grace == "45s" and last.consent_mode == "always":
+            return last
+        return self.shim("default")
+
     def close(self) -> None:
         for shim in self.shims:
             shim.stop()

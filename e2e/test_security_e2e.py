@@ -9,9 +9,9 @@ from .harness import Browser, query
 from .shimclient import RawClient
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shim(dot_stack):
-    return dot_stack.shim("security")
+    return dot_stack.current()
 
 
 @pytest.fixture
@@ -93,11 +93,11 @@ def test_rule7_refresh_token_used_twice_revokes_the_family(dot_stack):
         assert dead.status_code == 400 and dead.json()["error"] == "invalid_grant"
         assert "reuse detected" in shim.log_text()
     finally:
-        dot_stack.shim("security")  # later tests in this module use a fresh default shim
+        shim.stop()
 
 
 def test_rule7_refresh_token_bound_to_its_client(dot_stack):
-    shim = dot_stack.shims[-1]
+    shim = dot_stack.current()
     owner = RawClient.register(shim)
     other = RawClient.register(shim)
     tokens = owner.exchange(owner.sign_in(Browser(), dot_stack.idp.new_session())["code"]).json()
@@ -106,14 +106,14 @@ def test_rule7_refresh_token_bound_to_its_client(dot_stack):
 
 
 def test_unknown_client_at_token_is_401_invalid_client(dot_stack):
-    shim = dot_stack.shims[-1]
+    shim = dot_stack.current()
     r = httpx.post(shim.base_url + "/token", data={"grant_type": "authorization_code", "client_id": "gone",
                                                    "code": "x", "redirect_uri": "http://127.0.0.1/cb", "code_verifier": "v" * 43})
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
 
 
 def test_rule5_tampered_callback_state_is_refused_without_redirect(dot_stack):
-    shim = dot_stack.shims[-1]
+    shim = dot_stack.current()
     client = RawClient.register(shim)
     browser = Browser()
     upstream_urls: list[str] = []
@@ -135,7 +135,7 @@ def test_rule5_tampered_callback_state_is_refused_without_redirect(dot_stack):
 def test_rule5_callback_in_another_browser_is_refused(dot_stack):
     """A victim who opens an attacker's upstream URL and signs in must not
     produce a code for the attacker's client."""
-    shim = dot_stack.shims[-1]
+    shim = dot_stack.current()
     attacker_client = RawClient.register(shim)
     attacker = Browser()
     r = attacker.get(attacker_client.authorize_url())
@@ -151,7 +151,7 @@ def test_rule5_callback_in_another_browser_is_refused(dot_stack):
 
 
 def test_rule4_deny_returns_access_denied_with_state_and_iss(dot_stack):
-    shim = dot_stack.shims[-1]
+    shim = dot_stack.current()
     client = RawClient.register(shim)
     from .harness import authorize_through_shim
     final = authorize_through_shim(Browser(), dot_stack.idp.new_session(), client.authorize_url(),
@@ -192,7 +192,17 @@ MALFORMED = [
 
 @pytest.mark.parametrize("method,path,headers,body", MALFORMED, ids=[f"{m} {p[:40]} {h.get('Content-Type', '')} {len(b or b'')}" for m, p, h, b in MALFORMED])
 def test_rule10_malformed_input_gets_a_4xx_oauth_error(dot_stack, method, path, headers, body):
-    shim = dot_stack.shims[-1]
+    shim = dot_stack.current()
     r = httpx.request(method, shim.base_url + path, headers={**headers, "Accept": "application/json"}, content=body, timeout=20)
     assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
     assert "error" in r.json(), r.text[:200]
+
+
+def test_rule8_unknown_resource_and_resource_mismatch_are_invalid_target(dot_stack):
+    shim = dot_stack.current()
+    client = RawClient.register(shim)
+    r = Browser().get(client.authorize_url(resource="https://other.example/mcp"))
+    assert r.status_code == 302 and query(r.headers["location"])["error"] == "invalid_target"
+    params = client.sign_in(Browser(), dot_stack.idp.new_session())
+    wrong = client.exchange(params["code"], resource="https://other.example/mcp")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_target"
