@@ -1,0 +1,67 @@
+"""A controllable fake upstream for fault tests only (never instead of the
+real IdPs): its authorize endpoint answers at once, and its token endpoint
+can be told to be down, slow, 5xx, invalid JSON or missing fields."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlparse
+
+
+class FakeIdP:
+    def __init__(self) -> None:
+        self.mode = "normal"          # normal | 500 | invalid_json | no_access_token | slow | callback_error
+        self.counter = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                url = urlparse(self.path)
+                q = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path != "/authorize":
+                    return self._send(404, b"{}")
+                params = {"state": q["state"]}
+                if outer.mode == "callback_error":
+                    params["error"] = "access_denied"
+                else:
+                    params["code"] = f"upstream-code-{time.time_ns()}"
+                self.send_response(302)
+                self.send_header("Location", q["redirect_uri"] + "?" + urlencode(params))
+                self.end_headers()
+
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.counter += 1
+                mode = outer.mode
+                if mode == "500":
+                    return self._send(500, b'{"error":"server_error"}')
+                if mode == "invalid_json":
+                    return self._send(200, b"<html>not json</html>")
+                if mode == "no_access_token":
+                    return self._send(200, b'{"token_type":"Bearer","expires_in":60}')
+                if mode == "slow":
+                    time.sleep(4)
+                body = {"access_token": f"fake-at-{outer.counter}", "token_type": "Bearer", "expires_in": 30,
+                        "refresh_token": f"fake-rt-{outer.counter}"}
+                self._send(200, json.dumps(body).encode())
+
+            def _send(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
