@@ -76,3 +76,30 @@ def _upstream_codes(browser: Browser, callback: str) -> list[str]:
              if str(r.request.url).startswith(callback) and "code" in r.request.url.params]
     assert codes, "the browser reached the shim's callback with an upstream code"
     return codes
+
+
+def test_upstream_tokens_are_sealed_at_rest_and_keys_are_0600(dot_stack):
+    """The upstream refresh and access tokens are stored AES-GCM sealed: the
+    SQLite file (with its WAL) never holds them in the clear, nor the shim's
+    own codes and refresh tokens (stored by hash); generated keys are 0600."""
+    import os
+    import stat
+
+    shim = dot_stack.shim("at-rest")
+    client = RawClient.register(shim)
+    params = client.sign_in(Browser(), dot_stack.idp.new_session())
+    tokens = client.exchange(params["code"]).json()
+    refreshed = client.refresh(tokens["refresh_token"]).json()
+    raw = b""
+    for suffix in ("", "-wal"):
+        path = shim.workdir / f"shim.db{suffix}"
+        if path.exists():
+            raw += path.read_bytes()
+    assert raw, "the store has data"
+    upstream_rts = upstream_refresh_tokens(dot_stack.idp)
+    for value in upstream_rts + [tokens["access_token"], refreshed["access_token"], tokens["refresh_token"],
+                                 refreshed["refresh_token"], params["code"]]:
+        assert value.encode() not in raw
+    for name in ("encryption.key", "cookie.key"):
+        mode = stat.S_IMODE(os.stat(shim.workdir / "shim-data" / name).st_mode)
+        assert mode == 0o600, f"{name} has mode {oct(mode)}"
