@@ -10,6 +10,7 @@ import ShimUpstream
 public enum ShimRouter {
     public static func build(_ services: ShimServices) -> Router<ShimRequestContext> {
         let router = Router(context: ShimRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: StoreErrorMiddleware())
         let prefix = services.pathPrefix
@@ -30,6 +31,7 @@ public enum ShimRouter {
         api.post("revoke") { try await RevokeEndpoint.handle($0, $1, services) }
         router.get("healthz") { _, _ in HealthEndpoint.live() }
         router.get("readyz") { _, context in await HealthEndpoint.ready(services, context: context) }
+        router.get("metrics") { _, _ in HealthEndpoint.metrics(services) }
         return router
     }
 }

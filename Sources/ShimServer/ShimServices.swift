@@ -5,6 +5,7 @@ public import Logging
 public import ShimCore
 public import ShimStorage
 public import ShimUpstream
+public import Prometheus
 
 /// Everything a handler needs, built once at start. Handlers only
 /// orchestrate; the rules they apply live in ShimCore.
@@ -19,6 +20,9 @@ public struct ShimServices: Sendable {
     public let resourcePolicy: ResourcePolicy
     let grantLocks = KeyedLock()
     let registrationLimiter: LockedLimiter
+    /// The Prometheus registry `/metrics` renders; set by the executable after
+    /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
+    public var metricsRegistry: PrometheusCollectorRegistry?
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
                 clock: any ShimClock = SystemClock(), keys: KeyMaterial) throws {

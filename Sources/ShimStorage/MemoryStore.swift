@@ -11,6 +11,7 @@ public actor MemoryStore: ShimStore {
     private var codes: [String: (record: AuthorizationCodeRecord, used: Bool)] = [:]
     private var grants: [String: Grant] = [:]
     private var tombstones: Set<String> = []
+    private var audit: [AuditEvent] = []
     private var refreshTokens: [String: RefreshTokenRecord] = [:]
 
     public init() {}
@@ -90,5 +91,23 @@ public actor MemoryStore: ShimStore {
         pendings = pendings.filter { now < $0.value.1 }
         transactions = transactions.filter { now < $0.value.1 }
         codes = codes.filter { now < $0.value.record.expiresAt }
+    }
+
+    public func appendAudit(_ event: AuditEvent) { audit.append(event) }
+    public func auditEvents(since: Date?, limit: Int) -> [AuditEvent] {
+        Array(audit.filter { since == nil || $0.at >= since! }.prefix(limit))
+    }
+
+    public func listClients(limit: Int) -> [RegisteredClient] {
+        Array(clients.values.sorted { $0.createdAt > $1.createdAt }.prefix(limit))
+    }
+    public func deleteClient(id: String) -> Bool { clients.removeValue(forKey: id) != nil }
+    public func listGrants(clientID: String?, limit: Int) -> [Grant] {
+        Array(grants.values.filter { clientID == nil || $0.clientID == clientID }.sorted { $0.createdAt > $1.createdAt }.prefix(limit))
+    }
+    public func revokeGrants(clientID: String, at: Date) -> Int {
+        let ids = grants.values.filter { $0.clientID == clientID && $0.revokedAt == nil }.map(\.id)
+        for id in ids { grants[id]?.revokedAt = at }
+        return ids.count
     }
 }

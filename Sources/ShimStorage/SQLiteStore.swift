@@ -47,6 +47,9 @@ public final class SQLiteStore: ShimStore, Sendable {
         """,
         "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
         "CREATE INDEX IF NOT EXISTS clients_unused ON clients (created_at) WHERE used_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
+        "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
         // Schema version 1; later migrations check and raise it.
         "PRAGMA user_version = 1",
     ]

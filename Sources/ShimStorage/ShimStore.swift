@@ -81,5 +81,24 @@ public protocol StoreHealth: Sendable {
     func purgeExpired(now: Date) async throws
 }
 
+/// The audit trail: append-only, listed oldest first.
+public protocol AuditStore: Sendable {
+    func appendAudit(_ event: AuditEvent) async throws
+    func auditEvents(since: Date?, limit: Int) async throws -> [AuditEvent]
+}
+
+/// What the admin commands need beyond the flow.
+public protocol AdminStore: Sendable {
+    /// Registered clients, newest first.
+    func listClients(limit: Int) async throws -> [RegisteredClient]
+    /// Deletes a registration; returns false when there was none.
+    func deleteClient(id: String) async throws -> Bool
+    /// Grants, newest first, optionally of one client.
+    func listGrants(clientID: String?, limit: Int) async throws -> [Grant]
+    /// Revokes every live grant of a client; returns how many.
+    func revokeGrants(clientID: String, at: Date) async throws -> Int
+}
+
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
+    & AuditStore & AdminStore

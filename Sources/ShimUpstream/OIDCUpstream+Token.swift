@@ -2,6 +2,7 @@ public import Foundation
 public import ShimCore
 import AsyncHTTPClient
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 
@@ -54,7 +55,29 @@ extension OIDCUpstream {
         }
     }
 
+    /// Each token-endpoint call is counted by outcome and timed
+    /// (`dcr_shim_upstream_requests_total`, `dcr_shim_upstream_request_duration_seconds`).
     func tokenRequest(_ base: [(String, String)], purpose: String) async throws(OAuthError) -> UpstreamTokenResponse {
+        let started = ContinuousClock.now
+        let operation = purpose == "refresh" ? "refresh" : "code_exchange"
+        do {
+            let response = try await tokenRequestUnmeasured(base, purpose: purpose)
+            Self.measure(operation, outcome: "ok", since: started)
+            return response
+        } catch {
+            Self.measure(operation, outcome: error.code.rawValue, since: started)
+            throw error
+        }
+    }
+
+    static func measure(_ operation: String, outcome: String, since started: ContinuousClock.Instant) {
+        Counter(label: "dcr_shim_upstream_requests_total", dimensions: [("operation", operation), ("outcome", outcome)]).increment()
+        let elapsed = ContinuousClock.now - started
+        Timer(label: "dcr_shim_upstream_request_duration_seconds", dimensions: [("operation", operation)])
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    func tokenRequestUnmeasured(_ base: [(String, String)], purpose: String) async throws(OAuthError) -> UpstreamTokenResponse {
         let endpoint = try await endpoints().token
         var pairs = base
         var request = HTTPClientRequest(url: endpoint)

@@ -3,6 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ShimCore
 import ShimServer
 import ShimStorage
@@ -42,7 +44,10 @@ struct Serve: AsyncParsableCommand {
         let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
         let runLogger = logger
-        let services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys)
+        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        services.metricsRegistry = registry
 
         let app = Application(
             router: ShimRouter.build(services),

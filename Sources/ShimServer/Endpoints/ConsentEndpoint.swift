@@ -52,15 +52,16 @@ enum ConsentEndpoint {
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
         let authorization = pending.request
-        let log: Logger.Metadata = ["client_id": "\(authorization.clientID)", "resource": "\(authorization.resource)",
-                                    "scope": "\(authorization.scope.text)"]
+        let clientName = try? await services.liveClient(id: authorization.clientID)?.clientName
+        let event = AuditEvent(at: services.now, kind: decision == "allow" ? .consentGiven : .consentDenied, clientID: authorization.clientID,
+                               clientName: clientName ?? nil, redirectHost: Audit.host(authorization.redirectURI),
+                               resource: authorization.resource, scope: authorization.scope.text)
+        await Audit.record(event, services: services, logger: context.logger)
         guard decision == "allow" else {
-            context.logger.info("consent denied", metadata: log)
             return AuthorizationFlow.errorRedirect(OAuthError(.accessDenied, "the user denied the request"),
                                                    redirectURI: authorization.redirectURI, state: authorization.state,
                                                    services: services, status: .seeOther)
         }
-        context.logger.info("consent given", metadata: log)
         do {
             if services.config.consentMode == .remember {
                 try await saveConsent(authorization, browser: browser, services: services)

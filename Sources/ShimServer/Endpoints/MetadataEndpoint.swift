@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
+import Prometheus
 import ShimCore
 import ShimStorage
 import ShimUpstream
@@ -37,9 +39,17 @@ enum MetadataEndpoint {
     }
 }
 
+/// `/metrics`: Prometheus text format (HTTP requests per route and status,
+/// audit events by kind, upstream calls by outcome and their latency).
 /// `/healthz`: the process serves. `/readyz`: the store answers and the
 /// IdP's endpoints are known.
 enum HealthEndpoint {
+    static func metrics(_ services: ShimServices) -> Response {
+        guard let registry = services.metricsRegistry else { return Response(status: .notFound) }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
     static func live() -> Response {
         JSONResponse.make(["status": "ok"])
     }

@@ -33,6 +33,9 @@ enum RegisterEndpoint {
                 "client_id": "\(clientID)", "client_name": "\(metadata.clientName ?? "-")",
                 "redirect_hosts": "\(metadata.redirectURIs.compactMap { RedirectURI($0)?.host }.joined(separator: ","))",
             ])
+            await Audit.record(AuditEvent(at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
+                                          redirectHost: metadata.redirectURIs.compactMap(Audit.host).joined(separator: ","),
+                                          scope: metadata.scope), services: services, logger: context.logger)
             var fields = metadata.responseFields
             fields["client_id"] = clientID
             fields["client_id_issued_at"] = Int(now.timeIntervalSince1970)

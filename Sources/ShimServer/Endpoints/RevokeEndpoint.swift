@@ -20,7 +20,9 @@ enum RevokeEndpoint {
             if let record = try await services.store.refreshToken(hash: SecretToken.hash(token)), record.clientID == client.clientID {
                 let grant = try await services.store.grant(id: record.grantID)
                 try await RefreshFamily.revoke(grantID: record.grantID, upstream: grant?.upstream, services: services)
-                context.logger.info("grant revoked by client", metadata: ["client_id": "\(client.clientID)", "grant": "\(record.grantID.prefix(8))"])
+                await Audit.record(AuditEvent(at: services.now, kind: .revocation, clientID: client.clientID, clientName: client.clientName,
+                                              subject: grant?.subject, resource: grant?.resource, detail: "grant " + record.grantID.prefix(8)),
+                                   services: services, logger: context.logger)
             }
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         } catch let error as OAuthError {

@@ -24,6 +24,9 @@ extension TokenEndpoint {
             // tokens previously issued based on that authorization code."
             context.logger.warning("authorization code replayed; revoking its grant",
                                    metadata: ["client_id": "\(used.request.clientID)", "code": "\(SecretToken.logTag(code))"])
+            await Audit.record(AuditEvent(at: now, kind: .codeReplayed, clientID: used.request.clientID, subject: used.subject,
+                                          resource: used.request.resource, detail: "grant " + used.grantID.prefix(8) + " revoked"),
+                               services: services, logger: context.logger)
             try await RefreshFamily.revoke(grantID: used.grantID, upstream: used.upstream, services: services)
             throw OAuthError.invalidGrant("the authorization code was already used")
         case .redeemed(let found):
@@ -59,10 +62,10 @@ extension TokenEndpoint {
             refreshToken = token
         }
         try await services.store.markClientUsed(id: client.clientID, at: now)
-        context.logger.info("grant issued", metadata: [
-            "client_id": "\(client.clientID)", "grant": "\(record.grantID.prefix(8))", "resource": "\(authorization.resource)",
-            "scope": "\(authorization.scope.text)", "subject": "\(record.subject ?? "-")",
-        ])
+        await Audit.record(AuditEvent(
+            at: now, kind: .grantIssued, clientID: client.clientID, clientName: client.clientName,
+            redirectHost: Audit.host(authorization.redirectURI), subject: record.subject, resource: authorization.resource,
+            scope: authorization.scope.text, detail: "grant " + record.grantID.prefix(8)), services: services, logger: context.logger)
         return TokenIssuance.response(accessToken: accessToken, upstream: record.upstream, refreshToken: refreshToken,
                                       scope: authorization.scope, now: now)
     }

@@ -51,6 +51,9 @@ extension TokenEndpoint {
                                                      services: services, context: context)
             }
             context.logger.info("refresh token rotated", metadata: ["client_id": "\(client.clientID)", "grant": "\(grant.id.prefix(8))"])
+            await Audit.record(AuditEvent(at: now, kind: .refresh, clientID: client.clientID, clientName: client.clientName,
+                                          subject: grant.subject, resource: grant.resource, scope: (requestedScope ?? grant.scope).text,
+                                          detail: "grant " + grant.id.prefix(8)), services: services, logger: context.logger)
             let access = try TokenIssuance.openAccessToken(upstream, grantID: grant.id, services: services)
             return TokenIssuance.response(accessToken: access, upstream: upstream, refreshToken: successor,
                                           scope: requestedScope ?? grant.scope, now: now)

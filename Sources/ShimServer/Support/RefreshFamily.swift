@@ -47,6 +47,9 @@ enum RefreshFamily {
                                           "token": "\(SecretToken.logTag(token))"])
         let grant = try await services.store.grant(id: latest.grantID)
         try await revoke(grantID: latest.grantID, upstream: grant?.upstream, services: services)
+        await Audit.record(AuditEvent(at: now, kind: .reuseDetected, clientID: latest.clientID, subject: grant?.subject,
+                                      resource: grant?.resource, detail: "grant " + latest.grantID.prefix(8) + " revoked"),
+                           services: services, logger: context.logger)
         throw OAuthError.invalidGrant("the refresh token was already used")
     }
 

@@ -1,0 +1,42 @@
+public import Foundation
+
+/// One auditable event: who (upstream subject), which client (id, name,
+/// redirect host), which resource and scopes, when. Never a secret, code
+/// or token.
+public struct AuditEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case registration
+        case consentGiven = "consent_given"
+        case consentDenied = "consent_denied"
+        case grantIssued = "grant_issued"
+        case refresh
+        case reuseDetected = "reuse_detected"
+        case codeReplayed = "code_replayed"
+        case revocation
+        case clientRevoked = "client_revoked"
+    }
+
+    public var at: Date
+    public var kind: Kind
+    public var clientID: String
+    public var clientName: String?
+    public var redirectHost: String?
+    public var subject: String?
+    public var resource: String?
+    public var scope: String?
+    /// A grant id prefix, or a short reason; never a token.
+    public var detail: String?
+
+    public init(at: Date, kind: Kind, clientID: String, clientName: String? = nil, redirectHost: String? = nil,
+                subject: String? = nil, resource: String? = nil, scope: String? = nil, detail: String? = nil) {
+        self.at = at
+        self.kind = kind
+        self.clientID = clientID
+        self.clientName = clientName
+        self.redirectHost = redirectHost
+        self.subject = subject
+        self.resource = resource
+        self.scope = scope
+        self.detail = detail
+    }
+}

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ShimCore
+import ShimStorage
+
+/// Opens the configured store for the admin commands.
+enum AdminStoreOpener {
+    /// Runs `body` with the store open, and closes it however `body` ends.
+    static func with<T>(_ options: ConfigOptions, _ body: (SQLiteStore) async throws -> T) async throws -> T {
+        let store = try await open(options)
+        do {
+            let value = try await body(store)
+            try await store.close()
+            return value
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    static func open(_ options: ConfigOptions) async throws -> SQLiteStore {
+        let config: ShimConfiguration
+        switch ConfigLoader.load(path: options.config, flags: options.flags) {
+        case .success(let loaded): config = loaded
+        case .failure(let problems):
+            for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+            throw ExitCode(1)
+        }
+        guard config.storageURL.hasPrefix("sqlite://") else {
+            FileHandle.standardError.write(Data("error: storage.url \(config.storageURL) keeps nothing to administer\n".utf8))
+            throw ExitCode(1)
+        }
+        var logger = Logger(label: "dcr-shim-admin")
+        logger.logLevel = .warning
+        return try await SQLiteStore.open(path: String(config.storageURL.dropFirst("sqlite://".count)), logger: logger)
+    }
+}
+
+/// Output as an aligned table or as JSON.
+enum Output {
+    static func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "-" }
+
+    static func parseTime(_ text: String) -> Date? { try? Date(text, strategy: .iso8601) }
+
+    static func print(rows: [[String]], headers: [String], json: [[String: Any]], asJSON: Bool) {
+        if asJSON {
+            let data = (try? JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            Swift.print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let all = [headers] + rows
+        let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            Swift.print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+}
+
+struct ClientsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List, show or revoke registered clients.",
+                                                    subcommands: [List.self, Show.self, Revoke.self])
+
+    static func json(_ c: RegisteredClient) -> [String: Any] {
+        ["client_id": c.clientID, "client_name": c.clientName ?? NSNull(), "redirect_uris": c.redirectURIs,
+         "token_endpoint_auth_method": c.tokenEndpointAuthMethod.rawValue, "created_at": Output.time(c.createdAt),
+         "used_at": c.usedAt.map(Output.time) ?? NSNull()]
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "JSON output") var json = false
+        @Option(help: "At most this many") var limit = 100
+
+        func run() async throws {
+            let clients = try await AdminStoreOpener.with(options) { try await $0.listClients(limit: limit) }
+            Output.print(rows: clients.map { [$0.clientID, $0.clientName ?? "-", $0.redirectURIs.joined(separator: " "), Output.time($0.createdAt), Output.time($0.usedAt)] },
+                         headers: ["CLIENT_ID", "NAME", "REDIRECT_URIS", "CREATED", "FIRST_USED"], json: clients.map(ClientsCommand.json), asJSON: json)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "JSON output") var json = false
+        @Argument var clientID: String
+
+        func run() async throws {
+            let (found, grants) = try await AdminStoreOpener.with(options) { store in
+                (try await store.client(id: clientID), try await store.listGrants(clientID: clientID, limit: 1000))
+            }
+            guard let client = found else { throw ValidationError("no client \(clientID)") }
+            var object = ClientsCommand.json(client)
+            object["grants"] = grants.map(GrantsCommand.json)
+            Output.print(rows: object.keys.sorted().map { [$0, "\(object[$0]!)"] }, headers: ["FIELD", "VALUE"], json: [object], asJSON: json)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a registration and revoke all its grants.")
+        @OptionGroup var options: ConfigOptions
+        @Argument var clientID: String
+
+        func run() async throws {
+            let revoked: Int = try await AdminStoreOpener.with(options) { store in
+                let revoked = try await store.revokeGrants(clientID: clientID, at: Date())
+                guard try await store.deleteClient(id: clientID) else { throw ValidationError("no client \(clientID)") }
+                try await store.appendAudit(AuditEvent(at: Date(), kind: .clientRevoked, clientID: clientID,
+                                                       detail: "\(revoked) grant(s) revoked by admin"))
+                return revoked
+            }
+            print("client \(clientID) deleted; \(revoked) grant(s) revoked")
+        }
+    }
+}
+
+struct GrantsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "grants", abstract: "List or revoke grants.",
+                                                    subcommands: [List.self, Revoke.self])
+
+    static func json(_ g: Grant) -> [String: Any] {
+        ["grant": String(g.id.prefix(8)), "client_id": g.clientID, "subject": g.subject ?? NSNull(), "resource": g.resource,
+         "scope": g.scope.text, "created_at": Output.time(g.createdAt), "expires_at": Output.time(g.expiresAt),
+         "revoked_at": g.revokedAt.map(Output.time) ?? NSNull()]
+    }
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "JSON output") var json = false
+        @Option(help: "Only this client's grants") var client: String?
+        @Option(help: "At most this many") var limit = 100
+
+        func run() async throws {
+            let grants = try await AdminStoreOpener.with(options) { try await $0.listGrants(clientID: client, limit: limit) }
+            Output.print(rows: grants.map { [String($0.id.prefix(8)), $0.clientID, $0.subject ?? "-", $0.resource, $0.scope.text, Output.time($0.createdAt), $0.revokedAt == nil ? "active" : "revoked"] },
+                         headers: ["GRANT", "CLIENT_ID", "SUBJECT", "RESOURCE", "SCOPE", "CREATED", "STATE"], json: grants.map(GrantsCommand.json), asJSON: json)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke every grant of a client.")
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The client whose grants to revoke") var client: String
+
+        func run() async throws {
+            let count: Int = try await AdminStoreOpener.with(options) { store in
+                let count = try await store.revokeGrants(clientID: client, at: Date())
+                try await store.appendAudit(AuditEvent(at: Date(), kind: .revocation, clientID: client, detail: "\(count) grant(s) revoked by admin"))
+                return count
+            }
+            print("\(count) grant(s) of \(client) revoked")
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "List audit events.")
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "JSON output") var json = false
+    @Option(help: "Only events newer than this: a duration (e.g. 24h) or an ISO 8601 time") var since: String?
+    @Option(help: "At most this many") var limit = 1000
+
+    func run() async throws {
+        var from: Date?
+        if let since {
+            if let seconds = ConfigReader.parseDuration(since) { from = Date().addingTimeInterval(-TimeInterval(seconds)) }
+            else if let date = Output.parseTime(since) { from = date }
+            else { throw ValidationError("--since takes a duration (24h) or an ISO 8601 time") }
+        }
+        let events = try await AdminStoreOpener.with(options) { try await $0.auditEvents(since: from, limit: limit) }
+        Output.print(rows: events.map { [Output.time($0.at), $0.kind.rawValue, $0.clientID, $0.clientName ?? "-", $0.subject ?? "-", $0.resource ?? "-", $0.scope ?? "-", $0.detail ?? ""] },
+                     headers: ["TIME", "EVENT", "CLIENT_ID", "CLIENT_NAME", "SUBJECT", "RESOURCE", "SCOPE", "DETAIL"],
+                     json: events.map { e in
+                         ["at": Output.time(e.at), "event": e.kind.rawValue, "client_id": e.clientID, "client_name": e.clientName ?? NSNull(),
+                          "redirect_host": e.redirectHost ?? NSNull(), "subject": e.subject ?? NSNull(), "resource": e.resource ?? NSNull(),
+                          "scope": e.scope ?? NSNull(), "detail": e.detail ?? NSNull()]
+                     }, asJSON: json)
+    }
+}
