@@ -40,16 +40,20 @@ class Shim:
     refresh_grace: str = "45s"
     extra: dict = field(default_factory=dict)
     proc: subprocess.Popen | None = None
+    #: Replicas behind one address share an issuer: the first replica's port.
+    issuer_port: int | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    issuer = base_url
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.issuer_port or self.port}"
 
     @property
     def callback_url(self) -> str:
-        return self.base_url + "/callback"
+        return self.issuer + "/callback"
 
     @property
     def config_path(self) -> Path:
@@ -61,7 +65,7 @@ class Shim:
 
     def config(self) -> dict:
         config = {
-            "issuer": self.base_url,
+            "issuer": self.issuer,
             "listen": {"host": "127.0.0.1", "port": self.port},
             "data_dir": str(self.workdir / "shim-data"),
             "upstream": self.idp.upstream_config(),

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(glewlwyd chromium chromium-driver sqlite3 curl)
+apt_packages=(glewlwyd chromium chromium-driver postgresql sqlite3 curl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

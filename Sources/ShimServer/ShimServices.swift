@@ -18,7 +18,6 @@ public struct ShimServices: Sendable {
     public let signer: MessageSigner
     public let redirectPolicy: RedirectPolicy
     public let resourcePolicy: ResourcePolicy
-    let grantLocks = KeyedLock()
     let registrationLimiter: LockedLimiter
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).

@@ -12,6 +12,11 @@ public actor MemoryStore: ShimStore {
     private var grants: [String: Grant] = [:]
     private var tombstones: Set<String> = []
     private var audit: [AuditEvent] = []
+    private let refreshLocks = KeyedLock()
+
+    public nonisolated func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {
+        try await refreshLocks.withLock(grantID, body)
+    }
     private var refreshTokens: [String: RefreshTokenRecord] = [:]
 
     public init() {}

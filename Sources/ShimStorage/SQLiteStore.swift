@@ -11,6 +11,12 @@ public import Logging
 public final class SQLiteStore: ShimStore, Sendable {
     let connection: SQLiteConnection
     let lock = AsyncSerialLock()
+    let refreshLocks = KeyedLock()
+
+    /// One process owns a SQLite file, so an in-process lock is enough.
+    public func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {
+        try await refreshLocks.withLock(grantID, body)
+    }
 
     private init(connection: SQLiteConnection) {
         self.connection = connection

@@ -67,6 +67,11 @@ public protocol GrantStore: Sendable {
     /// nothing, when the old token was already rotated.
     func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
                 successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool
+    /// Runs `body` while no other refresh of this grant runs: in this
+    /// process, and for a store shared by replicas, in any replica. Only
+    /// one upstream refresh of a grant is ever in flight.
+    func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T
+
     /// Revokes the grant; every refresh token of the family stops working.
     /// Revoking an id not yet created leaves a tombstone that makes a later
     /// `createGrant` with that id fail.

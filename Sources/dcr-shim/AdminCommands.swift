@@ -7,19 +7,19 @@ import ShimStorage
 /// Opens the configured store for the admin commands.
 enum AdminStoreOpener {
     /// Runs `body` with the store open, and closes it however `body` ends.
-    static func with<T>(_ options: ConfigOptions, _ body: (SQLiteStore) async throws -> T) async throws -> T {
-        let store = try await open(options)
+    static func with<T>(_ options: ConfigOptions, _ body: (any ShimStore) async throws -> T) async throws -> T {
+        let (store, close) = try await open(options)
         do {
             let value = try await body(store)
-            try await store.close()
+            await close()
             return value
         } catch {
-            try? await store.close()
+            await close()
             throw error
         }
     }
 
-    static func open(_ options: ConfigOptions) async throws -> SQLiteStore {
+    static func open(_ options: ConfigOptions) async throws -> (any ShimStore, @Sendable () async -> Void) {
         let config: ShimConfiguration
         switch ConfigLoader.load(path: options.config, flags: options.flags) {
         case .success(let loaded): config = loaded
@@ -27,13 +27,18 @@ enum AdminStoreOpener {
             for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             throw ExitCode(1)
         }
-        guard config.storageURL.hasPrefix("sqlite://") else {
-            FileHandle.standardError.write(Data("error: storage.url \(config.storageURL) keeps nothing to administer\n".utf8))
-            throw ExitCode(1)
-        }
         var logger = Logger(label: "dcr-shim-admin")
         logger.logLevel = .warning
-        return try await SQLiteStore.open(path: String(config.storageURL.dropFirst("sqlite://".count)), logger: logger)
+        if config.storageURL.hasPrefix("postgres") {
+            let store = try await PostgresStore.open(url: config.storageURL, logger: logger)
+            return (store, { store.close() })
+        }
+        guard config.storageURL.hasPrefix("sqlite://") else {
+            FileHandle.standardError.write(Data("error: storage.url memory: keeps nothing to administer\n".utf8))
+            throw ExitCode(1)
+        }
+        let store = try await SQLiteStore.open(path: String(config.storageURL.dropFirst("sqlite://".count)), logger: logger)
+        return (store, { try? await store.close() })
     }
 }
 

@@ -33,6 +33,8 @@ struct Serve: AsyncParsableCommand {
         if ephemeral {
             logger.warning("storage.url is memory: registrations and grants are lost on restart")
             store = MemoryStore()
+        } else if config.storageURL.hasPrefix("postgres") {
+            store = try await PostgresStore.open(url: config.storageURL, logger: logger)
         } else {
             let path = String(config.storageURL.dropFirst("sqlite://".count))
             store = try await SQLiteStore.open(path: path, logger: logger)
@@ -66,5 +68,6 @@ struct Serve: AsyncParsableCommand {
         }
         try? await httpClient.shutdown()
         if let sqlite = store as? SQLiteStore { try? await sqlite.close() }
+        if let postgres = store as? PostgresStore { postgres.close() }
     }
 }

@@ -75,7 +75,7 @@ struct ConfigurationTests {
     @Test("validation refuses what is unsafe or not built", arguments: [
         (["issuer": ConfigValue.string("http://10.0.0.5:8080")], "issuer:"),
         (["tokens": .map(["access": .string("issued")])], "tokens.access:"),
-        (["storage": .map(["url": .string("postgres://db/x")])], "storage.url:"),
+        (["storage": .map(["url": .string("mysql://db/x")])], "storage.url:"),
         (["redirects": .map(["clients": .list([.string("claud")])])], "redirects.clients:"),
         (["redirects": .map(["allow": .list([.string("http://app.example.com/cb")])])], "redirects.allow[0]:"),
         (["consent": .map(["mode": .string("never")])], "consent.mode:"),

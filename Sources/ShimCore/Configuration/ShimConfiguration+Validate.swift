@@ -28,8 +28,9 @@ extension ShimConfiguration {
         if accessTokenMode != "upstream" {
             problems.append("tokens.access: \(accessTokenMode.quotedForProblem) is not available; only `upstream` is built (issued tokens come later)")
         }
-        if !(storageURL == "memory:" || storageURL.hasPrefix("sqlite://")) {
-            problems.append("storage.url: \(storageURL.quotedForProblem) must be memory: or sqlite://PATH (PostgreSQL comes later)")
+        if !(storageURL == "memory:" || storageURL.hasPrefix("sqlite://") || storageURL.hasPrefix("postgres://")
+             || storageURL.hasPrefix("postgresql://")) {
+            problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
         for (key, value) in [("keys.encryption_key", encryptionKey), ("keys.cookie_key", cookieKey)] {
             if let value, Data(base64Encoded: value)?.count != 32, Base64URL.decode(value)?.count != 32 {

@@ -30,7 +30,7 @@ extension TokenEndpoint {
         }
         // One refresh of a grant at a time in this process: concurrent requests
         // wait, then take the grace path with the successor the first one made.
-        return try await services.grantLocks.withLock(record.grantID) {
+        return try await services.store.withRefreshLock(grantID: record.grantID) {
             guard let current = try await services.store.refreshToken(hash: hash), current.rotatedAt == nil else {
                 return try await RefreshFamily.reuse(record, token: token, requestedScope: requestedScope, resource: resource,
                                                      services: services, context: context)

@@ -1,17 +1,11 @@
-import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
-import ShimCore
-import ShimStorage
-import ShimUpstream
-
 /// One async mutex per key: refreshes of the same grant run one after the
 /// other in this process, so concurrent refreshes make one upstream call.
-actor KeyedLock {
+public actor KeyedLock {
+    public init() {}
+
     private var holders: [String: [CheckedContinuation<Void, Never>]] = [:]
 
-    nonisolated func withLock<T>(_ key: String, _ body: () async throws -> T) async throws -> T {
+    public nonisolated func withLock<T>(_ key: String, _ body: () async throws -> T) async throws -> T {
         await acquire(key)
         do {
             let value = try await body()

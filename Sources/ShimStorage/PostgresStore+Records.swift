@@ -1,0 +1,197 @@
+public import Foundation
+public import ShimCore
+import PostgresNIO
+
+extension PostgresStore: ShimStore {
+    public func insertClient(_ client: RegisteredClient) async throws {
+        let body = try Self.encode(client), at = client.createdAt.timeIntervalSince1970
+        _ = try await rows("INSERT INTO clients (id, body, created_at) VALUES (\(client.clientID), \(body), \(at))")
+    }
+
+    public func client(id: String) async throws -> RegisteredClient? {
+        guard let row = try await rows("SELECT body, used_at FROM clients WHERE id = \(id)").first else { return nil }
+        let (body, used) = try row.decode((String, Double?).self)
+        var client = try Self.decode(RegisteredClient.self, body)
+        if let used { client?.usedAt = Date(timeIntervalSince1970: used) }
+        return client
+    }
+
+    public func markClientUsed(id: String, at: Date) async throws {
+        _ = try await rows("UPDATE clients SET used_at = \(at.timeIntervalSince1970) WHERE id = \(id) AND used_at IS NULL")
+    }
+
+    public func countClients() async throws -> Int {
+        try await rows("SELECT count(*)::BIGINT FROM clients").first.map { Int(try $0.decode(Int64.self)) } ?? 0
+    }
+
+    public func purgeUnusedClients(createdBefore: Date) async throws -> Int {
+        try await rows("DELETE FROM clients WHERE used_at IS NULL AND created_at < \(createdBefore.timeIntervalSince1970) RETURNING id").count
+    }
+
+    public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) async throws {
+        let body = try Self.encode(pending), at = expiresAt.timeIntervalSince1970
+        _ = try await rows("INSERT INTO pending_consents (id, body, expires_at) VALUES (\(id), \(body), \(at))")
+    }
+
+    public func pending(id: String, now: Date) async throws -> PendingConsent? {
+        try Self.body(PendingConsent.self, try await rows(
+            "SELECT body FROM pending_consents WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970)").first)
+    }
+
+    public func consumePending(id: String, now: Date) async throws -> PendingConsent? {
+        try Self.body(PendingConsent.self, try await rows(
+            "DELETE FROM pending_consents WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970) RETURNING body").first)
+    }
+
+    public func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) async throws {
+        let body = try Self.encode(transaction), at = expiresAt.timeIntervalSince1970
+        _ = try await rows("INSERT INTO transactions (id, body, expires_at) VALUES (\(id), \(body), \(at))")
+    }
+
+    public func consumeTransaction(id: String, now: Date) async throws -> UpstreamTransaction? {
+        try Self.body(UpstreamTransaction.self, try await rows(
+            "DELETE FROM transactions WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970) RETURNING body").first)
+    }
+
+    public func saveConsent(_ consent: ConsentRecord) async throws {
+        let body = try Self.encode(consent), at = consent.expiresAt.timeIntervalSince1970
+        _ = try await rows("""
+            INSERT INTO consents (browser, client_id, redirect_uri, body, expires_at)
+            VALUES (\(consent.browser), \(consent.clientID), \(consent.redirectURI), \(body), \(at))
+            ON CONFLICT (browser, client_id, redirect_uri) DO UPDATE SET body = EXCLUDED.body, expires_at = EXCLUDED.expires_at
+            """)
+    }
+
+    public func consent(browser: String, clientID: String, redirectURI: String) async throws -> ConsentRecord? {
+        try Self.body(ConsentRecord.self, try await rows(
+            "SELECT body FROM consents WHERE browser = \(browser) AND client_id = \(clientID) AND redirect_uri = \(redirectURI)").first)
+    }
+
+    public func saveCode(_ code: AuthorizationCodeRecord, hash: String) async throws {
+        let body = try Self.encode(code), at = code.expiresAt.timeIntervalSince1970
+        _ = try await rows("INSERT INTO codes (hash, body, expires_at) VALUES (\(hash), \(body), \(at))")
+    }
+
+    public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
+        let t = now.timeIntervalSince1970
+        if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(
+            "UPDATE codes SET used = 1 WHERE hash = \(hash) AND used = 0 AND expires_at > \(t) RETURNING body").first) {
+            return .redeemed(record)
+        }
+        if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(
+            "SELECT body FROM codes WHERE hash = \(hash) AND used = 1 AND expires_at > \(t)").first) {
+            return .replayed(record)
+        }
+        return .invalid
+    }
+
+    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
+        let grantBody = try Self.encode(grant), tokenBody = try Self.encode(refreshToken)
+        return try await client.withTransaction(logger: logger) { connection in
+            let inserted = try await connection.query(
+                "INSERT INTO grants (id, client_id, body) VALUES (\(grant.id), \(grant.clientID), \(grantBody)) ON CONFLICT (id) DO NOTHING RETURNING id",
+                logger: logger).collect()
+            guard !inserted.isEmpty else { return false }
+            try await connection.query(
+                "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (\(refreshTokenHash), \(grant.id), \(tokenBody))", logger: logger)
+            return true
+        }
+    }
+
+    public func grant(id: String) async throws -> Grant? {
+        guard let row = try await rows("SELECT body, revoked_at FROM grants WHERE id = \(id) AND body IS NOT NULL").first else { return nil }
+        let (body, revoked) = try row.decode((String, Double?).self)
+        var grant = try Self.decode(Grant.self, body)
+        if let revoked { grant?.revokedAt = Date(timeIntervalSince1970: revoked) }
+        return grant
+    }
+
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
+        try Self.body(RefreshTokenRecord.self, try await rows("SELECT body FROM refresh_tokens WHERE hash = \(hash)").first)
+    }
+
+    public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String, successorHash: String,
+                       successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool {
+        let successorBody = try Self.encode(successor)
+        return try await client.withTransaction(logger: logger) { connection in
+            // The row lock makes the check-and-set atomic across replicas.
+            let locked = try await connection.query(
+                "SELECT body FROM refresh_tokens WHERE hash = \(oldHash) AND rotated = 0 FOR UPDATE", logger: logger).collect()
+            guard var old = try Self.body(RefreshTokenRecord.self, locked.first) else { return false }
+            old.rotatedAt = rotatedAt
+            old.sealedSuccessor = sealedSuccessor
+            let oldBody = try Self.encode(old)
+            try await connection.query("UPDATE refresh_tokens SET rotated = 1, body = \(oldBody) WHERE hash = \(oldHash)", logger: logger)
+            try await connection.query(
+                "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (\(successorHash), \(successor.grantID), \(successorBody))", logger: logger)
+            let grants = try await connection.query(
+                "SELECT body FROM grants WHERE id = \(successor.grantID) AND body IS NOT NULL FOR UPDATE", logger: logger).collect()
+            if var grant = try Self.body(Grant.self, grants.first) {
+                grant.upstream = upstream
+                let grantBody = try Self.encode(grant)
+                try await connection.query("UPDATE grants SET body = \(grantBody) WHERE id = \(grant.id)", logger: logger)
+            }
+            return true
+        }
+    }
+
+    public func revokeGrant(id: String, at: Date) async throws {
+        _ = try await rows("""
+            INSERT INTO grants (id, client_id, body, revoked_at) VALUES (\(id), '', NULL, \(at.timeIntervalSince1970))
+            ON CONFLICT (id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at WHERE grants.revoked_at IS NULL
+            """)
+    }
+
+    public func ping() async throws {
+        _ = try await rows("SELECT 1")
+    }
+
+    public func purgeExpired(now: Date) async throws {
+        let t = now.timeIntervalSince1970
+        _ = try await rows("DELETE FROM pending_consents WHERE expires_at <= \(t)")
+        _ = try await rows("DELETE FROM transactions WHERE expires_at <= \(t)")
+        _ = try await rows("DELETE FROM codes WHERE expires_at <= \(t)")
+    }
+
+    public func appendAudit(_ event: AuditEvent) async throws {
+        let body = try Self.encode(event)
+        _ = try await rows("INSERT INTO audit (at, kind, client_id, body) VALUES (\(event.at.timeIntervalSince1970), \(event.kind.rawValue), \(event.clientID), \(body))")
+    }
+
+    public func auditEvents(since: Date?, limit: Int) async throws -> [AuditEvent] {
+        let from = (since ?? .distantPast).timeIntervalSince1970
+        return try await rows("SELECT body FROM audit WHERE at >= \(from) ORDER BY seq LIMIT \(limit)")
+            .compactMap { try Self.body(AuditEvent.self, $0) }
+    }
+
+    public func listClients(limit: Int) async throws -> [RegisteredClient] {
+        try await rows("SELECT body, used_at FROM clients ORDER BY created_at DESC LIMIT \(limit)").compactMap { row in
+            let (body, used) = try row.decode((String, Double?).self)
+            var client = try Self.decode(RegisteredClient.self, body)
+            if let used { client?.usedAt = Date(timeIntervalSince1970: used) }
+            return client
+        }
+    }
+
+    public func deleteClient(id: String) async throws -> Bool {
+        try await !rows("DELETE FROM clients WHERE id = \(id) RETURNING id").isEmpty
+    }
+
+    public func listGrants(clientID: String?, limit: Int) async throws -> [Grant] {
+        let found = if let clientID {
+            try await rows("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL AND client_id = \(clientID) ORDER BY seq DESC LIMIT \(limit)")
+        } else {
+            try await rows("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL ORDER BY seq DESC LIMIT \(limit)")
+        }
+        return try found.compactMap { row in
+            let (body, revoked) = try row.decode((String, Double?).self)
+            var grant = try Self.decode(Grant.self, body)
+            if let revoked { grant?.revokedAt = Date(timeIntervalSince1970: revoked) }
+            return grant
+        }
+    }
+
+    public func revokeGrants(clientID: String, at: Date) async throws -> Int {
+        try await rows("UPDATE grants SET revoked_at = \(at.timeIntervalSince1970) WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id").count
+    }
+}

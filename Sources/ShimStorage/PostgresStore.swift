@@ -1,0 +1,127 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+public import ShimCore
+
+/// The store for replicas (`storage.url: postgres://user:pass@host:port/db`).
+///
+/// Every single-use rule is enforced in SQL, never in process memory:
+/// `DELETE … RETURNING` consumes transactions, `UPDATE … WHERE used = 0
+/// RETURNING` redeems codes, refresh rotation is a row-locked transaction,
+/// and a refresh of one grant holds a PostgreSQL advisory lock so that two
+/// replicas never refresh the same upstream token at once. The schema is
+/// created and migrated on start.
+public final class PostgresStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    let refreshLocks = KeyedLock()
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        runner = Task { await client.run() }
+    }
+
+    /// Connects (the client runs in the background) and migrates the schema.
+    public static func open(url: String, logger: Logger) async throws -> PostgresStore {
+        let store = PostgresStore(client: PostgresClient(configuration: try configuration(url), backgroundLogger: logger), logger: logger)
+        try await store.migrate()
+        return store
+    }
+
+    public func close() {
+        runner.cancel()
+    }
+
+    /// `postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`.
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+              let host = components.host, let user = components.user else {
+            throw StoreError.badURL
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS = switch mode {
+        case "disable": .disable
+        case "require": .require(.makeClientConfiguration())
+        default: .prefer(.makeClientConfiguration())
+        }
+        var config = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: user,
+                                                  password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        config.options.maximumConnections = 10
+        return config
+    }
+
+    static let migrations: [String] = [
+        "CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION)",
+        "CREATE TABLE IF NOT EXISTS pending_consents (id TEXT PRIMARY KEY, body TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, body TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS consents (browser TEXT NOT NULL, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
+            body TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (browser, client_id, redirect_uri))
+        """,
+        "CREATE TABLE IF NOT EXISTS codes (hash TEXT PRIMARY KEY, body TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL, used INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE IF NOT EXISTS grants (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, body TEXT, revoked_at DOUBLE PRECISION, seq BIGSERIAL)",
+        "CREATE TABLE IF NOT EXISTS refresh_tokens (hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, body TEXT NOT NULL, rotated INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens (grant_id)",
+        "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
+        "CREATE TABLE IF NOT EXISTS audit (seq BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+    ]
+
+    /// Replicas starting together migrate one at a time (advisory lock).
+    func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(424242)", logger: logger)
+            for statement in Self.migrations {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    /// In-process first (so waiting requests hold no connection), then a
+    /// session advisory lock shared by every replica.
+    public func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {
+        try await refreshLocks.withLock(grantID) {
+            try await client.withConnection { connection in
+                try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(grantID), 7))", logger: logger)
+                do {
+                    let value = try await body()
+                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(grantID), 7))", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(grantID), 7))", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await client.query(query, logger: logger).collect()
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
+        guard let text else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    static func body<T: Decodable>(_ type: T.Type, _ row: PostgresRow?) throws -> T? {
+        guard let row else { return nil }
+        return try decode(type, try row.decode(String?.self))
+    }
+
+    public enum StoreError: Error, CustomStringConvertible {
+        case badURL
+        public var description: String { "storage.url is not postgres://user:password@host:port/database" }
+    }
+}

@@ -1,0 +1,92 @@
+"""Two shim replicas on one PostgreSQL database (issue "Scale and
+operations"): a flow that starts on one replica and ends on the other
+(authorize on A, callback on B, token on A, refresh on B), and the
+single-use rules holding across replicas: a code replayed at the other
+replica and a refresh token reused at the other replica are refused."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from urllib.parse import urlparse
+
+import pytest
+
+from .harness import SHIM_BIN, Browser, Shim, parse_consent_form, query
+from .idp import free_port
+from .postgres import PostgresServer
+from .shimclient import RawClient
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def replicas(dot_stack, postgres, tmp_path):
+    keys = {"encryption_key": base64.b64encode(os.urandom(32)).decode(), "cookie_key": base64.b64encode(os.urandom(32)).decode()}
+    extra = {"storage": {"url": postgres.url}, "keys": keys, "registration": {"rate_limit": 0}}
+    for shim in dot_stack.shims:
+        shim.stop()
+    port_a = dot_stack.shim_port  # the IdP knows this issuer's callback
+    a = Shim(tmp_path / "a", port_a, dot_stack.idp, dot_stack.mcp.url, extra=extra, refresh_grace="0s").start()
+    b = Shim(tmp_path / "b", free_port(), dot_stack.idp, dot_stack.mcp.url, extra=extra, refresh_grace="0s", issuer_port=port_a).start()
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def on(shim: Shim, url: str) -> str:
+    """The same URL, routed to another replica (what a load balancer does)."""
+    parts = urlparse(url)
+    return parts._replace(netloc=f"127.0.0.1:{shim.port}").geturl()
+
+
+def test_flow_across_replicas_and_single_use_across_replicas(dot_stack, replicas):
+    a, b = replicas
+    client = RawClient.register(b)  # registered through B, used through A
+    browser = Browser()
+    first = browser.get(on(a, client.authorize_url()))
+    assert first.status_code == 303
+    page = browser.get(on(b, first.headers["location"]))  # consent page rendered by B
+    form = parse_consent_form(page.text)
+    allow = browser.post(on(a, a.issuer + "/consent"), data={**form, "decision": "allow"})  # decided on A
+    assert allow.status_code == 303, allow.text
+    callback = dot_stack.idp.new_session().authorize(allow.headers["location"])
+    landed = browser.get(on(b, callback))  # callback on B
+    assert landed.status_code == 302, landed.text
+    params = query(landed.headers["location"])
+    assert params["iss"] == a.issuer
+
+    client.shim = a
+    tokens = client.exchange(params["code"])  # token on A
+    assert tokens.status_code == 200, tokens.text
+    client.shim = b
+    replay = client.exchange(params["code"])  # replayed on B
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+    # The replay revoked that grant everywhere; a second sign-in gives a fresh one.
+    assert client.refresh(tokens.json()["refresh_token"]).json()["error"] == "invalid_grant"
+    client.shim = a
+    second = client.sign_in(Browser(), dot_stack.idp.new_session())
+    fresh = client.exchange(second["code"]).json()
+    client.shim = b
+    rotated = client.refresh(fresh["refresh_token"])  # refresh on B
+    assert rotated.status_code == 200, rotated.text
+    client.shim = a
+    reuse = client.refresh(fresh["refresh_token"])  # reuse on A
+    assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+    client.shim = b
+    assert client.refresh(rotated.json()["refresh_token"]).json()["error"] == "invalid_grant"  # family revoked
+
+    # Admin commands work against PostgreSQL too.
+    run = subprocess.run([SHIM_BIN, "audit", "--json", "--config", str(a.config_path)], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    kinds = {e["event"] for e in json.loads(run.stdout)}
+    assert {"registration", "consent_given", "grant_issued", "code_replayed", "refresh", "reuse_detected"} <= kinds
+    run = subprocess.run([SHIM_BIN, "clients", "list", "--json", "--config", str(b.config_path)], capture_output=True, text=True, timeout=30)
+    assert client.client_id in {c["client_id"] for c in json.loads(run.stdout)}
