@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import html
 import os
@@ -18,7 +19,7 @@ from urllib.parse import parse_qs, urljoin, urlparse
 import httpx
 import yaml
 
-from .idp import IdP, IdPSession, stop_process, wait_http
+from .idp import IdP, IdPSession
 
 REPO = Path(__file__).resolve().parent.parent
 SHIM_BIN = os.environ.get("DCR_SHIM_BIN", str(REPO / ".build" / "debug" / "dcr-shim"))
@@ -40,6 +41,7 @@ class Shim:
     refresh_grace: str = "45s"
     extra: dict = field(default_factory=dict)
     proc: subprocess.Popen | None = None
+    unclean_stops: int = 0
     #: Replicas behind one address share an issuer: the first replica's port.
     issuer_port: int | None = None
 
@@ -81,20 +83,43 @@ class Shim:
             config[key] = value
         return config
 
-    def start(self) -> "Shim":
+    def start(self, timeout: float = 30.0) -> "Shim":
+        """Writes the config, starts `dcr-shim serve` and waits until /readyz answers 200."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(self.config()))
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([SHIM_BIN, "serve", "--config", str(self.config_path)],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        wait_http(self.base_url + "/healthz", timeout=30, proc=self.proc, log_path=str(self.log_path))
-        ready = httpx.get(self.base_url + "/readyz", timeout=15)
-        if ready.status_code != 200:
-            raise FlowError(f"shim not ready: {ready.text}\n{self.log_text()[-2000:]}")
-        return self
+        with open(self.log_path, "a") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([SHIM_BIN, "serve", "--config", str(self.config_path)],
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise FlowError(f"dcr-shim exited with {self.proc.returncode} before it was ready; "
+                                f"log tail:\n{self.log_text()[-3000:]}")
+            try:
+                ready = httpx.get(self.base_url + "/readyz", timeout=2)
+                if ready.status_code == 200:
+                    return self
+                last = f"/readyz answered {ready.status_code}: {ready.text[:200]}"
+            except httpx.HTTPError as e:
+                last = f"/readyz: {e!r}"
+            time.sleep(0.1)
+        self.kill()
+        raise FlowError(f"dcr-shim not ready within {timeout}s ({last}); log tail:\n{self.log_text()[-3000:]}")
 
-    def stop(self) -> None:
-        stop_process(self.proc)
+    def stop(self, timeout: float = 10.0) -> bool:
+        """SIGTERM, then wait; SIGKILL if it has not exited within `timeout`.
+        Returns whether it exited on its own (recorded in `unclean_stops`)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return True
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            self.unclean_stops += 1
+            self.kill()
+            return False
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -109,32 +134,86 @@ class Shim:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _is_loopback(host: str | None) -> bool:
+    return bool(host) and (host in LOOPBACK_HOSTS or host.startswith("127."))
+
+
+def _path_matches(request_path: str, cookie_path: str) -> bool:
+    """RFC 6265 §5.1.4 path-match."""
+    if request_path == cookie_path:
+        return True
+    if request_path.startswith(cookie_path):
+        return cookie_path.endswith("/") or request_path[len(cookie_path)] == "/"
+    return False
+
+
+def _default_path(request_path: str) -> str:
+    """RFC 6265 §5.1.4 default-path: the request path up to its last '/'."""
+    if not request_path.startswith("/") or request_path.count("/") == 1:
+        return "/"
+    return request_path[:request_path.rindex("/")]
+
+
+@dataclass
+class StoredCookie:
+    value: str
+    path: str
+    secure: bool
+    http_only: bool
+    same_site: str
+    expires: float | None  # epoch seconds; None for a session cookie
+
+
 class Browser:
-    """A scripted user agent: no automatic redirects, and a cookie jar that
-    sends Secure cookies to http loopback, as Chromium does (httpx's jar does
-    not). Every response is recorded for the secret scans."""
+    """A scripted user agent: no automatic redirects, and its own cookie jar
+    that sends Secure cookies to https and to http loopback (a secure context,
+    as in Chromium; httpx's jar never sends them over http), honours Path,
+    Max-Age and Expires, and keeps cookies host-only (the shim sets no Domain).
+    Every response is recorded for the secret scans."""
 
     def __init__(self) -> None:
         self.client = httpx.Client(follow_redirects=False, timeout=20)
-        self.cookies: dict[tuple[str, str], tuple[str, str]] = {}  # (host, name) -> (value, path)
+        self.cookies: dict[tuple[str, str], StoredCookie] = {}  # (host, name) -> cookie
         self.responses: list[httpx.Response] = []
 
     def _cookie_header(self, url: str) -> str | None:
         parts = urlparse(url)
-        pairs = [f"{name}={value}" for (host, name), (value, path) in self.cookies.items()
-                 if host == parts.hostname and (parts.path or "/").startswith(path)]
-        return "; ".join(pairs) or None
+        secure_context = parts.scheme == "https" or _is_loopback(parts.hostname)
+        now = time.time()
+        pairs = []
+        for (host, name), c in list(self.cookies.items()):
+            if c.expires is not None and c.expires <= now:
+                del self.cookies[(host, name)]
+                continue
+            if host == parts.hostname and _path_matches(parts.path or "/", c.path) and (secure_context or not c.secure):
+                pairs.append((len(c.path), f"{name}={c.value}"))
+        pairs.sort(key=lambda p: -p[0])  # longer paths first (RFC 6265 §5.4)
+        return "; ".join(p for _, p in pairs) or None
 
     def _remember(self, url: str, response: httpx.Response) -> None:
-        host = urlparse(url).hostname
+        parts = urlparse(url)
         for header in response.headers.get_list("set-cookie"):
             jar = SimpleCookie()
             jar.load(header)
             for name, morsel in jar.items():
-                if morsel["max-age"] == "0":
-                    self.cookies.pop((host, name), None)
-                else:
-                    self.cookies[(host, name)] = (morsel.value, morsel["path"] or "/")
+                if name.startswith("__Host-") and not (morsel["secure"] and morsel["path"] == "/" and not morsel["domain"]):
+                    continue  # a browser rejects a malformed __Host- cookie (RFC 6265bis §4.1.3.2)
+                expires = None
+                if morsel["max-age"] != "":
+                    expires = time.time() + int(morsel["max-age"])
+                elif morsel["expires"]:
+                    expires = email.utils.parsedate_to_datetime(morsel["expires"]).timestamp()
+                key = (parts.hostname, name)
+                if expires is not None and expires <= time.time():
+                    self.cookies.pop(key, None)
+                    continue
+                self.cookies[key] = StoredCookie(
+                    value=morsel.value, path=morsel["path"] or _default_path(parts.path or "/"),
+                    secure=bool(morsel["secure"]), http_only=bool(morsel["httponly"]),
+                    same_site=str(morsel["samesite"] or ""), expires=expires)
 
     def request(self, method: str, url: str, **kwargs) -> httpx.Response:
         headers = dict(kwargs.pop("headers", {}) or {})
@@ -154,7 +233,10 @@ class Browser:
 
     def cookie(self, host: str, name: str) -> str | None:
         entry = self.cookies.get((host, name))
-        return entry[0] if entry else None
+        return entry.value if entry else None
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def parse_consent_form(page: str) -> dict[str, str]:
@@ -166,35 +248,50 @@ def authorize_through_shim(browser: Browser, idp_session: IdPSession, authorize_
                            client_redirect_prefix: str, decision: str = "allow",
                            upstream_hops: list[str] | None = None) -> str:
     """Follows the browser chain hop by hop and returns the first Location
-    that starts with the client's redirect_uri."""
+    that starts with the client's redirect_uri: shim /authorize → (303
+    /consent → form → POST decision) → upstream authorize (the IdP session
+    logs in and returns the shim callback URL, not followed) → shim /callback
+    → the client's redirect_uri. Raises FlowError naming the hop that failed."""
+    shim = urlparse(authorize_url)
+    shim_origin = f"{shim.scheme}://{shim.netloc}"
     url = authorize_url
     for _ in range(12):
         if url.startswith(client_redirect_prefix):
             return url
-        shim_origin = f"{urlparse(authorize_url).scheme}://{urlparse(authorize_url).netloc}"
-        if not url.startswith(shim_origin):
+        if not url.startswith(shim_origin + "/"):
             # At the IdP: the user signs in; the IdP sends the browser back to the shim.
             if upstream_hops is not None:
                 upstream_hops.append(url)
-            url = idp_session.authorize(url)
+            try:
+                back = idp_session.authorize(url)
+            except AssertionError as e:
+                raise FlowError(f"hop 'IdP login and grant' at {url.split('?')[0]} failed: {e}") from e
+            if not back.startswith(shim_origin + "/callback?"):
+                raise FlowError(f"hop 'IdP login and grant': the IdP redirected to {back.split('?')[0]}, "
+                                f"not the shim's {shim_origin}/callback")
+            url = back
             continue
-        r = browser.get(url)
         path = urlparse(url).path
+        hop = {"/authorize": "GET /authorize", "/consent": "GET /consent", "/callback": "GET /callback"}.get(path, "GET " + path)
+        r = browser.get(url)
         if r.status_code in (302, 303):
+            if "location" not in r.headers:
+                raise FlowError(f"hop '{hop}' answered {r.status_code} without a Location")
             url = urljoin(url, r.headers["location"])
             continue
-        if r.status_code == 200 and path.endswith("/consent"):
+        if r.status_code == 200 and path == "/consent":
             form = parse_consent_form(r.text)
             if "csrf_token" not in form or "request_id" not in form:
-                raise FlowError(f"consent page has no form: {r.text[:300]}")
+                raise FlowError(f"hop 'GET /consent': the page has no consent form: {r.text[:300]}")
             post = browser.post(urljoin(url, "/consent"), data={**form, "decision": decision},
                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
-            if post.status_code != 303:
-                raise FlowError(f"consent POST answered {post.status_code}: {post.text[:300]}")
+            if post.status_code != 303 or "location" not in post.headers:
+                raise FlowError(f"hop 'POST /consent ({decision})' answered {post.status_code} "
+                                f"(expected 303 with a Location): {post.text[:300]}")
             url = urljoin(url, post.headers["location"])
             continue
-        raise FlowError(f"{path} answered {r.status_code}: {r.text[:400]}")
-    raise FlowError("too many hops")
+        raise FlowError(f"hop '{hop}' answered {r.status_code}: {r.text[:400]}")
+    raise FlowError(f"more than 12 hops without reaching {client_redirect_prefix}")
 
 
 def pkce_pair() -> tuple[str, str]:

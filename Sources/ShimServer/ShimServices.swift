@@ -29,8 +29,8 @@ public struct ShimServices: Sendable {
         self.store = store
         self.upstream = upstream
         self.clock = clock
-        self.sealer = try Sealer(keyBytes: keys.encryptionKey)
-        self.signer = try MessageSigner(keyBytes: keys.cookieKey)
+        self.sealer = try Sealer(keys: [keys.encryptionKey] + keys.previousEncryptionKeys)
+        self.signer = try MessageSigner(keys: [keys.cookieKey] + keys.previousCookieKeys)
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
@@ -68,10 +68,15 @@ public struct ShimServices: Sendable {
 public struct KeyMaterial: Sendable {
     public var encryptionKey: Data
     public var cookieKey: Data
+    /// Older keys still accepted (rotation).
+    public var previousEncryptionKeys: [Data]
+    public var previousCookieKeys: [Data]
 
-    public init(encryptionKey: Data, cookieKey: Data) {
+    public init(encryptionKey: Data, cookieKey: Data, previousEncryptionKeys: [Data] = [], previousCookieKeys: [Data] = []) {
         self.encryptionKey = encryptionKey
         self.cookieKey = cookieKey
+        self.previousEncryptionKeys = previousEncryptionKeys
+        self.previousCookieKeys = previousCookieKeys
     }
 
     /// Keys from configuration, or generated once into `data_dir` with mode
@@ -99,8 +104,16 @@ public struct KeyMaterial: Sendable {
             }
             return data
         }
+        func decode(_ values: [String], _ name: String) throws -> [Data] {
+            try values.map { value in
+                guard let data = Data(base64Encoded: value) ?? Base64URL.decode(value), data.count == 32 else { throw KeyError.invalid(name) }
+                return data
+            }
+        }
         return KeyMaterial(encryptionKey: try resolve(config.encryptionKey, file: "encryption.key"),
-                           cookieKey: try resolve(config.cookieKey, file: "cookie.key"))
+                           cookieKey: try resolve(config.cookieKey, file: "cookie.key"),
+                           previousEncryptionKeys: try decode(config.previousEncryptionKeys, "keys.previous_encryption_keys"),
+                           previousCookieKeys: try decode(config.previousCookieKeys, "keys.previous_cookie_keys"))
     }
 
     public enum KeyError: Error, CustomStringConvertible {

@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
             for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             throw ExitCode(1)
         }
+        if config.logFormat == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        }
         var logger = Logger(label: "dcr-shim")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 

@@ -52,3 +52,28 @@ struct CryptoTests {
         #expect(IDTokenClaims(jwt: "not-a-jwt") == nil)
     }
 }
+
+@Suite("Key rotation: the newest key is used, older keys are accepted")
+struct KeyRotationTests {
+    @Test("a value sealed under the old key opens after rotation; new values use the new key")
+    func sealerRotation() throws {
+        let old = SecretToken.randomBytes(32), new = SecretToken.randomBytes(32)
+        let before = try Sealer(keys: [old])
+        let sealedOld = try before.seal("t", context: "c")
+        let after = try Sealer(keys: [new, old])
+        #expect(try after.open(sealedOld, context: "c") == "t")
+        let sealedNew = try after.seal("u", context: "c")
+        #expect(throws: (any Error).self) { try before.open(sealedNew, context: "c") }
+        #expect(throws: (any Error).self) { try Sealer(keys: [new]).open(sealedOld, context: "c") }
+    }
+
+    @Test("a cookie signed with the old key verifies after rotation; new MACs use the new key")
+    func signerRotation() throws {
+        let old = SecretToken.randomBytes(32), new = SecretToken.randomBytes(32)
+        let mac = try MessageSigner(keys: [old]).sign(["id"], domain: "browser")
+        let rotated = try MessageSigner(keys: [new, old])
+        #expect(rotated.verify(mac, ["id"], domain: "browser"))
+        #expect(try MessageSigner(keys: [new]).sign(["id"], domain: "browser") == rotated.sign(["id"], domain: "browser"))
+        #expect(!(try MessageSigner(keys: [new]).verify(mac, ["id"], domain: "browser")))
+    }
+}

@@ -32,7 +32,16 @@ extension ShimConfiguration {
              || storageURL.hasPrefix("postgresql://")) {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
-        for (key, value) in [("keys.encryption_key", encryptionKey), ("keys.cookie_key", cookieKey)] {
+        if !["text", "json"].contains(logFormat) { problems.append("log.format: must be text or json") }
+        if !previousEncryptionKeys.isEmpty, encryptionKey == nil {
+            problems.append("keys.previous_encryption_keys: needs keys.encryption_key (the new key) too")
+        }
+        if !previousCookieKeys.isEmpty, cookieKey == nil {
+            problems.append("keys.previous_cookie_keys: needs keys.cookie_key (the new key) too")
+        }
+        let previous = previousEncryptionKeys.enumerated().map { ("keys.previous_encryption_keys[\($0)]", Optional($1)) }
+            + previousCookieKeys.enumerated().map { ("keys.previous_cookie_keys[\($0)]", Optional($1)) }
+        for (key, value) in [("keys.encryption_key", encryptionKey), ("keys.cookie_key", cookieKey)] + previous {
             if let value, Data(base64Encoded: value)?.count != 32, Base64URL.decode(value)?.count != 32 {
                 problems.append("\(key): must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)")
             }

@@ -29,6 +29,12 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// absent they are generated once into `data_dir`.
     public var encryptionKey: String?
     public var cookieKey: String?
+    /// `keys.previous_encryption_keys` / `keys.previous_cookie_keys`: older
+    /// keys still accepted (rotation: the `keys.*_key` one is used).
+    public var previousEncryptionKeys: [String]
+    public var previousCookieKeys: [String]
+    /// `log.format`: `text` (default) or `json` (one object per line).
+    public var logFormat: String
     /// `limits.max_body_bytes` (default 65536).
     public var maxBodyBytes: Int
     /// `log.level` (default `info`).
