@@ -1,5 +1,6 @@
 public import Foundation
 import HTTPTypes
+import NIOCore
 import Hummingbird
 public import Logging
 public import ShimCore
@@ -22,6 +23,8 @@ public struct ShimServices: Sendable {
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
     public var metricsRegistry: PrometheusCollectorRegistry?
+    /// RFC 8414 metadata, encoded once.
+    private(set) var metadataBody = ByteBuffer()
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
                 clock: any ShimClock = SystemClock(), keys: KeyMaterial) throws {
@@ -34,6 +37,7 @@ public struct ShimServices: Sendable {
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
+        self.metadataBody = MetadataEndpoint.encoded(self)
     }
 
     /// A registered client that has not expired unused (`registration.unused_ttl`).

@@ -15,7 +15,7 @@ struct RedirectRegistrationTests {
     }
 
     @Test("a bundle admits nothing of another client's: bundles do not leak into each other",
-          arguments: F.allClients.flatMap { name in F.allClients.filter { $0 != name }.map { (name, $1) } })
+          arguments: F.allClients.flatMap { name in F.allClients.filter { $0 != name }.map { (name, $0) } })
     func bundlesAreIsolated(_ configured: String, _ other: String) {
         let policy = F.policy(configured)
         let mine = Set(F.callbacks[configured]!)

@@ -64,11 +64,25 @@ public struct ConfigReader {
         text(path) ?? value
     }
 
-    /// A secret: `key`, or `key_file` (a path whose contents, trimmed, are the value).
+    /// Which layer sets a scalar: 2 flag, 1 environment, 0 file, nil none.
+    func layer(_ path: String) -> Int? {
+        if flags[path] != nil { return 2 }
+        if let env = environment[Self.environmentName(path)], !env.isEmpty { return 1 }
+        if case .string = node(path) { return 0 }
+        return nil
+    }
+
+    /// A secret: `key`, or `key_file` (a path whose contents, trimmed, are the
+    /// value). A higher layer wins (an environment `…_CLIENT_SECRET` over the
+    /// file's `client_secret_file`); both in one layer is a problem.
     public mutating func secret(_ path: String) -> String? {
-        let direct = text(path)
-        let filePath = text(path + "_file")
-        if direct != nil, filePath != nil { problem("\(path): give either \(path) or \(path)_file, not both") }
+        let directLayer = layer(path), fileLayer = layer(path + "_file")
+        var direct = text(path)
+        var filePath = text(path + "_file")
+        if let d = directLayer, let f = fileLayer {
+            if d == f { problem("\(path): give either \(path) or \(path)_file, not both") }
+            else if d > f { filePath = nil } else { direct = nil }
+        }
         if let filePath {
             do {
                 return try readFile(filePath).trimmingWhitespace()
@@ -112,14 +126,16 @@ public struct ConfigReader {
     public static func parseDuration(_ raw: String) -> Int? {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         if let number = Int(raw) { return number >= 0 ? number : nil }
-        guard let unit = raw.last, let factor = units[unit], let number = Int(raw.dropLast()), number >= 0 else { return nil }
+        guard let unit = raw.last, let factor = units[unit], let number = Int(raw.dropLast()), number >= 0,
+              number <= Int.max / factor else { return nil }
         return number * factor
     }
 
     /// A list of strings; from the environment or a flag, comma-separated.
     public mutating func stringList(_ path: String, default value: [String]) -> [String] {
         visited.insert(path)
-        if let override = flags[path] ?? environment[Self.environmentName(path)] {
+        // As for scalars, an empty variable counts as unset.
+        if let override = flags[path] ?? environment[Self.environmentName(path)].flatMap({ $0.isEmpty ? nil : $0 }) {
             return override.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         }
         switch node(path) {
@@ -175,7 +191,10 @@ public struct ConfigReader {
             case .map(let map):
                 for key in map.keys.sorted() {
                     let child = path.isEmpty ? key : "\(path).\(key)"
-                    if !visited.contains(child), !visited.contains(where: { $0.hasPrefix(child + ".") || $0.hasPrefix(child + "[") }) {
+                    // A key written with a literal dot or bracket ("listen.port: 1")
+                    // is not the nested key it looks like: report it.
+                    if key.contains(where: { $0 == "." || $0 == "[" })
+                        || !visited.contains(child) && !visited.contains(where: { $0.hasPrefix(child + ".") || $0.hasPrefix(child + "[") }) {
                         unknown.append(child)
                     } else {
                         walk(map[key]!, child)

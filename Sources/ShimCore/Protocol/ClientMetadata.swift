@@ -89,8 +89,13 @@ public struct ClientMetadata: Sendable, Equatable {
     private static func optionalString(_ fields: [String: Any], _ key: String, max: Int) throws(OAuthError) -> String? {
         guard let value = fields[key], !(value is NSNull) else { return nil }
         guard let text = value as? String else { throw OAuthError(.invalidClientMetadata, "\(key) must be a string") }
-        guard text.count <= max, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw OAuthError(.invalidClientMetadata, "\(key) is too long or contains control characters")
+        // Control characters, and bidirectional overrides and isolates, which
+        // would let a name such as "Claude\u{202E}moc.elgoog" display as
+        // something else on the consent page.
+        guard text.count <= max, !text.unicodeScalars.contains(where: {
+            $0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
+        }) else {
+            throw OAuthError(.invalidClientMetadata, "\(key) is too long or contains control or bidirectional-override characters")
         }
         return text
     }

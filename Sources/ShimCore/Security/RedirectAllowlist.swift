@@ -59,7 +59,7 @@ public struct RedirectAllowlist: Sendable {
 
     /// True when `raw` is written out as an exact entry.
     public func listsExactly(_ raw: String) -> Bool {
-        entries.contains(.exact(raw))
+        entries.contains { if case .exact(let allowed) = $0 { allowed.utf8.elementsEqual(raw.utf8) } else { false } }
     }
 
     /// True when `raw` (already shape-checked by rule 1) is admitted.
@@ -68,7 +68,7 @@ public struct RedirectAllowlist: Sendable {
         return entries.contains { entry in
             switch entry {
             case .exact(let allowed):
-                if allowed == raw { return true }
+                if allowed.utf8.elementsEqual(raw.utf8) { return true }
                 // A loopback entry admits any port (RFC 8252 §7.3).
                 guard uri.scheme == "http", uri.isLoopback, let known = RedirectURI(allowed),
                       known.scheme == "http", known.isLoopback else { return false }

@@ -60,7 +60,9 @@ public struct RedirectPolicy: Sendable {
     /// Rule 2 at /authorize (RFC 6749 §3.1.2.3 exact match; RFC 8252 §7.3: the
     /// authorization server MUST allow any port for loopback IP redirects).
     public static func matches(requested: String, registered: [String]) -> String? {
-        if registered.contains(requested) { return requested }
+        // Byte equality: Swift's String == treats canonically equivalent
+        // strings as equal (U+212A KELVIN SIGN == "K"), which is not exact.
+        if registered.contains(where: { $0.utf8.elementsEqual(requested.utf8) }) { return requested }
         guard let asked = RedirectURI(requested), asked.scheme == "http", asked.isLoopback,
               !asked.hasFragment, !asked.hasUserinfo else { return nil }
         for candidate in registered {

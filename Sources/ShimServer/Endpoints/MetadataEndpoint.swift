@@ -34,8 +34,16 @@ enum MetadataEndpoint {
         ]
     }
 
+    /// The document never changes while the process runs: it is encoded
+    /// once, at start, and served from the same bytes.
     static func handle(_ services: ShimServices) -> Response {
-        JSONResponse.make(document(services), cache: "public, max-age=300")
+        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
+                 body: .init(byteBuffer: services.metadataBody))
+    }
+
+    static func encoded(_ services: ShimServices) -> ByteBuffer {
+        let data = (try? JSONSerialization.data(withJSONObject: document(services), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return ByteBuffer(bytes: data)
     }
 }
 

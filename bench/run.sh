@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmarks (figures, not tests): installs wrk and FastMCP (in its own venv),
+# builds the release binary, runs bench/bench.py. Loopback only, bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+command -v wrk >/dev/null || apt-get install -y -qq --no-install-recommends wrk >/dev/null
+if [ ! -x .venv-fastmcp/bin/python ]; then
+  python3 -m venv .venv-fastmcp
+  .venv-fastmcp/bin/pip install -q fastmcp uvicorn
+fi
+swift build -c release --product dcr-shim 2>&1 | tail -1
+export DCR_SHIM_BIN="$PWD/.build/release/dcr-shim"
+exec .venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"
