@@ -17,10 +17,15 @@ public struct HousekeepingService: Service {
         self.interval = interval
     }
 
+    /// Sweeps every `interval` until the service group shuts down; the sleep
+    /// is cancelled by a graceful shutdown (SIGTERM), so it never holds the
+    /// process up.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await sweep()
-            try? await Task.sleep(for: interval)
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await sweep()
+                try await Task.sleep(for: interval)
+            }
         }
     }
 

@@ -44,3 +44,15 @@ struct FixedWindowLimiterTests {
         for _ in 0..<100 { #expect(off.attempt("x", now: t0) == nil) }
     }
 }
+
+@Suite("Registration rate limit memory")
+struct FixedWindowLimiterMemoryTests {
+    @Test("a flood from many addresses keeps the table bounded and keeps limiting recent ones")
+    func bounded() {
+        var limiter = FixedWindowLimiter(limit: 1, window: 60, maxKeys: 100)
+        let t0 = Date(timeIntervalSince1970: 0)
+        for i in 0..<1000 { _ = limiter.attempt("10.0.\(i / 256).\(i % 256)", now: t0.addingTimeInterval(Double(i) / 100)) }
+        // The most recent address is still remembered and limited.
+        #expect(limiter.attempt("10.0.3.231", now: t0.addingTimeInterval(10)) != nil)
+    }
+}

@@ -18,7 +18,15 @@ public struct FixedWindowLimiter: Sendable {
     /// Counts one event; nil when allowed, else the seconds to wait.
     public mutating func attempt(_ key: String, now: Date) -> Int? {
         guard limit > 0 else { return nil }
-        if windows.count >= maxKeys { windows = windows.filter { now.timeIntervalSince($0.value.start) < window } }
+        if windows.count >= maxKeys {
+            windows = windows.filter { now.timeIntervalSince($0.value.start) < window }
+            // Still full (a flood from many addresses): forget the oldest half,
+            // so memory stays bounded; those addresses start a fresh window.
+            if windows.count >= maxKeys {
+                let keep = windows.sorted { $0.value.start > $1.value.start }.prefix(maxKeys / 2)
+                windows = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+            }
+        }
         var entry = windows[key] ?? (now, 0)
         if now.timeIntervalSince(entry.start) >= window { entry = (now, 0) }
         guard entry.count < limit else {
