@@ -23,10 +23,13 @@ public final class SQLiteStore: ShimStore, Sendable {
     }
 
     /// Opens (creating if needed) the database at `path` and migrates it.
-    public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+    /// - Parameter synchronous: `full` (fsync every commit) or `normal` (WAL
+    ///   default: durable across a process crash, not a power loss).
+    public static func open(path: String, synchronous: String = "full", logger: Logger) async throws -> SQLiteStore {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let store = SQLiteStore(connection: connection)
         try await store.migrate()
+        _ = try await store.query(synchronous == "normal" ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", [])
         return store
     }
 

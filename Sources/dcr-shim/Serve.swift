@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
             store = try await PostgresStore.open(url: config.storageURL, logger: logger)
         } else {
             let path = String(config.storageURL.dropFirst("sqlite://".count))
-            store = try await SQLiteStore.open(path: path, logger: logger)
+            store = try await SQLiteStore.open(path: path, synchronous: config.sqliteSynchronous, logger: logger)
         }
         let keys = try KeyMaterial.load(config: config, ephemeral: ephemeral)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(

@@ -52,6 +52,7 @@ extension ShimConfiguration {
             refreshTTLSeconds: r.duration("tokens.refresh_ttl", default: 30 * 86400, range: 60...(365 * 86400)),
             refreshGraceSeconds: r.duration("tokens.refresh_grace", default: 45, range: 0...300),
             storageURL: r.string("storage.url", default: "sqlite://./dcr-shim.db")!,
+            sqliteSynchronous: r.string("storage.sqlite_synchronous", default: "full")!,
             encryptionKey: r.secret("keys.encryption_key"),
             cookieKey: r.secret("keys.cookie_key"),
             previousEncryptionKeys: r.stringList("keys.previous_encryption_keys", default: []),

@@ -32,6 +32,7 @@ extension ShimConfiguration {
              || storageURL.hasPrefix("postgresql://")) {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
+        if !["full", "normal"].contains(sqliteSynchronous) { problems.append("storage.sqlite_synchronous: must be full or normal") }
         if !["text", "json"].contains(logFormat) { problems.append("log.format: must be text or json") }
         if !previousEncryptionKeys.isEmpty, encryptionKey == nil {
             problems.append("keys.previous_encryption_keys: needs keys.encryption_key (the new key) too")

@@ -25,6 +25,11 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var refreshGraceSeconds: Int
     /// `storage.url`: `memory:` or `sqlite://PATH` (default `sqlite://./dcr-shim.db`).
     public var storageURL: String
+    /// `storage.sqlite_synchronous`: `full` (default: a response is sent only
+    /// after its write reached the disk, surviving power loss) or `normal`
+    /// (WAL without fsync per commit: survives a process crash, may lose the
+    /// last writes on power loss; several times faster).
+    public var sqliteSynchronous: String
     /// `keys.encryption_key` / `keys.cookie_key`: base64 of 32 bytes each; when
     /// absent they are generated once into `data_dir`.
     public var encryptionKey: String?
