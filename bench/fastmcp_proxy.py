@@ -22,7 +22,7 @@ def main() -> None:
     auth = OAuthProxy(
         upstream_authorization_endpoint=args.authorize, upstream_token_endpoint=args.token,
         upstream_client_id=args.client_id, upstream_client_secret=args.client_secret,
-        token_verifier=DebugTokenVerifier(), base_url=base, redirect_path="/callback",
+        token_verifier=DebugTokenVerifier(required_scopes=["mcp"]), base_url=base, redirect_path="/callback",
         jwt_signing_key=os.urandom(16).hex().encode(),  # 32 ASCII bytes: FastMCP decodes them as text require_authorization_consent=True, valid_scopes=["mcp"],
     )
     server = FastMCP("bench", auth=auth)
