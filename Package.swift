@@ -92,7 +92,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ShimStorageTests",
-            dependencies: ["ShimStorage", "ShimCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ShimStorage", "ShimCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

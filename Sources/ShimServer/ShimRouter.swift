@@ -32,6 +32,19 @@ public enum ShimRouter {
         router.get("healthz") { _, _ in HealthEndpoint.live() }
         router.get("readyz") { _, context in await HealthEndpoint.ready(services, context: context) }
         router.get("metrics") { _, _ in HealthEndpoint.metrics(services) }
+        // Rule 10: a known endpoint called with the wrong method gets 405 and an
+        // OAuth error (RFC 9110 §15.5.6), not a bare 404.
+        for (path, allowed) in [("register", [HTTPRequest.Method.post]), ("token", [.post]), ("revoke", [.post]),
+                                ("authorize", [.get]), ("callback", [.get]), ("consent", [.get, .post])] {
+            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !allowed.contains(method) {
+                api.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var response = JSONResponse.make(["error": "invalid_request", "error_description": "method not allowed"],
+                                                     status: .methodNotAllowed)
+                    response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                    return response
+                }
+            }
+        }
         return router
     }
 }
@@ -48,9 +61,10 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     }
 }
 
-/// Anything thrown that is not already an HTTP answer (a store failure, a
-/// bug) becomes a 500 with an OAuth-shaped body and a log line; the
-/// client sees no internals.
+/// Every error becomes a response here, inside the security-headers
+/// middleware, so error responses carry the same headers. Anything that is
+/// not already an HTTP answer (a store failure, a bug) becomes a 500 with an
+/// OAuth-shaped body and a log line; the client sees no internals.
 struct StoreErrorMiddleware: RouterMiddleware {
     typealias Context = ShimRequestContext
 
@@ -58,12 +72,12 @@ struct StoreErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {
-            throw error
+            return try error.response(from: request, context: context)
         } catch let error as OAuthError {
-            throw OAuthJSONError(error: error)
+            return try OAuthJSONError(error: error).response(from: request, context: context)
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            throw OAuthJSONError(error: OAuthError(.serverError, "internal error", status: 500))
+            return try OAuthJSONError(error: OAuthError(.serverError, "internal error", status: 500)).response(from: request, context: context)
         }
     }
 }

@@ -40,6 +40,13 @@ enum ClientAuthentication {
         let presented: String?
         switch client.tokenEndpointAuthMethod {
         case .none:
+            // RFC 6749 §4.1.3: "authenticate the client if client authentication
+            // is included". A public client has no secret, so one that presents
+            // a secret is not authenticated, it is refused.
+            if basic != nil || form["client_secret"] != nil {
+                throw OAuthJSONError(error: .invalidClient("this client is public (token_endpoint_auth_method none) and has no secret",
+                                                           detail: "public client \(clientID) presented a secret"), basicChallenge: basic != nil)
+            }
             presented = nil
         case .clientSecretBasic:
             presented = basic?.secret

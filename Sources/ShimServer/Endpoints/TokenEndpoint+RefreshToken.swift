@@ -56,7 +56,7 @@ extension TokenEndpoint {
                                           detail: "grant " + grant.id.prefix(8)), services: services, logger: context.logger)
             let access = try TokenIssuance.openAccessToken(upstream, grantID: grant.id, services: services)
             return TokenIssuance.response(accessToken: access, upstream: upstream, refreshToken: successor,
-                                          scope: requestedScope ?? grant.scope, now: now)
+                                          scope: grant.scope, now: now)
         }
     }
 }

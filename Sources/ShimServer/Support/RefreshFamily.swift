@@ -9,7 +9,10 @@ import ShimUpstream
 /// The pieces of refresh handling that touch a whole grant (rule 7).
 enum RefreshFamily {
     /// A live grant for the request: not revoked, not expired, same resource,
-    /// scope no wider than granted (RFC 6749 §6).
+    /// scope no wider than granted (RFC 6749 §6). A narrower scope is
+    /// accepted, but the response reports the grant's scope: the access token
+    /// is the IdP's, issued for the whole grant, and §5.1 makes `scope` the
+    /// token's true scope.
     static func usableGrant(_ id: String, requestedScope: ScopeSet?, resource: String?, services: ShimServices) async throws -> Grant {
         guard let grant = try await services.store.grant(id: id), grant.revokedAt == nil, services.now < grant.expiresAt else {
             throw OAuthError.invalidGrant("the refresh token is no longer valid")
@@ -40,7 +43,7 @@ enum RefreshFamily {
             context.logger.info("refresh within grace window; same successor", metadata: ["grant": "\(grant.id.prefix(8))"])
             let access = try TokenIssuance.openAccessToken(grant.upstream, grantID: grant.id, services: services)
             return TokenIssuance.response(accessToken: access, upstream: grant.upstream, refreshToken: successor,
-                                          scope: requestedScope ?? grant.scope, now: now)
+                                          scope: grant.scope, now: now)
         }
         context.logger.warning("refresh token reuse detected; revoking the family",
                                metadata: ["client_id": "\(latest.clientID)", "grant": "\(latest.grantID.prefix(8))",

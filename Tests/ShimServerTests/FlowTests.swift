@@ -1,0 +1,154 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import ShimCore
+import Testing
+
+/// The whole flow of DESIGN.md through the router, with the fake IdP.
+@Suite("Full flow: register, authorize, consent, callback, token, refresh, revoke")
+struct FlowTests {
+    @Test("the flow ends in the IdP's access token and a shim refresh token", arguments: ["none", "client_secret_basic", "client_secret_post"])
+    func fullFlow(authMethod: String) async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let redirect = authMethod == "none" ? ShimHarness.loopbackRedirect : ShimHarness.allowedHTTPS
+            let app = try await client.register(redirectURIs: [redirect], authMethod: authMethod)
+            var browser = Browser()
+            let params = AuthorizeParams(app: app)
+            let callback = try await client.authorizeThroughCallback(params, browser: &browser)
+            // RFC 6749 §4.1.2 and RFC 9207 §2: code, the client's state, and iss.
+            #expect(callback.state == params.state)
+            #expect(callback.iss == ShimHarness.issuer)
+            #expect(callback.response.headers[.cacheControl] == "no-store")
+            // RFC 9700 §4.2.4: the redirect carrying a code must not leak it through Referer.
+            #expect(callback.response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+
+            let response = try await client.exchange(code: callback.code, app: app)
+            #expect(response.status == .ok, "\(response.text)")
+            // Rule 9 / RFC 6749 §5.1: "Cache-Control: no-store".
+            #expect(response.headers[.cacheControl] == "no-store")
+            let upstream = harness.upstream.state.current
+            let body = response.json
+            // DESIGN.md `tokens.access: upstream`: the client gets the IdP's access token ...
+            #expect(body["access_token"] as? String == upstream.issuedAccessTokens.last)
+            #expect(body["token_type"] as? String == "Bearer")
+            #expect(body["scope"] as? String == "mcp.read")
+            #expect(body["expires_in"] as? Int == 3600)
+            // ... and the shim's own refresh token, never the IdP's.
+            let refresh = try #require(body["refresh_token"] as? String)
+            #expect(!upstream.issuedRefreshTokens.contains(refresh))
+            #expect(!upstream.issuedRefreshTokens.contains { refresh.contains($0) || $0.contains(refresh) })
+            #expect(body["id_token"] == nil)
+        }
+    }
+
+    // DESIGN.md: the shim uses its own PKCE pair, state and nonce toward the IdP; the
+    // client's redirect_uri and state never travel upstream (rule 5); resource is stripped (rule 8).
+    @Test("the upstream authorization request carries only the shim's own values")
+    func upstreamRequestIsTheShims() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let app = try await client.register()
+            var browser = Browser()
+            let params = AuthorizeParams(app: app)
+            let upstreamURL = try await client.toUpstream(params, browser: &browser)
+            let query = try URLQuery.parse(upstreamURL)
+            #expect(query["code_challenge"] != RFC7636.challenge)
+            #expect(query["code_challenge_method"] == "S256")
+            #expect(query["state"] != params.state)
+            #expect((query["state"] ?? "").count >= 43)   // 256 bits, base64url
+            #expect(query["nonce"] != nil)
+            #expect(query["resource"] == nil)
+            #expect(query["redirect_uri"] == ShimHarness.issuer + "/callback")
+            #expect(!upstreamURL.contains(params.state!))
+            #expect(!upstreamURL.contains("33418"))
+            #expect(ScopeSet(query["scope"]).values.contains("mcp.read"))
+            #expect(ScopeSet(query["scope"]).values.contains("openid"))
+        }
+    }
+
+    // Rule 7 / OAuth 2.1 §4.3.1: every refresh returns a new refresh token.
+    @Test("refresh rotates the refresh token and keeps the IdP's access token while it is fresh")
+    func refreshRotates() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let first = try #require(signedIn.refreshToken)
+            let response = try await client.refresh(first, app: signedIn.app)
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(response.headers[.cacheControl] == "no-store")
+            let second = try #require(response.json["refresh_token"] as? String)
+            #expect(second != first)
+            #expect(response.json["access_token"] as? String == signedIn.accessToken)
+            #expect(harness.upstream.state.current.refreshCalls.isEmpty)
+            // The successor works in turn.
+            let third = try await client.refresh(second, app: signedIn.app)
+            #expect(third.status == .ok)
+            #expect(third.json["refresh_token"] as? String != second)
+        }
+    }
+
+    @Test("an expiring upstream access token is refreshed at the IdP behind the shim refresh token")
+    func refreshGoesUpstreamWhenExpiring() async throws {
+        let harness = try ShimHarness()
+        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let upstreamRefresh = harness.upstream.state.current.issuedRefreshTokens.last
+            let response = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
+            #expect(response.status == .ok, "\(response.text)")
+            let upstream = harness.upstream.state.current
+            #expect(upstream.refreshCalls == [upstreamRefresh].compactMap { $0 })
+            #expect(response.json["access_token"] as? String == upstream.issuedAccessTokens.last)
+            #expect(response.json["access_token"] as? String != signedIn.accessToken)
+            let refresh = try #require(response.json["refresh_token"] as? String)
+            #expect(!upstream.issuedRefreshTokens.contains(refresh))
+        }
+    }
+
+    // RFC 7009 §2.1: revoking a refresh token; rule 7: the whole family dies.
+    @Test("revoking a refresh token revokes its family, here and at the IdP")
+    func revokeKillsFamily() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let first = try #require(signedIn.refreshToken)
+            let rotated = try await client.refresh(first, app: signedIn.app)
+            let second = try #require(rotated.json["refresh_token"] as? String)
+
+            let revoked = try await client.revoke(second, app: signedIn.app)
+            #expect(revoked.status == .ok)
+            #expect(revoked.headers[.cacheControl] == "no-store")
+            let after = try await client.refresh(second, app: signedIn.app)
+            #expect(after.status == .badRequest)
+            #expect(after.oauthError == "invalid_grant")
+            #expect(try await client.refresh(first, app: signedIn.app).oauthError == "invalid_grant")
+            let upstream = harness.upstream.state.current
+            #expect(upstream.revoked.contains { upstream.issuedRefreshTokens.contains($0) })
+        }
+    }
+
+    // RFC 7009 §2.2: "invalid tokens do not cause an error response".
+    @Test("revoking an unknown token answers 200")
+    func revokeUnknownToken() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let app = try await client.register()
+            let response = try await client.revoke("not-a-token-the-shim-issued", app: app)
+            #expect(response.status == .ok)
+        }
+    }
+
+    // RFC 7009 §2.1: the server verifies the token was issued to the client making the request.
+    @Test("another client cannot revoke a refresh token")
+    func revokeByOtherClientChangesNothing() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let intruder = try await client.register()
+            let response = try await client.revoke(try #require(signedIn.refreshToken), app: intruder)
+            #expect(response.status.code < 500)
+            #expect(try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app).status == .ok)
+        }
+    }
+}

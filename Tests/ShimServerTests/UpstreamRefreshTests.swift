@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// DESIGN.md `tokens.access: upstream`: "the shim refreshes upstream behind" the
+/// client's refresh token, and the upstream refresh token never leaves the shim.
+@Suite("Upstream refresh behind the shim's refresh token")
+struct UpstreamRefreshTests {
+    @Test("the shim refreshes upstream with the latest upstream refresh token each time")
+    func chainsUpstreamRefreshTokens() async throws {
+        let harness = try ShimHarness()
+        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            var token = try #require(signedIn.refreshToken)
+            for round in 1...3 {
+                let issuedBefore = harness.upstream.state.current.issuedRefreshTokens.last
+                let response = try await client.refresh(token, app: signedIn.app)
+                #expect(response.status == .ok, "round \(round): \(response.text)")
+                #expect(harness.upstream.state.current.refreshCalls.last == issuedBefore, "round \(round)")
+                token = try #require(response.json["refresh_token"] as? String)
+            }
+            #expect(harness.upstream.state.current.refreshCalls.count == 3)
+        }
+    }
+
+    // Some IdPs answer a refresh without a new refresh token: the old one stays valid.
+    @Test("an upstream refresh without a new refresh token keeps the previous one")
+    func keepsUpstreamRefreshTokenWhenNoneReturned() async throws {
+        let harness = try ShimHarness()
+        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let original = try #require(harness.upstream.state.current.issuedRefreshTokens.last)
+            harness.upstream.state.withLock { $0.omitRefreshToken = true }
+            let first = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
+            #expect(first.status == .ok)
+            let second = try await client.refresh(try #require(first.json["refresh_token"] as? String), app: signedIn.app)
+            #expect(second.status == .ok, "\(second.text)")
+            #expect(harness.upstream.state.current.refreshCalls == [original, original])
+        }
+    }
+
+    // Revocation reaches the IdP with the refresh token it issued last (RFC 7009 §2.1 there).
+    @Test("revoking after an upstream refresh revokes the latest upstream refresh token")
+    func revokeUsesLatestUpstreamToken() async throws {
+        let harness = try ShimHarness()
+        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let rotated = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
+            let latest = try #require(harness.upstream.state.current.issuedRefreshTokens.last)
+            #expect(try await client.revoke(try #require(rotated.json["refresh_token"] as? String), app: signedIn.app).status == .ok)
+            #expect(harness.upstream.state.current.revoked == [latest])
+        }
+    }
+
+    @Test("a fresh upstream access token is reused: no upstream call, same access token")
+    func noUpstreamCallWhileFresh() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            harness.clock.advance(by: 3000)   // 600 s left, above the refresh margin
+            let response = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
+            #expect(response.json["access_token"] as? String == signedIn.accessToken)
+            #expect(response.json["expires_in"] as? Int == 600)
+            #expect(harness.upstream.state.current.refreshCalls.isEmpty)
+        }
+    }
+}
