@@ -90,3 +90,24 @@ def test_flow_across_replicas_and_single_use_across_replicas(dot_stack, replicas
     assert {"registration", "consent_given", "grant_issued", "code_replayed", "refresh", "reuse_detected"} <= kinds
     run = subprocess.run([SHIM_BIN, "clients", "list", "--json", "--config", str(b.config_path)], capture_output=True, text=True, timeout=30)
     assert client.client_id in {c["client_id"] for c in json.loads(run.stdout)}
+
+
+def test_admin_commands_against_postgres(dot_stack, replicas):
+    a, b = replicas
+    client = RawClient.register(a, name="PG Admin")
+    tokens = client.exchange(client.sign_in(Browser(), dot_stack.idp.new_session())["code"]).json()
+
+    def admin(*args: str) -> str:
+        run = subprocess.run([SHIM_BIN, *args, "--config", str(b.config_path)], capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.stdout
+
+    grants = json.loads(admin("grants", "list", "--json", "--client", client.client_id))
+    assert len(grants) == 1 and grants[0]["revoked_at"] is None and grants[0]["resource"] == a.resource
+    shown = json.loads(admin("clients", "show", client.client_id, "--json"))[0]
+    assert shown["client_name"] == "PG Admin"
+    assert "1 grant(s)" in admin("grants", "revoke", "--client", client.client_id)
+    client.shim = b
+    assert client.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert "deleted" in admin("clients", "revoke", client.client_id)
+    assert client.refresh(tokens["refresh_token"]).status_code == 401  # the client must register again
