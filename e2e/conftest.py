@@ -28,10 +28,14 @@ class Stack:
     def __init__(self, name: str, workdir: Path):
         self.workdir = workdir
         self.shim_port = free_port()
-        self.idp = STARTERS[name](str(workdir / "idp"), free_port(), f"http://127.0.0.1:{self.shim_port}/callback")
-        self.mcp = MCPServerProcess(free_port(), f"http://127.0.0.1:{self.shim_port}", self.idp.userinfo_endpoint,
-                                    self.idp.resource_scopes, workdir / "mcp.log")
         self.shims: list[Shim] = []
+        self.idp = STARTERS[name](str(workdir / "idp"), free_port(), f"http://127.0.0.1:{self.shim_port}/callback")
+        try:
+            self.mcp = MCPServerProcess(free_port(), f"http://127.0.0.1:{self.shim_port}", self.idp.userinfo_endpoint,
+                                        self.idp.resource_scopes, workdir / "mcp.log")
+        except BaseException:
+            self.idp.stop()  # the fixture's finalizer never runs when setup fails
+            raise
 
     def shim(self, name: str = "shim", **kwargs) -> Shim:
         """A fresh shim (own database) on the port the IdP knows; the previous one is stopped."""

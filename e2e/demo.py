@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .flow import MCPServerProcess, run_full_flow, step
+from .flow import LAST_STEP, MCPServerProcess, run_full_flow, step
 from .harness import Shim
 from .idp import free_port
 from .idp.dot import start_dot
@@ -34,14 +34,14 @@ def main() -> int:
         current = "start the shim"
         shim = Shim(workdir / "shim", shim_port, idp, mcp.url).start()
         step(f"dcr-shim up at {shim.base_url} (SQLite at {shim.workdir / 'shim.db'})")
-        current = "run the MCP client flow"
+        current = None  # from here on, the flow's own last step names where it failed
         result = asyncio.run(run_full_flow(shim, idp, mcp.url))
         print(f"DEMO OK: the mcp SDK client registered ({result.registered_client_id}), signed in through the shim, "
               f"called 2 tools and refreshed once.")
         return 0
     except Exception as e:  # the demo names the step that failed
         traceback.print_exc()
-        print(f"DEMO FAILED at step '{current}': {e}")
+        print(f"DEMO FAILED at step '{current or LAST_STEP[0]}': {e}")
         if shim:
             print("--- shim log (tail) ---\n" + shim.log_text()[-3000:])
         return 1

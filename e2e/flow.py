@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import httpx2
@@ -29,7 +30,12 @@ def tag(secret: str | None) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:8] if secret else "-"
 
 
+#: The last step printed, so that a failure can name where it happened.
+LAST_STEP = ["start"]
+
+
 def step(text: str) -> None:
+    LAST_STEP[0] = text
     print(f"[step] {text}", flush=True)
 
 
@@ -62,6 +68,9 @@ class FlowResult:
     codes: list[str] = field(default_factory=list)
     upstream_urls: list[str] = field(default_factory=list)
     storage: MemoryStorage | None = None
+    #: Every response the SDK's HTTP client saw outside the MCP endpoint
+    #: itself (discovery, registration, token), bodies read, for the scans.
+    sdk_responses: list = field(default_factory=list)
 
 
 class MCPServerProcess:
@@ -69,13 +78,18 @@ class MCPServerProcess:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/mcp"
         self.log_path = log_path
-        log = open(log_path, "a")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "e2e.mcp_server", "--port", str(port), "--issuer", issuer,
-             "--userinfo", userinfo, "--scopes", ",".join(scopes)],
-            cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", proc=self.proc,
-                  log_path=str(log_path))
+        with open(log_path, "a") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "e2e.mcp_server", "--port", str(port), "--issuer", issuer,
+                 "--userinfo", userinfo, "--scopes", ",".join(scopes)],
+                cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", proc=self.proc,
+                      log_path=str(log_path))
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -105,23 +119,53 @@ class SDKFlow:
         )
 
     async def _redirect_handler(self, url: str) -> None:
-        step("authorize: the SDK opens the shim's /authorize")
+        step(f"authorize: the SDK sends the user to {url.split('?')[0]}")
         self._pending_url = url
 
     async def _callback_handler(self) -> AuthorizationCodeResult:
         assert self._pending_url, "redirect_handler was not called"
         final = await asyncio.to_thread(
             authorize_through_shim, self.browser, self.idp_session, self._pending_url,
-            client_redirect_prefix=self.redirect_uri, upstream_hops=self.result.upstream_urls)
-        step("consent given, IdP login done, callback answered: back at the client's redirect_uri")
+            client_redirect_prefix=self.redirect_uri, upstream_hops=self.result.upstream_urls,
+            trace=lambda text: step("browser: " + text))
+        step("callback: the client's redirect_uri received code, state and iss")
         params = query(final)
         if "error" in params:
             raise FlowError(f"authorization failed: {params.get('error')}: {params.get('error_description')}")
         self.result.codes.append(params["code"])
         return AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
 
+    async def _on_response(self, response) -> None:
+        """Records the SDK's OAuth traffic and prints it as steps (no secrets)."""
+        request = response.request
+        if str(request.url).split("?")[0] == self.mcp_url:
+            if response.status_code == 401:
+                step("MCP server answered 401 with WWW-Authenticate: the SDK starts OAuth")
+            return
+        await response.aread()
+        self.result.sdk_responses.append(response)
+        path = request.url.path
+        status = response.status_code
+        if "/.well-known/oauth-protected-resource" in path:
+            step(f"discovery: protected-resource metadata (RFC 9728) {path} -> {status}")
+        elif "/.well-known/" in path:
+            step(f"discovery: authorization-server metadata (RFC 8414) {path} -> {status}")
+        elif path.endswith("/register"):
+            client_id = response.json().get("client_id") if status == 201 else None
+            step(f"registration (RFC 7591) -> {status}, client_id {client_id}")
+        elif path.endswith("/token"):
+            grant = parse_qs(request.content.decode()).get("grant_type", ["?"])[0]
+            body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+            detail = (f"access token #{tag(body.get('access_token'))}, refresh token #{tag(body.get('refresh_token'))}, "
+                      f"expires_in {body.get('expires_in')}") if status == 200 else f"error {body.get('error')}"
+            name = "token: code exchange" if grant == "authorization_code" else f"token: {grant} grant"
+            step(f"{name} -> {status}, {detail}")
+        else:
+            step(f"{request.method} {path} -> {status}")
+
     async def call_tool(self, name: str, args: dict) -> str:
-        async with httpx2.AsyncClient(auth=self.provider, timeout=30) as http:
+        async with httpx2.AsyncClient(auth=self.provider, timeout=30,
+                                      event_hooks={"response": [self._on_response]}) as http:
             async with streamable_http_client(self.mcp_url, http_client=http) as (read, write):
                 async with ClientSession(read, write) as session:
                     await session.initialize()
@@ -149,13 +193,14 @@ class SDKFlow:
 
 async def run_full_flow(shim: Shim, idp: IdP, mcp_url: str, *, restart_before_refresh: bool = False) -> FlowResult:
     flow = SDKFlow(shim, idp, mcp_url)
-    step(f"discovery + registration + sign-in via {shim.base_url} (upstream {idp.name})")
+    step(f"tool call 1: the SDK calls whoami on {mcp_url} (no token yet; shim {shim.base_url}, upstream {idp.name})")
     first = await flow.call_tool("whoami", {})
     step(f"tool call 1 OK: {first}; client_id {flow.result.registered_client_id}, access token #{tag(flow.result.access_tokens[-1])}")
     if restart_before_refresh:
         step("restarting the shim (SQLite keeps the grant)")
         await asyncio.to_thread(shim.restart)
     flow.expire_access_token()
+    step("refresh: the stored access token is marked expired; the SDK must refresh before tool call 2")
     before = len(flow.storage.history)
     second = await flow.call_tool("add", {"a": 2, "b": 3})
     if len(flow.storage.history) <= before:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import base64
 import email.utils
 import hashlib
-import html
 import os
-import re
 import secrets
 import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlparse
@@ -178,6 +177,7 @@ class Browser:
         self.client = httpx.Client(follow_redirects=False, timeout=20)
         self.cookies: dict[tuple[str, str], StoredCookie] = {}  # (host, name) -> cookie
         self.responses: list[httpx.Response] = []
+        self.rejected_cookies: list[str] = []  # names of cookies a browser would refuse
 
     def _cookie_header(self, url: str) -> str | None:
         parts = urlparse(url)
@@ -200,7 +200,8 @@ class Browser:
             jar.load(header)
             for name, morsel in jar.items():
                 if name.startswith("__Host-") and not (morsel["secure"] and morsel["path"] == "/" and not morsel["domain"]):
-                    continue  # a browser rejects a malformed __Host- cookie (RFC 6265bis §4.1.3.2)
+                    self.rejected_cookies.append(name)  # as a browser would (RFC 6265bis §4.1.3.2)
+                    continue
                 expires = None
                 if morsel["max-age"] != "":
                     expires = time.time() + int(morsel["max-age"])
@@ -239,19 +240,41 @@ class Browser:
         self.client.close()
 
 
+class _HiddenInputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.in_consent_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.in_consent_form = (a.get("action") or "").endswith("/consent")
+        elif tag == "input" and self.in_consent_form and a.get("type") == "hidden" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_consent_form = False
+
+
 def parse_consent_form(page: str) -> dict[str, str]:
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
-    return {k: html.unescape(v) for k, v in fields.items()}
+    """The hidden fields of the consent page's `<form action="/consent">`."""
+    parser = _HiddenInputs()
+    parser.feed(page)
+    return parser.fields
 
 
 def authorize_through_shim(browser: Browser, idp_session: IdPSession, authorize_url: str, *,
                            client_redirect_prefix: str, decision: str = "allow",
-                           upstream_hops: list[str] | None = None) -> str:
+                           upstream_hops: list[str] | None = None, trace=None) -> str:
     """Follows the browser chain hop by hop and returns the first Location
     that starts with the client's redirect_uri: shim /authorize → (303
     /consent → form → POST decision) → upstream authorize (the IdP session
     logs in and returns the shim callback URL, not followed) → shim /callback
-    → the client's redirect_uri. Raises FlowError naming the hop that failed."""
+    → the client's redirect_uri. Raises FlowError naming the hop that failed.
+    `trace(text)`, when given, is told each hop (paths only, never a query)."""
+    trace = trace or (lambda text: None)
     shim = urlparse(authorize_url)
     shim_origin = f"{shim.scheme}://{shim.netloc}"
     url = authorize_url
@@ -269,6 +292,7 @@ def authorize_through_shim(browser: Browser, idp_session: IdPSession, authorize_
             if not back.startswith(shim_origin + "/callback?"):
                 raise FlowError(f"hop 'IdP login and grant': the IdP redirected to {back.split('?')[0]}, "
                                 f"not the shim's {shim_origin}/callback")
+            trace(f"IdP: signed in and granted at {url.split('?')[0]} -> back to the shim's /callback")
             url = back
             continue
         path = urlparse(url).path
@@ -278,8 +302,10 @@ def authorize_through_shim(browser: Browser, idp_session: IdPSession, authorize_
             if "location" not in r.headers:
                 raise FlowError(f"hop '{hop}' answered {r.status_code} without a Location")
             url = urljoin(url, r.headers["location"])
+            trace(f"{hop} -> {r.status_code} {_where(url, shim_origin, client_redirect_prefix)}")
             continue
         if r.status_code == 200 and path == "/consent":
+            trace("GET /consent -> 200 consent page")
             form = parse_consent_form(r.text)
             if "csrf_token" not in form or "request_id" not in form:
                 raise FlowError(f"hop 'GET /consent': the page has no consent form: {r.text[:300]}")
@@ -289,9 +315,19 @@ def authorize_through_shim(browser: Browser, idp_session: IdPSession, authorize_
                 raise FlowError(f"hop 'POST /consent ({decision})' answered {post.status_code} "
                                 f"(expected 303 with a Location): {post.text[:300]}")
             url = urljoin(url, post.headers["location"])
+            trace(f"POST /consent ({decision}) -> 303 {_where(url, shim_origin, client_redirect_prefix)}")
             continue
-        raise FlowError(f"hop '{hop}' answered {r.status_code}: {r.text[:400]}")
+        note = f" (this browser refused the cookies {browser.rejected_cookies})" if browser.rejected_cookies else ""
+        raise FlowError(f"hop '{hop}' answered {r.status_code}{note}: {r.text[:400]}")
     raise FlowError(f"more than 12 hops without reaching {client_redirect_prefix}")
+
+
+def _where(url: str, shim_origin: str, client_redirect_prefix: str) -> str:
+    if url.startswith(client_redirect_prefix):
+        return "to the client's redirect_uri"
+    if url.startswith(shim_origin + "/"):
+        return "to the shim's " + urlparse(url).path
+    return "to the IdP's " + url.split("?")[0]
 
 
 def pkce_pair() -> tuple[str, str]:

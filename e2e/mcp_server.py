@@ -8,6 +8,7 @@ Run: python -m e2e.mcp_server --port P --issuer SHIM --userinfo URL
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import httpx
@@ -28,8 +29,12 @@ class UserinfoVerifier:
         hit = self.cache.get(token)
         if hit and hit[0] > time.time():
             return hit[1]
-        async with httpx.AsyncClient(timeout=10) as client:
-            r = await client.get(self.userinfo, headers={"Authorization": f"Bearer {token}"})
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                r = await client.get(self.userinfo, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as e:  # the IdP unreachable: the token cannot be accepted
+            print(f"userinfo unreachable: {type(e).__name__}", file=sys.stderr, flush=True)
+            return None
         if r.status_code != 200:
             return None
         subject = str(r.json().get("sub", ""))

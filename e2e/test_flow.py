@@ -31,3 +31,28 @@ def test_restart_between_token_and_refresh_keeps_the_grant(stack):
     result = asyncio.run(run_full_flow(shim, stack.idp, stack.mcp.url, restart_before_refresh=True))
     assert result.tool_results[1] == "5"
     assert len(result.refresh_tokens) == 2
+
+
+def test_sigterm_stops_the_shim_gracefully(stack):
+    """The contract's stop signal: SIGTERM ends `dcr-shim serve` promptly
+    with exit status 0 (in-flight requests finish, the store is closed), also
+    with an idle keep-alive connection open. The harness would otherwise
+    SIGKILL it after 10 s, so this is checked on its own."""
+    import signal
+    import subprocess
+    import time
+
+    import httpx
+
+    shim = stack.shim("sigterm")
+    with httpx.Client() as keep_alive:
+        assert keep_alive.get(shim.base_url + "/readyz").status_code == 200
+        started = time.monotonic()
+        shim.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = shim.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            shim.kill()
+            raise AssertionError("dcr-shim was still running 10 s after SIGTERM; log tail:\n" + shim.log_text()[-1500:])
+    assert rc == 0, f"dcr-shim exited with {rc} after SIGTERM"
+    assert time.monotonic() - started < 10

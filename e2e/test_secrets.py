@@ -49,20 +49,26 @@ def test_no_secret_in_log_or_responses(dot_stack):
         "upstream client secret": [idp.client_secret],
         "upstream refresh token": upstream_rts,
         "authorization code": flow.result.codes + [params["code"]],
-        "upstream code": _upstream_codes(browser, shim.callback_url),
+        "upstream code": _upstream_codes(browser, shim.callback_url) + _upstream_codes(flow.browser, shim.callback_url),
         "shim refresh token": flow.result.refresh_tokens + [tokens["refresh_token"], refreshed["refresh_token"]],
         "access token": flow.result.access_tokens + [tokens["access_token"], refreshed["access_token"]],
         "client secret": [client.client_secret],
     }
     log = shim.log_text()
-    assert "grant issued" in log and "refresh token rotated" in log  # the log did record the flow
+    assert "grant_issued" in log and "refresh token rotated" in log  # the log did record the flow
     for what, values in secrets_never_logged.items():
         for value in values:
             assert value and value not in log, f"{what} appears in the shim's log"
 
-    responses = browser.responses + client.responses + flow.browser.responses + [revoke]
-    bodies = [r.text + " " + str(dict(r.headers)) for r in responses]
+    # Everything the clients saw: both browsers, the raw client, and the SDK's
+    # own HTTP traffic (discovery, registration, code exchange, refresh).
+    responses = browser.responses + client.responses + flow.browser.responses + flow.result.sdk_responses + [revoke]
+    bodies = [r.text + " " + str(r.headers.multi_items()) + " " + str(r.request.url) for r in responses]
     assert len(bodies) > 10
+    sdk_token_calls = [r for r in flow.result.sdk_responses if r.request.url.path.endswith("/token")]
+    assert len(sdk_token_calls) == 2, "the SDK's code exchange and refresh were recorded"
+    for r in sdk_token_calls + [r for r in client.responses if r.request.url.path.endswith("/token")]:
+        assert r.headers.get("cache-control") == "no-store", f"{r.request.url.path} answered without Cache-Control: no-store"
     for what in ("upstream client secret", "upstream refresh token"):
         for value in secrets_never_logged[what]:
             assert not any(value in body for body in bodies), f"{what} returned to a client"

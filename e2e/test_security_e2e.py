@@ -19,9 +19,15 @@ def idp(dot_stack):
     return dot_stack.idp
 
 
-def no_redirect(r: httpx.Response) -> None:
-    assert 400 <= r.status_code < 500, r.status_code
+def no_redirect(r: httpx.Response, status: int = 400) -> None:
+    """An error page: the contract's status, and no Location to follow."""
+    assert r.status_code == status, (r.status_code, r.headers.get("location"), r.text[:200])
     assert "location" not in r.headers
+
+
+def upstream_authorize_requests(idp) -> int:
+    """How many authorize requests django-oauth-toolkit has logged."""
+    return open(idp.log_path, encoding="utf-8", errors="replace").read().count("/o/authorize/")
 
 
 def test_rule1_disallowed_redirect_refused_at_registration(shim):
@@ -35,14 +41,20 @@ def test_rule1_disallowed_redirect_refused_at_registration(shim):
 def test_rule2_mismatched_redirect_at_authorize_is_a_page_not_a_redirect(shim, idp):
     client = RawClient.register(shim)
     browser = Browser()
-    r = browser.get(client.authorize_url(redirect_uri="http://127.0.0.1:9/other"))
-    no_redirect(r)
-    r = browser.get(client.authorize_url(redirect_uri="https://evil.example/callback"))
-    no_redirect(r)
-    r = browser.get(client.authorize_url(client_id="no-such-client"))
-    no_redirect(r)
-    # The IdP was never contacted for these.
+    before = upstream_authorize_requests(idp)
+    for bad in [{"redirect_uri": "http://127.0.0.1:9/other"}, {"redirect_uri": "https://evil.example/callback"},
+                {"redirect_uri": client.redirect_uri + "/x"}, {"redirect_uri": client.redirect_uri + "?a=1"},
+                {"client_id": "no-such-client"}, {"client_id": None}]:
+        r = browser.get(client.authorize_url(**bad))
+        no_redirect(r)
+        # The consent form is not offered either.
+        assert 'name="csrf_token"' not in r.text, bad
+    # The IdP was never contacted for these ...
+    assert upstream_authorize_requests(idp) == before
     assert "evil.example" not in open(idp.log_path).read()
+    # ... while the registered redirect_uri does reach it (so the count above means something).
+    assert "code" in client.sign_in(Browser(), idp.new_session())
+    assert upstream_authorize_requests(idp) > before
 
 
 @pytest.mark.parametrize("challenge,method", [(None, None), ("x" * 43, "plain"), ("abc", "S256")])
@@ -126,9 +138,10 @@ def test_rule5_tampered_callback_state_is_refused_without_redirect(dot_stack):
             return callback.replace("state=", "state=X")
 
     from .harness import authorize_through_shim
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="GET /callback"):
         authorize_through_shim(browser, Tamper(), client.authorize_url(), client_redirect_prefix=client.redirect_uri)
     last = browser.responses[-1]
+    assert last.request.url.path == "/callback"
     no_redirect(last)
 
 
@@ -146,8 +159,12 @@ def test_rule5_callback_in_another_browser_is_refused(dot_stack):
     upstream = allow.headers["location"]
     victim = Browser()
     callback = dot_stack.idp.new_session().authorize(upstream)  # the victim signs in
+    assert callback.startswith(shim.callback_url + "?")
     landed = victim.get(callback)
     no_redirect(landed)
+    # Nothing was sent towards the attacker's redirect_uri.
+    assert not any((r.headers.get("location") or "").startswith(attacker_client.redirect_uri)
+                   for r in victim.responses)
 
 
 def test_rule4_deny_returns_access_denied_with_state_and_iss(dot_stack):
@@ -168,20 +185,36 @@ MALFORMED = [
     ("POST", "/register", {"Content-Type": "application/json"}, b'{"redirect_uris":"http://127.0.0.1/cb"}'),
     ("POST", "/register", {"Content-Type": "application/json"}, b"[]"),
     ("POST", "/register", {"Content-Type": "application/json"}, b"x" * (1024 * 1024)),
+    ("POST", "/register", {"Content-Type": "application/json"}, b'{"redirect_uris":["http://127.0.0.1/cb"],"client_name":"' + b"x" * (1024 * 1024) + b'"}'),
+    ("POST", "/register", {"Content-Type": "application/json"}, b"{}"),
+    ("POST", "/register", {"Content-Type": "application/json"}, b'{"redirect_uris":[]}'),
+    ("POST", "/register", {"Content-Type": "application/json"}, b'{"redirect_uris":["http://127.0.0.1/cb"],"grant_types":"x"}'),
+    ("POST", "/register", {}, b""),
     ("POST", "/token", {"Content-Type": "application/json"}, b'{"grant_type":"authorization_code"}'),
     ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=authorization_code&grant_type=refresh_token"),
     ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b""),
     ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=password&client_id=x"),
     ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=%zz"),
     ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"a=" + b"x" * (1024 * 1024)),
+    ("POST", "/token", {"Content-Type": "text/plain"}, b"grant_type=refresh_token&refresh_token=x&client_id=y"),
+    ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=refresh_token&client_id=x"),
+    ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=refresh_token&refresh_token=a&refresh_token=b&client_id=x"),
+    ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=authorization_code&client_id=x&code=c"),
+    ("POST", "/token", {"Content-Type": "application/x-www-form-urlencoded"}, b"grant_type=authorization_code&client_id=x&client_id=y&code=c"),
     ("POST", "/revoke", {"Content-Type": "application/x-www-form-urlencoded"}, b"token=a&token=b"),
     ("POST", "/revoke", {"Content-Type": "text/plain"}, b"token=a"),
+    ("POST", "/revoke", {"Content-Type": "application/x-www-form-urlencoded"}, b"client_id=x"),
+    ("POST", "/revoke", {"Content-Type": "application/x-www-form-urlencoded"}, b"token=" + b"x" * (1024 * 1024)),
     ("POST", "/consent", {"Content-Type": "application/x-www-form-urlencoded"}, b"request_id=a&request_id=b"),
     ("POST", "/consent", {"Content-Type": "application/x-www-form-urlencoded"}, b"request_id=a&csrf_token=b&decision=allow"),
     ("POST", "/consent", {"Content-Type": "multipart/form-data"}, b"x"),
+    ("POST", "/consent", {"Content-Type": "application/x-www-form-urlencoded"}, b""),
+    ("POST", "/consent", {"Content-Type": "application/x-www-form-urlencoded"}, b"request_id=" + b"x" * (1024 * 1024)),
     ("GET", "/authorize?client_id=a&client_id=b", {}, None),
     ("GET", "/authorize", {}, None),
     ("GET", "/authorize?client_id=%ZZ", {}, None),
+    ("GET", "/authorize?response_type=code", {}, None),
+    ("GET", "/authorize?client_id=" + "x" * 20000, {}, None),
     ("GET", "/consent", {}, None),
     ("GET", "/consent?request_id=nope", {}, None),
     ("GET", "/callback", {}, None),

@@ -7,5 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 echo "[demo] swift build (debug)"
-swift build --product dcr-shim 2>&1 | tail -1
+mkdir -p .build
+if ! swift build --product dcr-shim > .build/demo-build.log 2>&1; then
+  grep -E "error:" .build/demo-build.log | head -40 || true
+  tail -20 .build/demo-build.log
+  echo "DEMO FAILED at step 'swift build'"
+  exit 1
+fi
+tail -1 .build/demo-build.log
 exec .venv/bin/python -m e2e.demo

@@ -1,34 +1,65 @@
 #!/usr/bin/env bash
-# Installs what the demo and the tests need on a fresh Debian 12 machine,
-# as root: Debian packages (glewlwyd, Chromium and its driver) and a Python
-# virtualenv at .venv with e2e/requirements.txt. Re-runs skip what is done.
+# Installs what the demo and the end-to-end tests need on a fresh Debian 12
+# machine, as root:
+#   - Debian packages: glewlwyd (the second real IdP), chromium and
+#     chromium-driver (the consent-page tests), postgresql (the replica
+#     tests), sqlite3, curl, and python3 with venv support;
+#   - a Python virtualenv at <repo>/.venv with e2e/requirements.txt
+#     (django-oauth-toolkit, the mcp SDK, selenium, ...).
+# Idempotent and fast on re-runs: apt runs only when a package is missing, pip
+# only when e2e/requirements.txt or the interpreter changed (a stamp file in
+# .venv holds their hash).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(glewlwyd chromium chromium-driver postgresql sqlite3 curl)
+say() { echo "[install-deps] $*"; }
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# --- Debian packages --------------------------------------------------------
+apt_packages=(glewlwyd chromium chromium-driver sqlite3 postgresql curl ca-certificates python3)
+# Debian's python3 has no ensurepip without python3-venv; another python3
+# (pyenv, a container's own build) may have it already.
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+  apt_packages+=(python3-venv)
+fi
 missing=()
 for p in "${apt_packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "[install] apt: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    say "missing Debian packages (${missing[*]}) and not root: run this script as root"
+    exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
+  say "apt-get update"
   apt-get update -qq
-  # glewlwyd's own service cannot start in a container; the tests run a private instance.
+  say "apt-get install ${missing[*]}"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  service glewlwyd stop >/dev/null 2>&1 || true
+  # The packaged glewlwyd service cannot run in a container (and is not
+  # wanted): the tests start private instances on 127.0.0.1.
+  if command -v service >/dev/null 2>&1; then
+    service glewlwyd stop >/dev/null 2>&1 || true
+  fi
 else
-  echo "[install] apt packages present"
+  say "Debian packages present (${apt_packages[*]})"
 fi
 
+# --- Python virtualenv ------------------------------------------------------
 stamp=".venv/.requirements.sha256"
-want=$(sha256sum e2e/requirements.txt | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[install] python venv .venv with e2e/requirements.txt"
-  python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -r e2e/requirements.txt
-  echo "$want" > "$stamp"
+want=$( { cat e2e/requirements.txt; python3 --version; } | sha256sum | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && .venv/bin/python -c "" >/dev/null 2>&1 \
+    && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  say "python venv .venv up to date"
 else
-  echo "[install] python venv up to date"
+  if ! .venv/bin/python -c "" >/dev/null 2>&1; then
+    say "python3 -m venv .venv ($(python3 --version))"
+    rm -rf .venv
+    python3 -m venv .venv
+  fi
+  say "pip install -r e2e/requirements.txt into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r e2e/requirements.txt
+  echo "$want" > "$stamp"
 fi
+say "done"

@@ -2,12 +2,41 @@
 # Every test: installs what the tests need (Debian and PyPI packages), builds
 # the shim, runs the Swift unit and router tests, then the end-to-end tests
 # against django-oauth-toolkit and glewlwyd with the Python mcp SDK client
-# and headless Chromium. Exits non-zero on any failure.
+# and headless Chromium. Exits non-zero on any failure; prints how long each
+# phase took. Extra arguments go to pytest (e.g. `-k flow`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-phase() { echo; echo "=== $1 ($(date +%H:%M:%S))"; }
 start=$(date +%s)
+phase_name=""
+phase_start=$start
+timings=()
+
+end_phase() {
+  if [ -n "$phase_name" ]; then
+    local took=$(( $(date +%s) - phase_start ))
+    timings+=("$(printf '%-28s %5ss' "$phase_name" "$took")")
+    echo "--- $phase_name: ${took}s"
+  fi
+  phase_name=""
+}
+phase() {
+  end_phase
+  phase_name=$1
+  phase_start=$(date +%s)
+  echo
+  echo "=== $1 ($(date +%H:%M:%S))"
+}
+summary() {
+  local rc=$?
+  end_phase
+  echo
+  echo "=== timings"
+  printf '%s\n' "${timings[@]}"
+  printf '%-28s %5ss\n' "total" "$(( $(date +%s) - start ))"
+  if [ "$rc" -eq 0 ]; then echo "all tests passed"; else echo "FAILED (exit $rc)"; fi
+}
+trap summary EXIT
 
 phase "install dependencies"
 bash scripts/install-deps.sh
@@ -15,17 +44,40 @@ bash scripts/install-deps.sh
 phase "swift build"
 mkdir -p .build
 if ! swift build --build-tests > .build/test-build.log 2>&1; then
-  grep -E "error" .build/test-build.log | head -40
+  grep -E "error:" .build/test-build.log | head -40 || true
   tail -20 .build/test-build.log
   exit 1
 fi
 tail -1 .build/test-build.log
 
 phase "swift test"
-swift test --skip-build 2>&1 | grep -vE "^(◇|􀟈|↳)|started\.$|info Hummingbird|Server started" | tail -60
-test "${PIPESTATUS[0]}" -eq 0
+# A throw-away PostgreSQL (Debian's server, run as the postgres user on a
+# loopback port) so the storage conformance suite also runs on PostgresStore.
+pg_dir=$(mktemp -d /tmp/dcr-shim-swiftpg-XXXXXX)
+chown postgres "$pg_dir"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+stop_pg() { runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust >/dev/null
+runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 60 \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
+echo "PostgreSQL for the storage tests on 127.0.0.1:$pg_port"
+# The full Swift Testing / XCTest output is kept in .build/swift-test.log;
+# shown here: failures with their details and the summary lines.
+set +e
+DCR_SHIM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable" \
+  swift test --skip-build > .build/swift-test.log 2>&1
+swift_rc=$?
+set -e
+stop_pg
+grep -E "✘|↳|recorded an issue|error:|Test run with|Executed [0-9]+ test" .build/swift-test.log | tail -80 || true
+if [ "$swift_rc" -ne 0 ]; then
+  echo "swift test failed (exit $swift_rc); last lines of .build/swift-test.log:"
+  tail -40 .build/swift-test.log
+  exit "$swift_rc"
+fi
 
 phase "end-to-end tests (pytest)"
-.venv/bin/python -m pytest -q -p no:cacheprovider e2e "$@"
-
-echo; echo "all tests passed in $(( $(date +%s) - start ))s"
+# SIGINT on timeout lets pytest run its finalizers (every process it started is stopped).
+timeout -s INT -k 60 1800 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=10 e2e "$@"
+end_phase

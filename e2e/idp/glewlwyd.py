@@ -1,64 +1,89 @@
 """glewlwyd 2.7 (Debian package) as a second, quirkier strict upstream.
 
-The packaged service cannot start in a container, so a private instance runs
-from a SQLite database built from the package's own schema, and is
-provisioned through its admin REST API: the `oidc` plugin (registration off,
-PKCE S256 only, code and refresh grants), a scope `mcp`, one confidential
-client (client_secret_basic) whose only redirect URI is the shim's callback,
-and one user.
+The packaged service cannot start in a container, so ``start_glewlwyd`` runs
+a private instance on 127.0.0.1: a SQLite database built from the package's
+own schema, the package's configuration with this instance's port, address,
+URL, console logging and database. It is then provisioned through glewlwyd's
+admin REST API (admin / the package's initial password; the instance is
+private and on loopback):
 
-Quirks a real deployment meets too: a `nonce` is required with `openid`; the
-token endpoint wants `client_id` in the body even with HTTP Basic; discovery
-lives only under /api/oidc; refresh answers with no new refresh token.
+- the ``oidc`` plugin: registration off, PKCE required with S256 only, the
+  code and refresh grants (no implicit, password, client-credentials or
+  device grant), RS256 tokens with a key generated per instance, access
+  tokens living ``access_token_seconds``;
+- a scope ``mcp`` (password required) besides the packaged ``openid``;
+- one confidential client, client_secret_basic only, whose only redirect
+  URI is the shim's callback;
+- one user with the scopes ``openid`` and ``mcp``.
+
+Quirks a real deployment meets too (e2e/test_idp_smoke.py pins most of them): a
+``nonce`` is required when the scope has ``openid`` (``invalid_request`` on
+the redirect otherwise); discovery lives only at
+``<issuer>/.well-known/openid-configuration`` (no RFC 8414 document); a
+redirect URI that is not registered gets 403 with an empty body; a wrong
+client secret gets 403 ``unauthorized_client`` and a wrong verifier 403
+``invalid_code`` (not 401 ``invalid_client`` / 400 ``invalid_grant``); a
+replayed code revokes the tokens it gave; refresh answers with no new
+refresh token (the old one stays valid); discovery advertises ``implicit``
+and not ``refresh_token`` although it is the other way round. Sending
+``client_id`` in the token request body besides HTTP Basic is accepted but,
+on 2.7.5, not required.
 """
 from __future__ import annotations
 
-import atexit
 import os
 import secrets
 import shutil
 import sqlite3
-import subprocess
-from urllib.parse import urljoin, urlparse
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import IdP, IdPError, stop_process, wait_http
+from . import HTTP_TIMEOUT, IdP, IdPError, excerpt, start_server, wait_http
 
 SCHEMA = "/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3"
-ADMIN_PASSWORD = "password"  # the package's initial admin password; this instance is private and on loopback
+PACKAGE_CONFIG = "/etc/glewlwyd/glewlwyd.conf"
+ADMIN_USER, ADMIN_PASSWORD = "admin", "password"  # what the package's schema creates
+PLUGIN = "oidc"                                     # plugin instance name: endpoints at /api/oidc/
+
 
 def _config(port: int, db: str) -> str:
-    """The package's own configuration with this instance's port, address,
-    URL, console logging and database."""
-    text = open("/etc/glewlwyd/glewlwyd.conf").read()
+    """The package's configuration with this instance's port, bind address,
+    external URL, console logging and SQLite database (the package's
+    ``@include`` of its dbconfig-generated database file is replaced)."""
+    with open(PACKAGE_CONFIG) as f:
+        text = f.read()
     replace = {
         "port": f"port={port}",
+        "bind_address": 'bind_address="127.0.0.1"',
         "external_url": f'external_url="http://127.0.0.1:{port}"',
         "log_mode": 'log_mode="console"',
+        "log_level": 'log_level="INFO"',
     }
     lines = []
     for line in text.splitlines():
         key = line.split("=", 1)[0].strip()
         if key in replace:
             line = replace.pop(key)
-        elif line.startswith("@include"):
+        elif line.lstrip().startswith("@include"):
             line = 'database =\n{\n  type = "sqlite3"\n  path = "%s"\n};' % db
         lines.append(line)
-    lines.insert(0, 'bind_address="127.0.0.1"')
+    lines.extend(replace.values())  # settings the packaged file did not have (bind_address)
     return "\n".join(lines) + "\n"
 
 
 def _plugin_parameters(iss: str, private_pem: str, public_pem: str, access_token_seconds: int) -> dict:
+    """The oidc plugin's parameters (names as the admin UI's defaults in
+    /usr/share/glewlwyd/webapp/admin.js), set for a strict upstream."""
     return {
         "iss": iss,
         "jwt-type": "rsa", "jwt-key-size": "256", "key": private_pem, "cert": public_pem,
         "access-token-duration": access_token_seconds, "refresh-token-duration": 1209600, "code-duration": 600,
-        "refresh-token-rolling": True, "allow-non-oidc": False,
+        "refresh-token-rolling": True, "refresh-token-one-use": "never", "allow-non-oidc": False,
         "auth-type-code-enabled": True, "auth-type-code-revoke-replayed": True,
-        "auth-type-token-enabled": False, "auth-type-id-token-enabled": True, "auth-type-none-enabled": False,
+        "auth-type-token-enabled": False, "auth-type-id-token-enabled": False, "auth-type-none-enabled": False,
         "auth-type-password-enabled": False, "auth-type-client-enabled": False, "auth-type-device-enabled": False,
         "auth-type-refresh-enabled": True,
         "scope": [], "additional-parameters": [], "claims": [],
@@ -76,95 +101,138 @@ def _plugin_parameters(iss: str, private_pem: str, public_pem: str, access_token
 
 
 class GlewlwydSession:
-    """The user at glewlwyd: signs in through its login API, grants the
-    client, then follows the authorize redirect to the shim's callback."""
+    """One browser at glewlwyd. glewlwyd's login page is a JavaScript app
+    over its login API, so this does what that page does: ``POST /api/auth/``
+    as the user (scheme: password), ``PUT /api/auth/grant/<client>`` with the
+    scopes, then GET the ``callback_url`` the authorize endpoint gave
+    login.html, plus ``g_continue``, which answers the redirect with the code."""
 
     def __init__(self, idp: IdP):
         self.idp = idp
-        self.base = idp.upstream["_base"]
-        self.client = httpx.Client(follow_redirects=False, timeout=15)
+        self.base = idp.base_url
+        self.client = httpx.Client(follow_redirects=False, timeout=HTTP_TIMEOUT)
         self.logged_in = False
+        self.granted: set[str] = set()
 
-    def _login(self, scope: str) -> None:
-        r = self.client.post(self.base + "/api/auth/", json={"username": self.idp.username, "password": self.idp.password})
+    def _login(self) -> None:
+        r = self.client.post(self.base + "/api/auth/", json={"username": self.idp.username,
+                                                              "password": self.idp.password})
         if r.status_code != 200:
-            raise IdPError(f"glewlwyd login failed ({r.status_code}): {r.text[:200]}")
-        r = self.client.put(self.base + f"/api/auth/grant/{self.idp.client_id}", json={"scope": scope})
-        if r.status_code != 200:
-            raise IdPError(f"glewlwyd grant failed ({r.status_code}): {r.text[:200]}")
+            raise IdPError(f"glewlwyd login failed: {excerpt(r)}")
         self.logged_in = True
 
+    def _grant(self, scopes: set[str]) -> None:
+        """The user's consent to the client for these scopes (what login.html's
+        'grant' button does); glewlwyd sends the browser to login.html until
+        the client has it."""
+        want = self.granted | scopes
+        r = self.client.put(self.base + f"/api/auth/grant/{self.idp.client_id}", json={"scope": " ".join(sorted(want))})
+        if r.status_code != 200:
+            raise IdPError(f"glewlwyd grant failed: {excerpt(r)}")
+        self.granted = want
+
     def authorize(self, authorize_url: str) -> str:
-        scope = dict(p.split("=", 1) for p in urlparse(authorize_url).query.split("&") if "=" in p).get("scope", "openid")
+        scopes = set(" ".join(parse_qs(urlsplit(authorize_url).query).get("scope", [])).split())
         if not self.logged_in:
-            self._login(httpx.QueryParams("scope=" + scope)["scope"])
+            self._login()
+        if not scopes <= self.granted:
+            self._grant(scopes)
         url = authorize_url
         for _ in range(6):
             r = self.client.get(url)
             if r.status_code not in (301, 302, 303):
-                raise IdPError(f"glewlwyd answered {r.status_code} at {url.split('?')[0]}: {r.text[:300]}")
+                raise IdPError(f"glewlwyd answered {excerpt(r)} at {url.split('?', 1)[0]}")
             location = urljoin(url, r.headers["location"])
             if location.startswith(self.idp.callback_url):
                 return location
-            if "login.html" in location:
-                callback = httpx.URL(location).params.get("callback_url")
+            target = urlsplit(location)
+            if target.path.endswith("/login.html"):
+                callback = parse_qs(target.query).get("callback_url", [""])[0]
                 if not callback:
-                    raise IdPError(f"glewlwyd sent the browser to its login page: {location[:200]}")
+                    raise IdPError(f"glewlwyd sent the browser to login.html without a callback_url: {target.query[:200]}")
                 url = urljoin(self.base + "/", callback) + "&g_continue"
                 continue
+            if not location.startswith(self.base + "/"):
+                raise IdPError(f"glewlwyd redirected outside itself and the callback: {location.split('?', 1)[0]}")
             url = location
         raise IdPError("too many redirects at glewlwyd")
 
 
 def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_seconds: int = 60) -> IdP:
-    if not shutil.which("glewlwyd"):
+    """Builds, starts and provisions a private glewlwyd in ``workdir`` (about
+    a second); returns once its OIDC discovery answers."""
+    if not shutil.which("glewlwyd") or not os.path.exists(SCHEMA):
         raise IdPError("glewlwyd is not installed (scripts/install-deps.sh installs it)")
     os.makedirs(workdir, exist_ok=True)
     db = os.path.join(workdir, "glewlwyd.db")
-    with sqlite3.connect(db) as conn, open(SCHEMA) as schema:
-        conn.executescript(schema.read())
+    if os.path.exists(db):
+        os.remove(db)
+    with open(SCHEMA) as schema:
+        conn = sqlite3.connect(db)
+        try:
+            # One transaction: statement by statement, SQLite syncs 126 times (2 s).
+            conn.executescript("BEGIN;\n" + schema.read() + "\nCOMMIT;")
+        finally:
+            conn.close()
     config = os.path.join(workdir, "glewlwyd.conf")
     with open(config, "w") as f:
         f.write(_config(port, db))
     log_path = os.path.join(workdir, "glewlwyd.log")
-    log = open(log_path, "w")
-    proc = subprocess.Popen(["glewlwyd", f"--config-file={config}"], cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
-    atexit.register(stop_process, proc)
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/api/", proc=proc, log_path=log_path)
-
-    admin = httpx.Client(base_url=base, timeout=15)
-    def check(r: httpx.Response, what: str) -> None:
-        if r.status_code not in (200, 201):
-            raise IdPError(f"glewlwyd {what}: {r.status_code} {r.text[:300]}")
-    check(admin.post("/api/auth/", json={"username": "admin", "password": ADMIN_PASSWORD}), "admin login")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    check(admin.post("/api/mod/plugin/", json={
-        "module": "oidc", "name": "oidc", "display_name": "OpenID Connect", "enabled": True,
-        "parameters": _plugin_parameters(base + "/api/oidc", private_pem, public_pem, access_token_seconds)}), "oidc plugin")
-    check(admin.post("/api/scope/", json={"name": "mcp", "display_name": "MCP", "description": "Use the MCP server",
-                                          "password_required": False, "scheme": {}}), "scope mcp")
+    issuer = f"{base}/api/{PLUGIN}"
     client_id, client_secret = "dcr-shim-static", secrets.token_urlsafe(32)
-    check(admin.post("/api/client/", json={
-        "client_id": client_id, "name": "dcr-shim", "description": "the shim's static client", "enabled": True,
-        "confidential": True, "password": client_secret, "redirect_uri": [callback_url],
-        "authorization_type": ["code", "refresh_token"], "token_endpoint_auth_method": ["client_secret_basic"],
-        "scope": []}), "client")
-    username, password = "alice", secrets.token_urlsafe(12)
-    check(admin.post("/api/user/", json={"username": username, "name": "Alice", "password": password,
-                                         "scope": ["openid", "mcp", "g_profile"], "enabled": True}), "user")
-    oidc = base + "/api/oidc"
-    wait_http(oidc + "/.well-known/openid-configuration", proc=proc, log_path=log_path)
-    return IdP(
-        name="glewlwyd", issuer=oidc, client_id=client_id, client_secret=client_secret,
+    username, password = "alice", secrets.token_urlsafe(16)
+
+    open(log_path, "w").close()  # this instance's log only
+    proc = start_server(["glewlwyd", f"--config-file={config}"], cwd=workdir, log_path=log_path)
+    idp = IdP(
+        name="glewlwyd", issuer=issuer, client_id=client_id, client_secret=client_secret,
         username=username, password=password, resource_scopes=["mcp"],
-        userinfo_endpoint=oidc + "/userinfo", log_path=log_path, callback_url=callback_url,
-        upstream={"preset": "oidc", "issuer": oidc, "client_id": client_id, "client_secret": client_secret,
+        userinfo_endpoint=issuer + "/userinfo", log_path=log_path, callback_url=callback_url,
+        # Discovery is at <issuer>/.well-known/openid-configuration, but not at
+        # the RFC 8414 locations; the endpoints are given too, so the shim
+        # needs no discovery at all.
+        upstream={"preset": "oidc", "issuer": issuer, "client_id": client_id, "client_secret": client_secret,
                   "token_endpoint_auth_method": "client_secret_basic", "scopes": ["openid"],
-                  "authorization_endpoint": oidc + "/auth", "token_endpoint": oidc + "/token", "_base": base},
-        proc=proc, session_factory=GlewlwydSession, db_path=db,
+                  "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token"},
+        proc=proc, session_factory=GlewlwydSession, db_path=db, base_url=base,
+        access_token_seconds=int(access_token_seconds),
     )
+    try:
+        wait_http(base + "/api/", proc=proc, log_path=log_path)
+        _provision(idp, access_token_seconds)
+        wait_http(issuer + "/.well-known/openid-configuration", proc=proc, log_path=log_path)
+    except BaseException:
+        idp.stop()
+        raise
+    return idp
+
+
+def _provision(idp: IdP, access_token_seconds: int) -> None:
+    """The plugin, the scope, the client and the user, through the admin API."""
+    with httpx.Client(base_url=idp.base_url, timeout=HTTP_TIMEOUT) as admin:
+        def call(method: str, path: str, body: dict, what: str) -> None:
+            r = admin.request(method, path, json=body)
+            if r.status_code not in (200, 201):
+                raise IdPError(f"glewlwyd {what}: {excerpt(r)}")
+
+        call("POST", "/api/auth/", {"username": ADMIN_USER, "password": ADMIN_PASSWORD}, "admin login")
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
+        public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        call("POST", "/api/mod/plugin/", {
+            "module": "oidc", "name": PLUGIN, "display_name": "OpenID Connect", "enabled": True,
+            "parameters": _plugin_parameters(idp.issuer, private_pem, public_pem, int(access_token_seconds))},
+            "oidc plugin")
+        call("POST", "/api/scope/", {"name": "mcp", "display_name": "MCP", "description": "Use the MCP server",
+                                     "password_required": True, "password_max_age": 0, "scheme": {}}, "scope mcp")
+        call("POST", "/api/client/", {
+            "client_id": idp.client_id, "name": "dcr-shim", "description": "the shim's static client",
+            "enabled": True, "confidential": True, "password": idp.client_secret,
+            "redirect_uri": [idp.callback_url], "authorization_type": ["code", "refresh_token"],
+            "token_endpoint_auth_method": ["client_secret_basic"], "scope": []}, "client")
+        call("POST", "/api/user/", {"username": idp.username, "name": "Alice", "email": "alice@example.com",
+                                    "password": idp.password, "scope": ["openid", "mcp"], "enabled": True},
+             "user")
