@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlparse
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from e2e.fake_idp import FakeIdP  # noqa: E402
+from e2e.fake_idp import FakeIdP, FakeSession  # noqa: E402
 from e2e.harness import Browser, Shim, pkce_pair, query  # noqa: E402
 from e2e.idp import IdP, free_port, stop_process, wait_http  # noqa: E402
 from e2e.idp.dot import start_dot  # noqa: E402
@@ -57,15 +57,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-class FakeSession:
-    def __init__(self, idp: IdP):
-        self.idp = idp
-        self.http = httpx.Client(follow_redirects=False, timeout=10)
-
-    def authorize(self, url: str) -> str:
-        return self.http.get(url).headers["location"]
 
 
 def generic_flow(base: str, idp_session, client_redirect: str, resource: str | None, browser: Browser) -> None:
@@ -175,11 +166,7 @@ def main() -> int:
     procs: list = []
     fake = FakeIdP()
     shim_port = free_port()
-    fake_idp = IdP(name="fake", issuer=fake.base, client_id="static", client_secret="fake-secret", username="", password="",
-                   resource_scopes=["mcp"], userinfo_endpoint="", log_path="", callback_url=f"http://127.0.0.1:{shim_port}/callback",
-                   upstream={"preset": "oidc", "client_id": "static", "client_secret": "fake-secret",
-                             "authorization_endpoint": fake.base + "/authorize", "token_endpoint": fake.base + "/token",
-                             "scopes": ["openid"]}, session_factory=FakeSession)
+    fake_idp = fake.as_idp(f"http://127.0.0.1:{shim_port}/callback")
     resource = "http://127.0.0.1:9/mcp"
     shim = Shim(work / "shim", shim_port, fake_idp, resource,
                 extra={"registration": {"rate_limit": 0, "max_clients": 10_000_000}, "log": {"level": "warning"}})

@@ -9,6 +9,21 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import httpx
+
+from .idp import IdP
+
+
+class FakeSession:
+    """The user at the fake IdP: its authorize endpoint answers at once."""
+
+    def __init__(self, idp: IdP):
+        self.idp = idp
+        self.http = httpx.Client(follow_redirects=False, timeout=10)
+
+    def authorize(self, url: str) -> str:
+        return self.http.get(url).headers["location"]
+
 
 class FakeIdP:
     def __init__(self) -> None:
@@ -61,6 +76,15 @@ class FakeIdP:
         self.port = self.server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def as_idp(self, callback_url: str, **upstream: str) -> IdP:
+        """This fake as the shim's upstream, with explicit endpoints."""
+        return IdP(name="fake", issuer=self.base, client_id="static", client_secret="fake-secret", username="", password="",
+                   resource_scopes=["mcp"], userinfo_endpoint="", log_path="", callback_url=callback_url,
+                   upstream={"preset": "oidc", "client_id": "static", "client_secret": "fake-secret",
+                             "authorization_endpoint": self.base + "/authorize", "token_endpoint": self.base + "/token",
+                             "scopes": ["openid"], **upstream},
+                   session_factory=FakeSession)
 
     def stop(self) -> None:
         self.server.shutdown()

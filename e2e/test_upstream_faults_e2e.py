@@ -5,7 +5,6 @@ clear OAuth error (on its redirect_uri, with state and iss), and the very
 next flow through the same shim succeeds."""
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from .fake_idp import FakeIdP
@@ -14,25 +13,11 @@ from .idp import IdP, free_port
 from .shimclient import RawClient
 
 
-class FakeSession:
-    def __init__(self, idp: IdP):
-        self.idp = idp
-
-    def authorize(self, url: str) -> str:
-        r = httpx.get(url, follow_redirects=False, timeout=10)
-        return r.headers["location"]
-
-
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
     fake = FakeIdP()
     port = free_port()
-    idp = IdP(name="fake", issuer=fake.base, client_id="static", client_secret="fake-secret", username="", password="",
-              resource_scopes=["mcp"], userinfo_endpoint="", log_path="", callback_url=f"http://127.0.0.1:{port}/callback",
-              upstream={"preset": "oidc", "client_id": "static", "client_secret": "fake-secret",
-                        "authorization_endpoint": fake.base + "/authorize", "token_endpoint": fake.base + "/token",
-                        "scopes": ["openid"], "timeout": "2s"},
-              session_factory=FakeSession)
+    idp = fake.as_idp(f"http://127.0.0.1:{port}/callback", timeout="2s")
     shim = Shim(tmp_path_factory.mktemp("faults"), port, idp, "http://127.0.0.1:9/mcp").start()
     yield fake, shim, idp
     shim.stop()

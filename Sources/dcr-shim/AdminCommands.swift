@@ -20,13 +20,7 @@ enum AdminStoreOpener {
     }
 
     static func open(_ options: ConfigOptions) async throws -> (any ShimStore, @Sendable () async -> Void) {
-        let config: ShimConfiguration
-        switch ConfigLoader.load(path: options.config, flags: options.flags) {
-        case .success(let loaded): config = loaded
-        case .failure(let problems):
-            for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
-            throw ExitCode(1)
-        }
+        let config = try ConfigLoader.loadOrExit(options)
         var logger = Logger(label: "dcr-shim-admin")
         logger.logLevel = .warning
         if config.storageURL.hasPrefix("postgres") {

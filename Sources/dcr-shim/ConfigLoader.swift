@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ShimCore
 import Yams
@@ -24,6 +25,17 @@ enum ConfigLoader {
         let environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("DCR_SHIM_") }
         return ShimConfiguration.load(file: tree, environment: environment, flags: flags) { file in
             try String(contentsOfFile: file, encoding: .utf8)
+        }
+    }
+
+    /// The configuration, or every problem on stderr and exit status 1.
+    static func loadOrExit(_ options: ConfigOptions) throws -> ShimConfiguration {
+        switch load(path: options.config, flags: options.flags) {
+        case .success(let config):
+            return config
+        case .failure(let problems):
+            for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+            throw ExitCode(1)
         }
     }
 

@@ -18,13 +18,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let config: ShimConfiguration
-        switch ConfigLoader.load(path: options.config, flags: options.flags) {
-        case .success(let loaded): config = loaded
-        case .failure(let problems):
-            for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
-            throw ExitCode(1)
-        }
+        let config = try ConfigLoader.loadOrExit(options)
         if config.logFormat == "json" {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         }
