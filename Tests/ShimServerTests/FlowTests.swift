@@ -147,7 +147,8 @@ struct FlowTests {
             let signedIn = try await client.signIn()
             let intruder = try await client.register()
             let response = try await client.revoke(try #require(signedIn.refreshToken), app: intruder)
-            #expect(response.status.code < 500)
+            #expect(response.status == .badRequest)
+            #expect(response.text.contains("unauthorized_client"))
             #expect(try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app).status == .ok)
         }
     }

@@ -16,8 +16,15 @@ enum RevokeEndpoint {
             let form = try await RequestParameters.form(&request, maxBytes: services.config.maxBodyBytes)
             let client = try await ClientAuthentication.authenticate(request, form: form, services: services)
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is missing") }
-            // §2.2: an invalid token, or one of another client, gets 200 with no change.
-            if let record = try await services.store.refreshToken(hash: SecretToken.hash(token)), record.clientID == client.clientID {
+            // §2.2: an invalid or unknown token gets 200 with no change. §2.1: a
+            // token issued to another client is refused (the caller learns only
+            // that this token is not its own; it changes nothing).
+            let record = try await services.store.refreshToken(hash: SecretToken.hash(token))
+            if let record, record.clientID != client.clientID {
+                context.logger.warning("revocation of another client's token refused", metadata: ["client_id": "\(client.clientID)"])
+                throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
+            }
+            if let record {
                 let grant = try await services.store.grant(id: record.grantID)
                 try await RefreshFamily.revoke(grantID: record.grantID, upstream: grant?.upstream, services: services)
                 await Audit.record(AuditEvent(at: services.now, kind: .revocation, clientID: client.clientID, clientName: client.clientName,
