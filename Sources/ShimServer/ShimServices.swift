@@ -2,7 +2,7 @@ public import Foundation
 import HTTPTypes
 import NIOCore
 import Hummingbird
-public import Logging
+import Logging
 public import ShimCore
 public import ShimStorage
 public import ShimUpstream

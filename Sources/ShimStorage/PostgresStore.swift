@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import Logging
-public import PostgresNIO
-public import ShimCore
+import PostgresNIO
+import ShimCore
 
 /// The store for replicas (`storage.url: postgres://user:pass@host:port/db`).
 ///

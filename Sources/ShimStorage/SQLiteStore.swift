@@ -1,5 +1,5 @@
-public import Foundation
-public import ShimCore
+import Foundation
+import ShimCore
 import SQLiteNIO
 public import Logging
 

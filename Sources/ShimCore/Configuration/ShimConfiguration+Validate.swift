@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension ShimConfiguration {
     /// Pure checks across keys; each returns a problem naming the key.

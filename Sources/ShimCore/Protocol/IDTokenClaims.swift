@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The claims the shim reads from the upstream ID token: `sub` (the user the
 /// grant belongs to) and `nonce` (OIDC Core §3.1.3.7 step 11: "the value of

@@ -34,7 +34,7 @@ enum AuthorizeEndpoint {
 
         // From here the redirect_uri is trusted: errors go back to the client.
         let state = params["state"]
-        do {
+        do throws(OAuthError) {
             let authorization = try validate(params, client: client, redirectURI: redirectURI, services: services)
             let browser = BrowserBinding.currentOrNew(request, signer: services.signer)
             var response: Response
@@ -51,7 +51,7 @@ enum AuthorizeEndpoint {
             }
             browser.apply(to: &response, signer: services.signer)
             return response
-        } catch let error as OAuthError {
+        } catch {
             context.logger.notice("authorize refused", metadata: ["client_id": "\(clientID)", "error": "\(error.code.rawValue)"])
             return AuthorizationFlow.errorRedirect(error, redirectURI: redirectURI, state: state, services: services)
         }

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 import Logging
 import ShimCore
 import ShimStorage
@@ -47,7 +47,7 @@ struct ErrorPage: HTTPResponseError {
 enum JSONResponse {
     static func make(_ object: Any, status: HTTPResponse.Status = .ok, cache: String = "no-store") -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: cache]
+        let headers: HTTPFields = [.contentType: "application/json", .cacheControl: cache]
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 public import Hummingbird
-public import Logging
+import Logging
 import ShimCore
 import ShimStorage
 import ShimUpstream
