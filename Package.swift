@@ -60,10 +60,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The shim's own ES256 keys (/jwks.json), and signing and validating
+        // the tokens it issues (jwt-kit); shared by ShimServer and ShimGateway.
+        .target(
+            name: "ShimTokens",
+            dependencies: [
+                "ShimCore", "ShimStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "ShimServer",
             dependencies: [
-                "ShimCore", "ShimStorage", "ShimUpstream",
+                "ShimCore", "ShimStorage", "ShimUpstream", "ShimTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -75,10 +86,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Gateway mode: the streaming reverse proxy in front of MCP servers
+        // (DESIGN.md layout: depends on Core, Storage and the token
+        // validation, never on ShimServer).
+        .target(
+            name: "ShimGateway",
+            dependencies: [
+                "ShimCore", "ShimStorage", "ShimTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "dcr-shim",
             dependencies: [
-                "ShimCore", "ShimStorage", "ShimServer", "ShimUpstream",
+                "ShimCore", "ShimStorage", "ShimServer", "ShimUpstream", "ShimTokens", "ShimGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

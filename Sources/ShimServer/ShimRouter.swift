@@ -29,12 +29,16 @@ public enum ShimRouter {
         api.get("callback") { try await CallbackEndpoint.handle($0, $1, services) }
         api.post("token") { try await TokenEndpoint.handle($0, $1, services) }
         api.post("revoke") { try await RevokeEndpoint.handle($0, $1, services) }
+        api.get("jwks.json") { _, _ in KeysEndpoint.handle(services) }
+        if services.config.accessTokenMode == "issued" {
+            api.post("introspect") { try await IntrospectEndpoint.handle($0, $1, services) }
+        }
         router.get("healthz") { _, _ in HealthEndpoint.live() }
         router.get("readyz") { _, context in await HealthEndpoint.ready(services, context: context) }
         router.get("metrics") { _, _ in HealthEndpoint.metrics(services) }
         // Rule 10: a known endpoint called with the wrong method gets 405 and an
         // OAuth error (RFC 9110 §15.5.6), not a bare 404.
-        for (path, allowed) in [("register", [HTTPRequest.Method.post]), ("token", [.post]), ("revoke", [.post]),
+        for (path, allowed) in [("register", [HTTPRequest.Method.post]), ("token", [.post]), ("revoke", [.post]), ("introspect", [.post]),
                                 ("authorize", [.get]), ("callback", [.get]), ("consent", [.get, .post])] {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !allowed.contains(method) {
                 api.on(RouterPath(path), method: method) { _, _ -> Response in

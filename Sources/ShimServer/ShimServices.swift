@@ -7,6 +7,7 @@ public import ShimCore
 public import ShimStorage
 public import ShimUpstream
 public import Prometheus
+public import ShimTokens
 
 /// Everything a handler needs, built once at start. Handlers only
 /// orchestrate; the rules they apply live in ShimCore.
@@ -25,9 +26,15 @@ public struct ShimServices: Sendable {
     public var metricsRegistry: PrometheusCollectorRegistry?
     /// RFC 8414 metadata, encoded once.
     private(set) var metadataBody = ByteBuffer()
+    /// The ES256 keys of issued tokens (`tokens.access: issued`), nil otherwise.
+    public let signingKeys: SigningKeys?
+    /// Validates issued tokens (signature, claims, live grant): /introspect and /revoke.
+    public let tokenValidator: IssuedTokenValidator?
+    /// /jwks.json, encoded once.
+    private(set) var jwksBody = ByteBuffer()
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
-                clock: any ShimClock = SystemClock(), keys: KeyMaterial) throws {
+                clock: any ShimClock = SystemClock(), keys: KeyMaterial, signingKeys: SigningKeys? = nil) throws {
         self.config = config
         self.store = store
         self.upstream = upstream
@@ -37,7 +44,12 @@ public struct ShimServices: Sendable {
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
+        if config.accessTokenMode == "issued", signingKeys == nil { throw ShimServicesError.signingKeysRequired }
+        self.signingKeys = signingKeys
+        let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
+        self.tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: issuer, store: store) }
         self.metadataBody = MetadataEndpoint.encoded(self)
+        self.jwksBody = KeysEndpoint.encoded(self)
     }
 
     /// A registered client that has not expired unused (`registration.unused_ttl`).
@@ -65,6 +77,11 @@ public struct ShimServices: Sendable {
     static let transactionLifetime: TimeInterval = 600
     /// The shim refreshes upstream when the upstream access token has less than this left.
     static let upstreamRefreshMargin: TimeInterval = 60
+}
+
+public enum ShimServicesError: Error, CustomStringConvertible {
+    case signingKeysRequired
+    public var description: String { "tokens.access: issued needs signing keys (SigningKeys.load)" }
 }
 
 /// The encryption key (AES-GCM, upstream tokens at rest) and the cookie key

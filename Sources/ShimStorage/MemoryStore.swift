@@ -90,6 +90,12 @@ public actor MemoryStore: ShimStore {
         if grants[id]?.revokedAt == nil { grants[id]?.revokedAt = at }
     }
 
+    public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) -> Bool {
+        guard grants[grantID]?.revokedAt == nil, grants[grantID] != nil else { return false }
+        grants[grantID]?.upstream = upstream
+        return true
+    }
+
     public func ping() {}
 
     public func purgeExpired(now: Date) {

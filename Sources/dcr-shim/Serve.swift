@@ -6,8 +6,10 @@ import Logging
 import Metrics
 import Prometheus
 import ShimCore
+import ShimGateway
 import ShimServer
 import ShimStorage
+import ShimTokens
 import ShimUpstream
 
 /// `dcr-shim serve` (the default): load configuration, open the store,
@@ -43,13 +45,26 @@ struct Serve: AsyncParsableCommand {
         let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
         let runLogger = logger
-        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys)
+        // Issued tokens: the shim's ES256 keys (configured, or generated once into data_dir).
+        let signingKeys = config.accessTokenMode == "issued"
+            ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
+        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, signingKeys: signingKeys)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         services.metricsRegistry = registry
 
+        let router = ShimRouter.build(services)
+        // Gateway mode: resources with an `upstream` are proxied by this same app.
+        var gatewayClient: HTTPClient?
+        if !config.gatewayResources.isEmpty, let validator = services.tokenValidator {
+            let client = Gateway.makeHTTPClient(config.gateway)
+            gatewayClient = client
+            Gateway(config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(services: services), httpClient: client)
+                .register(on: router)
+            logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
+        }
         let app = Application(
-            router: ShimRouter.build(services),
+            router: router,
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
             services: [HousekeepingService(services: services, logger: logger)],
             onServerRunning: { _ in
@@ -64,7 +79,18 @@ struct Serve: AsyncParsableCommand {
             logger.error("server stopped", metadata: ["error": "\(error)"])
         }
         try? await httpClient.shutdown()
+        try? await gatewayClient?.shutdown()
         if let sqlite = store as? SQLiteStore { try? await sqlite.close() }
         if let postgres = store as? PostgresStore { postgres.close() }
+    }
+}
+
+/// The gateway injects upstream tokens through the authorization server's
+/// own refresh machinery.
+struct ServerUpstreamTokens: UpstreamAccessTokens {
+    let services: ShimServices
+
+    func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String {
+        try await services.upstreamAccessToken(grantID: grantID, logger: logger)
     }
 }

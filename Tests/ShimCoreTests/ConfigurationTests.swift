@@ -116,8 +116,9 @@ struct ConfigurationTests {
          "resources[0].scope"),
         (["resources": .list([.map(["resource": .string("https://a.example/mcp")]),
                               .map(["resource": .string("https://b.example/mcp"), "audience": .string("x")])])], "resources[1].audience"),
-        (["tokens": .map(["refresh_ttl": .string("30d"), "access_ttl": .string("1h")])], "tokens.access_ttl"),
-        (["keys": .map(["signing_key": .string("x")])], "keys.signing_key"),
+        (["tokens": .map(["refresh_ttl": .string("30d"), "access_lifetime": .string("1h")])], "tokens.access_lifetime"),
+        (["keys": .map(["signing_keys": .string("x")])], "keys.signing_keys"),
+        (["gateway": .map(["idle_timeout": .string("1m"), "read_timeout": .string("1m")])], "gateway.read_timeout"),
         (["redirects": .map(["clients": .list([.string("claude")]), "allowed": .list([])])], "redirects.allowed"),
     ])
     func unknownKeys(_ overrides: [String: ConfigValue], _ key: String) {
@@ -185,7 +186,7 @@ struct ConfigurationTests {
     }
 
     @Test("validation refuses what is unsafe or not built, naming the key", arguments: [
-        (["tokens": ConfigValue.map(["access": .string("issued")])], "tokens.access:"),
+        (["tokens": ConfigValue.map(["access": .string("jwt")])], "tokens.access:"),
         (["storage": .map(["url": .string("mysql://db/x")])], "storage.url:"),
         (["redirects": .map(["clients": .list([.string("claud")])])], "redirects.clients:"),
         (["redirects": .map(["allow": .list([.string("http://app.example.com/cb")])])], "redirects.allow[0]:"),

@@ -25,9 +25,7 @@ extension ShimConfiguration {
         if redirectClients.isEmpty, redirectAllow.isEmpty {
             problems.append("redirects: no client could register; name redirects.clients bundles or redirects.allow URIs")
         }
-        if accessTokenMode != "upstream" {
-            problems.append("tokens.access: \(accessTokenMode.quotedForProblem) is not available; only `upstream` is built (issued tokens come later)")
-        }
+        problems += validateTokenSettings()
         if !(storageURL == "memory:" || storageURL.hasPrefix("sqlite://") || storageURL.hasPrefix("postgres://")
              || storageURL.hasPrefix("postgresql://")) {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")

@@ -18,7 +18,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `consent.mode`: `always` (default) or `remember`; `consent.remember_for` (default 30d).
     public var consentMode: ConsentMode
     public var consentRememberSeconds: Int
-    /// `tokens.access`: `upstream` (the only mode built so far).
+    /// `tokens.access`: `upstream` (default: the client gets the IdP's access
+    /// token) or `issued` (the shim's own RFC 9068 JWT, see `issuedTokens`).
     public var accessTokenMode: String
     /// `tokens.refresh_ttl` (default 30d) and `tokens.refresh_grace` (default 45s).
     public var refreshTTLSeconds: Int
@@ -52,6 +53,17 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `registration.unused_ttl`: a registration no token was ever issued to
     /// expires after this (default 24h).
     public var unusedClientTTLSeconds: Int
+    /// `tokens.access_ttl`, `tokens.claims`, `tokens.insecure_upstream_audience_ack`
+    /// (ShimConfiguration+Tokens.swift).
+    public var issuedTokens = IssuedTokenConfiguration()
+    /// `keys.signing_key`, `keys.previous_signing_keys` (PEM, ES256).
+    public var signingKeys = SigningKeyConfiguration()
+    /// `introspection.clients`: resource servers allowed to call /introspect.
+    public var introspectionClients: [IntrospectionClient] = []
+    /// `resources[i].upstream` and its companions: the resources the gateway fronts.
+    public var gatewayResources: [GatewayResource] = []
+    /// `gateway.*`: timeouts and limits of the reverse proxy.
+    public var gateway = GatewayConfiguration()
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember

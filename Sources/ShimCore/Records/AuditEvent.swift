@@ -14,6 +14,8 @@ public struct AuditEvent: Codable, Sendable, Equatable {
         case codeReplayed = "code_replayed"
         case revocation
         case clientRevoked = "client_revoked"
+        /// An issued (shim-signed) access token: detail carries the jti prefix and expiry.
+        case accessTokenIssued = "access_token_issued"
     }
 
     public var at: Date

@@ -26,13 +26,17 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
     public var subject: String?
     public var upstream: SealedUpstreamTokens
     public var expiresAt: Date
+    /// Upstream ID-token claims copied into issued tokens (`tokens.claims`).
+    public var claims: [String: JSONValue]?
 
-    public init(grantID: String, request: AuthorizationRequest, subject: String?, upstream: SealedUpstreamTokens, expiresAt: Date) {
+    public init(grantID: String, request: AuthorizationRequest, subject: String?, upstream: SealedUpstreamTokens, expiresAt: Date,
+                claims: [String: JSONValue]? = nil) {
         self.grantID = grantID
         self.request = request
         self.subject = subject
         self.upstream = upstream
         self.expiresAt = expiresAt
+        self.claims = claims
     }
 }
 
@@ -49,9 +53,13 @@ public struct Grant: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
+    /// Upstream ID-token claims copied into issued tokens (`tokens.claims`),
+    /// fixed at sign-in.
+    public var claims: [String: JSONValue]?
 
     public init(id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, upstreamScope: ScopeSet,
-                upstream: SealedUpstreamTokens, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil) {
+                upstream: SealedUpstreamTokens, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
+                claims: [String: JSONValue]? = nil) {
         self.id = id
         self.clientID = clientID
         self.subject = subject
@@ -62,6 +70,7 @@ public struct Grant: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+        self.claims = claims
     }
 }
 

@@ -50,6 +50,7 @@ enum CallbackEndpoint {
         }
         let tokens = try await services.upstream.exchangeCode(upstreamCode, codeVerifier: transaction.codeVerifier)
         var subject: String?
+        var copied: [String: JSONValue]?
         if let idToken = tokens.idToken {
             guard let claims = IDTokenClaims(jwt: idToken) else {
                 throw OAuthError(.serverError, "the identity provider returned an unreadable ID token", detail: "id_token not a JWT")
@@ -58,13 +59,14 @@ enum CallbackEndpoint {
                 throw OAuthError(.accessDenied, "the identity provider's answer does not belong to this sign-in", detail: "id_token nonce mismatch")
             }
             subject = claims.subject
+            copied = CopiedClaims.extract(idToken: idToken, names: services.config.issuedTokens.copiedClaims)
         }
         let grantID = SecretToken.generate(bytes: 16)
         let now = services.now
         let sealed = try TokenIssuance.seal(tokens, grantID: grantID, now: now, services: services)
         let code = SecretToken.generate()
         let record = AuthorizationCodeRecord(grantID: grantID, request: transaction.request, subject: subject, upstream: sealed,
-                                             expiresAt: now.addingTimeInterval(ShimServices.codeLifetime))
+                                             expiresAt: now.addingTimeInterval(ShimServices.codeLifetime), claims: copied)
         do { try await services.store.saveCode(record, hash: SecretToken.hash(code)) } catch {
             throw OAuthError(.serverError, "the authorization could not be saved", detail: "store: \(error)")
         }

@@ -12,6 +12,21 @@ import ShimUpstream
 /// discovery document, which MCP clients try too).
 enum MetadataEndpoint {
     static func document(_ services: ShimServices) -> [String: Any] {
+        var document = core(services)
+        if services.signingKeys != nil {
+            // RFC 8414 §2: where the keys of issued tokens are (RFC 9068 §4
+            // has resource servers fetch them from the issuer's metadata).
+            document["jwks_uri"] = services.issuer + "/jwks.json"
+        }
+        if services.config.accessTokenMode == "issued" {
+            // RFC 8414 §2 (RFC 7662): introspection for configured resource servers.
+            document["introspection_endpoint"] = services.issuer + "/introspect"
+            document["introspection_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post"]
+        }
+        return document
+    }
+
+    static func core(_ services: ShimServices) -> [String: Any] {
         let issuer = services.issuer
         let authMethods = RegisteredClient.AuthMethod.allCases.map(\.rawValue)
         return [

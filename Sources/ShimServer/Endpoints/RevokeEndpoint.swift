@@ -5,6 +5,7 @@ import Logging
 import ShimCore
 import ShimStorage
 import ShimUpstream
+import ShimTokens
 
 /// POST /revoke (RFC 7009). A shim refresh token revokes its whole grant
 /// here and its refresh token at the IdP. Access tokens are the IdP's in
@@ -31,9 +32,31 @@ enum RevokeEndpoint {
                                               subject: grant?.subject, resource: grant?.resource, detail: "grant " + record.grantID.prefix(8)),
                                    services: services, logger: context.logger)
             }
+            if record == nil, let validator = services.tokenValidator {
+                try await revokeIssued(token, client: client, validator: validator, services: services, context: context)
+            }
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         } catch let error as OAuthError {
             throw OAuthJSONError(error: error)
         }
+    }
+
+    /// §2.1 for an issued access token: "If the token passed to the request
+    /// is an access token, the server MAY revoke the respective refresh token
+    /// as well" — the shim revokes the grant (`sid`), which ends every token
+    /// of the family at introspection and at the gateway. A token that does
+    /// not verify is unknown (§2.2: 200, no change).
+    static func revokeIssued(_ token: String, client: RegisteredClient, validator: IssuedTokenValidator,
+                             services: ShimServices, context: ShimRequestContext) async throws {
+        guard let claims = try? await validator.verify(token, resource: nil, now: services.now), let grantID = claims.grantID else { return }
+        guard claims.clientID == client.clientID else {
+            context.logger.warning("revocation of another client's token refused", metadata: ["client_id": "\(client.clientID)"])
+            throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
+        }
+        let grant = try await services.store.grant(id: grantID)
+        try await RefreshFamily.revoke(grantID: grantID, upstream: grant?.upstream, services: services)
+        await Audit.record(AuditEvent(at: services.now, kind: .revocation, clientID: client.clientID, clientName: client.clientName,
+                                      subject: grant?.subject, resource: grant?.resource, detail: "grant " + grantID.prefix(8) + " (access token)"),
+                           services: services, logger: context.logger)
     }
 }

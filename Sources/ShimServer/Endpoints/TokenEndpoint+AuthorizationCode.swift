@@ -46,27 +46,31 @@ extension TokenEndpoint {
         }
         try ResourcePolicy.checkSameResource(requested: form["resource"], bound: authorization.resource)
 
-        let accessToken = try TokenIssuance.openAccessToken(record.upstream, grantID: record.grantID, services: services)
         var refreshToken: String?
-        if record.upstream.refreshToken != nil, client.grantTypes.contains("refresh_token") {
+        let refreshable = record.upstream.refreshToken != nil && client.grantTypes.contains("refresh_token")
+        // Issued tokens name their grant (`sid`) for revocation checks, so in
+        // `issued` mode the grant is created even when no refresh token is returned.
+        if refreshable || services.config.accessTokenMode == "issued" {
             let token = SecretToken.generate()
             let grant = Grant(
                 id: record.grantID, clientID: client.clientID, subject: record.subject, resource: authorization.resource,
                 scope: authorization.scope, upstreamScope: authorization.upstreamScope, upstream: record.upstream, createdAt: now,
-                expiresAt: now.addingTimeInterval(TimeInterval(services.config.refreshTTLSeconds)))
+                expiresAt: now.addingTimeInterval(TimeInterval(services.config.refreshTTLSeconds)), claims: record.claims)
             let created = try await services.store.createGrant(
                 grant, refreshTokenHash: SecretToken.hash(token),
                 refreshToken: RefreshTokenRecord(grantID: grant.id, clientID: client.clientID, issuedAt: now))
             // A replay of this code that raced ahead revoked the grant first.
             guard created else { throw OAuthError.invalidGrant("the authorization code was already used") }
-            refreshToken = token
+            if refreshable { refreshToken = token }
         }
         try await services.store.markClientUsed(id: client.clientID, at: now)
         await Audit.record(AuditEvent(
             at: now, kind: .grantIssued, clientID: client.clientID, clientName: client.clientName,
             redirectHost: Audit.host(authorization.redirectURI), subject: record.subject, resource: authorization.resource,
             scope: authorization.scope.text, detail: "grant " + record.grantID.prefix(8)), services: services, logger: context.logger)
-        return TokenIssuance.response(accessToken: accessToken, upstream: record.upstream, refreshToken: refreshToken,
-                                      scope: authorization.scope, now: now)
+        let target = IssuanceTarget(grantID: record.grantID, clientID: client.clientID, subject: record.subject,
+                                    resource: authorization.resource, scope: authorization.scope, claims: record.claims)
+        return try await TokenIssuance.tokenResponse(target, upstream: record.upstream, refreshToken: refreshToken,
+                                                     services: services, logger: context.logger)
     }
 }

@@ -37,7 +37,7 @@ extension TokenEndpoint {
             }
             let grant = try await RefreshFamily.usableGrant(current.grantID, requestedScope: requestedScope, resource: resource,
                                                             services: services)
-            let upstream = try await RefreshFamily.freshUpstream(grant, services: services, context: context)
+            let upstream = try await RefreshFamily.freshUpstream(grant, services: services, logger: context.logger)
             let successor = SecretToken.generate()
             let sealedSuccessor: String
             do { sealedSuccessor = try services.sealer.seal(successor, context: "successor:" + hash) } catch {
@@ -54,9 +54,8 @@ extension TokenEndpoint {
             await Audit.record(AuditEvent(at: now, kind: .refresh, clientID: client.clientID, clientName: client.clientName,
                                           subject: grant.subject, resource: grant.resource, scope: (requestedScope ?? grant.scope).text,
                                           detail: "grant " + grant.id.prefix(8)), services: services, logger: context.logger)
-            let access = try TokenIssuance.openAccessToken(upstream, grantID: grant.id, services: services)
-            return TokenIssuance.response(accessToken: access, upstream: upstream, refreshToken: successor,
-                                          scope: grant.scope, now: now)
+            return try await TokenIssuance.tokenResponse(IssuanceTarget(grant: grant), upstream: upstream, refreshToken: successor,
+                                                         services: services, logger: context.logger)
         }
     }
 }

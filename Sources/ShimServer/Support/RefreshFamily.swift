@@ -41,9 +41,8 @@ enum RefreshFamily {
                 throw OAuthError(.serverError, "tokens cannot be read", detail: "open successor failed")
             }
             context.logger.info("refresh within grace window; same successor", metadata: ["grant": "\(grant.id.prefix(8))"])
-            let access = try TokenIssuance.openAccessToken(grant.upstream, grantID: grant.id, services: services)
-            return TokenIssuance.response(accessToken: access, upstream: grant.upstream, refreshToken: successor,
-                                          scope: grant.scope, now: now)
+            return try await TokenIssuance.tokenResponse(IssuanceTarget(grant: grant), upstream: grant.upstream, refreshToken: successor,
+                                                         services: services, logger: context.logger)
         }
         context.logger.warning("refresh token reuse detected; revoking the family",
                                metadata: ["client_id": "\(latest.clientID)", "grant": "\(latest.grantID.prefix(8))",
@@ -59,7 +58,7 @@ enum RefreshFamily {
     /// The grant's upstream tokens, refreshed at the IdP when the access
     /// token is expired or about to be. An IdP that refuses the refresh
     /// (`invalid_grant`) ends the grant: the user must sign in again.
-    static func freshUpstream(_ grant: Grant, services: ShimServices, context: ShimRequestContext) async throws -> SealedUpstreamTokens {
+    static func freshUpstream(_ grant: Grant, services: ShimServices, logger: Logger) async throws -> SealedUpstreamTokens {
         let now = services.now
         if let expiry = grant.upstream.accessTokenExpiresAt, expiry.timeIntervalSince(now) > ShimServices.upstreamRefreshMargin {
             return grant.upstream
@@ -69,7 +68,7 @@ enum RefreshFamily {
         }
         do {
             let tokens = try await services.upstream.refresh(upstreamRefresh, scope: grant.upstreamScope)
-            context.logger.info("upstream refreshed", metadata: ["grant": "\(grant.id.prefix(8))"])
+            logger.info("upstream refreshed", metadata: ["grant": "\(grant.id.prefix(8))"])
             // Some IdPs (glewlwyd) return no new refresh token: keep the old one.
             return try TokenIssuance.seal(tokens, grantID: grant.id, now: now, services: services,
                                           keepingRefreshToken: grant.upstream.refreshToken)

@@ -1,0 +1,116 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import ShimCore
+
+extension Gateway {
+    /// The upstream call, after authorization. The request body streams to
+    /// the MCP server and the response streams back without being collected
+    /// (SSE events reach the client as they come); a client that goes away
+    /// during an SSE stream cancels the upstream call.
+    func forward(_ request: Request, claims: AccessTokenClaims, route: GatewayRoute, logger: Logger) async -> Response {
+        var headers = HTTPHeaders()
+        let connectionTokens = ProxyHeaderPolicy.connectionTokens(request.headers[values: .connection])
+        let injected = route.injectedNames
+        for field in request.headers
+        where ProxyHeaderPolicy.forwardsRequestHeader(field.name.canonicalName, connectionTokens: connectionTokens, injected: injected) {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        if route.identityHeaders { addIdentity(claims, to: &headers) }
+        if let header = route.upstreamTokenHeader {
+            guard let source = upstreamTokens, let grantID = claims.grantID else {
+                return GatewayResponses.unauthorized(route, error: "invalid_token", description: "no upstream token for this token")
+            }
+            do {
+                let token = try await source.upstreamAccessToken(grantID: grantID, logger: logger)
+                headers.replaceOrAdd(name: header, value: header.lowercased() == "authorization" ? "Bearer " + token : token)
+            } catch let error as OAuthError where error.code == .invalidGrant {
+                return GatewayResponses.unauthorized(route, error: "invalid_token", description: "sign in again: " + error.description)
+            } catch {
+                logger.warning("gateway: upstream token unavailable", metadata: ["error": "\(error)"])
+                return GatewayResponses.jsonRPCError(.serviceUnavailable, "The identity provider is unavailable; retry")
+            }
+        }
+
+        var outbound = HTTPClientRequest(url: route.upstreamURL(requestPath: request.uri.path, query: request.uri.query))
+        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+        outbound.headers = headers
+        let upload = UploadState()
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let chunked = request.headers[values: .transferEncoding].contains { $0.lowercased().contains("chunked") }
+        if let declared, declared > settings.maxRequestBytes {
+            return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
+        }
+        if let declared, declared > 0 {
+            outbound.body = .stream(LimitedUpload(base: request.body, limit: settings.maxRequestBytes, declared: declared, state: upload),
+                                    length: .known(Int64(declared)))
+        } else if chunked {
+            outbound.body = .stream(LimitedUpload(base: request.body, limit: settings.maxRequestBytes, declared: nil, state: upload),
+                                    length: .unknown)
+        } else {
+            upload.markFinished()
+        }
+
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await httpClient.execute(outbound, timeout: .seconds(Int64(settings.responseTimeoutSeconds)), logger: logger)
+        } catch {
+            if upload.tooLarge { return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large") }
+            if let error = error as? HTTPClientError, error == .deadlineExceeded {
+                logger.warning("gateway: MCP server did not answer in time", metadata: ["resource": "\(route.resource)"])
+                return GatewayResponses.jsonRPCError(.gatewayTimeout, "MCP server did not answer in time")
+            }
+            logger.warning("gateway: MCP server unreachable", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
+            return GatewayResponses.jsonRPCError(.badGateway, "MCP server unavailable")
+        }
+        return streamed(upstream, request: request, upload: upload, logger: logger)
+    }
+
+    /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and
+    /// X-Forwarded-Email, from the validated token only. A value that is not
+    /// visible ASCII is left out rather than altered.
+    func addIdentity(_ claims: AccessTokenClaims, to headers: inout HTTPHeaders) {
+        var values = [("X-Forwarded-User", claims.subject), ("X-Forwarded-Client-Id", claims.clientID), ("X-Forwarded-Scope", claims.scope)]
+        if let email = claims.extra["email"]?.stringValue { values.append(("X-Forwarded-Email", email)) }
+        for (name, value) in values where !value.isEmpty && value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) {
+            headers.replaceOrAdd(name: name, value: value)
+        }
+    }
+
+    /// The MCP server's response, its hop-by-hop headers removed, its body
+    /// passed on chunk by chunk as the client reads (back-pressure reaches
+    /// the MCP server through AsyncHTTPClient).
+    func streamed(_ upstream: HTTPClientResponse, request: Request, upload: UploadState, logger: Logger) -> Response {
+        var headers = HTTPFields()
+        let connectionTokens = ProxyHeaderPolicy.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
+        for (name, value) in upstream.headers where ProxyHeaderPolicy.forwardsResponseHeader(name, connectionTokens: connectionTokens) {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        let isStream = upstream.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true
+        let watchClient = isStream && cancelsOnClientClose && upload.finished
+        let length = upstream.headers.first(name: "content-length").flatMap { Int($0) }
+        let body = ResponseBody(contentLength: length) { writer in
+            if watchClient {
+                // MCP Streamable HTTP "Cancellation": closing the SSE stream
+                // cancels the request; the upstream call is cancelled with it.
+                do {
+                    try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        for try await chunk in upstream.body { try await writer.write(chunk) }
+                    }
+                } catch is CancellationError {
+                    logger.debug("gateway: client closed the stream; upstream call cancelled")
+                    return
+                }
+            } else {
+                for try await chunk in upstream.body { try await writer.write(chunk) }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
+                        headers: headers, body: body)
+    }
+}

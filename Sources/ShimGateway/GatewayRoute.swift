@@ -1,0 +1,56 @@
+import Foundation
+import ShimCore
+
+/// One gateway resource, resolved from configuration once at start: what
+/// the proxy needs per request, precomputed.
+struct GatewayRoute: Sendable {
+    let resource: String
+    /// The resource's path on the shim (`/mcp`).
+    let path: String
+    /// The MCP server's URL for that path, as configured.
+    let upstreamBase: String
+    /// RFC 9728 metadata, encoded once, and its URL (`resource_metadata`).
+    let metadataBody: Data
+    let metadataPath: String
+    let metadataURL: String
+    /// Scopes named in the 401 challenge (the resource's, never `offline_access`).
+    let challengeScopes: [String]
+    let requiredScopes: [String]
+    let upstreamTokenHeader: String?
+    let identityHeaders: Bool
+    let allowedOrigins: Set<String>
+
+    /// Names the gateway sets itself; a client's copies are deleted first.
+    static let identityHeaderNames = ["x-forwarded-user", "x-forwarded-client-id", "x-forwarded-scope", "x-forwarded-email",
+                                      "x-forwarded-access-token"]
+    var injectedNames: Set<String> {
+        Set(Self.identityHeaderNames + (upstreamTokenHeader.map { [$0.lowercased()] } ?? []))
+    }
+
+    init(_ gateway: GatewayResource, scopes: [String], issuer: String) {
+        resource = gateway.resource
+        let uri = RedirectURI(gateway.resource)
+        path = uri?.path ?? "/"
+        upstreamBase = gateway.upstream
+        let metadata = ProtectedResourceMetadata(resource: gateway.resource, issuer: issuer, scopes: scopes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        metadataBody = (try? encoder.encode(metadata)) ?? Data()
+        metadataPath = ProtectedResourceMetadata.path(for: gateway.resource) ?? "/.well-known/oauth-protected-resource"
+        metadataURL = ProtectedResourceMetadata.url(for: gateway.resource) ?? issuer
+        challengeScopes = metadata.scopesSupported
+        requiredScopes = gateway.requiredScopes
+        upstreamTokenHeader = gateway.upstreamTokenHeader
+        identityHeaders = gateway.identityHeaders
+        let configured = gateway.allowedOrigins.compactMap(OriginPolicy.normalise)
+        allowedOrigins = Set(configured.isEmpty ? [OriginPolicy.origin(of: gateway.resource), OriginPolicy.origin(of: issuer)].compactMap { $0 }
+                                                : configured)
+    }
+
+    /// The MCP server's URL for a request path at or below `path`, with its query.
+    func upstreamURL(requestPath: String, query: String?) -> String {
+        let suffix = requestPath.utf8.count > path.utf8.count ? String(requestPath.utf8.dropFirst(path.utf8.count))! : ""
+        let base = suffix.isEmpty || !upstreamBase.hasSuffix("/") ? upstreamBase : String(upstreamBase.dropLast())
+        return base + suffix + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+    }
+}
