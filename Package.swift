@@ -144,9 +144,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ShimTokensTests",
+            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ShimServerTests",
             dependencies: [
-                "ShimServer", "ShimStorage", "ShimUpstream", "ShimCore",
+                "ShimServer", "ShimStorage", "ShimUpstream", "ShimCore", "ShimTokens",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

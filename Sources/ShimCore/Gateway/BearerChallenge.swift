@@ -9,7 +9,7 @@ public enum BearerChallenge {
         /// server SHOULD NOT include an error code".
         case absent
         case token(String)
-        /// The Bearer scheme with a value that is not a b68token (§2.1).
+        /// The Bearer scheme with a value that is not a b64token (§2.1).
         case malformed
     }
 
@@ -18,7 +18,7 @@ public enum BearerChallenge {
     public static func credential(_ header: String?) -> Credential {
         guard let header else { return .absent }
         let bytes = Array(header.utf8)
-        guard bytes.count > 7, String(decoding: bytes[0..<6], as: UTF8.self).lowercased() == "bearer", bytes[6] == 0x20 else {
+        guard bytes.count >= 7, String(decoding: bytes[0..<6], as: UTF8.self).lowercased() == "bearer", bytes[6] == 0x20 else {
             return .absent
         }
         var value = bytes[7...].drop { $0 == 0x20 }

@@ -37,6 +37,10 @@ final class FakeUpstream: UpstreamIdP, Sendable {
         var omitRefreshToken = false
         /// When set, the ID token carries this nonce instead of the one sent.
         var nonceOverride: String?
+        /// More claims in the ID token (e.g. `email`, `tid`, `oid`).
+        var idTokenExtra: [String: String] = [:]
+        /// When true, token responses carry no ID token (GitHub has none).
+        var omitIDToken = false
     }
 
     let state = Locked(State())
@@ -111,8 +115,9 @@ final class FakeUpstream: UpstreamIdP, Sendable {
         s.issuedAccessTokens.append(access)
         if let refresh { s.issuedRefreshTokens.append(refresh) }
         var idToken: String?
-        if withIDToken {
-            idToken = unsignedJWT(["iss": "https://idp.test", "aud": "shim-upstream", "sub": subject, "nonce": nonce])
+        if withIDToken, !s.omitIDToken {
+            let base: [String: String?] = ["iss": "https://idp.test", "aud": "shim-upstream", "sub": subject, "nonce": nonce]
+            idToken = unsignedJWT(base.merging(s.idTokenExtra.mapValues { Optional($0) }) { old, _ in old })
             s.issuedIDTokens.append(idToken!)
         }
         return UpstreamTokenResponse(accessToken: access, tokenType: "Bearer", expiresIn: s.accessTokenLifetime,

@@ -7,6 +7,7 @@ import NIOCore
 import ShimCore
 import ShimServer
 import ShimStorage
+import ShimTokens
 
 /// One shim under test: configuration, a MemoryStore, the fake IdP, the test
 /// clock and a log capture, served through `app.test(.router)`.
@@ -27,11 +28,11 @@ struct ShimHarness: Sendable {
     /// - Parameters: `consent` is `consent.mode`; `refreshGrace` is `tokens.refresh_grace`;
     ///   `overrides` replace whole top-level keys of the configuration file.
     init(consent: String = "always", refreshGrace: String = "45s", overrides: [String: ConfigValue] = [:],
-         store: any ShimStore = MemoryStore()) throws {
+         store: any ShimStore = MemoryStore(), signingKeys: SigningKeys? = nil) throws {
         self.store = store
         let keys = KeyMaterial(encryptionKey: Data((0..<32).map { UInt8($0) }), cookieKey: Data((0..<32).map { UInt8(200 - $0) }))
         services = try ShimServices(config: try Self.configuration(consent: consent, refreshGrace: refreshGrace, overrides: overrides),
-                                    store: store, upstream: upstream, clock: clock, keys: keys)
+                                    store: store, upstream: upstream, clock: clock, keys: keys, signingKeys: signingKeys)
     }
 
     /// DESIGN.md's configuration, as the YAML loader would hand it over.

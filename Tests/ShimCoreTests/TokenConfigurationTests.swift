@@ -1,0 +1,166 @@
+import ShimCore
+import Testing
+
+/// `tokens.*`, `keys.*signing*`, `introspection.*`, `gateway.*` and the
+/// gateway keys of `resources[i]` (README configuration table).
+@Suite("Configuration: issued tokens, signing keys, introspection, gateway")
+struct TokenConfigurationTests {
+    /// Throw-away test keys (openssl), never used anywhere else.
+    static let p256Private = """
+        -----BEGIN PRIVATE KEY-----
+        MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgwKbapROeatGwO3T+
+        nX44Q6AZVKdoJ5PdYvCJX4cNhvWhRANCAARzwbMyNPSOQ/qT82ALbNsUmZqts135
+        MH6t3UKI2XCT9Vx67AJAYGNgLfvCwEIVSIdu+FntHTtokTyCdMb5q4Dr
+        -----END PRIVATE KEY-----
+        """
+    static let p256Public = """
+        -----BEGIN PUBLIC KEY-----
+        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEx0iEWhEudnCtMnwdsB9mRVvS8Ub5
+        Yjd1Nm3Wo8tjoNwj/7eL2pOP/WSPMeV1rjHYkj3feIHNop+IO4HFloQ9lw==
+        -----END PUBLIC KEY-----
+        """
+    static let p384Private = """
+        -----BEGIN PRIVATE KEY-----
+        MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDARcQtxv2puE1/L3+Y6
+        bGVWG+/Yc5E3SKFqmhZZI1CUT5pFIMAVjslIGZsltmafOc+hZANiAAT8PuDjIUFe
+        arrzWrsX9HO6bmiMnP7Tj3sWSNKvT/3RT3ZPhg0EQEWsHInUx75pj2F2jhFfYEyB
+        ujszX90k96MUvIWbjKJ1YLCJ711hEcP8Ae6aYlnW8Fb4C9kyKV8m34w=
+        -----END PRIVATE KEY-----
+        """
+
+    static let resource = "https://auth.example.com/mcp"
+
+    static func tree(_ overrides: [String: ConfigValue] = [:], gateway: [String: ConfigValue]? = nil,
+                     upstream: [String: ConfigValue] = [:]) -> ConfigValue {
+        var resource: [String: ConfigValue] = ["resource": .string(resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]
+        if let gateway { resource.merge(gateway) { $1 } }
+        var root: [String: ConfigValue] = ["tokens": .map(["access": .string("issued")]), "resources": .list([.map(resource)])]
+        root.merge(overrides) { $1 }
+        guard case .map(let base) = ConfigurationTests.tree([:], upstream: upstream) else { return .null }
+        return .map(base.merging(root) { $1 })
+    }
+
+    @Test("issued mode loads with the documented defaults")
+    func defaults() throws {
+        let config = try ConfigurationTests.load(Self.tree()).get()
+        #expect(config.accessTokenMode == "issued" && config.issuedTokens.accessTTLSeconds == 300)
+        #expect(config.issuedTokens.copiedClaims.isEmpty && !config.issuedTokens.insecureUpstreamAudienceAck)
+        #expect(config.signingKeys.signingKey == nil && config.signingKeys.previousSigningKeys.isEmpty)
+        #expect(config.introspectionClients.isEmpty && config.gatewayResources.isEmpty)
+        #expect(config.gateway == GatewayConfiguration())
+        #expect(config.gateway.responseTimeoutSeconds == 120 && config.gateway.idleTimeoutSeconds == 300
+                && config.gateway.maxRequestBytes == 4 * 1024 * 1024 && config.gateway.maxConnections == 1000)
+    }
+
+    @Test("every key read: from the file, the environment and _file secrets")
+    func everyKey() throws {
+        let tree = Self.tree([
+            "tokens": .map(["access": .string("issued"), "access_ttl": .string("10m"), "claims": .list([.string("oid"), .string("roles")])]),
+            "keys": .map(["signing_key_file": .string("/k.pem"), "previous_signing_keys_file": .string("/old.pem")]),
+            "introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret_file": .string("/rs")])])]),
+            "gateway": .map(["response_timeout": .string("30s"), "idle_timeout": .string("2m"), "connect_timeout": .string("2s"),
+                             "max_request_bytes": .string("2048"), "max_connections": .string("64")]),
+        ], gateway: ["upstream": .string("http://127.0.0.1:3000/mcp"), "required_scopes": .list([.string("mcp.read")]),
+                     "upstream_token_header": .string("X-Upstream-Token"), "identity_headers": .string("false"),
+                     "allowed_origins": .list([.string("https://app.example.com")])])
+        let files = ["/k.pem": Self.p256Private, "/old.pem": Self.p256Public + "\n" + Self.p256Private, "/rs": "rs-secret-0123456789\n"]
+        let config = try ConfigurationTests.load(tree, env: ["DCR_SHIM_TOKENS_ACCESS_TTL": "90s"], files: files).get()
+        #expect(config.issuedTokens.accessTTLSeconds == 90 && config.issuedTokens.copiedClaims == ["oid", "roles"])
+        #expect(config.signingKeys.signingKey?.hasPrefix("-----BEGIN PRIVATE KEY-----") == true)
+        #expect(config.signingKeys.previousSigningKeys.count == 2)
+        #expect(config.introspectionClients == [IntrospectionClient(id: "rs", secret: "rs-secret-0123456789", resources: [Self.resource])])
+        #expect(config.gatewayResources == [GatewayResource(resource: Self.resource, upstream: "http://127.0.0.1:3000/mcp",
+                                                            requiredScopes: ["mcp.read"], upstreamTokenHeader: "X-Upstream-Token",
+                                                            identityHeaders: false, allowedOrigins: ["https://app.example.com"])])
+        #expect(config.gateway.responseTimeoutSeconds == 30 && config.gateway.idleTimeoutSeconds == 120 && config.gateway.connectTimeoutSeconds == 2)
+        #expect(config.gateway.maxRequestBytes == 2048 && config.gateway.maxConnections == 64)
+    }
+
+    @Test("previous signing keys as a YAML list of PEM blocks, private or public")
+    func previousKeysList() throws {
+        let tree = Self.tree(["keys": .map(["signing_key": .string(Self.p256Private),
+                                            "previous_signing_keys": .list([.string(Self.p256Public)])])])
+        #expect(try ConfigurationTests.load(tree).get().signingKeys.previousSigningKeys == [Self.p256Public])
+    }
+
+    @Test("refused, naming the key", arguments: [
+        (["tokens": ConfigValue.map(["access": .string("issued"), "access_ttl": .string("2s")])], "tokens.access_ttl:"),
+        (["tokens": .map(["access": .string("issued"), "claims": .list([.string("iss")])])], "tokens.claims[0]:"),
+        (["tokens": .map(["access": .string("issued"), "claims": .list([.string("sid")])])], "tokens.claims[0]:"),
+        (["tokens": .map(["access": .string("issued"), "claims": .list([.string("a b")])])], "tokens.claims[0]:"),
+        (["keys": .map(["signing_key": .string("not a pem")])], "keys.signing_key:"),
+        (["keys": .map(["signing_key": .string(p384Private)])], "keys.signing_key:"),          // ES384 is not ES256
+        (["keys": .map(["signing_key": .string(p256Public)])], "keys.signing_key:"),          // a public key cannot sign
+        (["keys": .map(["previous_signing_keys": .list([.string(p256Public)])])], "keys.previous_signing_keys:"),
+        (["keys": .map(["signing_key": .string(p256Private), "previous_signing_keys": .list([.string("x")])])], "keys.previous_signing_keys[0]:"),
+        (["introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret": .string("short")])])])], "introspection.clients[0].secret:"),
+        (["introspection": .map(["clients": .list([.map(["secret": .string("0123456789abcdef0")])])])], "introspection.clients[0].id:"),
+        (["introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0")]),
+                                                   .map(["id": .string("a"), "secret": .string("0123456789abcdef0")])])])], "introspection.clients[1].id:"),
+        (["introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0"),
+                                                         "resources": .list([.string("https://other/mcp")])])])])], "introspection.clients[0].resources:"),
+        (["introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0"), "scopes": .string("x")])])])],
+         "introspection.clients[0].scopes"),
+        (["gateway": .map(["idle_timeout": .string("1s")])], "gateway.idle_timeout:"),
+        (["gateway": .map(["max_request_bytes": .string("10")])], "gateway.max_request_bytes:"),
+    ])
+    func refused(_ overrides: [String: ConfigValue], _ key: String) {
+        let problems = ConfigurationTests.problems(Self.tree(overrides))
+        #expect(problems.contains { $0.hasPrefix(key) }, "\(problems)")
+    }
+
+    @Test("gateway resources refused, naming the key", arguments: [
+        (["upstream": ConfigValue.string("ftp://x/mcp")], "resources[0].upstream:"),
+        (["upstream": .string("http://user:pw@x/mcp")], "resources[0].upstream:"),
+        (["upstream": .string("not a url")], "resources[0].upstream:"),
+        (["upstream": .string("http://x/mcp"), "required_scopes": .list([.string("admin")])], "resources[0].required_scopes:"),
+        (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("Host")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("Transfer-Encoding")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("X Token")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://x/mcp"), "allowed_origins": .list([.string("https://app.example.com/path")])], "resources[0].allowed_origins[0]:"),
+        (["required_scopes": .list([.string("mcp.read")])], "resources[0]:"),                // gateway keys without upstream
+        (["upstream": .string("http://x/mcp"), "upstreams": .string("x")], "resources[0].upstreams"),
+    ])
+    func gatewayRefused(_ gateway: [String: ConfigValue], _ key: String) {
+        let problems = ConfigurationTests.problems(Self.tree(gateway: gateway))
+        #expect(problems.contains { $0.hasPrefix(key) }, "\(problems)")
+    }
+
+    @Test("a gateway resource path may not shadow the shim's own endpoints", arguments: [
+        "https://auth.example.com", "https://auth.example.com/", "https://auth.example.com/token", "https://auth.example.com/jwks.json",
+        "https://auth.example.com/.well-known/oauth-authorization-server", "https://auth.example.com/register/x",
+    ])
+    func reservedPaths(_ resource: String) {
+        let tree = Self.tree(["resources": .list([.map(["resource": .string(resource), "scopes": .list([.string("mcp")]),
+                                                        "upstream": .string("http://127.0.0.1:3000/mcp")])])])
+        #expect(ConfigurationTests.problems(tree).contains { $0.hasPrefix("resources[0].resource:") })
+    }
+
+    @Test("gateway mode needs issued tokens; so does introspection")
+    func needsIssued() {
+        let problems = ConfigurationTests.problems(Self.tree(
+            ["tokens": .map(["access": .string("upstream")]),
+             "introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0")])])])],
+            gateway: ["upstream": .string("http://127.0.0.1:3000/mcp")]))
+        #expect(problems.contains { $0.hasPrefix("resources[0].upstream: gateway mode needs tokens.access: issued") })
+        #expect(problems.contains { $0.hasPrefix("introspection.clients:") })
+    }
+
+    @Test("github and google hand out unbound tokens in upstream mode: refused with the reason, unless acknowledged", arguments: ["github", "google"])
+    func audienceProblem(_ preset: String) throws {
+        let upstream: [String: ConfigValue] = ["preset": .string(preset)]
+        let problems = ConfigurationTests.problems(Self.tree(["tokens": .map(["access": .string("upstream")])], upstream: upstream))
+        let problem = try #require(problems.first { $0.hasPrefix("tokens.access:") })
+        #expect(problem.contains("not bound to the MCP server") && problem.contains("tokens.access: issued")
+                && problem.contains("tokens.insecure_upstream_audience_ack"))
+        _ = try ConfigurationTests.load(Self.tree(["tokens": .map(["access": .string("upstream"),
+                                                                   "insecure_upstream_audience_ack": .string("true")])], upstream: upstream)).get()
+        _ = try ConfigurationTests.load(Self.tree(upstream: upstream)).get()   // issued: bound to the resource
+    }
+
+    @Test("PEM blocks split from one text")
+    func pemBlocks() {
+        #expect(PEMBlocks.split(Self.p256Public + "\n\n" + Self.p256Private).count == 2)
+        #expect(PEMBlocks.split("no pem here").isEmpty)
+    }
+}
