@@ -149,6 +149,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ShimGatewayTests",
+            dependencies: [
+                "ShimGateway", "ShimTokens", "ShimStorage", "ShimCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ShimServerTests",
             dependencies: [
                 "ShimServer", "ShimStorage", "ShimUpstream", "ShimCore", "ShimTokens",

@@ -53,6 +53,9 @@ public struct Gateway: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.idleTimeoutSeconds))))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConnections)
+        // A refused connection is answered 502 at once (the client retries)
+        // rather than retried with back-off until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

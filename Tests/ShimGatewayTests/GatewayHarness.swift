@@ -1,0 +1,107 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ShimCore
+import ShimGateway
+import ShimStorage
+import ShimTokens
+import Synchronization
+import Testing
+
+/// The clock the gateway checks expiry with, moved by the test.
+final class TestClock: ShimClock, Sendable {
+    let date = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+    func now() -> Date { date.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { date.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// What the gateway injects, or how it fails.
+final class FakeUpstreamTokens: UpstreamAccessTokens, Sendable {
+    let outcome = Mutex<Result<String, OAuthError>>(.success("upstream-access-token-77"))
+    let calls = Mutex<[String]>([])
+    func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String {
+        calls.withLock { $0.append(grantID) }
+        return try outcome.withLock { $0 }.get()
+    }
+}
+
+/// A gateway in front of `FakeMCPServer`, both served live on loopback.
+struct GatewayHarness: Sendable {
+    static let issuer = "https://auth.example.com"
+    static let resource = "https://mcp.example.com/mcp"
+    static let grantID = "grant-1"
+    static let clientID = "client-1"
+
+    let clock = TestClock()
+    let store = MemoryStore()
+    let tokens = FakeUpstreamTokens()
+    let mcp = FakeMCPServer()
+    let keys: SigningKeys
+
+    init() async throws {
+        keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let upstream = SealedUpstreamTokens(accessToken: "x", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
+        let now = clock.now()
+        _ = await store.createGrant(
+            Grant(id: Self.grantID, clientID: Self.clientID, subject: "user-1", resource: Self.resource, scope: ScopeSet("mcp.read"),
+                  upstreamScope: ScopeSet("mcp.read"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
+            refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: Self.grantID, clientID: Self.clientID, issuedAt: now))
+    }
+
+    /// An issued token as the shim would mint it (changed by `change`).
+    func token(_ change: (inout AccessTokenClaims) -> Void = { _ in }) async throws -> String {
+        let now = Int(clock.now().timeIntervalSince1970)
+        var claims = AccessTokenClaims(issuer: Self.issuer, subject: "user-1", audience: [Self.resource], expiresAt: now + 300, issuedAt: now,
+                                       tokenID: UUID().uuidString, clientID: Self.clientID, scope: "mcp.read", grantID: Self.grantID,
+                                       extra: ["email": .string("alice@example.com")])
+        change(&claims)
+        return try await keys.sign(claims, type: "at+jwt")
+    }
+
+    static func configuration(upstream: String, gateway: [String: ConfigValue], settings: [String: ConfigValue]) throws -> ShimConfiguration {
+        var resource: [String: ConfigValue] = ["resource": .string(resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")]),
+                                               "upstream": .string(upstream)]
+        resource.merge(gateway) { $1 }
+        let tree: ConfigValue = .map([
+            "issuer": .string(issuer),
+            "upstream": .map(["issuer": .string("https://idp.example"), "client_id": .string("c"), "client_secret": .string("s")]),
+            "resources": .list([.map(resource)]),
+            "redirects": .map(["clients": .list([.string("loopback")])]),
+            "tokens": .map(["access": .string("issued")]),
+            "gateway": .map(settings),
+        ])
+        return try ShimConfiguration.load(file: tree, readFile: { _ in "" }).get()
+    }
+
+    /// Runs `body` with a live gateway (its port) in front of a live fake MCP server.
+    func run(gateway: [String: ConfigValue] = [:], settings: [String: ConfigValue] = [:], upstreamURL: String? = nil,
+             _ body: @escaping @Sendable (_ client: any TestClientProtocol, _ port: Int) async throws -> Void) async throws {
+        let mcpApp = Application(router: mcp.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let harness = self
+        try await mcpApp.test(.live) { mcpClient in
+            let mcpPort = try #require(mcpClient.port)
+            let config = try Self.configuration(upstream: upstreamURL ?? "http://127.0.0.1:\(mcpPort)/mcp", gateway: gateway, settings: settings)
+            let http = Gateway.makeHTTPClient(config.gateway)
+            let router = Router()
+            Gateway(config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
+                    upstreamTokens: harness.tokens, httpClient: http, clock: harness.clock).register(on: router)
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            do {
+                try await app.test(.live) { client in try await body(client, try #require(client.port)) }
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
+}
+
+extension HTTPFields {
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer " + token] }
+}
