@@ -74,14 +74,17 @@ class FlowResult:
 
 
 class MCPServerProcess:
-    def __init__(self, port: int, issuer: str, userinfo: str, scopes: list[str], log_path: Path):
+    def __init__(self, port: int, issuer: str, userinfo: str, scopes: list[str], log_path: Path, jwks: str | None = None,
+                 jwks_cache: int = 300):
         self.port = port
         self.url = f"http://127.0.0.1:{port}/mcp"
         self.log_path = log_path
+        # With `jwks`, it validates the shim's issued JWTs against that key set instead of calling userinfo.
+        verification = ["--jwks", jwks, "--jwks-cache", str(jwks_cache)] if jwks else ["--userinfo", userinfo]
         with open(log_path, "a") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "e2e.mcp_server", "--port", str(port), "--issuer", issuer,
-                 "--userinfo", userinfo, "--scopes", ",".join(scopes)],
+                 *verification, "--scopes", ",".join(scopes)],
                 cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL)
         try:

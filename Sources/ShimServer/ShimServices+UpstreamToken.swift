@@ -7,7 +7,7 @@ import ShimUpstream
 extension ShimServices {
     /// The user's upstream access token for a grant, for the gateway to
     /// inject (`resources[i].upstream_token_header`). When it expires within
-    /// `upstreamRefreshMargin` it is refreshed at the IdP first, through the
+    /// `injectionRefreshMargin` it is refreshed at the IdP first, through the
     /// token endpoint's own machinery (`RefreshFamily.freshUpstream`, under
     /// the grant's refresh lock, so a gateway request and a client's refresh
     /// never refresh one grant twice), and stored with `replaceUpstream`.
@@ -39,6 +39,11 @@ extension ShimServices {
     /// An upstream access token without a known expiry is used as it is.
     func needsUpstreamRefresh(_ upstream: SealedUpstreamTokens) -> Bool {
         guard let expiry = upstream.accessTokenExpiresAt else { return false }
-        return expiry.timeIntervalSince(now) <= Self.upstreamRefreshMargin
+        return expiry.timeIntervalSince(now) <= Self.injectionRefreshMargin
     }
+
+    /// An injected token has at least this long to live when the MCP server
+    /// gets it; smaller than `upstreamRefreshMargin` so that an IdP issuing
+    /// one-minute tokens is not asked for a refresh on every MCP request.
+    static let injectionRefreshMargin: TimeInterval = 30
 }

@@ -164,3 +164,19 @@ struct TokenConfigurationTests {
         #expect(PEMBlocks.split("no pem here").isEmpty)
     }
 }
+
+@Suite("Configuration: presets with known endpoints")
+struct PresetEndpointTests {
+    // The README: upstream.issuer is "required unless both endpoints are given (or entra/github/google)".
+    @Test("github and google need no upstream.issuer", arguments: ["github", "google"])
+    func noIssuerNeeded(_ preset: String) throws {
+        let tree = ConfigValue.map([
+            "issuer": .string("https://auth.example.com"),
+            "upstream": .map(["preset": .string(preset), "client_id": .string("c"), "client_secret": .string("s")]),
+            "resources": .list([.map(["resource": .string("https://mcp.example.com/mcp"), "scopes": .list([.string("mcp")])])]),
+            "redirects": .map(["clients": .list([.string("claude")])]),
+            "tokens": .map(["access": .string("issued")]),
+        ])
+        _ = try ConfigurationTests.load(tree).get()
+    }
+}

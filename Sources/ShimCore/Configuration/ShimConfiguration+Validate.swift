@@ -92,7 +92,8 @@ extension UpstreamConfiguration {
         }
         if preset == .entra {
             if (tenant ?? "").isEmpty { problems.append("upstream.tenant: required for the entra preset (tenant id or domain)") }
-        } else if issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil {
+        } else if ![.github, .google].contains(preset), issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil {
+            // github has fixed endpoints and google a known issuer (UpstreamEndpoints), as the README says.
             problems.append("upstream.issuer: required for discovery, unless both upstream.authorization_endpoint and upstream.token_endpoint are given")
         }
         for (key, value) in [("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),

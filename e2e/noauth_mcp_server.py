@@ -1,0 +1,75 @@
+"""An MCP server with NO authentication, built with the real `mcp` SDK: the
+kind of server dcr-shim's gateway mode fronts (issue 8). It records the
+headers of every HTTP request it receives (one JSON line each in --record)
+so the tests can check that it never sees the client's token and does see
+the identity and upstream-token headers the gateway injects.
+
+Tools: `whoami` (the gateway's identity headers, as the server saw them),
+`add`, and `stream_steps`, which reports progress several times before its
+result, so its response is an SSE stream of several events.
+Run: python -m e2e.noauth_mcp_server --port P --record FILE
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+import uvicorn
+from mcp.server.mcpserver import Context, MCPServer
+
+
+class RecordHeaders:
+    """ASGI middleware: appends each HTTP request's method, path and headers to a file."""
+
+    def __init__(self, app, path: str):
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            headers: dict[str, list[str]] = {}
+            for name, value in scope["headers"]:
+                headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+            with open(self.path, "a") as f:
+                f.write(json.dumps({"method": scope["method"], "path": scope["path"], "headers": headers}) + "\n")
+        await self.app(scope, receive, send)
+
+
+def build() -> MCPServer:
+    server = MCPServer(name="dcr-shim e2e MCP server without auth")
+
+    @server.tool()
+    def whoami(ctx: Context) -> str:
+        """The identity the gateway asserted for this call."""
+        headers = ctx.headers or {}
+        return json.dumps({"user": headers.get("x-forwarded-user"), "client_id": headers.get("x-forwarded-client-id"),
+                           "scope": headers.get("x-forwarded-scope")})
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    @server.tool()
+    async def stream_steps(steps: int, ctx: Context) -> str:
+        """Reports progress `steps` times (one SSE event each), then answers."""
+        for i in range(1, steps + 1):
+            await ctx.report_progress(i, steps, f"step {i}")
+            await asyncio.sleep(0.05)
+        return f"done {steps}"
+
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--record", required=True)
+    args = parser.parse_args()
+    app = build().streamable_http_app(host="127.0.0.1")
+    uvicorn.run(RecordHeaders(app, args.record), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Gateway mode end to end (issue 8): an MCP server with NO authentication
+behind the shim. The real Python `mcp` SDK client discovers the shim's RFC
+9728 document from the gateway's 401, registers, signs in at the real IdP
+(django-oauth-toolkit and glewlwyd), calls tools through the gateway (one
+streams several SSE events), refreshes and calls again. A revoked grant, a
+token for another resource and an expired token get 401 at once; the MCP
+server never sees the client's token and does see the user's upstream one."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from .flow import SDKFlow, step
+from .gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, call_with_progress, introspect, issued_extra,
+                      jwt_parts)
+from .harness import SHIM_BIN, Browser, Shim
+from .shimclient import RawClient
+
+
+@pytest.fixture(scope="module")
+def noauth(tmp_path_factory):
+    server = NoAuthMCP(tmp_path_factory.mktemp("noauth"))
+    yield server
+    server.stop()
+
+
+def gateway_shim(stack, noauth, name: str, **settings) -> Shim:
+    """A shim in issued mode whose resource `/mcp` is the gateway in front of `noauth`."""
+    for old in stack.shims:
+        old.stop()
+    base = f"http://127.0.0.1:{stack.shim_port}"
+    extra = issued_extra(stack.idp, base + "/mcp", upstream=noauth.url, other=base + "/other-mcp", **settings)
+    shim = Shim(stack.workdir / f"{name}-{len(stack.shims)}", stack.shim_port, stack.idp, base + "/mcp", extra=extra).start()
+    stack.shims.append(shim)
+    return shim
+
+
+def mcp_post(shim: Shim, token: str) -> httpx.Response:
+    """A raw MCP request to the gateway with `token` (the answer past the gateway does not matter)."""
+    return httpx.post(shim.base_url + "/mcp", headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+                                                       "Content-Type": "application/json"},
+                      json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
+
+
+def expect_challenge(response: httpx.Response, shim: Shim, error: str | None) -> None:
+    assert response.status_code == 401, response.text
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith(f'Bearer resource_metadata="{shim.issuer}/.well-known/oauth-protected-resource/mcp"'), challenge
+    assert ("error=" in challenge) == (error is not None) and (error is None or f'error="{error}"' in challenge), challenge
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_sdk_through_the_gateway_to_an_mcp_server_without_auth(stack, noauth):
+    shim = gateway_shim(stack, noauth, "gateway")
+    resource = shim.base_url + "/mcp"
+    start = len(noauth.requests())
+
+    # The gateway answers an anonymous request with the challenge the SDK follows.
+    expect_challenge(httpx.post(resource, json={}, timeout=10), shim, None)
+    prm = httpx.get(shim.base_url + "/.well-known/oauth-protected-resource/mcp", timeout=10).json()
+    assert prm["resource"] == resource and prm["authorization_servers"] == [shim.issuer] and "offline_access" not in prm["scopes_supported"]
+
+    flow = SDKFlow(shim, stack.idp, resource)
+    who = json.loads(asyncio.run(flow.call_tool("whoami", {})))
+    first_token = flow.result.access_tokens[-1]
+    header, claims = jwt_parts(first_token)
+    assert header["typ"] == "at+jwt" and header["alg"] == "ES256"
+    assert claims["aud"] == resource and claims["iss"] == shim.issuer and claims["client_id"] == flow.result.registered_client_id
+    assert not claims["sub"].startswith("grant:"), "the IdP's ID token names the user"
+    assert who == {"user": claims["sub"], "client_id": claims["client_id"], "scope": claims["scope"]}
+
+    text, progress = asyncio.run(call_with_progress(flow, "stream_steps", {"steps": 4}))
+    assert text == "done 4" and [p[0] for p in progress] == [1, 2, 3, 4]
+
+    flow.expire_access_token()
+    assert asyncio.run(flow.call_tool("add", {"a": 2, "b": 3})) == "5"
+    assert len(flow.result.access_tokens) == 2 and flow.result.access_tokens[1] != first_token
+    assert len(flow.result.refresh_tokens) == 2
+
+    # What the MCP server saw: never a token of the client's, always the user's upstream token.
+    seen = noauth.requests()[start:]
+    posts = [r for r in seen if r["method"] == "POST"]
+    assert posts, seen
+    for request in seen:
+        values = [v for vs in request["headers"].values() for v in vs]
+        assert "authorization" not in request["headers"] and "cookie" not in request["headers"]
+        assert not any(t in v for t in flow.result.access_tokens + flow.result.refresh_tokens for v in values)
+    assert all(r["headers"]["x-forwarded-user"] == [claims["sub"]] for r in posts)
+    assert all(r["headers"][UPSTREAM_TOKEN_HEADER.lower()][0] not in flow.result.access_tokens for r in posts)
+    # The last injected token is the IdP's own, current token for this user:
+    # the IdP's userinfo accepts it (earlier ones were rotated by upstream refreshes).
+    upstream_token = posts[-1]["headers"][UPSTREAM_TOKEN_HEADER.lower()][0]
+    info = httpx.get(stack.idp.userinfo_endpoint, headers={"Authorization": f"Bearer {upstream_token}"}, timeout=10)
+    assert info.status_code == 200 and str(info.json().get("sub")) == claims["sub"], info.text
+
+    # Introspection agrees; a wrong credential is 401.
+    current = flow.result.access_tokens[-1]
+    active = introspect(shim, current).json()
+    assert active["active"] is True and active["aud"] == resource and active["client_id"] == claims["client_id"]
+    assert introspect(shim, current, secret="wrong-secret").status_code == 401
+
+    # `grants revoke` (admin CLI, another process): the very next request is refused.
+    assert mcp_post(shim, current).status_code != 401
+    run = subprocess.run([SHIM_BIN, "grants", "revoke", "--client", claims["client_id"], "--config", str(shim.config_path)],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    step("grants revoke: the grant is revoked in the store")
+    expect_challenge(mcp_post(shim, current), shim, "invalid_token")
+    assert introspect(shim, current).json() == {"active": False}
+    assert current not in shim.log_text()
+
+
+def test_gateway_refuses_other_resources_and_revoked_tokens(stack, noauth):
+    shim = gateway_shim(stack, noauth, "gateway-refusals")
+    client = RawClient.register(shim)
+    other = shim.base_url + "/other-mcp"
+    code = client.sign_in(Browser(), stack.idp.new_session(), resource=other)["code"]
+    tokens = client.exchange(code, resource=other).json()
+    assert jwt_parts(tokens["access_token"])[1]["aud"] == other
+    # A token minted for another resource of the same shim does not open this one.
+    expect_challenge(mcp_post(shim, tokens["access_token"]), shim, "invalid_token")
+    assert introspect(shim, tokens["access_token"]).json()["active"] is True   # it is a good token, for `other`
+
+    client2 = RawClient.register(shim)
+    mine = client2.exchange(client2.sign_in(Browser(), stack.idp.new_session())["code"]).json()
+    assert mcp_post(shim, mine["access_token"]).status_code != 401
+    # RFC 7009 revocation of the refresh token ends the access token at the gateway at once.
+    revoke = httpx.post(shim.base_url + "/revoke", data={"token": mine["refresh_token"], "client_id": client2.client_id}, timeout=10)
+    assert revoke.status_code == 200
+    expect_challenge(mcp_post(shim, mine["access_token"]), shim, "invalid_token")
+    # Garbage and the IdP's own tokens are refused too (MCP: "MUST NOT accept or transit any other tokens").
+    expect_challenge(mcp_post(shim, "not.a.token"), shim, "invalid_token")
+
+
+def test_expired_token_gets_the_challenge(stack, noauth):
+    """Slow (waits out a 5 s token): run once, with django-oauth-toolkit."""
+    if stack.idp.name != "django-oauth-toolkit":
+        pytest.skip("run once")
+    shim = gateway_shim(stack, noauth, "gateway-expiry", ttl="5s")
+    client = RawClient.register(shim)
+    tokens = client.exchange(client.sign_in(Browser(), stack.idp.new_session())["code"]).json()
+    assert tokens["expires_in"] == 5
+    assert mcp_post(shim, tokens["access_token"]).status_code != 401
+    time.sleep(5.5)
+    response = mcp_post(shim, tokens["access_token"])
+    expect_challenge(response, shim, "invalid_token")
+    assert "expired" in response.headers["www-authenticate"]
+    # A refresh gives a working token again (the grant is alive).
+    fresh = client.refresh(tokens["refresh_token"]).json()
+    assert mcp_post(shim, fresh["access_token"]).status_code != 401
