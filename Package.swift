@@ -117,6 +117,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // bench/jwt-bench: the cost of signing and checking issued tokens (figures, not a test).
+        .executableTarget(
+            name: "jwt-bench",
+            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/jwt-bench",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ShimCoreTests",
             dependencies: ["ShimCore", .product(name: "PropertyBased", package: "swift-property-based")],

@@ -1,0 +1,232 @@
+"""Gateway and issued-token benchmarks (issue 8): figures, not pass/fail.
+
+  1. Gateway overhead per MCP request against a direct call to the same
+     upstream, at one connection (latency: p50 overhead) and at 32
+     (throughput ratio): first with a fast upstream (another dcr-shim
+     process's /healthz, so the gateway's own cost shows), then with the
+     real Python `mcp` SDK server (stateless 2026-07-28 `tools/call`).
+  2. JWT cost per request: bench/jwt-bench (sign, verify, validate).
+  3. RSS of the shim with 200 concurrent SSE streams open through the gateway.
+
+Run: bash bench/run.sh (after bench.py), or directly with DCR_SHIM_BIN set to
+a release build: .venv/bin/python bench/gateway_bench.py"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.bench import rss_mb  # noqa: E402
+from e2e.fake_idp import FakeIdP, FakeSession  # noqa: E402
+from e2e.gateway import NoAuthMCP, issued_extra  # noqa: E402
+from e2e.harness import Browser, Shim  # noqa: E402
+from e2e.idp import free_port  # noqa: E402
+from e2e.shimclient import RawClient  # noqa: E402
+
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
+STREAMS = int(os.environ.get("BENCH_STREAMS", "200"))
+REPO = Path(__file__).resolve().parent.parent
+MCP_CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+    "name": "add", "arguments": {"a": 1, "b": 2},
+    "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+              "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+              "io.modelcontextprotocol/clientCapabilities": {}}}}
+
+
+def wrk(url: str, *, connections: int, token: str | None = None, post_mcp: bool = False) -> dict:
+    cmd = ["wrk", "-t1" if connections == 1 else "-t2", f"-c{connections}", f"-d{WRK_SECONDS}s", "--latency"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    script = None
+    if post_mcp:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write('wrk.method = "POST"\nwrk.body = [[' + json.dumps(MCP_CALL) + ']]\n'
+                     'wrk.headers["Content-Type"] = "application/json"\n'
+                     'wrk.headers["Accept"] = "application/json, text/event-stream"\n'
+                     'wrk.headers["MCP-Protocol-Version"] = "2026-07-28"\n'
+                     'wrk.headers["Mcp-Method"] = "tools/call"\nwrk.headers["Mcp-Name"] = "add"\n')
+        script.close()
+        cmd += ["-s", script.name]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=WRK_SECONDS + 60).stdout
+    if script:
+        os.unlink(script.name)
+
+    def millis(label: str) -> float:
+        m = re.search(label + r"\s+([\d.]+)(us|ms|s)\b", out)
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)] if m else float("nan")
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": millis("50%"), "p99_ms": millis("99%"),
+            "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def compare(name: str, direct_url: str, gateway_url: str, token: str, *, post_mcp: bool, results: dict) -> None:
+    row = {}
+    for connections in (1, 32):
+        direct = wrk(direct_url, connections=connections, post_mcp=post_mcp)
+        gateway = wrk(gateway_url, connections=connections, token=token, post_mcp=post_mcp)
+        row[f"c{connections}"] = {"direct": direct, "gateway": gateway}
+        print(f"{name}, {connections} connection(s): direct {direct['rps']:.0f} req/s p50 {direct['p50_ms']:.3f} ms p99 {direct['p99_ms']:.2f} ms "
+              f"(non-2xx {direct['errors']}); gateway {gateway['rps']:.0f} req/s p50 {gateway['p50_ms']:.3f} ms p99 {gateway['p99_ms']:.2f} ms "
+              f"(non-2xx {gateway['errors']})", flush=True)
+    one, many = row["c1"], row["c32"]
+    row["p50_overhead_ms"] = one["gateway"]["p50_ms"] - one["direct"]["p50_ms"]
+    row["throughput_ratio"] = many["gateway"]["rps"] / many["direct"]["rps"]
+    print(f"{name}: p50 overhead {row['p50_overhead_ms']:.3f} ms (goal ≤ 1 ms); throughput {row['throughput_ratio']:.2f}× direct "
+          f"(goal ≥ 0.80×)", flush=True)
+    results[name] = row
+
+
+class SSEServer:
+    """A threaded upstream holding each request open as an SSE stream: one
+    event per second for `seconds` (the gateway only moves bytes here)."""
+
+    def __init__(self, seconds: int):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for i in range(seconds):
+                        data = f"data: {{\"n\": {i}}}\n\n".encode()
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                        self.wfile.flush()
+                        time.sleep(1)
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    pass
+
+        ThreadingHTTPServer.daemon_threads = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.request_queue_size = 512
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sse"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+async def open_streams(url: str, token: str, count: int, shim_pid: int) -> dict:
+    first = asyncio.Event()
+    opened = 0
+    events = 0
+    samples: list[float] = []
+
+    async def one(client: httpx.AsyncClient) -> None:
+        nonlocal opened, events
+        async with client.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
+            assert response.status_code == 200, response.status_code
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    events += 1
+                    if events == 1:
+                        first.set()
+                    if line.endswith("0}"):
+                        opened += 1
+
+    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        tasks = [asyncio.create_task(one(client)) for _ in range(count)]
+        deadline = time.monotonic() + 30
+        while opened < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        for _ in range(5):
+            samples.append(rss_mb(shim_pid))
+            await asyncio.sleep(1)
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [repr(d) for d in done if isinstance(d, BaseException)]
+    return {"streams_open": opened, "events": events, "rss_samples_mb": samples, "failures": len(failures),
+            "first_failure": failures[0] if failures else ""}
+
+
+def sign_in(shim: Shim, fake) -> str:
+    client = RawClient.register(shim)
+    code = client.sign_in(Browser(), FakeSession(fake))["code"]
+    return client.exchange(code).json()["access_token"]
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="dcr-shim-gateway-bench-"))
+    results: dict = {"binary": os.environ.get("DCR_SHIM_BIN", "debug"), "wrk_seconds": WRK_SECONDS, "streams": STREAMS}
+    fake = FakeIdP()
+    fake_idp = fake.as_idp("http://127.0.0.1:9/callback")
+    quiet = {"log": {"level": "warning"}}
+    stops = []
+    try:
+        # 2. JWT cost, in process.
+        jwt_bench = REPO / ".build" / ("release" if "release" in results["binary"] else "debug") / "jwt-bench"
+        if jwt_bench.exists():
+            out = subprocess.run([str(jwt_bench), "20000"], capture_output=True, text=True, timeout=300).stdout
+            print(out, flush=True)
+            results["jwt_bench"] = out
+
+        # 1a. Fast upstream: another shim's /healthz.
+        upstream = Shim(work / "upstream", free_port(), fake_idp, "http://127.0.0.1:9/mcp", extra=quiet)
+        upstream.idp = fake.as_idp(f"http://127.0.0.1:{upstream.port}/callback")
+        upstream.start()
+        stops.append(upstream.stop)
+        port = free_port()
+        idp = fake.as_idp(f"http://127.0.0.1:{port}/callback")
+        resource = f"http://127.0.0.1:{port}/mcp"
+        gateway = Shim(work / "gateway", port, idp, resource,
+                       extra={**issued_extra(idp, resource, upstream=upstream.base_url + "/healthz"), **quiet})
+        gateway.extra["resources"][0].pop("upstream_token_header")
+        gateway.start()
+        stops.append(gateway.stop)
+        token = sign_in(gateway, idp)
+        results["rss_gateway_idle_mb"] = rss_mb(gateway.proc.pid)
+        compare("fast upstream (dcr-shim /healthz)", upstream.base_url + "/healthz", resource, token, post_mcp=False, results=results)
+        gateway.stop()
+
+        # 1b. The real Python MCP server (stateless tools/call), with the upstream token injected.
+        mcp = NoAuthMCP(work / "mcp")
+        stops.append(mcp.stop)
+        gateway.extra = {**issued_extra(idp, resource, upstream=mcp.url), **quiet}
+        gateway.start()
+        token = sign_in(gateway, idp)
+        compare("python mcp SDK server, tools/call", mcp.url, resource, token, post_mcp=True, results=results)
+        mcp.record.write_text("")
+        gateway.stop()
+
+        # 3. RSS with STREAMS concurrent SSE streams through the gateway.
+        sse = SSEServer(seconds=12)
+        stops.append(sse.stop)
+        gateway.extra = {**issued_extra(idp, resource, upstream=sse.url.rsplit("/", 1)[0] + "/sse"), **quiet}
+        gateway.extra["resources"][0].pop("upstream_token_header")
+        gateway.start()
+        token = sign_in(gateway, idp)
+        time.sleep(1)
+        idle = rss_mb(gateway.proc.pid)
+        streams = asyncio.run(open_streams(resource, token, STREAMS, gateway.proc.pid))
+        streams["rss_idle_mb"] = idle
+        results["streams_rss"] = streams
+        print(f"{STREAMS} concurrent SSE streams through the gateway: {streams['streams_open']} open, RSS idle {idle:.1f} MB, "
+              f"with the streams open {max(streams['rss_samples_mb']):.1f} MB (samples {streams['rss_samples_mb']}), "
+              f"failures {streams['failures']} {streams['first_failure']}", flush=True)
+    finally:
+        for stop in reversed(stops):
+            stop()
+        fake.stop()
+    (Path(__file__).resolve().parent / "last-gateway-results.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+// Prints the cost of the shim's JWT work per token (issue 8 benchmark):
+// signing an issued token, checking one (header, ES256 signature, claims),
+// and the gateway's whole check including the grant lookup in a MemoryStore,
+// one at a time and from 8 concurrent tasks (jwt-kit's key collection is
+// an actor, so signatures are checked one at a time per process).
+// Run: swift run -c release jwt-bench [iterations]
+import Crypto
+import Foundation
+import ShimCore
+import ShimStorage
+import ShimTokens
+
+let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 5000 : 5000
+let issuer = "https://auth.example.com", resource = "https://mcp.example.com/mcp"
+let keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+let store = MemoryStore()
+let now = Date()
+let upstream = SealedUpstreamTokens(accessToken: "x", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
+_ = await store.createGrant(Grant(id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
+                                  upstreamScope: ScopeSet("mcp"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(3600)),
+                            refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: now))
+let validator = IssuedTokenValidator(keys: keys, issuer: issuer, store: store)
+let epoch = Int(now.timeIntervalSince1970)
+let claims = AccessTokenClaims(issuer: issuer, subject: "user-1", audience: [resource], expiresAt: epoch + 300, issuedAt: epoch,
+                               tokenID: "jti", clientID: "client-1", scope: "mcp", grantID: "grant-1",
+                               extra: ["email": .string("alice@example.com"), "roles": .array([.string("reader")])])
+
+func measure(_ name: String, concurrency: Int = 1, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    for _ in 0..<200 { try await body() }   // warm-up
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask { for _ in 0..<(iterations / concurrency) { try await body() } }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let done = (iterations / concurrency) * concurrency
+    let label = name.padding(toLength: 52, withPad: " ", startingAt: 0)
+    print(label + String(format: " %8.1f µs/op  %9.0f ops/s", seconds / Double(done) * 1e6, Double(done) / seconds))
+}
+
+let token = try await keys.sign(claims, type: "at+jwt")
+print("jwt-bench: \(iterations) operations each, token \(token.utf8.count) bytes")
+try await measure("sign an issued token (ES256)") { _ = try await keys.sign(claims, type: "at+jwt") }
+try await measure("verify: header, signature, claims") { _ = try await validator.verify(token, resource: resource, now: now) }
+try await measure("verify, 8 concurrent tasks", concurrency: 8) { _ = try await validator.verify(token, resource: resource, now: now) }
+try await measure("validate: verify + grant lookup (MemoryStore)") { _ = try await validator.validate(token, resource: resource, now: now) }
+try await measure("parse + header + claims rules only (no signature)") {
+    let jws = try CompactJWS.parse(token)
+    try AccessTokenRules.checkHeader(jws.header, keyIDs: keys.keyIDs)
+    let decoded = try JSONDecoder().decode(AccessTokenClaims.self, from: jws.payload)
+    try AccessTokenRules.checkClaims(decoded, issuer: issuer, resource: resource, now: epoch)
+}
