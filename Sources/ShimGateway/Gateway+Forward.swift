@@ -36,7 +36,10 @@ extension Gateway {
             }
         }
 
-        var outbound = HTTPClientRequest(url: route.upstreamURL(requestPath: request.uri.path, query: request.uri.query))
+        guard let url = route.upstreamURL(requestPath: request.uri.path, query: request.uri.query) else {
+            return GatewayResponses.jsonRPCError(.badRequest, "Path not allowed")
+        }
+        var outbound = HTTPClientRequest(url: url)
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = headers
         let upload = UploadState()

@@ -47,9 +47,10 @@ struct GatewayRoute: Sendable {
                                                 : configured)
     }
 
-    /// The MCP server's URL for a request path at or below `path`, with its query.
-    func upstreamURL(requestPath: String, query: String?) -> String {
-        let suffix = requestPath.utf8.count > path.utf8.count ? String(requestPath.utf8.dropFirst(path.utf8.count))! : ""
+    /// The MCP server's URL for a request path at or below `path`, with its
+    /// query; nil for a path that could leave the resource (`GatewayPath`).
+    func upstreamURL(requestPath: String, query: String?) -> String? {
+        guard let suffix = GatewayPath.suffix(requestPath, below: path) else { return nil }
         let base = suffix.isEmpty || !upstreamBase.hasSuffix("/") ? upstreamBase : String(upstreamBase.dropLast())
         return base + suffix + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
     }

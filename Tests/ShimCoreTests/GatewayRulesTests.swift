@@ -88,6 +88,15 @@ struct GatewayRulesTests {
         }
     }
 
+    @Test("paths below the resource: dot-segments (also encoded), empty segments and backslashes never reach the MCP server", arguments: [
+        ("/mcp", ""), ("/mcp/", "/"), ("/mcp/a/b", "/a/b"), ("/mcp/a.b/..c", "/a.b/..c"),
+        ("/mcpx", nil), ("/other", nil), ("/mcp/../admin", nil), ("/mcp/./x", nil), ("/mcp/%2e%2e/admin", nil), ("/mcp/%2E./x", nil),
+        ("/mcp/a/..", nil), ("/mcp//admin", nil), ("/mcp/a%2fb", nil), ("/mcp/a\\..\\b", nil), ("/mcp/%5c", nil),
+    ] as [(String, String?)])
+    func paths(_ path: String, _ expected: String?) {
+        #expect(GatewayPath.suffix(path, below: "/mcp") == expected)
+    }
+
     @Test("RFC 9728 §3.1: the metadata URL inserts the well-known path between host and path", arguments: [
         ("https://mcp.example.com/mcp", "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"),
         ("https://mcp.example.com:8443/a/b", "https://mcp.example.com:8443/.well-known/oauth-protected-resource/a/b"),

@@ -49,6 +49,19 @@ struct GatewayForwardingTests {
         }
     }
 
+    @Test("a path that would leave the resource is refused, never forwarded")
+    func dotSegments() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.run { client, _ in
+            let token = try await harness.token()
+            for path in ["/mcp/../admin", "/mcp/%2e%2e/admin", "/mcp//admin"] {
+                let response = try await client.execute(uri: path, method: .post, headers: .bearer(token))
+                #expect(response.status == .badRequest || response.status == .notFound, "\(path): \(response.status)")
+            }
+            #expect(harness.mcp.requests.isEmpty)
+        }
+    }
+
     @Test("headers the client lists in Connection are not forwarded (RFC 9110 §7.6.1)")
     func connectionListed() async throws {
         let harness = try await GatewayHarness()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which request and response headers the gateway forwards (RFC 9110 §7.6.1
 /// and §7.8, MCP Streamable HTTP "Request Metadata").
 public enum ProxyHeaderPolicy {
@@ -34,5 +36,29 @@ public enum ProxyHeaderPolicy {
     public static func forwardsResponseHeader(_ name: String, connectionTokens: Set<String>) -> Bool {
         let lower = name.lowercased()
         return !hopByHop.contains(lower) && !connectionTokens.contains(lower)
+    }
+}
+
+/// Which request paths the gateway forwards below a resource's path.
+public enum GatewayPath {
+    /// The part of `requestPath` below `resourcePath`, or nil when it must not
+    /// be forwarded: a dot-segment (RFC 3986 §5.2.4), also percent-encoded, an
+    /// empty segment or a backslash could make the MCP server resolve the
+    /// path to somewhere outside the resource (`/mcp/../admin`), past the
+    /// gateway's authorization for this resource only.
+    public static func suffix(_ requestPath: String, below resourcePath: String) -> String? {
+        guard requestPath.hasPrefix(resourcePath) else { return nil }
+        let rest = requestPath.dropFirst(resourcePath.count)
+        if rest.isEmpty { return "" }
+        guard rest.hasPrefix("/") else { return nil }
+        let lowered = rest.lowercased()
+        guard !lowered.contains("\\"), !lowered.contains("%5c"), !lowered.contains("%2f") else { return nil }
+        let segments = Array(lowered.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        for (index, segment) in segments.enumerated() {
+            let decoded = segment.replacingOccurrences(of: "%2e", with: ".")
+            if decoded == "." || decoded == ".." { return nil }
+            if segment.isEmpty && index != segments.count - 1 { return nil }   // only a trailing slash may be empty
+        }
+        return String(rest)
     }
 }
