@@ -120,7 +120,8 @@ let package = Package(
         // bench/jwt-bench: the cost of signing and checking issued tokens (figures, not a test).
         .executableTarget(
             name: "jwt-bench",
-            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "bench/jwt-bench",
             swiftSettings: strictSettings
         ),

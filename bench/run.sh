@@ -11,4 +11,7 @@ if [ ! -x .venv-fastmcp/bin/python ]; then
 fi
 swift build -c release --product dcr-shim 2>&1 | tail -1
 export DCR_SHIM_BIN="$PWD/.build/release/dcr-shim"
-exec .venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"
+swift build -c release --product jwt-bench 2>&1 | tail -1
+.venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"
+# Issued tokens and gateway mode (bench/gateway_bench.py, about 6 minutes).
+exec .venv/bin/python bench/gateway_bench.py

@@ -31,6 +31,7 @@ class FakeIdP:
         self.counter = 0
         #: Seconds every refresh_token grant takes (a slow IdP under load).
         self.refresh_delay = 0.0
+        self.expires_in = 30          # lifetime of the access tokens it issues
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,7 +66,7 @@ class FakeIdP:
                     return self._send(200, b'{"token_type":"Bearer","expires_in":60}')
                 if mode == "slow":
                     time.sleep(4)
-                body = {"access_token": f"fake-at-{outer.counter}", "token_type": "Bearer", "expires_in": 30,
+                body = {"access_token": f"fake-at-{outer.counter}", "token_type": "Bearer", "expires_in": outer.expires_in,
                         "refresh_token": f"fake-rt-{outer.counter}"}
                 self._send(200, json.dumps(body).encode())
 

@@ -70,7 +70,7 @@ extension Gateway {
             logger.warning("gateway: MCP server unreachable", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
             return GatewayResponses.jsonRPCError(.badGateway, "MCP server unavailable")
         }
-        return streamed(upstream, request: request, upload: upload, logger: logger)
+        return await streamed(upstream, request: request, upload: upload, logger: logger)
     }
 
     /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and
@@ -87,7 +87,7 @@ extension Gateway {
     /// The MCP server's response, its hop-by-hop headers removed, its body
     /// passed on chunk by chunk as the client reads (back-pressure reaches
     /// the MCP server through AsyncHTTPClient).
-    func streamed(_ upstream: HTTPClientResponse, request: Request, upload: UploadState, logger: Logger) -> Response {
+    func streamed(_ upstream: HTTPClientResponse, request: Request, upload: UploadState, logger: Logger) async -> Response {
         var headers = HTTPFields()
         let connectionTokens = ProxyHeaderPolicy.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
         for (name, value) in upstream.headers where ProxyHeaderPolicy.forwardsResponseHeader(name, connectionTokens: connectionTokens) {
@@ -96,6 +96,18 @@ extension Gateway {
         let isStream = upstream.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true
         let watchClient = isStream && cancelsOnClientClose && upload.finished
         let length = upstream.headers.first(name: "content-length").flatMap { Int($0) }
+        let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+        if !isStream, let length, length <= Self.collectedBodyLimit {
+            // A small JSON answer of known length is read whole before the head
+            // is sent: fewer hops per request; only streams must flow as they come.
+            do {
+                let buffer = try await upstream.body.collect(upTo: length)
+                return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+            } catch {
+                logger.warning("gateway: MCP server's answer broke off", metadata: ["error": "\(error)"])
+                return GatewayResponses.jsonRPCError(.badGateway, "MCP server answer incomplete")
+            }
+        }
         let body = ResponseBody(contentLength: length) { writer in
             if watchClient {
                 // MCP Streamable HTTP "Cancellation": closing the SSE stream
@@ -113,7 +125,9 @@ extension Gateway {
             }
             try await writer.finish(nil)
         }
-        return Response(status: HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
-                        headers: headers, body: body)
+        return Response(status: status, headers: headers, body: body)
     }
+
+    /// Bodies of known length up to this size are passed on whole.
+    static let collectedBodyLimit = 64 * 1024
 }

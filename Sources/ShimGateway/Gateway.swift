@@ -3,7 +3,6 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
-import Metrics
 public import ShimCore
 public import ShimTokens
 
@@ -80,10 +79,7 @@ public struct Gateway: Sendable {
     func handle(_ request: Request, route: GatewayRoute, logger: Logger) async -> Response {
         let started = ContinuousClock.now
         let response = await authorizeAndForward(request, route: route, logger: logger)
-        Counter(label: "dcr_shim_gateway_requests_total", dimensions: [("resource", route.resource), ("status", String(response.status.code))])
-            .increment()
-        Timer(label: "dcr_shim_gateway_response_seconds", dimensions: [("resource", route.resource)])
-            .recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+        route.metrics.record(status: response.status.code, nanoseconds: Self.nanoseconds(ContinuousClock.now - started))
         return response
     }
 

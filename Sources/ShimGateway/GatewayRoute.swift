@@ -1,5 +1,7 @@
 import Foundation
+import Metrics
 import ShimCore
+import Synchronization
 
 /// One gateway resource, resolved from configuration once at start: what
 /// the proxy needs per request, precomputed.
@@ -19,6 +21,8 @@ struct GatewayRoute: Sendable {
     let upstreamTokenHeader: String?
     let identityHeaders: Bool
     let allowedOrigins: Set<String>
+    /// Per-resource metrics, made once (a lookup in the metrics registry per request is not free).
+    let metrics: RouteMetrics
 
     /// Names the gateway sets itself; a client's copies are deleted first.
     static let identityHeaderNames = ["x-forwarded-user", "x-forwarded-client-id", "x-forwarded-scope", "x-forwarded-email",
@@ -45,6 +49,7 @@ struct GatewayRoute: Sendable {
         let configured = gateway.allowedOrigins.compactMap(OriginPolicy.normalise)
         allowedOrigins = Set(configured.isEmpty ? [OriginPolicy.origin(of: gateway.resource), OriginPolicy.origin(of: issuer)].compactMap { $0 }
                                                 : configured)
+        metrics = RouteMetrics(resource: gateway.resource)
     }
 
     /// The MCP server's URL for a request path at or below `path`, with its
@@ -53,5 +58,29 @@ struct GatewayRoute: Sendable {
         guard let suffix = GatewayPath.suffix(requestPath, below: path) else { return nil }
         let base = suffix.isEmpty || !upstreamBase.hasSuffix("/") ? upstreamBase : String(upstreamBase.dropLast())
         return base + suffix + (query.map { $0.isEmpty ? "" : "?" + $0 } ?? "")
+    }
+}
+
+/// `dcr_shim_gateway_requests_total{resource,status}` and
+/// `dcr_shim_gateway_response_seconds{resource}` (time to the response head).
+final class RouteMetrics: Sendable {
+    let resource: String
+    let latency: Timer
+    private let counters = Mutex<[Int: Counter]>([:])
+
+    init(resource: String) {
+        self.resource = resource
+        latency = Timer(label: "dcr_shim_gateway_response_seconds", dimensions: [("resource", resource)])
+    }
+
+    func record(status: Int, nanoseconds: Int64) {
+        let counter = counters.withLock { cache in
+            if let counter = cache[status] { return counter }
+            let counter = Counter(label: "dcr_shim_gateway_requests_total", dimensions: [("resource", resource), ("status", String(status))])
+            cache[status] = counter
+            return counter
+        }
+        counter.increment()
+        latency.recordNanoseconds(nanoseconds)
     }
 }

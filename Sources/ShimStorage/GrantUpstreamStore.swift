@@ -10,3 +10,22 @@ public protocol GrantUpstreamStore: Sendable {
     /// unknown grant is left unchanged (returns false).
     func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) async throws -> Bool
 }
+
+/// What the issued-token checks need of a grant, read without decoding the
+/// whole record (the gateway asks on every request).
+public struct GrantStatus: Sendable, Equatable {
+    public var clientID: String
+    /// Revoked, or a tombstone left by a revocation before creation.
+    public var revoked: Bool
+
+    public init(clientID: String, revoked: Bool) {
+        self.clientID = clientID
+        self.revoked = revoked
+    }
+}
+
+/// The revocation state of a grant, for /introspect and the gateway.
+public protocol GrantStatusStore: Sendable {
+    /// nil for a grant id the store has never seen.
+    func grantStatus(id: String) async throws -> GrantStatus?
+}

@@ -96,6 +96,11 @@ public actor MemoryStore: ShimStore {
         return true
     }
 
+    public func grantStatus(id: String) -> GrantStatus? {
+        if let grant = grants[id] { return GrantStatus(clientID: grant.clientID, revoked: grant.revokedAt != nil) }
+        return tombstones.contains(id) ? GrantStatus(clientID: "", revoked: true) : nil
+    }
+
     public func ping() {}
 
     public func purgeExpired(now: Date) {

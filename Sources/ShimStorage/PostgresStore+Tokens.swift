@@ -2,6 +2,12 @@ public import ShimCore
 import PostgresNIO
 
 extension PostgresStore {
+    public func grantStatus(id: String) async throws -> GrantStatus? {
+        guard let row = try await rows("SELECT client_id, revoked_at, body IS NULL FROM grants WHERE id = \(id)").first else { return nil }
+        let (client, revokedAt, tombstone) = try row.decode((String, Double?, Bool).self)
+        return GrantStatus(clientID: client, revoked: revokedAt != nil || tombstone)
+    }
+
     public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(

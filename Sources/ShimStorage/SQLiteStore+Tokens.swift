@@ -2,6 +2,14 @@ public import ShimCore
 import SQLiteNIO
 
 extension SQLiteStore {
+    public func grantStatus(id: String) async throws -> GrantStatus? {
+        guard let row = try await query("SELECT client_id, revoked_at, body IS NULL AS tombstone FROM grants WHERE id = ?", [.text(id)]).first else {
+            return nil
+        }
+        let revoked = row.column("revoked_at")?.double != nil || row.column("tombstone")?.integer == 1
+        return GrantStatus(clientID: row.column("client_id")?.string ?? "", revoked: revoked)
+    }
+
     public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) async throws -> Bool {
         try await transaction {
             let rows = try await self.queryLocked("SELECT body FROM grants WHERE id = ? AND body IS NOT NULL AND revoked_at IS NULL",

@@ -106,4 +106,4 @@ public protocol AdminStore: Sendable {
 
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
-    & AuditStore & AdminStore & GrantUpstreamStore
+    & AuditStore & AdminStore & GrantUpstreamStore & GrantStatusStore

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import ShimCore
 public import ShimStorage
 
@@ -11,9 +12,11 @@ public import ShimStorage
 public struct IssuedTokenValidator: Sendable {
     public let keys: SigningKeys
     public let issuer: String
-    let store: any GrantStore
+    let store: any GrantStatusStore
+    /// Tokens whose header and signature already verified (see `VerifiedTokenCache`).
+    let verified = VerifiedTokenCache()
 
-    public init(keys: SigningKeys, issuer: String, store: any GrantStore) {
+    public init(keys: SigningKeys, issuer: String, store: any GrantStatusStore) {
         self.keys = keys
         self.issuer = issuer
         self.store = store
@@ -29,15 +32,22 @@ public struct IssuedTokenValidator: Sendable {
         return claims
     }
 
-    /// Signature and claims only (no store read).
+    /// Signature and claims only (no store read). The header and signature
+    /// checks and the claims' decoding are done once per token and cached;
+    /// the claim rules (expiry, audience) run on every call.
     public func verify(_ token: String, resource: String?, allowedAudiences: Set<String>? = nil,
                        now: Date) async throws(TokenProblem) -> AccessTokenClaims {
-        let jws = try CompactJWS.parse(token)
-        try AccessTokenRules.checkHeader(jws.header, keyIDs: keys.keyIDs)
-        guard await keys.verifySignature(token) else { throw .badSignature }
         let claims: AccessTokenClaims
-        do { claims = try JSONDecoder().decode(AccessTokenClaims.self, from: jws.payload) } catch {
-            throw .malformed("the claims are not an RFC 9068 claim set")
+        if let cached = verified[token] {
+            claims = cached
+        } else {
+            let jws = try CompactJWS.parse(token)
+            try AccessTokenRules.checkHeader(jws.header, keyIDs: keys.keyIDs)
+            guard await keys.verifySignature(token) else { throw .badSignature }
+            do { claims = try JSONDecoder().decode(AccessTokenClaims.self, from: jws.payload) } catch {
+                throw .malformed("the claims are not an RFC 9068 claim set")
+            }
+            verified.insert(token, claims)
         }
         try AccessTokenRules.checkClaims(claims, issuer: issuer, resource: resource, allowedAudiences: allowedAudiences,
                                          now: Int(now.timeIntervalSince1970))
@@ -51,8 +61,31 @@ public struct IssuedTokenValidator: Sendable {
     /// Store errors propagate (the caller answers 503, never "active").
     public func checkGrant(_ claims: AccessTokenClaims) async throws {
         guard let grantID = claims.grantID else { return }
-        guard let grant = try await store.grant(id: grantID), grant.revokedAt == nil, grant.clientID == claims.clientID else {
+        guard let status = try await store.grantStatus(id: grantID), !status.revoked, status.clientID == claims.clientID else {
             throw TokenProblem.revoked
+        }
+    }
+}
+
+/// Issued tokens whose header and ES256 signature verified, with their
+/// decoded claims, so a token used for many requests is verified once.
+/// Safe because a signature check is a pure function of the token and the
+/// process's keys, which never change while it runs (a rotation is a
+/// restart); everything that depends on time or state (expiry, audience,
+/// the grant's revocation) is checked on every use. Bounded: past
+/// `capacity` entries an arbitrary one is dropped.
+final class VerifiedTokenCache: Sendable {
+    private let entries = Mutex<[String: AccessTokenClaims]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    subscript(token: String) -> AccessTokenClaims? { entries.withLock { $0[token] } }
+
+    func insert(_ token: String, _ claims: AccessTokenClaims) {
+        entries.withLock { entries in
+            if entries.count >= capacity, let victim = entries.keys.first { entries[victim] = nil }
+            entries[token] = claims
         }
     }
 }

@@ -117,6 +117,13 @@ struct AccessTokenRulesTests {
         #expect(throws: TokenProblem.self) { try CompactJWS.parse(token) }
     }
 
+    @Test("byte-level base64url decoding agrees with the reference decoder, and refuses what it refuses", arguments: [
+        "", "QQ", "QUI", "QUJD", "QUJDRA", "_-_-", "AAAA", "eyJhbGciOiJFUzI1NiJ9", "a", "QQ==", "QU=I", "Q+/A", "QR", "QUK", "é",
+    ])
+    func base64URLBytes(_ text: String) {
+        #expect(Base64URL.decode(bytes: Array(text.utf8)) == (text.hasSuffix("R") || text.hasSuffix("K") ? nil : Base64URL.decode(text)))
+    }
+
     @Test("compact JWS: header, payload and the exact signing input")
     func parsesJWS() throws {
         let header = Base64URL.encode(Data(#"{"alg":"ES256","typ":"at+jwt","kid":"k"}"#.utf8))

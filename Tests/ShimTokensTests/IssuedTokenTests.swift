@@ -108,7 +108,10 @@ struct IssuedTokenTests {
         await expect(parts[0] + "." + Base64URL.encode(try JSONEncoder().encode(tampered)) + "." + parts[2], .badSignature, "tampered payload")
         await expect(try await keys.sign(Self.claims(), type: "JWT"), .wrongType(expected: "at+jwt"), "typ JWT")
         await expect(try await keys.sign(Self.claims(), type: "oauth-id-jag+jwt"), .wrongType(expected: "at+jwt"), "an ID-JAG")
-        await expect(good + "x", .badSignature, "a byte appended to the signature")
+        await expect(good + "x", .malformed("a part is not base64url"), "a character appended to the signature")
+        var flipped = Array(parts[2])
+        flipped[10] = flipped[10] == "A" ? "B" : "A"
+        await expect(parts[0] + "." + parts[1] + "." + String(flipped), .badSignature, "one signature character changed")
     }
 
     @Test("claims and grant: another audience, expired, revoked, missing, or another client's grant")
