@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         // JWTs: issued access tokens, /jwks.json, ID-token and ID-JAG verification.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.0"),
+        // TLS for the SSRF-guarded fetcher (an operator's extra CA) and its tests' listeners.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
     ],
     targets: [
         .target(

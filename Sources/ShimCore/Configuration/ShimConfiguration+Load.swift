@@ -64,6 +64,8 @@ extension ShimConfiguration {
             maxClients: r.int("registration.max_clients", default: 100_000, range: 1...100_000_000),
             unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400))
         )
+        config.cimd = CIMDConfiguration.read(&r)
+        config.upstream.displayName = r.string("upstream.display_name")
         r.reportUnknownKeys()
         if config.upstream.preset == .entra, !config.upstream.scopes.contains("offline_access") {
             // Entra issues a refresh token only with offline_access; without one

@@ -52,6 +52,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `registration.unused_ttl`: a registration no token was ever issued to
     /// expires after this (default 24h).
     public var unusedClientTTLSeconds: Int
+    /// `cimd.*`: Client ID Metadata Documents (ShimConfiguration+CIMD.swift).
+    public var cimd = CIMDConfiguration()
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember
@@ -76,6 +78,10 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var extraTokenParams: [String: String]
     /// `upstream.timeout` (default 10s) for every call to the IdP.
     public var timeoutSeconds: Int
+    /// `upstream.display_name`: the identity provider's name on the consent
+    /// page ("you will sign in with …"); default from the preset, or the
+    /// issuer's host (`identityProviderName`).
+    public var displayName: String?
 
     public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
                 revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
