@@ -49,6 +49,17 @@ extension GuardedFetcher {
         public var expiresAt: Date
         /// Served from the cache, without network access.
         public var fromCache: Bool
+
+        public init(url: String, body: Data, contentType: String = "application/json", address: NetworkAddress,
+                    fetchedAt: Date, expiresAt: Date, fromCache: Bool) {
+            self.url = url
+            self.body = body
+            self.contentType = contentType
+            self.address = address
+            self.fetchedAt = fetchedAt
+            self.expiresAt = expiresAt
+            self.fromCache = fromCache
+        }
     }
 
     /// Why a fetch was refused or failed. `description` is safe to show
@@ -92,3 +103,11 @@ extension GuardedFetcher {
         return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json") && !media.contains(" "))
     }
 }
+
+/// What the server needs from a document fetcher: `GuardedFetcher` in
+/// production; router tests substitute documents they hold in memory.
+public protocol DocumentFetching: Sendable {
+    func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
+}
+
+extension GuardedFetcher: DocumentFetching {}
