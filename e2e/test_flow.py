@@ -5,9 +5,12 @@ refresh, where SQLite must keep the grant."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 
 from .cimd import document
 from .flow import run_full_flow
+from .harness import SHIM_BIN
 
 
 def test_full_flow_tool_call_and_refresh(stack):
@@ -60,10 +63,6 @@ def test_sigterm_stops_the_shim_gracefully(stack):
 
 
 def admin_json(shim, *args):
-    import json
-    import subprocess
-
-    from .harness import SHIM_BIN
     out = subprocess.run([SHIM_BIN, *args, "--json", "--config", str(shim.config_path)], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -95,6 +94,14 @@ def test_cimd_client_flow_tool_call_and_refresh_then_dcr_on_the_same_shim(stack,
     events = admin_json(shim, "audit")
     assert any(e["event"] == "client_document" and e["client_id"] == url and "first fetch" in e["detail"] for e in events)
     assert any(e["event"] == "grant_issued" and e["client_id"] == url and e["client_name"] == "SDK via CIMD" for e in events)
+    shown = admin_json(shim, "clients", "show", url)[0]
+    assert shown["kind"] == "cimd" and shown["redirect_uris"] == ["http://127.0.0.1/callback", "http://localhost/callback"]
+    assert len(shown["grants"]) == 1 and shown["grants"][0]["revoked_at"] is None
+    revoke = subprocess.run([SHIM_BIN, "clients", "revoke", url, "--config", str(shim.config_path)],
+                            capture_output=True, text=True, timeout=30)
+    assert revoke.returncode == 0 and "1 grant(s) revoked" in revoke.stdout, revoke.stderr
+    assert all(g["revoked_at"] for g in admin_json(shim, "grants", "list", "--client", url))
+    assert not [c for c in admin_json(shim, "clients", "list") if c["client_id"] == url]
 
     dcr = asyncio.run(run_full_flow(shim, stack.idp, stack.mcp.url))
     assert dcr.registered_client_id and not dcr.registered_client_id.startswith("https://")
