@@ -32,6 +32,8 @@ public struct ShimServices: Sendable {
     let documentFetcher: (any DocumentFetching)?
     /// `cimd.*` as a policy: enabled, allowed and blocked hosts.
     let cimdPolicy: CIMDPolicy
+    /// Validated documents, so a cached fetch is not validated again per request.
+    let parsedDocuments = ParsedDocumentCache(capacity: 4096)
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
                 clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 public import Logging
 public import ShimCore
 import ShimStorage
@@ -38,12 +39,17 @@ extension ShimServices {
                              detail: "cimd fetch \(clientID.url): \(error)", status: 400)
         }
         let document: CIMDDocument
-        do {
-            document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: redirectPolicy.allowlist,
-                                              allowedScopes: supportedScopes)
-        } catch {
-            logger.notice("cimd document refused", metadata: ["client_id": "\(clientID.url)", "reason": "\(error.description)"])
-            throw error
+        if let parsed = parsedDocuments.document(url: clientID.url, body: fetched.body) {
+            document = parsed
+        } else {
+            do {
+                document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: redirectPolicy.allowlist,
+                                                  allowedScopes: supportedScopes)
+            } catch {
+                logger.notice("cimd document refused", metadata: ["client_id": "\(clientID.url)", "reason": "\(error.description)"])
+                throw error
+            }
+            parsedDocuments.store(document, body: fetched.body)
         }
         var firstSeen = fetched.fetchedAt
         if !fetched.fromCache {
@@ -91,5 +97,32 @@ public enum CIMDFetching {
 
     public struct CIMDSetupError: Error, CustomStringConvertible {
         public let description: String
+    }
+}
+
+/// Validated documents by URL, for the exact bytes they were validated
+/// from: a cached fetch is not parsed and validated again on every request,
+/// and a changed document never reuses an old validation. Bounded; when
+/// full, it starts over (each entry is cheap to rebuild).
+final class ParsedDocumentCache: Sendable {
+    private let entries = NIOLockedValueBox<[String: (body: Data, document: CIMDDocument)]>([:])
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    func document(url: String, body: Data) -> CIMDDocument? {
+        entries.withLockedValue { table in
+            guard let entry = table[url], entry.body == body else { return nil }
+            return entry.document
+        }
+    }
+
+    func store(_ document: CIMDDocument, body: Data) {
+        entries.withLockedValue { table in
+            if table.count >= capacity, table[document.clientID.url] == nil { table.removeAll(keepingCapacity: true) }
+            table[document.clientID.url] = (body, document)
+        }
     }
 }
