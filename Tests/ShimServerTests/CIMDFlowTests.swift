@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
+import ShimServer
 import ShimStorage
 import ShimUpstream
 import Testing
@@ -167,5 +168,21 @@ struct CIMDFlowTests {
             let third = try await client.authorize(otherParams, browser: &browser)
             #expect(third.location?.hasPrefix(ShimHarness.issuer + "/consent?") == true)
         }
+    }
+
+    @Test("housekeeping forgets a metadata-document client once its grants can no longer be alive (refresh_ttl + 1 day)")
+    func housekeeping() async throws {
+        let (harness, _) = try Self.harness()
+        let now = harness.clock.now()
+        for (name, age) in [("old", 32.0), ("recent", 29.0)] {
+            let at = now.addingTimeInterval(-age * 86400)
+            try await harness.store.recordCIMDClient(CIMDClientRecord(url: "https://app.example.com/\(name).json", host: "app.example.com",
+                                                                      clientName: name, redirectURIs: [], documentHash: "0",
+                                                                      firstSeen: at, lastFetched: at))
+        }
+        let sweeper = Task { try await HousekeepingService(services: harness.services, logger: harness.logger, interval: .seconds(60)).run() }
+        for _ in 0..<100 where try await harness.store.listCIMDClients(limit: 10).count == 2 { try await Task.sleep(for: .milliseconds(20)) }
+        sweeper.cancel()
+        #expect(try await harness.store.listCIMDClients(limit: 10).map(\.clientName) == ["recent"])
     }
 }
