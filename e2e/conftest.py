@@ -13,8 +13,9 @@ from .harness import SHIM_BIN, Shim
 from .idp import free_port
 from .idp.dot import start_dot
 from .idp.glewlwyd import start_glewlwyd
+from .idp.lemonldap import start_lemonldap
 
-STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd}
+STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd, "lemonldap-ng": start_lemonldap}
 
 
 def pytest_configure(config):
@@ -59,7 +60,7 @@ class Stack:
         self.idp.stop()
 
 
-@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd"])
+@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd", "lemonldap-ng"])
 def stack(request, tmp_path_factory):
     s = Stack(request.param, tmp_path_factory.mktemp(request.param))
     yield s
