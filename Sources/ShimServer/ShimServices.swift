@@ -63,8 +63,6 @@ public struct ShimServices: Sendable {
     /// Rule 6: codes live at most 5 minutes; rule 5: transactions at most 10.
     static let codeLifetime: TimeInterval = 300
     static let transactionLifetime: TimeInterval = 600
-    /// The shim refreshes upstream when the upstream access token has less than this left.
-    static let upstreamRefreshMargin: TimeInterval = 60
 }
 
 /// The encryption key (AES-GCM, upstream tokens at rest) and the cookie key
