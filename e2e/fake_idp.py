@@ -29,6 +29,8 @@ class FakeIdP:
     def __init__(self) -> None:
         self.mode = "normal"          # normal | 500 | invalid_json | no_access_token | slow | callback_error
         self.counter = 0
+        #: Seconds every refresh_token grant takes (a slow IdP under load).
+        self.refresh_delay = 0.0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,8 +52,10 @@ class FakeIdP:
                 self.end_headers()
 
             def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
                 outer.counter += 1
+                if form.get("grant_type") == ["refresh_token"] and outer.refresh_delay:
+                    time.sleep(outer.refresh_delay)
                 mode = outer.mode
                 if mode == "500":
                     return self._send(500, b'{"error":"server_error"}')

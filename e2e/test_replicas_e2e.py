@@ -9,10 +9,13 @@ import base64
 import json
 import os
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 import pytest
 
+from .fake_idp import FakeIdP
 from .harness import SHIM_BIN, Browser, Shim, parse_consent_form, query
 from .idp import free_port
 from .postgres import PostgresServer
@@ -111,3 +114,51 @@ def test_admin_commands_against_postgres(dot_stack, replicas):
     assert client.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
     assert "deleted" in admin("clients", "revoke", client.client_id)
     assert client.refresh(tokens["refresh_token"]).status_code == 401  # the client must register again
+
+
+def test_refresh_burst_of_distinct_grants_on_two_replicas_with_a_slow_upstream(postgres, tmp_path):
+    """Issue 11 finding 1: 30 refreshes of distinct grants sent at once to two
+    replicas (more than the 10 connections of each replica's pool) with an IdP
+    that takes a second per refresh. Before the fix each refresh held a pooled
+    connection for its lock while needing another: no answer within 20 s, and
+    the replicas stayed stuck. Every refresh must answer 200, and the replicas
+    must keep serving afterwards."""
+    fake = FakeIdP()
+    a = b = None
+    try:
+        port_a = free_port()
+        idp = fake.as_idp(f"http://127.0.0.1:{port_a}/callback", timeout="10s")
+        keys = {"encryption_key": base64.b64encode(os.urandom(32)).decode(),
+                "cookie_key": base64.b64encode(os.urandom(32)).decode()}
+        extra = {"storage": {"url": postgres.url}, "keys": keys, "registration": {"rate_limit": 0}}
+        a = Shim(tmp_path / "a", port_a, idp, "http://127.0.0.1:9/mcp", extra=extra).start()
+        b = Shim(tmp_path / "b", free_port(), idp, "http://127.0.0.1:9/mcp", extra=extra, issuer_port=port_a).start()
+        grants = []
+        for _ in range(30):
+            client = RawClient.register(a)
+            tokens = client.exchange(client.sign_in(Browser(), idp.new_session())["code"])
+            assert tokens.status_code == 200, tokens.text
+            grants.append((client, tokens.json()["refresh_token"]))
+
+        fake.refresh_delay = 1.0  # the fake's tokens live 30 s, inside the shim's margin: every refresh goes upstream
+
+        def refresh(i: int):
+            client, token = grants[i]
+            client.shim = a if i % 2 == 0 else b
+            return client.refresh(token)  # httpx timeout 30 s: a stuck replica fails the test
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            answers = list(pool.map(refresh, range(30)))
+        took = time.monotonic() - started
+        print(f"30 concurrent refreshes on two replicas, 1 s upstream: {took:.1f} s")
+        assert [r.status_code for r in answers] == [200] * 30, [r.text[:120] for r in answers if r.status_code != 200]
+        assert len({r.json()["refresh_token"] for r in answers}) == 30
+        assert took < 20, f"the burst took {took:.1f} s"
+        for shim in (a, b):  # both replicas still serve
+            RawClient.register(shim)
+    finally:
+        for shim in (a, b):
+            if shim:
+                shim.stop()
+        fake.stop()

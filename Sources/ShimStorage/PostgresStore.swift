@@ -8,24 +8,32 @@ import ShimCore
 /// Every single-use rule is enforced in SQL, never in process memory:
 /// `DELETE … RETURNING` consumes transactions, `UPDATE … WHERE used = 0
 /// RETURNING` redeems codes, refresh rotation is a row-locked transaction,
-/// and a refresh of one grant holds a PostgreSQL advisory lock so that two
-/// replicas never refresh the same upstream token at once. The schema is
+/// and a refresh of one grant holds a lease row so that two replicas never
+/// refresh the same upstream token at once. No request holds a pooled
+/// connection while it waits for another (DESIGN.md rule 10). The schema is
 /// created and migrated on start.
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
     let refreshLocks = KeyedLock()
+    /// How long a refresh lease lives without renewal; a replica that dies
+    /// holding one blocks that grant's refresh for at most this long.
+    let leaseSeconds: Double
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger, leaseSeconds: Double) {
         self.client = client
         self.logger = logger
+        self.leaseSeconds = leaseSeconds
         runner = Task { await client.run() }
     }
 
     /// Connects (the client runs in the background) and migrates the schema.
-    public static func open(url: String, logger: Logger) async throws -> PostgresStore {
-        let store = PostgresStore(client: PostgresClient(configuration: try configuration(url), backgroundLogger: logger), logger: logger)
+    /// - Parameter refreshLeaseSeconds: lifetime of a refresh lease between
+    ///   renewals (renewed every third of it while the refresh runs).
+    public static func open(url: String, logger: Logger, refreshLeaseSeconds: Double = 30) async throws -> PostgresStore {
+        let store = PostgresStore(client: PostgresClient(configuration: try configuration(url), backgroundLogger: logger), logger: logger,
+                                  leaseSeconds: refreshLeaseSeconds)
         try await store.migrate()
         return store
     }
@@ -68,6 +76,8 @@ public final class PostgresStore: Sendable {
         "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
         "CREATE TABLE IF NOT EXISTS audit (seq BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+        // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.
+        "CREATE TABLE IF NOT EXISTS refresh_leases (grant_id TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
     ]
 
     /// Replicas starting together migrate one at a time (advisory lock).
@@ -76,24 +86,6 @@ public final class PostgresStore: Sendable {
             try await connection.query("SELECT pg_advisory_xact_lock(424242)", logger: logger)
             for statement in Self.migrations {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-            }
-        }
-    }
-
-    /// In-process first (so waiting requests hold no connection), then a
-    /// session advisory lock shared by every replica.
-    public func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {
-        try await refreshLocks.withLock(grantID) {
-            try await client.withConnection { connection in
-                try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(grantID), 7))", logger: logger)
-                do {
-                    let value = try await body()
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(grantID), 7))", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(grantID), 7))", logger: logger)
-                    throw error
-                }
             }
         }
     }

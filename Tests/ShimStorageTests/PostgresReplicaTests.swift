@@ -96,4 +96,52 @@ struct PostgresReplicaTests {
             #expect(await gauge.entries == 8)
         }
     }
+
+    // Issue 11 finding 1: the advisory lock held a pooled connection while the
+    // body took more from the same pool (10), so a burst of refreshes of
+    // distinct grants deadlocked the replica. DESIGN.md rule 10: "no request
+    // holds a pooled resource while waiting for another".
+    @Test("a burst of refreshes of 30 distinct grants on two replicas, a slow upstream: all finish")
+    func refreshBurstBeyondPoolSize() async throws {
+        try await Self.withReplicas { a, b in
+            for i in 0..<30 {
+                _ = try await a.createGrant(F.grant("grant-\(i)"), refreshTokenHash: "burst-\(i)", refreshToken: F.refresh(grantID: "grant-\(i)"))
+            }
+            let finished = Counter()
+            let work = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<30 {
+                        let store = i.isMultiple(of: 2) ? a : b
+                        group.addTask {
+                            try await store.withRefreshLock(grantID: "grant-\(i)") {
+                                // What the refresh grant does under the lock: read, call the IdP (slow), rotate.
+                                _ = try await store.refreshToken(hash: "burst-\(i)")
+                                _ = try await store.grant(id: "grant-\(i)")
+                                try await Task.sleep(for: .milliseconds(300))
+                                let rotated = try await store.rotate(
+                                    oldHash: "burst-\(i)", rotatedAt: F.t0, sealedSuccessor: "s", successorHash: "burst-next-\(i)",
+                                    successor: F.refresh(grantID: "grant-\(i)"), upstream: F.upstream("\(i)"))
+                                #expect(rotated)
+                                await finished.increment()
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // Fail (instead of hanging the suite) when the burst does not finish.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while await finished.value < 30, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let done = await finished.value
+            #expect(done == 30, "refreshes stuck: only \(done) of 30 finished within 20 s")
+            if done == 30 { try await work.value } else { work.cancel() }
+        }
+    }
+}
+
+actor Counter {
+    private(set) var value = 0
+    func increment() { value += 1 }
 }
