@@ -12,6 +12,7 @@ struct CheckConfig: AsyncParsableCommand {
         switch ConfigLoader.load(path: options.config, flags: options.flags) {
         case .success(let config):
             print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : config.storageURL)")
+            for note in config.upstream.presetNotes() { print("note: \(note)") }
         case .failure(let problems):
             for problem in problems.problems { print("error: \(problem)") }
             print("\(problems.problems.count) problem(s) found")
