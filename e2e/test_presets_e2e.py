@@ -8,9 +8,14 @@ shim sent the IdP is checked against what that provider documents."""
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import parse_qs, urlsplit
+import json
 
+import httpx
+
+from .fakes.base import Answer
 from .flow import run_full_flow
+from .harness import Browser
+from .shimclient import RawClient
 
 
 def test_preset_flow_tool_call_and_refresh(preset_stack):
@@ -82,7 +87,93 @@ def test_preset_metadata_and_check_config(preset_stack):
         assert all("nonce" not in r.params for r in stack.idp.proc.fake.requests)
     if preset == "google":
         assert "access_type=offline" in log
-    import httpx
     metadata = httpx.get(shim.base_url + "/.well-known/oauth-authorization-server", timeout=10).json()
     assert set(stack.idp.resource_scopes) <= set(metadata["scopes_supported"])
-    _ = parse_qs, urlsplit
+
+
+def _redirect_error(params: dict) -> Answer:
+    """An error the IdP puts on its redirect to the shim's callback."""
+    return Answer(302, json.dumps(params).encode())
+
+
+def _aad(code: int, error: str, text: str, status: int = 400) -> Answer:
+    return Answer.json({"error": error, "error_description": f"AADSTS{code}: {text} Trace ID: 1 Correlation ID: 2",
+                        "error_codes": [code]}, status)
+
+
+#: preset -> [(phase, the IdP's answer, the client's error, words of the client's message, words of the operator's log line)]
+ERRORS = {
+    "entra": [
+        ("authorize", _redirect_error({"error": "consent_required", "error_description": "AADSTS65001: The user or administrator has not consented to use the application."}),
+         "access_denied", ["administrator must approve"], ["AADSTS65001", "Grant admin consent"]),
+        ("authorize", _redirect_error({"error": "invalid_scope", "error_description": "AADSTS70011: The provided value for the input parameter 'scope' is not valid."}),
+         "server_error", ["operator"], ["AADSTS70011", "fully qualified"]),
+        ("token", _aad(7000215, "invalid_client", "Invalid client secret provided.", 401),
+         "server_error", ["operator"], ["AADSTS7000215", "Certificates & secrets", "Secret ID"]),
+        ("refresh", _aad(50076, "invalid_grant", "Due to a configuration change made by your administrator, you must use multi-factor authentication."),
+         "invalid_grant", ["multi-factor"], ["AADSTS50076", "Conditional Access"]),
+        ("refresh", _aad(700082, "invalid_grant", "The refresh token has expired due to inactivity."),
+         "invalid_grant", ["sign in again"], ["AADSTS700082", "90 days"]),
+    ],
+    "github": [
+        ("token", Answer.json({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."}),
+         "access_denied", ["start it again"], ["bad_verification_code"]),
+        ("authorize", _redirect_error({"error": "redirect_uri_mismatch", "error_description": "The redirect_uri MUST match the registered callback URL for this application."}),
+         "server_error", ["operator"], ["redirect_uri_mismatch", "Authorization callback URL"]),
+    ],
+    "google": [
+        ("refresh", Answer.json({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400),
+         "invalid_grant", ["sign in again"], ["invalid_grant", "signs in again"]),
+        ("authorize", _redirect_error({"error": "admin_policy_enforced"}), "access_denied", ["administrator"], ["OAuth consent screen"]),
+    ],
+    "okta": [
+        ("authorize", _redirect_error({"error": "access_denied", "error_description": "User is not assigned to the client application."}),
+         "access_denied", ["not assigned"], ["Assignments"]),
+    ],
+    "auth0": [
+        ("authorize", _redirect_error({"error": "access_denied", "error_description": "Service not found: https://mcp.example.com/api"}),
+         "server_error", ["operator"], ["Create API", "upstream.audience"]),
+        ("token", Answer.json({"error": "access_denied", "error_description": "Unauthorized"}, 401),
+         "server_error", ["operator"], ["Client Secret"]),
+    ],
+    "keycloak": [
+        ("token", Answer.json({"error": "unauthorized_client", "error_description": "Invalid client or Invalid client credentials"}, 401),
+         "server_error", ["operator"], ["Credentials → Client secret"]),
+        ("authorize", _redirect_error({"error": "invalid_scope", "error_description": "Invalid scopes: openid mcp"}),
+         "server_error", ["operator"], ["Client scopes"]),
+    ],
+}
+
+
+def test_preset_errors_reach_the_client_as_actions_and_the_operator_as_fixes(preset_stack):
+    """Each provider's errors through the whole shim: the MCP client gets an
+    OAuth error it can act on (on its redirect_uri with state and iss, or from
+    /token), never the IdP's text; the shim's log names the provider's code and
+    the console step that fixes it."""
+    stack = preset_stack
+    fake = stack.idp.proc.fake
+    shim = stack.current()
+    for phase, answer, error, client_words, log_words in ERRORS[fake.preset]:
+        before = len(shim.log_text())
+        client = RawClient.register(shim)
+        if phase == "refresh":
+            tokens = client.exchange(client.sign_in(Browser(), stack.idp.new_session(), scope=None)["code"]).json()
+            fake.fail_next("refresh", answer)
+            r = client.refresh(tokens["refresh_token"])
+            assert r.status_code == 400 and r.json()["error"] == error, r.text
+            description = r.json()["error_description"]
+            # The grant is over: the IdP said so; the same token no longer works.
+            assert client.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+        else:
+            fake.fail_next(phase, answer)
+            params = client.sign_in(Browser(), stack.idp.new_session(), scope=None)
+            assert params.get("error") == error, params
+            assert params["state"] == "st-" + client.client_id[:6] and params["iss"] == shim.issuer
+            description = params["error_description"]
+        for word in client_words:
+            assert word in description, (word, description)
+        idp_text = json.loads(answer.body).get("error_description", "") if answer.body else ""
+        assert not idp_text or idp_text[:20] not in description
+        log = shim.log_text()[before:]
+        for word in log_words:
+            assert word in log, (word, log[-1500:])
