@@ -11,6 +11,7 @@ import asyncio
 import json
 
 import httpx
+import pytest
 
 from .fakes.base import Answer
 from .flow import run_full_flow
@@ -177,3 +178,52 @@ def test_preset_errors_reach_the_client_as_actions_and_the_operator_as_fixes(pre
         log = shim.log_text()[before:]
         for word in log_words:
             assert word in log, (word, log[-1500:])
+
+
+def test_doctor_against_the_preset_fake(preset_stack, tmp_path):
+    """`dcr-shim doctor` with a good and a bad secret, and with a callback the
+    IdP does not know: each preset's fake refuses an unregistered redirect
+    before sign-in as its provider does, so doctor tells it clearly."""
+    from .doctor import line, run_doctor
+    from .idp import free_port
+
+    stack = preset_stack
+    fake = stack.idp.proc.fake
+    rc, out = run_doctor(tmp_path / "good", stack.shim_port, stack.idp)
+    assert rc == 0, out
+    assert line(out, "client credentials").startswith("[ ok ]") and line(out, "redirect URI").startswith("[ ok ]"), out
+    if fake.preset != "github":
+        assert line(out, "signing keys").startswith("[ ok ]"), out
+
+    rc, out = run_doctor(tmp_path / "bad", stack.shim_port, stack.idp, upstream={"client_secret": "not-the-secret"})
+    credentials = line(out, "client credentials")
+    assert rc == 1 and credentials.startswith("[FAIL]"), out
+    assert CONSOLE[fake.preset] in credentials, credentials
+
+    other = free_port()
+    rc, out = run_doctor(tmp_path / "unregistered", stack.shim_port, stack.idp, issuer_port=other)
+    redirect = line(out, "redirect URI")
+    assert rc == 1 and redirect.startswith("[FAIL]") and f"register http://127.0.0.1:{other}/callback" in redirect, out
+    assert line(out, "client credentials").startswith("[ ok ]")
+
+
+#: Where each provider's console makes the client secret (the fix doctor prints).
+CONSOLE = {"entra": "Certificates & secrets", "google": "APIs & Services → Credentials", "github": "Generate a new client secret",
+           "okta": "Client Credentials", "auth0": "Client Secret", "keycloak": "Credentials → Client secret"}
+
+
+def test_doctor_entra_unknown_client_and_a_scope_of_another_api(preset_stack, tmp_path):
+    """Entra's own answers through doctor: an unknown client id (AADSTS700016,
+    Entra's error page) and a scope of an API not in the tenant (AADSTS500011
+    on the redirect) each come with the portal step that fixes them."""
+    stack = preset_stack
+    if stack.idp.proc.fake.preset != "entra":
+        pytest.skip("Entra's own codes")
+    from .doctor import line, run_doctor
+    rc, out = run_doctor(tmp_path / "client", stack.shim_port, stack.idp, upstream={"client_id": "00000000-0000-0000-0000-000000000000"})
+    redirect = line(out, "redirect URI")
+    assert rc == 1 and "AADSTS700016" in redirect and "does not know client" in redirect and "upstream.client_id" in redirect, out
+    rc, out = run_doctor(tmp_path / "scope", stack.shim_port, stack.idp,
+                         resources=[{"resource": "http://127.0.0.1:9/mcp", "scopes": ["api://99999999-9999-9999-9999-999999999999/mcp.access"]}])
+    request = line(out, "authorization request")
+    assert rc == 1 and "AADSTS500011" in request and "Expose an API" in request, out

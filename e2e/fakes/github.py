@@ -64,7 +64,8 @@ class GitHubFake(StandardProvider):
         # URL; the path must reference a subdirectory of it" — otherwise GitHub sends the user to the
         # REGISTERED callback with error=redirect_uri_mismatch.
         asked, registered = urlsplit(q.get("redirect_uri") or self.callback_url), urlsplit(self.callback_url)
-        if (asked.scheme, asked.netloc) != (registered.scheme, registered.netloc) or not asked.path.startswith(registered.path):
+        below = asked.path == registered.path or asked.path.startswith(registered.path.rstrip("/") + "/")
+        if (asked.scheme, asked.netloc) != (registered.scheme, registered.netloc) or not below:
             params = {"error": "redirect_uri_mismatch", "error_description": "The redirect_uri MUST match the registered callback URL for this application.",
                       "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/#redirect-uri-mismatch"}
             if q.get("state"):
