@@ -12,6 +12,11 @@ struct ClientMetadataTests {
         try ClientMetadata.parse(json: Data(json.utf8), policy: policy, allowedScopes: ["mcp", "openid"])
     }
 
+    /// The §3.2.1 response as a JSON object, to look at it as a client would.
+    static func responseObject(_ information: ClientInformation) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: information.jsonBody()) as? [String: Any])
+    }
+
     /// A body with the given fields added to a valid redirect_uris.
     static func with(_ fields: String) -> String { #"{"redirect_uris":["http://127.0.0.1/cb"],\#(fields)}"# }
 
@@ -22,8 +27,9 @@ struct ClientMetadataTests {
         #expect(metadata.clientName == "Claude Code" && metadata.clientURI == "https://claude.ai" && metadata.scope == "mcp openid")
         #expect(metadata.tokenEndpointAuthMethod == .none)
         #expect(metadata.grantTypes == ["authorization_code", "refresh_token"] && metadata.responseTypes == ["code"])
-        #expect(metadata.responseFields["token_endpoint_auth_method"] as? String == "none")
-        #expect(metadata.responseFields["logo_uri"] == nil && metadata.responseFields["software_id"] == nil)
+        let echoed = try Self.responseObject(ClientInformation(clientID: "c", clientSecret: nil, clientIDIssuedAt: Date(), metadata: metadata))
+        #expect(echoed["token_endpoint_auth_method"] as? String == "none")
+        #expect(echoed["logo_uri"] == nil && echoed["software_id"] == nil)
     }
 
     @Test("§2 defaults: client_secret_basic, [authorization_code], [code]; null counts as absent")
@@ -112,5 +118,57 @@ struct ClientMetadataTests {
         #expect(ten.redirectURIs.count == 10 && ten.redirectURIs.first == "http://127.0.0.1:1000/cb")
         let dup = try Self.parse(#"{"redirect_uris":["http://127.0.0.1/b","http://127.0.0.1/a","http://127.0.0.1/b"]}"#)
         #expect(dup.redirectURIs == ["http://127.0.0.1/b", "http://127.0.0.1/a"])
+    }
+
+    /// RFC 8259 §4: with a repeated member, what the shim reads could differ
+    /// from what a proxy or log pipeline reads; refused, however it is spelled.
+    @Test("a member named twice is invalid_client_metadata, also through escapes and when nested", arguments: [
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"redirect_uris":["https://evil.example/cb"]}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"redirect\u005furis":["https://evil.example/cb"]}"#,
+        #"{"redirect\u005furis":["http://127.0.0.1/cb"],"redirect_uris":["http://127.0.0.1/cb"]}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"token_endpoint_auth_method":"none","token_endpoint_auth_method":"client_secret_basic"}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"scope":"mcp","sc\u006fpe":"openid"}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"client_name":"a","client_name":"b"}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"jwks":{"keys":[],"keys":[]}}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"contacts":[{"x":1,"x":2}]}"#,
+        #"{"redirect_uris":["http://127.0.0.1/cb"],"unknown":1,"unknown":2}"#,
+    ])
+    func duplicateMembers(_ json: String) {
+        let error = #expect(throws: OAuthError.self) { try Self.parse(json) }
+        #expect(error?.code == .invalidClientMetadata, "\(json)")
+        #expect(error?.description.contains("more than once") == true, "\(error?.description ?? "")")
+    }
+
+    @Test("the error names a repeated member only when it is short printable ASCII")
+    func duplicateNameEcho() {
+        let plain = #expect(throws: OAuthError.self) { try Self.parse(#"{"redirect_uris":[],"redirect_uris":[]}"#) }
+        #expect(plain?.description == #"request body names the member "redirect_uris" more than once"#)
+        let control = #expect(throws: OAuthError.self) { try Self.parse(#"{"a\r\nb":1,"a\r\nb":2}"#) }
+        #expect(control?.description == "request body names a member more than once")
+    }
+
+    @Test("nesting and list sizes are capped in unknown members too")
+    func bounded() {
+        let deep = Self.with(#""x":"# + String(repeating: "[", count: 40) + String(repeating: "]", count: 40))
+        #expect((#expect(throws: OAuthError.self) { try Self.parse(deep) })?.code == .invalidClientMetadata)
+        let long = Self.with(#""contacts":["# + Array(repeating: "1", count: 1000).joined(separator: ",") + "]")
+        #expect((#expect(throws: OAuthError.self) { try Self.parse(long) })?.code == .invalidClientMetadata)
+    }
+
+    @Test("the §3.2.1 response: credentials, then the metadata as accepted; absent optional members left out")
+    func response() throws {
+        let metadata = try Self.parse(Self.with(#""client_name":"n","token_endpoint_auth_method":"client_secret_post""#))
+        let at = Date(timeIntervalSince1970: 1_800_000_000.7)
+        let confidential = try Self.responseObject(ClientInformation(clientID: "id", clientSecret: "s", clientIDIssuedAt: at, metadata: metadata))
+        #expect(confidential["client_id"] as? String == "id" && confidential["client_secret"] as? String == "s")
+        #expect(confidential["client_id_issued_at"] as? Int == 1_800_000_000 && confidential["client_secret_expires_at"] as? Int == 0)
+        #expect(confidential["redirect_uris"] as? [String] == [Self.cb] && confidential["client_name"] as? String == "n")
+        #expect(confidential["grant_types"] as? [String] == ["authorization_code"] && confidential["response_types"] as? [String] == ["code"])
+        #expect(confidential["client_uri"] == nil && confidential["scope"] == nil)
+        let publicClient = try Self.responseObject(ClientInformation(clientID: "id", clientSecret: nil, clientIDIssuedAt: at, metadata: metadata))
+        #expect(publicClient["client_secret"] == nil && publicClient["client_secret_expires_at"] == nil)
+        // URIs stay readable: slashes are not escaped.
+        #expect(String(decoding: try ClientInformation(clientID: "i", clientSecret: nil, clientIDIssuedAt: at, metadata: metadata).jsonBody(),
+                       as: UTF8.self).contains(#""http://127.0.0.1/cb""#))
     }
 }

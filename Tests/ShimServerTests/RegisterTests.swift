@@ -75,6 +75,12 @@ struct RegisterTests {
         ("scope not offered", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"scope":"admin"}"#, "invalid_client_metadata"),
         ("JSON array body", #"[{"redirect_uris":["http://127.0.0.1:1/cb"]}]"#, "invalid_client_metadata"),
         ("malformed JSON", #"{"redirect_uris":["http://127.0.0.1:1/cb"]"#, "invalid_client_metadata"),
+        ("repeated member", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"redirect_uris":["http://127.0.0.1:2/cb"]}"#,
+         "invalid_client_metadata"),
+        ("repeated member through an escape",
+         #"{"token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_m\u0065thod":"client_secret_basic"}"#,
+         "invalid_client_metadata"),
+        ("repeated member, nested", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"jwks":{"keys":[],"keys":[]}}"#, "invalid_client_metadata"),
     ]
 
     // Rule 1; RFC 7591 §3.2.2: 400 with `invalid_redirect_uri` or `invalid_client_metadata`.

@@ -2,9 +2,17 @@ public import Foundation
 
 /// RFC 7591 §2 client metadata, validated (rule 1 and §3.2.2 errors).
 ///
-/// Unknown metadata fields are ignored, as §2 requires ("The authorization
-/// server MUST ignore any client metadata sent by the client that it does
-/// not understand"). Known fields of the wrong JSON type are errors.
+/// Parsing has three steps, each linear in the body's size:
+/// 1. `StrictJSON.checkObject`: one JSON object, no member named twice
+///    (also not through escapes), nesting and list sizes capped;
+/// 2. `Document`: the known members decoded with their JSON types checked
+///    (RFC 7591 §2: "The authorization server MUST ignore any client metadata
+///    sent by the client that it does not understand", so unknown members
+///    are skipped; a known member of the wrong JSON type is an error);
+/// 3. one small validation function per member, with its rule cited.
+///
+/// To add a member: a case in `Document.CodingKeys`, a `Member` property in
+/// `Document`, a stored property here, and its check in `parse`.
 public struct ClientMetadata: Sendable, Equatable {
     public var redirectURIs: [String]
     public var clientName: String?
@@ -14,97 +22,124 @@ public struct ClientMetadata: Sendable, Equatable {
     public var tokenEndpointAuthMethod: RegisteredClient.AuthMethod
     public var scope: String?
 
-    /// The fields echoed back in the 201 response (§3.2.1).
-    public var responseFields: [String: Any] {
-        var out: [String: Any] = [
-            "redirect_uris": redirectURIs,
-            "grant_types": grantTypes,
-            "response_types": responseTypes,
-            "token_endpoint_auth_method": tokenEndpointAuthMethod.rawValue,
-        ]
-        if let clientName { out["client_name"] = clientName }
-        if let clientURI { out["client_uri"] = clientURI }
-        if let scope { out["scope"] = scope }
-        return out
+    public init(redirectURIs: [String], clientName: String? = nil, clientURI: String? = nil,
+                grantTypes: [String] = ["authorization_code"], responseTypes: [String] = ["code"],
+                tokenEndpointAuthMethod: RegisteredClient.AuthMethod = .clientSecretBasic, scope: String? = nil) {
+        self.redirectURIs = redirectURIs
+        self.clientName = clientName
+        self.clientURI = clientURI
+        self.grantTypes = grantTypes
+        self.responseTypes = responseTypes
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
+        self.scope = scope
     }
 
-    /// Parses and validates a registration request body.
-    public static func parse(json body: Data, policy: RedirectPolicy, allowedScopes: Set<String>) throws(OAuthError) -> ClientMetadata {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: body, options: [])
-        } catch {
-            throw OAuthError(.invalidClientMetadata, "request body is not valid JSON")
-        }
-        guard let fields = object as? [String: Any] else {
-            throw OAuthError(.invalidClientMetadata, "request body must be a JSON object")
-        }
+    /// The most redirect URIs, grant types or response types one client may list.
+    public static let maxListLength = 10
 
-        guard let uris = fields["redirect_uris"] as? [Any], !uris.isEmpty else {
+    /// Parses and validates a registration request body (RFC 7591 §3.1).
+    public static func parse(json body: Data, policy: RedirectPolicy, allowedScopes: Set<String>) throws(OAuthError) -> ClientMetadata {
+        let document = try Document.decode(body)
+        let metadata = ClientMetadata(
+            redirectURIs: try checkRedirectURIs(document.redirectURIs, policy: policy),
+            clientName: try checkDisplayText(document.clientName, "client_name", maxCharacters: 200),
+            clientURI: try checkClientURI(document.clientURI),
+            grantTypes: try checkGrantTypes(document.grantTypes),
+            responseTypes: try checkResponseTypes(document.responseTypes),
+            tokenEndpointAuthMethod: try checkAuthMethod(document.tokenEndpointAuthMethod),
+            scope: try checkScope(document.scope, allowedScopes: allowedScopes))
+        return metadata
+    }
+
+    /// Rule 1 for each URI; RFC 7591 §2: `redirect_uris` is an array of strings,
+    /// required here because the shim supports only the authorization-code grant.
+    /// Duplicates collapse, order is kept.
+    static func checkRedirectURIs(_ member: Member<[Document.ListItem]>, policy: RedirectPolicy) throws(OAuthError) -> [String] {
+        guard case .present(let items) = member, !items.isEmpty else {
             throw OAuthError(.invalidRedirectURI, "redirect_uris must be a non-empty array")
         }
-        guard uris.count <= 10 else { throw OAuthError(.invalidRedirectURI, "at most 10 redirect_uris") }
-        var redirectURIs: [String] = []
-        for value in uris {
-            guard let uri = value as? String else { throw OAuthError(.invalidRedirectURI, "redirect_uris must be strings") }
+        guard items.count <= maxListLength else { throw OAuthError(.invalidRedirectURI, "at most \(maxListLength) redirect_uris") }
+        var uris: [String] = []
+        for item in items {
+            guard case .string(let uri) = item else { throw OAuthError(.invalidRedirectURI, "redirect_uris must be strings") }
             try policy.checkRegistration(uri)
-            if !redirectURIs.contains(uri) { redirectURIs.append(uri) }
+            if !uris.contains(where: { $0.utf8.elementsEqual(uri.utf8) }) { uris.append(uri) }
         }
+        return uris
+    }
 
-        let clientName = try optionalString(fields, "client_name", max: 200)
-        let clientURI = try optionalString(fields, "client_uri", max: 2048)
-        if let clientURI, !(clientURI.hasPrefix("https://") || clientURI.hasPrefix("http://")) {
+    /// Text shown to the user (the consent page, rule 4): at most
+    /// `maxCharacters`, and no control characters or bidirectional overrides
+    /// and isolates, which would let a name such as "Claude\u{202E}moc.elgoog"
+    /// display as something else.
+    static func checkDisplayText(_ member: Member<String>, _ key: String, maxCharacters: Int) throws(OAuthError) -> String? {
+        switch member {
+        case .absent: return nil
+        case .wrongType: throw OAuthError(.invalidClientMetadata, "\(key) must be a string")
+        case .present(let text):
+            guard text.count <= maxCharacters, !text.unicodeScalars.contains(where: {
+                $0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
+            }) else {
+                throw OAuthError(.invalidClientMetadata, "\(key) is too long or contains control or bidirectional-override characters")
+            }
+            return text
+        }
+    }
+
+    /// RFC 7591 §2 `client_uri`: a web page about the client; only http(s).
+    static func checkClientURI(_ member: Member<String>) throws(OAuthError) -> String? {
+        guard let uri = try checkDisplayText(member, "client_uri", maxCharacters: 2048) else { return nil }
+        guard uri.utf8.starts(with: "https://".utf8) || uri.utf8.starts(with: "http://".utf8) else {
             throw OAuthError(.invalidClientMetadata, "client_uri must be an http(s) URL")
         }
+        return uri
+    }
 
-        let grantTypes = try stringArray(fields, "grant_types") ?? ["authorization_code"]
-        let supportedGrants: Set<String> = ["authorization_code", "refresh_token"]
-        guard grantTypes.allSatisfy(supportedGrants.contains), grantTypes.contains("authorization_code") else {
+    /// RFC 7591 §2 `grant_types` (default `authorization_code`): the shim
+    /// serves the authorization-code grant, optionally with refresh tokens.
+    static func checkGrantTypes(_ member: Member<[String]>) throws(OAuthError) -> [String] {
+        let grantTypes = try stringList(member, "grant_types") ?? ["authorization_code"]
+        guard grantTypes.allSatisfy({ $0 == "authorization_code" || $0 == "refresh_token" }), grantTypes.contains("authorization_code") else {
             throw OAuthError(.invalidClientMetadata, "grant_types must be authorization_code, optionally with refresh_token")
         }
-        let responseTypes = try stringArray(fields, "response_types") ?? ["code"]
-        guard responseTypes == ["code"] else {
-            throw OAuthError(.invalidClientMetadata, "response_types must be [\"code\"]")
-        }
-
-        // RFC 7591 §2: the default is client_secret_basic.
-        let methodName = try optionalString(fields, "token_endpoint_auth_method", max: 64) ?? "client_secret_basic"
-        guard let method = RegisteredClient.AuthMethod(rawValue: methodName) else {
-            throw OAuthError(.invalidClientMetadata, "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post")
-        }
-
-        let scope = try optionalString(fields, "scope", max: 1024)
-        if let scope {
-            let unknown = ScopeSet(scope).values.filter { !allowedScopes.contains($0) }
-            guard unknown.isEmpty else {
-                throw OAuthError(.invalidClientMetadata, "scope contains values this server does not offer: \(unknown.sorted().joined(separator: " "))")
-            }
-        }
-        return ClientMetadata(
-            redirectURIs: redirectURIs, clientName: clientName, clientURI: clientURI,
-            grantTypes: grantTypes, responseTypes: responseTypes, tokenEndpointAuthMethod: method, scope: scope
-        )
+        return grantTypes
     }
 
-    private static func optionalString(_ fields: [String: Any], _ key: String, max: Int) throws(OAuthError) -> String? {
-        guard let value = fields[key], !(value is NSNull) else { return nil }
-        guard let text = value as? String else { throw OAuthError(.invalidClientMetadata, "\(key) must be a string") }
-        // Control characters, and bidirectional overrides and isolates, which
-        // would let a name such as "Claude\u{202E}moc.elgoog" display as
-        // something else on the consent page.
-        guard text.count <= max, !text.unicodeScalars.contains(where: {
-            $0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
-        }) else {
-            throw OAuthError(.invalidClientMetadata, "\(key) is too long or contains control or bidirectional-override characters")
-        }
-        return text
+    /// RFC 7591 §2 `response_types` (default `code`); OAuth 2.1 has no other.
+    static func checkResponseTypes(_ member: Member<[String]>) throws(OAuthError) -> [String] {
+        let responseTypes = try stringList(member, "response_types") ?? ["code"]
+        guard responseTypes == ["code"] else { throw OAuthError(.invalidClientMetadata, "response_types must be [\"code\"]") }
+        return responseTypes
     }
 
-    private static func stringArray(_ fields: [String: Any], _ key: String) throws(OAuthError) -> [String]? {
-        guard let value = fields[key], !(value is NSNull) else { return nil }
-        guard let list = value as? [Any], let strings = list as? [String], list.count <= 10 else {
-            throw OAuthError(.invalidClientMetadata, "\(key) must be an array of strings")
+    /// RFC 7591 §2 `token_endpoint_auth_method`; "If unspecified or omitted,
+    /// the default is client_secret_basic".
+    static func checkAuthMethod(_ member: Member<String>) throws(OAuthError) -> RegisteredClient.AuthMethod {
+        switch member {
+        case .absent: return .clientSecretBasic
+        case .present(let name):
+            if let method = RegisteredClient.AuthMethod(rawValue: name) { return method }
+        case .wrongType: break
         }
-        return strings
+        throw OAuthError(.invalidClientMetadata, "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post")
+    }
+
+    /// RFC 7591 §2 `scope`: a space-separated list (RFC 6749 §3.3) of scopes
+    /// this server offers (`scopes_supported`).
+    static func checkScope(_ member: Member<String>, allowedScopes: Set<String>) throws(OAuthError) -> String? {
+        guard let scope = try checkDisplayText(member, "scope", maxCharacters: 1024) else { return nil }
+        let unknown = ScopeSet(scope).values.filter { !allowedScopes.contains($0) }
+        guard unknown.isEmpty else {
+            throw OAuthError(.invalidClientMetadata, "scope contains values this server does not offer: \(unknown.sorted().joined(separator: " "))")
+        }
+        return scope
+    }
+
+    static func stringList(_ member: Member<[String]>, _ key: String) throws(OAuthError) -> [String]? {
+        switch member {
+        case .absent: return nil
+        case .present(let list) where list.count <= maxListLength: return list
+        default: throw OAuthError(.invalidClientMetadata, "\(key) must be an array of strings")
+        }
     }
 }

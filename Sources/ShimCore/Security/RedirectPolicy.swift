@@ -75,10 +75,30 @@ public struct RedirectPolicy: Sendable {
     /// RFC 3986 §5.2.4 dot-segments, also percent-encoded (`%2e`, `%2E`) and
     /// with encoded slashes (`%2f`), which some servers decode before routing.
     static func hasDotSegment(_ path: String) -> Bool {
-        let decoded = path.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
-            .replacingOccurrences(of: "%2f", with: "/", options: .caseInsensitive)
-            .replacingOccurrences(of: "%5c", with: "/", options: .caseInsensitive)
-        return decoded.split(separator: "/", omittingEmptySubsequences: false).contains { $0 == "." || $0 == ".." }
+        // One pass over the bytes: `%2e` counts as '.', `%2f` and `%5c` as '/'
+        // (either case), then each segment is compared with "." and "..".
+        var segmentLength = 0, dots = 0
+        var bytes = path.utf8[...]
+        while !bytes.isEmpty {
+            var byte = bytes.removeFirst()
+            if byte == UInt8(ascii: "%"), bytes.count >= 2 {
+                let hi = bytes[bytes.startIndex], lo = bytes[bytes.index(after: bytes.startIndex)] | 0x20
+                switch (hi, lo) {
+                case (UInt8(ascii: "2"), UInt8(ascii: "e")): byte = UInt8(ascii: "."); bytes = bytes.dropFirst(2)
+                case (UInt8(ascii: "2"), UInt8(ascii: "f")), (UInt8(ascii: "5"), UInt8(ascii: "c")): byte = UInt8(ascii: "/"); bytes = bytes.dropFirst(2)
+                default: break
+                }
+            }
+            if byte == UInt8(ascii: "/") {
+                if segmentLength > 0, segmentLength == dots, dots <= 2 { return true }
+                segmentLength = 0
+                dots = 0
+            } else {
+                segmentLength += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return segmentLength > 0 && segmentLength == dots && dots <= 2
     }
 
     /// A registered name of letters, digits, '-' and '.', or a bracketed IPv6

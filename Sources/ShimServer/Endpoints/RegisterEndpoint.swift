@@ -13,14 +13,13 @@ enum RegisterEndpoint {
     static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
         var request = request
         do {
-            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-            guard type == "application/json" else {
+            guard RequestParameters.hasMediaType(request, "application/json") else {
                 throw OAuthError(.invalidClientMetadata, "Content-Type must be application/json")
             }
             let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
             try await checkLimits(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
-                                                    allowedScopes: Set(services.resourcePolicy.supportedScopes))
+                                                    allowedScopes: services.supportedScopes)
             let clientID = SecretToken.generate(bytes: 16)
             let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
             let now = services.now
@@ -29,21 +28,14 @@ enum RegisterEndpoint {
                 clientURI: metadata.clientURI, redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes,
                 tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod, scope: metadata.scope, createdAt: now)
             try await services.store.insertClient(client)
+            let redirectHosts = metadata.redirectURIs.compactMap(Audit.host).joined(separator: ",")
             context.logger.info("client registered", metadata: [
-                "client_id": "\(clientID)", "client_name": "\(metadata.clientName ?? "-")",
-                "redirect_hosts": "\(metadata.redirectURIs.compactMap { RedirectURI($0)?.host }.joined(separator: ","))",
+                "client_id": "\(clientID)", "client_name": "\(metadata.clientName ?? "-")", "redirect_hosts": "\(redirectHosts)",
             ])
             await Audit.record(AuditEvent(at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
-                                          redirectHost: metadata.redirectURIs.compactMap(Audit.host).joined(separator: ","),
-                                          scope: metadata.scope), services: services, logger: context.logger)
-            var fields = metadata.responseFields
-            fields["client_id"] = clientID
-            fields["client_id_issued_at"] = Int(now.timeIntervalSince1970)
-            if let secret {
-                fields["client_secret"] = secret
-                fields["client_secret_expires_at"] = 0
-            }
-            return JSONResponse.make(fields, status: .created)
+                                          redirectHost: redirectHosts, scope: metadata.scope), services: services, logger: context.logger)
+            let information = ClientInformation(clientID: clientID, clientSecret: secret, clientIDIssuedAt: now, metadata: metadata)
+            return try JSONResponse.make(encoded: information.jsonBody(), status: .created)
         } catch let error as OAuthError {
             throw OAuthJSONError(error: error)
         }

@@ -50,4 +50,10 @@ enum JSONResponse {
         let headers: HTTPFields = [.contentType: "application/json", .cacheControl: cache]
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+
+    /// A body already encoded (typed `Codable` responses).
+    static func make(encoded data: Data, status: HTTPResponse.Status = .ok, cache: String = "no-store") -> Response {
+        let headers: HTTPFields = [.contentType: "application/json", .cacheControl: cache]
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
 }
