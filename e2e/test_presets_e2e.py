@@ -227,3 +227,36 @@ def test_doctor_entra_unknown_client_and_a_scope_of_another_api(preset_stack, tm
                          resources=[{"resource": "http://127.0.0.1:9/mcp", "scopes": ["api://99999999-9999-9999-9999-999999999999/mcp.access"]}])
     request = line(out, "authorization request")
     assert rc == 1 and "AADSTS500011" in request and "Expose an API" in request, out
+
+
+def test_entra_mcp_server_advertising_short_scope_names(preset_stack, tmp_path):
+    """Issue 10: an MCP server that advertises its Entra scope by the short
+    name (`mcp.access`) in its protected-resource metadata: the `mcp` SDK
+    registers that name (and offline_access, SEP-2207), and the shim accepts
+    it at /register as at /authorize, asking Entra for the fully qualified
+    api://<app>/mcp.access. Before issue 10 registration refused it."""
+    stack = preset_stack
+    fake = stack.idp.proc.fake
+    if fake.preset != "entra":
+        pytest.skip("Entra's fully qualified scopes")
+    from .flow import MCPServerProcess
+    from .harness import Shim
+    from .idp import free_port
+
+    mcp = MCPServerProcess(free_port(), f"http://127.0.0.1:{stack.shim_port}", stack.idp.userinfo_endpoint, ["mcp.access"],
+                           tmp_path / "mcp.log")
+    try:
+        for old in stack.shims:
+            old.stop()
+        shim = Shim(tmp_path / "shim", stack.shim_port, stack.idp, mcp.url).start()
+        stack.shims.append(shim)
+        result = asyncio.run(run_full_flow(shim, stack.idp, mcp.url))
+        assert result.tool_results[1] == "5"
+        registration = next(r for r in result.sdk_responses if r.request.url.path.endswith("/register"))
+        assert registration.status_code == 201 and set(registration.json()["scope"].split()) == {"mcp.access", "offline_access"}
+        upstream = [r for r in fake.requests if r.path.endswith("/authorize")][-1].params["scope"].split()
+        assert f"api://{fake.api_app}/mcp.access" in upstream and "mcp.access" not in upstream
+        token = next(r for r in result.sdk_responses if r.request.url.path.endswith("/token"))
+        assert token.json()["scope"] == f"api://{fake.api_app}/mcp.access"
+    finally:
+        mcp.stop()

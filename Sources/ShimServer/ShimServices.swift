@@ -20,8 +20,6 @@ public struct ShimServices: Sendable {
     public let redirectPolicy: RedirectPolicy
     public let resourcePolicy: ResourcePolicy
     let registrationLimiter: LockedLimiter
-    /// `scopes_supported`, as a set (what a registration's `scope` may name).
-    let supportedScopes: Set<String>
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
     public var metricsRegistry: PrometheusCollectorRegistry?
@@ -38,7 +36,6 @@ public struct ShimServices: Sendable {
         self.signer = try MessageSigner(keys: [keys.cookieKey] + keys.previousCookieKeys)
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
-        self.supportedScopes = Set(resourcePolicy.supportedScopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
         self.metadataBody = MetadataEndpoint.encoded(self)
     }

@@ -18,8 +18,9 @@ enum RefreshFamily {
             throw OAuthError.invalidGrant("the refresh token is no longer valid")
         }
         try ResourcePolicy.checkSameResource(requested: resource, bound: grant.resource)
-        if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
-            throw OAuthError(.invalidScope, "scope exceeds what was granted")
+        if let requestedScope {
+            // The one scope rule: short names and base scopes (offline_access) read as at /authorize.
+            _ = try services.resourcePolicy.refreshScope(requestedScope, granted: grant.scope, resource: grant.resource)
         }
         return grant
     }
