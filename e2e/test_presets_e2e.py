@@ -260,3 +260,26 @@ def test_entra_mcp_server_advertising_short_scope_names(preset_stack, tmp_path):
         assert token.json()["scope"] == f"api://{fake.api_app}/mcp.access"
     finally:
         mcp.stop()
+
+
+def test_github_without_expiring_tokens_gives_no_refresh_token(preset_stack):
+    """GitHub issues refresh tokens only when the OAuth app has "Expire user
+    authorization tokens" on; without it the shim can give the client no
+    refresh token either (it has nothing to refresh with) — and says so at
+    start (the preset's note) — while the access token, which then does not
+    expire, works."""
+    stack = preset_stack
+    fake = stack.idp.proc.fake
+    if fake.preset != "github":
+        pytest.skip("GitHub's optional expiring tokens")
+    shim = stack.current()
+    fake.expiring_tokens = False
+    try:
+        client = RawClient.register(shim)
+        tokens = client.exchange(client.sign_in(Browser(), stack.idp.new_session(), scope=None)["code"])
+        assert tokens.status_code == 200 and "refresh_token" not in tokens.json() and "expires_in" not in tokens.json(), tokens.text
+        assert tokens.json()["access_token"].startswith("gho_")
+        assert httpx.get(fake.userinfo_url(), headers={"Authorization": "Bearer " + tokens.json()["access_token"]}, timeout=5).json()["id"] == 583231
+        assert "Expire user authorization tokens" in shim.log_text()
+    finally:
+        fake.expiring_tokens = True
