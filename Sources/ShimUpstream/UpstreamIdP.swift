@@ -26,10 +26,7 @@ extension UpstreamIdP {
 
     public func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure {
         let report = UpstreamErrorReport(phase: .authorization, status: nil, error: error, description: description ?? "")
-        return GenericErrors.explain(report, context: FailureContext(
-            config: UpstreamConfiguration(preset: .oidc, tenant: nil, issuer: nil, authorizationEndpoint: nil, tokenEndpoint: nil,
-                                          revocationEndpoint: nil, clientID: "", clientSecret: nil, tokenEndpointAuthMethod: "",
-                                          scopes: [], extraAuthorizeParams: [:], extraTokenParams: [:], timeoutSeconds: 10),
-            callbackURL: "<issuer>/callback"))
+        return GenericErrors.explain(report, context: FailureContext(preset: .oidc, callbackURL: "<issuer>/callback", clientID: "the upstream client",
+                                                                     tokenEndpointAuthMethod: "the configured method"))
     }
 }

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ..idp import IdP, IdPError, excerpt
+from ..idp import IdP
 
 
 def b64url(data: bytes) -> str:
@@ -273,6 +272,7 @@ class FakeProvider:
     # --- the harness's view ---------------------------------------------------
 
     def as_idp(self, name: str | None = None) -> IdP:
+        from .session import FakeSession, InProcess
         return IdP(name=name or self.name, issuer=self.upstream_config().get("issuer", self.base), client_id=self.client_id,
                    client_secret=self.client_secret, username="fake-user", password="", resource_scopes=list(self.resource_scopes),
                    userinfo_endpoint=self.userinfo_url(), log_path="", callback_url=self.callback_url,
@@ -285,40 +285,3 @@ class FakeProvider:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-class InProcess:
-    """Lets `stop_process` (which expects a Popen) stop an in-process fake."""
-
-    def __init__(self, fake: FakeProvider):
-        self.fake = fake
-        self.returncode: int | None = None
-
-    def poll(self):
-        return self.returncode
-
-    def terminate(self) -> None:
-        if self.returncode is None:
-            self.fake.stop()
-            self.returncode = 0
-
-    kill = terminate
-
-    def wait(self, timeout=None) -> int:
-        return self.returncode or 0
-
-
-class FakeSession:
-    """The user at a fake: already signed in, approves at once. The fake's
-    authorize answer is its redirect to the callback, or an error page that
-    this session reports (as a person would see it)."""
-
-    def __init__(self, idp: IdP):
-        self.idp = idp
-        self.http = httpx.Client(follow_redirects=False, timeout=10)
-
-    def authorize(self, url: str) -> str:
-        r = self.http.get(url)
-        if r.status_code not in (302, 303) or "location" not in r.headers:
-            raise IdPError(f"{self.idp.name} answered {excerpt(r)}")
-        return r.headers["location"]

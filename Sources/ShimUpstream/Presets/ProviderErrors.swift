@@ -1,4 +1,3 @@
-import Foundation
 public import ShimCore
 
 /// What the operator's configuration says, to write hints with.
@@ -10,11 +9,16 @@ public struct FailureContext: Sendable {
     public var tokenEndpointAuthMethod: String
 
     public init(config: UpstreamConfiguration, callbackURL: String) {
-        preset = config.preset
+        self.init(preset: config.preset, callbackURL: callbackURL, clientID: config.clientID, tenant: config.tenant,
+                  tokenEndpointAuthMethod: config.tokenEndpointAuthMethod)
+    }
+
+    public init(preset: UpstreamPreset, callbackURL: String, clientID: String, tenant: String? = nil, tokenEndpointAuthMethod: String) {
+        self.preset = preset
         self.callbackURL = callbackURL
-        clientID = config.clientID
-        tenant = config.tenant
-        tokenEndpointAuthMethod = config.tokenEndpointAuthMethod
+        self.clientID = clientID
+        self.tenant = tenant
+        self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
     }
 }
 
