@@ -86,13 +86,23 @@ public final class OIDCUpstream: UpstreamIdP {
             throw OAuthError(.temporarilyUnavailable, "the identity provider's metadata is unusable", detail: "discovery document lacks endpoints")
         }
         let published = document.issuer
-        guard published == issuer || published.map({ $0 + "/" == issuer || issuer + "/" == $0 }) == true else {
+        guard published == issuer || published.map({ $0 + "/" == issuer || issuer + "/" == $0 }) == true
+                || (overrides.preset == .entra && published.map { Self.isEntraIssuer($0, configured: issuer) } == true) else {
             throw OAuthError(.temporarilyUnavailable, "the identity provider's metadata is unusable",
                              detail: "discovery issuer \(published ?? "missing") differs from configured \(issuer)")
         }
         return UpstreamEndpoints(authorization: authorization, token: token,
                                  revocation: overrides.revocationEndpoint ?? document.revocation_endpoint,
                                  userinfo: overrides.userinfoEndpoint ?? document.userinfo_endpoint, jwks: document.jwks_uri)
+    }
+
+    /// Entra publishes its issuer with the tenant's GUID, also when asked by
+    /// domain name (`contoso.onmicrosoft.com`), and as `{tenantid}` for the
+    /// multi-tenant endpoints (`common`, `organizations`): same host, `/v2.0`.
+    static func isEntraIssuer(_ published: String, configured: String) -> Bool {
+        guard let a = RedirectURI(published), let b = RedirectURI(configured) else { return false }
+        return a.scheme == "https" && a.scheme == b.scheme && a.host == b.host && a.port == b.port
+            && a.path.hasSuffix("/v2.0") && a.path.split(separator: "/").count == 2
     }
 
     public func authorizationURL(state: String, codeChallenge: String, nonce: String?, scope: ScopeSet) async throws(OAuthError) -> String {
