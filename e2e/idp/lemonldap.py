@@ -19,6 +19,15 @@ nothing under /etc or /var/lib is touched):
   RP (LemonLDAP::NG drops scopes it does not know);
 - the refresh token is kept on refresh (not rotated).
 
+Quirks seen here (2.16.1): a redirect URI other than the registered one gets
+the portal's error page (200, "Go to portal") after sign-in, never a
+redirect; before sign-in every authorize request gets the login form, so
+`dcr-shim doctor` cannot tell a registered redirect URI from another; a
+missing code challenge is refused (``invalid_request`` on the redirect) but a
+``plain`` one is accepted; unknown scopes are dropped, not refused; the
+implicit flow gets the error page; a wrong client secret is 401
+``invalid_client`` and a made-up code 400 ``invalid_grant``.
+
 Debian's package alone does not start: the portal always loads its captcha
 module, which needs ``libgd-securityimage-perl`` with ImageMagick's Perl
 binding (``libimage-magick-perl``, the back end it asks for), and the OIDC
