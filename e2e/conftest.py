@@ -14,8 +14,20 @@ from .harness import SHIM_BIN, Shim
 from .idp import free_port
 from .idp.dot import start_dot
 from .idp.glewlwyd import start_glewlwyd
+from .idp.lemonldap import start_lemonldap
+from .fakes import FAKES, start_fake
 
-STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd}
+STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd, "lemonldap-ng": start_lemonldap}
+
+
+def _fake_starter(preset: str):
+    """A recorded-behaviour fake as a starter: its IdP's `proc.fake` is the fake."""
+    def start(workdir: str, port: int, callback_url: str, **kwargs):
+        return start_fake(preset, callback_url, **kwargs).as_idp()
+    return start
+
+
+STARTERS.update({f"fake-{preset}": _fake_starter(preset) for preset in FAKES})
 
 
 def pytest_configure(config):
@@ -60,7 +72,7 @@ class Stack:
         self.idp.stop()
 
 
-@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd"])
+@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd", "lemonldap-ng"])
 def stack(request, tmp_path_factory):
     s = Stack(request.param, tmp_path_factory.mktemp(request.param))
     yield s
@@ -80,3 +92,12 @@ def cimd_documents(tmp_path_factory):
     server = DocumentServer(TestCA(tmp_path_factory.mktemp("cimd-ca")))
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module", params=sorted(FAKES))
+def preset_stack(request, tmp_path_factory):
+    """A preset's recorded-behaviour fake IdP (`stack.idp.proc.fake`), the MCP
+    server validating its tokens, and shims on the port the fake knows."""
+    s = Stack("fake-" + request.param, tmp_path_factory.mktemp("fake-" + request.param))
+    yield s
+    s.close()

@@ -23,6 +23,7 @@ struct CheckConfig: AsyncParsableCommand {
             }
             for warning in config.cimd.relaxationWarnings where config.cimd.enabled { print("warning: \(warning)") }
             print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : config.storageURL)")
+            for note in config.upstream.presetNotes() { print("note: \(note)") }
         case .failure(let problems):
             for problem in problems.problems { print("error: \(problem)") }
             print("\(problems.problems.count) problem(s) found")

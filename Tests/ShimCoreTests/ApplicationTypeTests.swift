@@ -13,7 +13,7 @@ struct ApplicationTypeTests {
     static func parse(_ type: String?, _ uris: [String]) throws(OAuthError) -> ClientMetadata {
         let list = uris.map { "\"\($0)\"" }.joined(separator: ",")
         let typeMember = type.map { #","application_type":\#($0)"# } ?? ""
-        return try ClientMetadata.parse(json: Data(#"{"redirect_uris":[\#(list)]\#(typeMember)}"#.utf8), policy: policy, allowedScopes: [])
+        return try ClientMetadata.parse(json: Data(#"{"redirect_uris":[\#(list)]\#(typeMember)}"#.utf8), policy: policy, scopes: ResourcePolicy(resources: [.init(resource: "https://mcp.example.com/mcp", scopes: ["mcp"])], upstreamScopes: []))
     }
 
     @Test("SEP-837: native accepts loopback http, private-use schemes and claimed https", arguments: [

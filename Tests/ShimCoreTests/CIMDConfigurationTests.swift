@@ -54,13 +54,14 @@ struct CIMDConfigurationTests {
     }
 
     @Test("the consent page's identity provider name follows the preset, else the IdP's host", arguments: [
-        ("entra", nil as String?, "Microsoft Entra ID"), ("okta", "https://acme.okta.com", "Okta"), ("google", "https://accounts.google.com", "Google"),
+        ("entra", nil as String?, "Microsoft Entra ID"), ("okta", "https://acme.okta.com/oauth2/default", "Okta"), ("google", "https://accounts.google.com", "Google"),
         ("github", "https://github.com", "GitHub"), ("auth0", "https://acme.auth0.com", "Auth0"),
         ("keycloak", "https://sso.acme.example/realms/mcp", "sso.acme.example"), ("oidc", "http://127.0.0.1:9000/o", "127.0.0.1:9000"),
     ])
     func identityProviderName(_ preset: String, _ issuer: String?, _ expected: String) throws {
         var upstream: [String: ConfigValue] = ["preset": .string(preset), "tenant": .string("contoso.onmicrosoft.com")]
         upstream["issuer"] = issuer.map(ConfigValue.string) ?? .null
+        if preset == "auth0" { upstream["audience"] = .string("https://api.example.com") }
         let resources: ConfigValue = preset == "entra" ? C.entraResources
             : .list([.map(["resource": .string("https://mcp.example.com/mcp"), "scopes": .list([.string("mcp")])])])
         let config = try C.load(C.tree(["resources": resources], upstream: upstream)).get()

@@ -13,7 +13,7 @@ struct CIMDDocumentTests {
     static func parse(_ json: String, url: String = url) throws(OAuthError) -> CIMDDocument {
         let id: CIMDClientID
         do { id = try CIMDClientID(validating: url) } catch { throw error }
-        return try CIMDDocument.parse(Data(json.utf8), clientID: id, allowlist: allowlist, allowedScopes: ["mcp"])
+        return try CIMDDocument.parse(Data(json.utf8), clientID: id, allowlist: allowlist, scopes: ResourcePolicy(resources: [.init(resource: "https://mcp.example.com/mcp", scopes: ["mcp"])], upstreamScopes: ["openid"]))
     }
 
     static func doc(_ extra: String = "", clientID: String = url, redirects: String = #"["http://127.0.0.1/callback"]"#) -> String {

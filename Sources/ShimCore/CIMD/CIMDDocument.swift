@@ -27,7 +27,7 @@ public struct CIMDDocument: Sendable, Equatable {
     public var documentHash: String
 
     public static func parse(_ body: Data, clientID: CIMDClientID, allowlist: RedirectAllowlist,
-                             allowedScopes: Set<String>) throws(OAuthError) -> CIMDDocument {
+                             scopes: ResourcePolicy) throws(OAuthError) -> CIMDDocument {
         func invalid(_ why: String) -> OAuthError {
             OAuthError(.invalidClient, "the application's metadata document at \(clientID.host) is not usable: \(why)", status: 400)
         }
@@ -65,7 +65,7 @@ public struct CIMDDocument: Sendable, Equatable {
         }
         let metadata: ClientMetadata
         do {
-            metadata = try ClientMetadata.validate(document2, allowedScopes: allowedScopes) { uri throws(OAuthError) in
+            metadata = try ClientMetadata.validate(document2, scopes: scopes) { uri throws(OAuthError) in
                 try RedirectPolicy.checkShape(uri, operatorListed: allowlist.listsExactly(uri))
             }
         } catch {

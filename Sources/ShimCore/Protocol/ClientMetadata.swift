@@ -43,15 +43,15 @@ public struct ClientMetadata: Sendable, Equatable {
     public static let maxListLength = 10
 
     /// Parses and validates a registration request body (RFC 7591 §3.1).
-    public static func parse(json body: Data, policy: RedirectPolicy, allowedScopes: Set<String>) throws(OAuthError) -> ClientMetadata {
-        try validate(Document.decode(body), allowedScopes: allowedScopes) { uri throws(OAuthError) in try policy.checkRegistration(uri) }
+    public static func parse(json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy) throws(OAuthError) -> ClientMetadata {
+        try validate(Document.decode(body), scopes: scopes) { uri throws(OAuthError) in try policy.checkRegistration(uri) }
     }
 
     /// The member checks shared by registration and Client ID Metadata
     /// Documents (`CIMDDocument`), which differ only in how each redirect URI
     /// is judged (a document's URIs are checked for shape; the operator's
     /// allowlist applies to the one requested at /authorize).
-    static func validate(_ document: Document, allowedScopes: Set<String>,
+    static func validate(_ document: Document, scopes: ResourcePolicy,
                          checkRedirect: (String) throws(OAuthError) -> Void) throws(OAuthError) -> ClientMetadata {
         let metadata = ClientMetadata(
             redirectURIs: try checkRedirectURIs(document.redirectURIs, check: checkRedirect),
@@ -60,7 +60,7 @@ public struct ClientMetadata: Sendable, Equatable {
             grantTypes: try checkGrantTypes(document.grantTypes),
             responseTypes: try checkResponseTypes(document.responseTypes),
             tokenEndpointAuthMethod: try checkAuthMethod(document.tokenEndpointAuthMethod),
-            scope: try checkScope(document.scope, allowedScopes: allowedScopes),
+            scope: try checkScope(document.scope, scopes: scopes),
             applicationType: try ApplicationType.parse(document.applicationType))
         if let type = metadata.applicationType {
             for uri in metadata.redirectURIs { try type.checkRedirect(uri) }
@@ -142,14 +142,12 @@ public struct ClientMetadata: Sendable, Equatable {
         throw OAuthError(.invalidClientMetadata, "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post")
     }
 
-    /// RFC 7591 §2 `scope`: a space-separated list (RFC 6749 §3.3) of scopes
-    /// this server offers (`scopes_supported`).
-    static func checkScope(_ member: Member<String>, allowedScopes: Set<String>) throws(OAuthError) -> String? {
+    /// RFC 7591 §2 `scope`: a space-separated list (RFC 6749 §3.3) read by
+    /// the one scope rule (`ResourcePolicy.checkRegistration`): what /authorize
+    /// accepts, short names of fully qualified scopes and base scopes included.
+    static func checkScope(_ member: Member<String>, scopes: ResourcePolicy) throws(OAuthError) -> String? {
         guard let scope = try checkDisplayText(member, "scope", maxCharacters: 1024) else { return nil }
-        let unknown = ScopeSet(scope).values.filter { !allowedScopes.contains($0) }
-        guard unknown.isEmpty else {
-            throw OAuthError(.invalidClientMetadata, "scope contains values this server does not offer: \(unknown.sorted().joined(separator: " "))")
-        }
+        try scopes.checkRegistration(ScopeSet(scope))
         return scope
     }
 

@@ -43,7 +43,7 @@ extension ShimServices {
         } else {
             do {
                 document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: redirectPolicy.allowlist,
-                                                  allowedScopes: supportedScopes)
+                                                  scopes: resourcePolicy)
             } catch {
                 logger.notice("cimd document refused", metadata: ["client_id": "\(clientID.url)", "reason": "\(error.description)"])
                 throw error
