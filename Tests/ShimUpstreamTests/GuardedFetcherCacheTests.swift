@@ -26,6 +26,25 @@ struct GuardedFetcherCacheTests {
         await checked.close(); await rebound.close()
     }
 
+    @Test("DNS rebinding: a host written in capitals is pinned too (no second lookup under another spelling)")
+    func pinnedWhateverTheCase() async throws {
+        let checked = try await RecordingTLSServer(host: "127.0.0.3") { _ in FetcherFixture.json() }
+        let rebound = try await RecordingTLSServer(host: "127.0.0.2") { _ in FetcherFixture.json(#"{"secret":"internal"}"#) }
+        // The checked answer twice (one lookup per fetch), the rebinding answer after that.
+        // The HTTP client itself would resolve with the system resolver, which does not know
+        // these names: only pinning lets these fetches succeed.
+        let resolver = ScriptedResolver(["pinned.test": [["127.0.0.3"], ["127.0.0.3"], ["127.0.0.2"]]])
+        let fetcher = try FetcherFixture.fetcher(resolver: resolver, trusted: ["pinned.test"])
+        for spelling in ["PINNED.test", "Pinned.Test"] {
+            let document = try await fetcher.fetch(checked.url("/\(spelling).json", name: spelling))
+            #expect(document.address == NetworkAddress("127.0.0.3"), "\(spelling)")
+        }
+        #expect(resolver.lookups("pinned.test") == 2 && resolver.lookups("PINNED.test") == 0 && resolver.lookups("Pinned.Test") == 0)
+        #expect(checked.requestLog.map { $0.split(separator: ":")[0].lowercased() } == ["pinned.test", "pinned.test"])
+        #expect(checked.connections == 2 && rebound.connections == 0)
+        await checked.close(); await rebound.close()
+    }
+
     @Test("responses are reused for max-age within the bounds; no-store is re-fetched after the floor")
     func cacheControl() async throws {
         let server = try await RecordingTLSServer(host: "127.0.0.1") { path in

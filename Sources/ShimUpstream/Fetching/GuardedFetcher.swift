@@ -76,7 +76,7 @@ public final class GuardedFetcher: Sendable {
         let host = target.host.hasPrefix("[") ? String(target.host.dropFirst().dropLast()).lowercased() : target.host.lowercased()
         let lookup = await cache.lookup(url: url, host: host, now: clock.now(), perHostLimit: limits.maxConcurrentPerHost,
                                         totalLimit: limits.maxConcurrentTotal) { [self] in
-            let outcome = await self.fetchWithDeadline(url: url, host: host)
+            let outcome = await self.fetchWithDeadline(url: url, host: host, spelledAs: target.host)
             let now = self.clock.now()
             let expiry: Date
             switch outcome {
@@ -97,14 +97,14 @@ public final class GuardedFetcher: Sendable {
     /// One network fetch raced against `limits.timeout`. The answer comes at
     /// the deadline even if the connection is slow to give up; the work left
     /// behind is bounded by the client's own connect and read timeouts.
-    func fetchWithDeadline(url: String, host: String) async -> FetchCache.Outcome {
+    func fetchWithDeadline(url: String, host: String, spelledAs: String) async -> FetchCache.Outcome {
         let started = ContinuousClock.now
         let timedOut = FetchCache.Outcome.failure(.timeout(seconds: seconds(limits.timeout)))
         let once = NIOLockedValueBox<CheckedContinuation<FetchCache.Outcome, Never>?>(nil)
         let outcome: FetchCache.Outcome = await withCheckedContinuation { continuation in
             once.withLockedValue { $0 = continuation }
             let work = Task {
-                let result = await self.fetchFromNetwork(url: url, host: host)
+                let result = await self.fetchFromNetwork(url: url, host: host, spelledAs: spelledAs)
                 once.withLockedValue { $0.take() }?.resume(returning: result)
             }
             Task {
@@ -131,7 +131,9 @@ public final class GuardedFetcher: Sendable {
     }
 
     /// Resolve once, judge every address, connect to the checked one.
-    func fetchFromNetwork(url: String, host: String) async -> FetchCache.Outcome {
+    /// `host` is lowercased; `spelledAs` is the host as the URL writes it,
+    /// which is what the HTTP client looks up in `dnsOverride`.
+    func fetchFromNetwork(url: String, host: String, spelledAs: String) async -> FetchCache.Outcome {
         let addresses: [NetworkAddress]
         do { addresses = try await resolver.resolve(host: host) } catch { return .failure(.resolution(host: host)) }
         if Task.isCancelled { return .failure(.timeout(seconds: Int(limits.timeout.components.seconds))) }
@@ -147,8 +149,12 @@ public final class GuardedFetcher: Sendable {
                                                                     read: .seconds(Int64(seconds(limits.timeout)))),
                                                      decompression: .disabled)
         if NetworkAddress(host) == nil {
-            // Connect to the checked address; Host, SNI and the certificate use `host`.
-            configuration.dnsOverride = [host: pinned.isIPv4 ? pinned.description : String(pinned.description.dropFirst().dropLast())]
+            // Connect to the checked address; Host, SNI and the certificate use the name.
+            // Both spellings: a key that missed (`PINNED.test` vs `pinned.test`) would
+            // let the client resolve the name again, reopening the rebinding window.
+            let literal = pinned.isIPv4 ? pinned.description : String(pinned.description.dropFirst().dropLast())
+            configuration.dnsOverride[host] = literal
+            configuration.dnsOverride[spelledAs] = literal
         }
         configuration.proxy = nil
         var request = HTTPClientRequest(url: url)
