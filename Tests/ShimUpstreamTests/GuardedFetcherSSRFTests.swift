@@ -73,13 +73,14 @@ struct GuardedFetcherSSRFTests {
         await docs.close(); await target.close(); await v6.close()
     }
 
-    @Test("http, userinfo and fragments are refused without resolving anything")
+    @Test("http, userinfo, fragments and hosts that are not plain names are refused without resolving anything")
     func notHTTPS() async throws {
         let (docs, target, v6) = try await Self.listeners()
         let resolver = ScriptedResolver(["docs.test": [["127.0.0.1"]]])
         let fetcher = try FetcherFixture.fetcher(resolver: resolver, trusted: ["docs.test"])
         for url in ["http://docs.test:\(docs.port)/c.json", "https://user@docs.test:\(docs.port)/c.json",
-                    "https://docs.test:\(docs.port)/c.json#x", "ftp://docs.test/c.json", "docs.test/c.json"] {
+                    "https://docs.test:\(docs.port)/c.json#x", "ftp://docs.test/c.json", "docs.test/c.json",
+                    "https://%64ocs.test:\(docs.port)/c.json", "https://docs.test.:\(docs.port)/c.json", "https://docs_test:\(docs.port)/c.json"] {
             guard case .invalidURL? = await refused(fetcher, url) else { Issue.record("\(url) was not refused as a URL"); continue }
         }
         #expect(resolver.lookups("docs.test") == 0 && docs.connections == 0)

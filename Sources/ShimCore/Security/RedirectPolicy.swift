@@ -113,6 +113,9 @@ public struct RedirectPolicy: Sendable {
     /// A registered name of letters, digits, '-' and '.', or a bracketed IPv6
     /// literal: no percent-encoding or other characters a browser would
     /// reinterpret (IDN must arrive as punycode).
+    /// `isValidHost`, for other modules (the guarded fetcher judges hosts the same way).
+    public static func isPlainHost(_ host: String) -> Bool { isValidHost(host) }
+
     static func isValidHost(_ host: String) -> Bool {
         if host.hasPrefix("[") {
             return host.hasSuffix("]") && host.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }

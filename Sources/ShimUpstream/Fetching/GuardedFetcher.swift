@@ -73,6 +73,11 @@ public final class GuardedFetcher: Sendable {
               !target.hasUserinfo, !target.hasFragment else {
             throw .invalidURL("only https URLs without userinfo or fragment")
         }
+        // Letters, digits, '-' and '.', or an IPv6 literal: nothing the HTTP client
+        // might decode into another name than the one resolved and pinned here.
+        guard RedirectPolicy.isPlainHost(target.host), !target.host.hasSuffix(".") else {
+            throw .invalidURL("the host must be a plain DNS name or IP literal")
+        }
         let host = target.host.hasPrefix("[") ? String(target.host.dropFirst().dropLast()).lowercased() : target.host.lowercased()
         let lookup = await cache.lookup(url: url, host: host, now: clock.now(), perHostLimit: limits.maxConcurrentPerHost,
                                         totalLimit: limits.maxConcurrentTotal) { [self] in
