@@ -13,5 +13,7 @@ swift build -c release --product dcr-shim 2>&1 | tail -1
 export DCR_SHIM_BIN="$PWD/.build/release/dcr-shim"
 swift build -c release --product jwt-bench 2>&1 | tail -1
 .venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"
-# Issued tokens and gateway mode (bench/gateway_bench.py, about 6 minutes).
+# Client ID Metadata Documents: cached CIMD vs DCR at /authorize, and the cold fetch (about 2 minutes).
+.venv/bin/python bench/bench_cimd.py
+# Issued tokens and gateway mode (bench/gateway_bench.py, about 4 minutes).
 exec .venv/bin/python bench/gateway_bench.py

@@ -73,7 +73,11 @@ class Shim:
             "resources": [{"resource": self.resource, "scopes": list(self.idp.resource_scopes)}],
             "redirects": {"clients": ["loopback"]},
             "consent": {"mode": self.consent_mode},
-            "tokens": {"access": "upstream", "refresh_ttl": "30d", "refresh_grace": self.refresh_grace},
+            "tokens": {"access": "upstream", "refresh_ttl": "30d", "refresh_grace": self.refresh_grace,
+                       # The preset tests run github and google in upstream mode on purpose; check-config
+                       # refuses that without the acknowledgement (their tokens are not bound to the MCP server).
+                       **({"insecure_upstream_audience_ack": True}
+                          if self.idp.upstream.get("preset") in ("github", "google") else {})},
             "storage": {"url": f"sqlite://{self.workdir / 'shim.db'}"},
             # Tests register many clients from 127.0.0.1.
             "registration": {"rate_limit": 0},

@@ -31,9 +31,11 @@ public struct Gateway: Sendable {
     public init(config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
                 httpClient: HTTPClient, clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true) {
         let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
+        // The scopes named in challenges and metadata: the resource's own,
+        // never a base scope or offline_access (the one scope rule, SEP-2207).
+        let policy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
         routes = config.gatewayResources.map { gateway in
-            let scopes = config.resources.first { $0.resource == gateway.resource }?.scopes ?? []
-            return GatewayRoute(gateway, scopes: scopes, issuer: issuer)
+            GatewayRoute(gateway, scopes: policy.challengeScopes(for: gateway.resource), issuer: issuer)
         }
         self.validator = validator
         self.upstreamTokens = upstreamTokens

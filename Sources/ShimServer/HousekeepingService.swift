@@ -4,8 +4,9 @@ public import ServiceLifecycle
 import ShimCore
 import ShimStorage
 
-/// Deletes expired transactions and codes, and registrations that were
-/// never used within `registration.unused_ttl`, every few minutes.
+/// Deletes expired transactions and codes, registrations that were never
+/// used within `registration.unused_ttl`, and records of metadata-document
+/// clients not fetched for `tokens.refresh_ttl` plus a day, every few minutes.
 public struct HousekeepingService: Service {
     let services: ShimServices
     let logger: Logger
@@ -36,6 +37,11 @@ public struct HousekeepingService: Service {
             let removed = try await services.store.purgeUnusedClients(
                 createdBefore: now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }
+            // Metadata-document clients not fetched for longer than a grant lives:
+            // nothing of theirs is left to administer (they come back on their next sign-in).
+            let forgotten = try await services.store.purgeCIMDClients(
+                lastFetchedBefore: now.addingTimeInterval(-TimeInterval(services.config.refreshTTLSeconds + 86400)))
+            if forgotten > 0 { logger.info("forgot metadata-document clients not seen since their grants expired", metadata: ["count": "\(forgotten)"]) }
         } catch {
             logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
         }

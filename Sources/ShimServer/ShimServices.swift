@@ -21,13 +21,18 @@ public struct ShimServices: Sendable {
     public let redirectPolicy: RedirectPolicy
     public let resourcePolicy: ResourcePolicy
     let registrationLimiter: LockedLimiter
-    /// `scopes_supported`, as a set (what a registration's `scope` may name).
-    let supportedScopes: Set<String>
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
     public var metricsRegistry: PrometheusCollectorRegistry?
     /// RFC 8414 metadata, encoded once.
     private(set) var metadataBody = ByteBuffer()
+    /// Fetches Client ID Metadata Documents (`GuardedFetcher` in production);
+    /// nil turns CIMD off whatever `cimd.enabled` says.
+    let documentFetcher: (any DocumentFetching)?
+    /// `cimd.*` as a policy: enabled, allowed and blocked hosts.
+    let cimdPolicy: CIMDPolicy
+    /// Validated documents, so a cached fetch is not validated again per request.
+    let parsedDocuments = ParsedDocumentCache(capacity: 4096)
     /// The ES256 keys of issued tokens (`tokens.access: issued`), nil otherwise.
     public let signingKeys: SigningKeys?
     /// Validates issued tokens (signature, claims, live grant): /introspect and /revoke.
@@ -36,7 +41,12 @@ public struct ShimServices: Sendable {
     private(set) var jwksBody = ByteBuffer()
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
-                clock: any ShimClock = SystemClock(), keys: KeyMaterial, signingKeys: SigningKeys? = nil) throws {
+                clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
+                signingKeys: SigningKeys? = nil) throws {
+        self.documentFetcher = documentFetcher
+        var cimdPolicy = config.cimd.policy
+        cimdPolicy.enabled = config.cimd.enabled && documentFetcher != nil
+        self.cimdPolicy = cimdPolicy
         self.config = config
         self.store = store
         self.upstream = upstream
@@ -45,7 +55,6 @@ public struct ShimServices: Sendable {
         self.signer = try MessageSigner(keys: [keys.cookieKey] + keys.previousCookieKeys)
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
-        self.supportedScopes = Set(resourcePolicy.supportedScopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
         if config.accessTokenMode == "issued", signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.signingKeys = signingKeys
@@ -78,8 +87,6 @@ public struct ShimServices: Sendable {
     /// Rule 6: codes live at most 5 minutes; rule 5: transactions at most 10.
     static let codeLifetime: TimeInterval = 300
     static let transactionLifetime: TimeInterval = 600
-    /// The shim refreshes upstream when the upstream access token has less than this left.
-    static let upstreamRefreshMargin: TimeInterval = 60
 }
 
 public enum ShimServicesError: Error, CustomStringConvertible {

@@ -12,6 +12,7 @@ public actor MemoryStore: ShimStore {
     private var grants: [String: Grant] = [:]
     private var tombstones: Set<String> = []
     private var audit: [AuditEvent] = []
+    var cimdClients: [String: CIMDClientRecord] = [:]
     private let refreshLocks = KeyedLock()
 
     public nonisolated func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {

@@ -65,7 +65,7 @@ public final class SQLiteStore: ShimStore, Sendable {
 
     func migrate() async throws {
         try await lock.run {
-            for statement in Self.schema { _ = try await self.connection.query(statement, []) }
+            for statement in Self.schema + Self.cimdSchema { _ = try await self.connection.query(statement, []) }
         }
     }
 

@@ -1,4 +1,3 @@
-public import Foundation
 public import ShimCore
 
 /// What the shim needs from the identity provider. `OIDCUpstream` speaks to a
@@ -14,43 +13,20 @@ public protocol UpstreamIdP: Sendable {
     func revoke(refreshToken: String) async
     /// Whether the IdP's endpoints are known (discovery succeeded or not needed).
     func isReady() async -> Bool
+    /// The user's subject when the token response carried no ID token
+    /// (GitHub's `GET /user`, OIDC userinfo); nil when the IdP has no such endpoint.
+    func subject(accessToken: String) async throws(OAuthError) -> String?
+    /// What an error the IdP put on its redirect to `/callback` means, for
+    /// the client and for the operator's log.
+    func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure
 }
 
-/// A successful upstream token response (RFC 6749 §5.1).
-public struct UpstreamTokenResponse: Sendable, Equatable {
-    public var accessToken: String
-    public var tokenType: String
-    public var expiresIn: Int?
-    public var refreshToken: String?
-    public var scope: String?
-    public var idToken: String?
+extension UpstreamIdP {
+    public func subject(accessToken: String) async throws(OAuthError) -> String? { nil }
 
-    public init(accessToken: String, tokenType: String, expiresIn: Int?, refreshToken: String?, scope: String?, idToken: String?) {
-        self.accessToken = accessToken
-        self.tokenType = tokenType
-        self.expiresIn = expiresIn
-        self.refreshToken = refreshToken
-        self.scope = scope
-        self.idToken = idToken
-    }
-
-    /// Parses §5.1 JSON; a response without `access_token` or `token_type` is invalid.
-    public static func parse(_ body: Data) throws(OAuthError) -> UpstreamTokenResponse {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token response is not a JSON object", status: 502)
-        }
-        guard let access = object["access_token"] as? String, !access.isEmpty else {
-            throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token response has no access_token", status: 502)
-        }
-        let type = object["token_type"] as? String ?? ""
-        guard type.lowercased() == "bearer" else {
-            throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token_type is \(type.isEmpty ? "missing" : "not bearer")", status: 502)
-        }
-        var expiresIn = object["expires_in"] as? Int
-        if expiresIn == nil, let text = object["expires_in"] as? String { expiresIn = Int(text) }
-        return UpstreamTokenResponse(
-            accessToken: access, tokenType: "Bearer", expiresIn: expiresIn,
-            refreshToken: (object["refresh_token"] as? String).flatMap { $0.isEmpty ? nil : $0 },
-            scope: object["scope"] as? String, idToken: object["id_token"] as? String)
+    public func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure {
+        let report = UpstreamErrorReport(phase: .authorization, status: nil, error: error, description: description ?? "")
+        return GenericErrors.explain(report, context: FailureContext(preset: .oidc, callbackURL: "<issuer>/callback", clientID: "the upstream client",
+                                                                     tokenEndpointAuthMethod: "the configured method"))
     }
 }

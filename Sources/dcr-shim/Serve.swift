@@ -44,11 +44,18 @@ struct Serve: AsyncParsableCommand {
             timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
         let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
+        for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
         // Issued tokens: the shim's ES256 keys (configured, or generated once into data_dir).
         let signingKeys = config.accessTokenMode == "issued"
             ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
-        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, signingKeys: signingKeys)
+        // Client ID Metadata Documents: the guarded fetcher, and the operator's relaxations said out loud.
+        let documentFetcher = config.cimd.enabled ? try CIMDFetching.makeFetcher(config.cimd, logger: logger) : nil
+        for warning in config.cimd.relaxationWarnings where config.cimd.enabled {
+            logger.warning("insecure relaxation in effect", metadata: ["setting": "\(warning)"])
+        }
+        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
+                                        signingKeys: signingKeys)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         services.metricsRegistry = registry

@@ -64,6 +64,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var gatewayResources: [GatewayResource] = []
     /// `gateway.*`: timeouts and limits of the reverse proxy.
     public var gateway = GatewayConfiguration()
+    /// `cimd.*`: Client ID Metadata Documents (ShimConfiguration+CIMD.swift).
+    public var cimd = CIMDConfiguration()
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember
@@ -88,6 +90,17 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var extraTokenParams: [String: String]
     /// `upstream.timeout` (default 10s) for every call to the IdP.
     public var timeoutSeconds: Int
+    /// `upstream.display_name`: the identity provider's name on the consent
+    /// page ("you will sign in with …"); default from the preset, or the
+    /// issuer's host (`identityProviderName`).
+    public var displayName: String?
+    /// `upstream.audience` (auth0: required): the API identifier Auth0 issues
+    /// the access token for, sent as `audience` on every authorize request.
+    public var audience: String? = nil
+    /// `upstream.userinfo_endpoint`: where the subject is read when the IdP
+    /// returns no ID token (GitHub's `/user`, an OIDC provider without
+    /// `openid`); discovered, or the preset's, when not set.
+    public var userinfoEndpoint: String? = nil
 
     public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
                 revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
@@ -110,6 +123,16 @@ public struct UpstreamConfiguration: Sendable, Equatable {
 
 public enum UpstreamPreset: String, Sendable, Equatable, CaseIterable {
     case entra, okta, google, github, auth0, keycloak, oidc
+
+    /// `upstream.token_endpoint_auth_method` when not set: what the
+    /// provider's console sets up by default for a new client.
+    public var defaultTokenEndpointAuthMethod: String {
+        switch self {
+        // GitHub documents only body parameters; Auth0's new applications default to "Post".
+        case .github, .auth0: "client_secret_post"
+        default: "client_secret_basic"
+        }
+    }
 
     /// Scopes asked for when `upstream.scopes` is not set.
     var defaultScopes: [String] {

@@ -16,6 +16,8 @@ public struct AuditEvent: Codable, Sendable, Equatable {
         case clientRevoked = "client_revoked"
         /// An issued (shim-signed) access token: detail carries the jti prefix and expiry.
         case accessTokenIssued = "access_token_issued"
+        /// A Client ID Metadata Document fetched for the first time, or changed.
+        case clientDocument = "client_document"
     }
 
     public var at: Date

@@ -13,9 +13,14 @@ public struct RedirectURI: Sendable, Equatable {
     public let query: String?
     public let hasUserinfo: Bool
     public let hasFragment: Bool
+    /// False for RFC 8252 §7.1's `com.example.app:/oauth2redirect` form
+    /// (a private-use scheme followed by an absolute path, no `//`).
+    public let hasAuthority: Bool
 
-    /// Parses `scheme://authority/path?query#fragment`; nil when the string is
-    /// not an absolute, hierarchical URI made of visible ASCII.
+    /// Parses `scheme://authority/path?query#fragment`, and, for schemes other
+    /// than http(s), `scheme:/path?query#fragment` (RFC 8252 §7.1: "e.g.,
+    /// com.example.app:/oauth2redirect/example-provider"); nil when the string
+    /// is not such a URI made of visible ASCII.
     public init?(_ raw: String) {
         guard !raw.isEmpty, raw.utf8.count <= 2048,
               raw.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
@@ -25,7 +30,22 @@ public struct RedirectURI: Sendable, Equatable {
               scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
         else { return nil }
         var rest = raw[raw.index(after: colon)...]
-        guard rest.hasPrefix("//") else { return nil }
+        let lowerScheme = scheme.lowercased()
+        guard rest.hasPrefix("//") else {
+            // Only a path-absolute form ("/x", not "x" or "//x"), never for http(s).
+            guard lowerScheme != "http", lowerScheme != "https", rest.hasPrefix("/"),
+                  let parts = Self.splitPath(rest) else { return nil }
+            self.raw = raw
+            self.scheme = lowerScheme
+            host = ""
+            port = nil
+            path = String(parts.path)
+            query = parts.query.map(String.init)
+            hasUserinfo = false
+            hasFragment = parts.fragment
+            hasAuthority = false
+            return
+        }
         rest = rest.dropFirst(2)
 
         var fragment = false
@@ -71,6 +91,24 @@ public struct RedirectURI: Sendable, Equatable {
         self.query = query.map(String.init)
         self.hasUserinfo = userinfo
         self.hasFragment = fragment
+        self.hasAuthority = true
+    }
+
+    /// `path?query#fragment` of the form without authority; nil with a backslash.
+    private static func splitPath(_ text: Substring) -> (path: Substring, query: Substring?, fragment: Bool)? {
+        var rest = text
+        var fragment = false
+        if let hash = rest.firstIndex(of: "#") {
+            fragment = true
+            rest = rest[..<hash]
+        }
+        var query: Substring?
+        if let q = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        guard !rest.contains("\\") else { return nil }
+        return (rest, query, fragment)
     }
 
     private static func parsePort(_ text: Substring) -> Int? {
@@ -99,6 +137,6 @@ public struct RedirectURI: Sendable, Equatable {
 
     /// The URI with the port removed, for the loopback comparison of rule 2.
     public var withoutPort: String {
-        "\(scheme)://\(host)\(path)\(query.map { "?\($0)" } ?? "")"
+        (hasAuthority ? "\(scheme)://\(host)" : "\(scheme):") + path + (query.map { "?\($0)" } ?? "")
     }
 }

@@ -15,13 +15,17 @@ enum AuthorizeEndpoint {
         guard let clientID = params["client_id"] else {
             throw ErrorPage(error: .invalidRequest("client_id is missing"))
         }
-        let client: RegisteredClient?
-        do { client = try await services.liveClient(id: clientID) } catch {
+        // A registration, or a Client ID Metadata Document fetched (or cached) now.
+        let resolved: ResolvedClient?
+        do { resolved = try await services.resolveClient(id: clientID, logger: context.logger) } catch let error as OAuthError {
+            throw ErrorPage(error: error)
+        } catch {
             throw ErrorPage(error: OAuthError(.serverError, "the client registry is unavailable", detail: "\(error)"))
         }
-        guard let client else {
+        guard let resolved else {
             throw ErrorPage(error: OAuthError(.invalidClient, "unknown client; the application must register again", status: 400))
         }
+        let client = resolved.client
         // OAuth 2.1 §4.1.1 makes redirect_uri optional for a single registration; the
         // shim always requires it, so the value compared at /token is never implied.
         guard let redirectURI = params["redirect_uri"] else {
@@ -31,6 +35,12 @@ enum AuthorizeEndpoint {
             throw ErrorPage(error: .invalidRequest("redirect_uri is not registered for this client",
                                                    detail: "client \(clientID) redirect mismatch"))
         }
+        // A document lists redirects the operator never saw: the one requested
+        // must also pass the allowlist (rule 1).
+        if resolved.isCIMD, !services.redirectPolicy.allowlist.permits(redirectURI) {
+            throw ErrorPage(error: .invalidRequest("redirect_uri is not on this server's allowlist",
+                                                   detail: "cimd client \(clientID) redirect not allowlisted"))
+        }
 
         // From here the redirect_uri is trusted: errors go back to the client.
         let state = params["state"]
@@ -38,7 +48,7 @@ enum AuthorizeEndpoint {
             let authorization = try validate(params, client: client, redirectURI: redirectURI, services: services)
             let browser = BrowserBinding.currentOrNew(request, signer: services.signer)
             var response: Response
-            if try await consentIsRemembered(authorization, browser: browser, request: request, services: services) {
+            if try await consentIsRemembered(authorization, client: resolved, browser: browser, request: request, services: services) {
                 let url = try await AuthorizationFlow.startUpstream(authorization, browser: browser, services: services)
                 context.logger.info("consent remembered; to upstream", metadata: ["client_id": "\(clientID)"])
                 response = AuthorizationFlow.redirect(to: url, status: .found)
@@ -66,7 +76,7 @@ enum AuthorizeEndpoint {
         }
         try PKCE.checkChallenge(params["code_challenge"], method: params["code_challenge_method"])
         if let state = params["state"], state.utf8.count > 1024 { throw .invalidRequest("state is too long") }
-        let decision = try services.resourcePolicy.resolve(resource: params["resource"], scope: params["scope"])
+        let decision = try services.resourcePolicy.resolve(resource: params["resource"], scope: params["scope"], registered: client.scope)
         return AuthorizationRequest(
             clientID: client.clientID, redirectURI: redirectURI, state: params["state"],
             codeChallenge: params["code_challenge"]!, resource: decision.resource,
@@ -76,10 +86,13 @@ enum AuthorizeEndpoint {
     /// Rule 4 in `remember` mode: silent only for a consent recorded for this
     /// browser, client, redirect_uri, resource and scopes, and only on a
     /// navigation the browser marks as direct or same-site (Sec-Fetch-Site);
-    /// a missing header means ask.
-    static func consentIsRemembered(_ authorization: AuthorizationRequest, browser: BrowserBinding, request: Request,
-                                    services: ShimServices) async throws(OAuthError) -> Bool {
+    /// a missing header means ask. A CIMD client's consent is remembered per
+    /// document URL (its client_id), and skips the page only when its host is
+    /// in `cimd.allowed_hosts` (GHSA-6x8h-498w-gv8c).
+    static func consentIsRemembered(_ authorization: AuthorizationRequest, client: ResolvedClient, browser: BrowserBinding,
+                                    request: Request, services: ShimServices) async throws(OAuthError) -> Bool {
         guard services.config.consentMode == .remember, !browser.isNew else { return false }
+        if let document = client.document, !services.cimdPolicy.mayRememberConsent(host: document.clientID.host) { return false }
         let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!]
         guard let site, ["none", "same-origin", "same-site"].contains(site) else { return false }
         do {
