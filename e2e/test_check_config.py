@@ -101,9 +101,13 @@ def test_check_config_accepts_the_issued_and_gateway_examples(tmp_path):
     env = {"DCR_SHIM_UPSTREAM_CLIENT_SECRET_FILE": str(tmp_path / "secret"),
            "DCR_SHIM_KEYS_SIGNING_KEY_FILE": str(tmp_path / "signing.pem")}
     for name in ("issued.yaml", "gateway.yaml"):
+        # The commented keys and introspection blocks, switched on, with files that exist.
         text = (__import__("pathlib").Path(__file__).resolve().parent.parent / "examples" / name).read_text()
+        for block in ("keys:", "  signing_key_file:", "introspection:", "  clients:", "    - id:", "      secret_file:"):
+            text = text.replace("# " + block, block)
         path = tmp_path / name
         path.write_text(text.replace("/run/secrets/introspection-secret", str(tmp_path / "introspection")))
+        assert "signing_key_file" in text and not text.count("\n# keys:")
         run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30, env=env)
         assert run.returncode == 0 and "configuration OK" in run.stdout, run.stdout + run.stderr
 
