@@ -1,3 +1,4 @@
+public import Foundation
 public import ShimCore
 
 /// Replacing a grant's upstream tokens without rotating its refresh token:
@@ -28,4 +29,17 @@ public struct GrantStatus: Sendable, Equatable {
 public protocol GrantStatusStore: Sendable {
     /// nil for a grant id the store has never seen.
     func grantStatus(id: String) async throws -> GrantStatus?
+}
+
+/// Single use of assertions (DESIGN.md rule 12; RFC 7523 §3 item 7: "The
+/// authorization server MAY ensure that JWTs are not replayed by maintaining
+/// the set of used "jti" values for the length of time for which the JWT
+/// would be considered valid"), across every replica sharing the store.
+public protocol AssertionReplayStore: Sendable {
+    /// Records `key` (a hash of issuer and `jti`) until `expiresAt`. True
+    /// the first time; false while an earlier record of it has not expired.
+    /// Exactly one of concurrent callers with one key gets true.
+    func recordAssertionID(_ key: String, expiresAt: Date, now: Date) async throws -> Bool
+    /// Forgets records past their expiry (housekeeping).
+    func purgeExpiredAssertionIDs(now: Date) async throws
 }

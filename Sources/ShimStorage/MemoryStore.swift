@@ -12,6 +12,7 @@ public actor MemoryStore: ShimStore {
     private var grants: [String: Grant] = [:]
     private var tombstones: Set<String> = []
     private var audit: [AuditEvent] = []
+    private var assertionIDs: [String: Date] = [:]
     var cimdClients: [String: CIMDClientRecord] = [:]
     private let refreshLocks = KeyedLock()
 
@@ -95,6 +96,15 @@ public actor MemoryStore: ShimStore {
         guard grants[grantID]?.revokedAt == nil, grants[grantID] != nil else { return false }
         grants[grantID]?.upstream = upstream
         return true
+    }
+
+    public func recordAssertionID(_ key: String, expiresAt: Date, now: Date) -> Bool {
+        if let seen = assertionIDs[key], seen > now { return false }
+        assertionIDs[key] = expiresAt
+        return true
+    }
+    public func purgeExpiredAssertionIDs(now: Date) {
+        assertionIDs = assertionIDs.filter { $0.value > now }
     }
 
     public func grantStatus(id: String) -> GrantStatus? {

@@ -1,7 +1,22 @@
+public import Foundation
 public import ShimCore
 import PostgresNIO
 
 extension PostgresStore {
+    /// One statement, atomic across replicas: the insert wins, or revives a
+    /// record that expired; a live record returns no row.
+    public func recordAssertionID(_ key: String, expiresAt: Date, now: Date) async throws -> Bool {
+        let expires = expiresAt.timeIntervalSince1970, t = now.timeIntervalSince1970
+        return try await !rows("""
+            INSERT INTO assertion_ids (key, expires_at) VALUES (\(key), \(expires))
+            ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE assertion_ids.expires_at <= \(t) RETURNING key
+            """).isEmpty
+    }
+
+    public func purgeExpiredAssertionIDs(now: Date) async throws {
+        _ = try await rows("DELETE FROM assertion_ids WHERE expires_at <= \(now.timeIntervalSince1970)")
+    }
+
     public func grantStatus(id: String) async throws -> GrantStatus? {
         guard let row = try await rows("SELECT client_id, revoked_at, body IS NULL FROM grants WHERE id = \(id)").first else { return nil }
         let (client, revokedAt, tombstone) = try row.decode((String, Double?, Bool).self)

@@ -76,6 +76,8 @@ public final class PostgresStore: Sendable {
         "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
         "CREATE TABLE IF NOT EXISTS audit (seq BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+        // ID-JAG `jti`s seen (AssertionReplayStore), kept until the assertion expires.
+        "CREATE TABLE IF NOT EXISTS assertion_ids (key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)",
         // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.
         "CREATE TABLE IF NOT EXISTS refresh_leases (grant_id TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
     ]

@@ -1,7 +1,20 @@
+public import Foundation
 public import ShimCore
 import SQLiteNIO
 
 extension SQLiteStore {
+    /// One statement: the insert wins, or revives a record that expired; a live record returns no row.
+    public func recordAssertionID(_ key: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await !query("""
+            INSERT INTO assertion_ids (key, expires_at) VALUES (?, ?)
+            ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ? RETURNING key
+            """, [.text(key), RecordCoding.time(expiresAt), RecordCoding.time(now)]).isEmpty
+    }
+
+    public func purgeExpiredAssertionIDs(now: Date) async throws {
+        _ = try await query("DELETE FROM assertion_ids WHERE expires_at <= ?", [RecordCoding.time(now)])
+    }
+
     public func grantStatus(id: String) async throws -> GrantStatus? {
         guard let row = try await query("SELECT client_id, revoked_at, body IS NULL AS tombstone FROM grants WHERE id = ?", [.text(id)]).first else {
             return nil

@@ -59,6 +59,8 @@ public final class SQLiteStore: ShimStore, Sendable {
         "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
         "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+        // ID-JAG `jti`s seen (AssertionReplayStore), kept until the assertion expires.
+        "CREATE TABLE IF NOT EXISTS assertion_ids (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)",
         // Schema version 1; later migrations check and raise it.
         "PRAGMA user_version = 1",
     ]

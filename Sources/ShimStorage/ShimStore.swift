@@ -124,4 +124,4 @@ public protocol CIMDClientStore: Sendable {
 
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
-    & AuditStore & AdminStore & CIMDClientStore & GrantUpstreamStore & GrantStatusStore
+    & AuditStore & AdminStore & CIMDClientStore & GrantUpstreamStore & GrantStatusStore & AssertionReplayStore

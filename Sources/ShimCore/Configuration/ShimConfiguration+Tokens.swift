@@ -131,6 +131,7 @@ extension ShimConfiguration {
         gateway.idleTimeoutSeconds = r.duration("gateway.idle_timeout", default: 300, range: 5...86400)
         gateway.maxRequestBytes = r.int("gateway.max_request_bytes", default: 4 * 1024 * 1024, range: 1024...(256 * 1024 * 1024))
         gateway.maxConnections = r.int("gateway.max_connections", default: 1000, range: 1...100_000)
+        ema = EMAConfiguration.read(&r)
     }
 
     /// A list of PEM blocks: a YAML list, or one text (the key, its

@@ -34,6 +34,7 @@ extension ShimConfiguration {
         }
         problems += validateIntrospection(issued: issued)
         problems += validateGateway(issued: issued)
+        problems += validateEMA(issued: issued)
         return problems
     }
 

@@ -64,6 +64,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var gatewayResources: [GatewayResource] = []
     /// `gateway.*`: timeouts and limits of the reverse proxy.
     public var gateway = GatewayConfiguration()
+    /// `ema.*`: Enterprise-Managed Authorization (ShimConfiguration+EMA.swift).
+    public var ema = EMAConfiguration()
     /// `cimd.*`: Client ID Metadata Documents (ShimConfiguration+CIMD.swift).
     public var cimd = CIMDConfiguration()
 
