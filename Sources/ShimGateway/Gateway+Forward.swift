@@ -26,8 +26,9 @@ extension Gateway {
                 return GatewayResponses.unauthorized(route, error: "invalid_token", description: "no upstream token for this token")
             }
             do {
-                let token = try await source.upstreamAccessToken(grantID: grantID, logger: logger)
-                headers.replaceOrAdd(name: header, value: header.lowercased() == "authorization" ? "Bearer " + token : token)
+                if let token = try await source.upstreamAccessToken(grantID: grantID, logger: logger) {
+                    headers.replaceOrAdd(name: header, value: header.lowercased() == "authorization" ? "Bearer " + token : token)
+                }
             } catch let error as OAuthError where error.code == .invalidGrant {
                 return GatewayResponses.unauthorized(route, error: "invalid_token", description: "sign in again: " + error.description)
             } catch {

@@ -34,6 +34,7 @@ public struct HousekeepingService: Service {
         do {
             let now = services.now
             try await services.store.purgeExpired(now: now)
+            try await services.store.purgeExpiredAssertionIDs(now: now)
             let removed = try await services.store.purgeUnusedClients(
                 createdBefore: now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }

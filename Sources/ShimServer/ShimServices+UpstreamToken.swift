@@ -13,10 +13,12 @@ extension ShimServices {
     /// never refresh one grant twice), and stored with `replaceUpstream`.
     /// The shim's refresh token is not rotated. Throws `invalid_grant` for a
     /// revoked grant or one the IdP no longer refreshes.
-    public func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String {
+    public func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String? {
         guard let grant = try await store.grant(id: grantID), grant.revokedAt == nil else {
             throw OAuthError.invalidGrant("the grant is revoked")
         }
+        // An ID-JAG grant (EMA) has no upstream token to inject.
+        if grant.upstream.accessToken.isEmpty { return nil }
         guard needsUpstreamRefresh(grant.upstream) else {
             return try TokenIssuance.openAccessToken(grant.upstream, grantID: grantID, services: self)
         }

@@ -39,10 +39,15 @@ public struct ShimServices: Sendable {
     public let tokenValidator: IssuedTokenValidator?
     /// /jwks.json, encoded once.
     private(set) var jwksBody = ByteBuffer()
+    /// The keys of `ema.trusted_issuers` (leg 2), nil when none is trusted.
+    public let trustedIssuerKeys: TrustedIssuerKeys?
+    /// Verifies upstream ID tokens presented for ID-JAG issuance (leg 1).
+    public let subjectTokens: (any SubjectTokenVerifying)?
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
                 clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
-                signingKeys: SigningKeys? = nil) throws {
+                signingKeys: SigningKeys? = nil, jwksFetcher: (any DocumentFetching)? = nil,
+                subjectTokens: (any SubjectTokenVerifying)? = nil) throws {
         self.documentFetcher = documentFetcher
         var cimdPolicy = config.cimd.policy
         cimdPolicy.enabled = config.cimd.enabled && documentFetcher != nil
@@ -56,7 +61,10 @@ public struct ShimServices: Sendable {
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
-        if config.accessTokenMode == "issued", signingKeys == nil { throw ShimServicesError.signingKeysRequired }
+        if config.accessTokenMode == "issued" || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
+        self.trustedIssuerKeys = config.ema.trustedIssuers.isEmpty ? nil
+            : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher)
+        self.subjectTokens = subjectTokens
         self.signingKeys = signingKeys
         let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
         self.tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: issuer, store: store) }
@@ -91,7 +99,7 @@ public struct ShimServices: Sendable {
 
 public enum ShimServicesError: Error, CustomStringConvertible {
     case signingKeysRequired
-    public var description: String { "tokens.access: issued needs signing keys (SigningKeys.load)" }
+    public var description: String { "tokens.access: issued and ema.issuer.enabled need signing keys (SigningKeys.load)" }
 }
 
 /// The encryption key (AES-GCM, upstream tokens at rest) and the cookie key

@@ -47,15 +47,22 @@ struct Serve: AsyncParsableCommand {
         for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
         // Issued tokens: the shim's ES256 keys (configured, or generated once into data_dir).
-        let signingKeys = config.accessTokenMode == "issued"
+        let signingKeys = config.accessTokenMode == "issued" || config.ema.issuer.enabled
             ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
+        // EMA: trusted issuers' key sets through the rule-11 fetcher, relaxations said out loud.
+        let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil } ? try EMAFetching.makeFetcher(config.ema, logger: logger) : nil
+        for host in config.ema.insecurePrivateHosts {
+            logger.warning("insecure relaxation in effect", metadata: ["setting": "ema.insecure_private_hosts: \(host)"])
+        }
+        if config.ema.insecureCA != nil { logger.warning("insecure relaxation in effect", metadata: ["setting": "ema.insecure_ca"]) }
         // Client ID Metadata Documents: the guarded fetcher, and the operator's relaxations said out loud.
         let documentFetcher = config.cimd.enabled ? try CIMDFetching.makeFetcher(config.cimd, logger: logger) : nil
         for warning in config.cimd.relaxationWarnings where config.cimd.enabled {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "\(warning)"])
         }
         var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-                                        signingKeys: signingKeys)
+                                        signingKeys: signingKeys, jwksFetcher: jwksFetcher)
+        try await services.installConfiguredClients()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         services.metricsRegistry = registry
@@ -97,7 +104,7 @@ struct Serve: AsyncParsableCommand {
 struct ServerUpstreamTokens: UpstreamAccessTokens {
     let services: ShimServices
 
-    func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String {
+    func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String? {
         try await services.upstreamAccessToken(grantID: grantID, logger: logger)
     }
 }

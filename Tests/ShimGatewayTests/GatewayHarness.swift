@@ -22,9 +22,9 @@ final class TestClock: ShimClock, Sendable {
 
 /// What the gateway injects, or how it fails.
 final class FakeUpstreamTokens: UpstreamAccessTokens, Sendable {
-    let outcome = Mutex<Result<String, OAuthError>>(.success("upstream-access-token-77"))
+    let outcome = Mutex<Result<String?, OAuthError>>(.success("upstream-access-token-77"))
     let calls = Mutex<[String]>([])
-    func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String {
+    func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String? {
         calls.withLock { $0.append(grantID) }
         return try outcome.withLock { $0 }.get()
     }

@@ -16,6 +16,12 @@ public struct AuditEvent: Codable, Sendable, Equatable {
         case clientRevoked = "client_revoked"
         /// An issued (shim-signed) access token: detail carries the jti prefix and expiry.
         case accessTokenIssued = "access_token_issued"
+        /// An ID-JAG issued by token exchange (EMA leg 1).
+        case idJAGIssued = "id_jag_issued"
+        /// An ID-JAG accepted as a jwt-bearer grant (EMA leg 2).
+        case idJAGAccepted = "id_jag_accepted"
+        /// A token exchange the EMA policy refused (leg 1).
+        case idJAGDenied = "id_jag_denied"
         /// A Client ID Metadata Document fetched for the first time, or changed.
         case clientDocument = "client_document"
     }

@@ -76,6 +76,8 @@ public enum TokenProblem: Error, Sendable, Equatable, CustomStringConvertible {
     case lifetimeTooLong
     case missingClaim(String)
     case revoked
+    /// The issuer's keys cannot be read (a server-side problem, not the token's).
+    case keysUnavailable(String)
 
     public var description: String {
         switch self {
@@ -93,6 +95,7 @@ public enum TokenProblem: Error, Sendable, Equatable, CustomStringConvertible {
         case .lifetimeTooLong: "the token's lifetime is longer than allowed"
         case .missingClaim(let name): "the token has no \(name) claim"
         case .revoked: "the grant the token was issued from is revoked"
+        case .keysUnavailable(let why): "the issuer's keys cannot be read: \(why)"
         }
     }
 }

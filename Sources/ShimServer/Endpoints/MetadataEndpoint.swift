@@ -18,6 +18,15 @@ enum MetadataEndpoint {
             // has resource servers fetch them from the issuer's metadata).
             document["jwks_uri"] = services.issuer + "/jwks.json"
         }
+        document["grant_types_supported"] = TokenEndpoint.supportedGrantTypes(services)
+        if services.config.ema.acceptsAssertions {
+            // The draft §9.2: a resource AS that processes ID-JAGs (it also lists jwt-bearer above).
+            document["authorization_grant_profiles_supported"] = [EMAProtocol.grantProfile]
+        }
+        if services.config.ema.issuer.enabled {
+            // The draft §9.1 (identity chaining): the token types this server issues by token exchange.
+            document["identity_chaining_requested_token_types_supported"] = [EMAProtocol.idJAGTokenType]
+        }
         if services.config.accessTokenMode == "issued" {
             // RFC 8414 §2 (RFC 7662): introspection for configured resource servers.
             document["introspection_endpoint"] = services.issuer + "/introspect"

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import ShimCore
+import ShimStorage
+import ShimTokens
+import ShimUpstream
+
+/// Reading an ID-JAG presented at /token (leg 2): which issuer it claims,
+/// that the issuer is trusted, its header, its signature with that issuer's
+/// key, and its claims. The claim rules are `IDJAGRules` (ShimCore).
+enum EMAAssertions {
+    /// The verified claims; every refusal is `invalid_grant` naming the
+    /// rule, except an issuer whose keys cannot be read (503).
+    static func verify(_ assertion: String, services: ShimServices) async throws(OAuthError) -> IDJAGClaims {
+        func refuse(_ problem: TokenProblem) -> OAuthError {
+            if case .keysUnavailable = problem {
+                return OAuthError(.temporarilyUnavailable, "the assertion's issuer cannot be checked now; try again", detail: problem.description)
+            }
+            return .invalidGrant("the assertion is not accepted: " + problem.description)
+        }
+        let jws: CompactJWS
+        do { jws = try CompactJWS.parse(assertion) } catch { throw refuse(error) }
+        struct Issuer: Decodable { var iss: String? }
+        guard let issuer = (try? JSONDecoder().decode(Issuer.self, from: jws.payload))?.iss else {
+            throw refuse(.missingClaim("iss"))
+        }
+        do {
+            if issuer == services.issuer, services.config.ema.issuer.enabled, let keys = services.signingKeys {
+                // The shim's own ID-JAGs (leg 1 here): its ES256 keys.
+                try IDJAGRules.checkHeader(jws.header, algorithms: ["ES256"])
+                guard let kid = jws.header.kid, keys.keyIDs.contains(kid) else { throw TokenProblem.unknownKey }
+                guard await keys.verifySignature(assertion) else { throw TokenProblem.badSignature }
+            } else if let trusted = await services.trustedIssuerKeys?.trusted(issuer), let keys = services.trustedIssuerKeys {
+                try IDJAGRules.checkHeader(jws.header, algorithms: Set(trusted.algorithms))
+                try await keys.verifySignature(assertion, header: jws.header, issuer: issuer)
+            } else {
+                throw OAuthError.invalidGrant("the assertion is not accepted: its issuer is not trusted by this server")
+            }
+        } catch let problem as TokenProblem {
+            throw refuse(problem)
+        } catch let error as OAuthError {
+            throw error
+        } catch {
+            throw OAuthError(.serverError, "the assertion cannot be checked", detail: "\(error)")
+        }
+        do { return try JSONDecoder().decode(IDJAGClaims.self, from: jws.payload) } catch {
+            throw refuse(.malformed("its claims are not an ID-JAG claim set"))
+        }
+    }
+
+    /// The store key of an assertion's `jti`: per issuer, hashed.
+    static func replayKey(_ claims: IDJAGClaims) -> String {
+        SecretToken.hash("\(claims.issuer.utf8.count):\(claims.issuer)|\(claims.tokenID)")
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+public import Logging
+public import ShimCore
+public import ShimUpstream
+
+/// The rule-11 fetcher for trusted issuers' key sets (`ema.trusted_issuers[].jwks_uri`).
+public enum EMAFetching {
+    /// https only, public addresses (plus `ema.insecure_private_hosts`),
+    /// 64 KB (JWKS with certificate chains are larger than CIMD's 5 KB),
+    /// 10 s, cached per `Cache-Control` between 30 s and 5 minutes (a
+    /// rotated key is seen within 5 minutes), failures for 10 s.
+    public static func makeFetcher(_ config: EMAConfiguration, logger: Logger) throws -> GuardedFetcher {
+        let limits = GuardedFetcher.Limits(maxBytes: 64 * 1024, timeout: .seconds(10), cacheFloor: 30, cacheCeiling: 300, cacheFallback: 300,
+                                           negativeTTL: 10, maxConcurrentPerHost: 2, maxConcurrentTotal: 8, cacheCapacity: 64)
+        let privateHosts = Set(config.insecurePrivateHosts.map { $0.lowercased() })
+        do {
+            return try GuardedFetcher(purpose: "jwks", limits: limits, logger: logger, extraTrustRootsPEM: config.insecureCA,
+                                      trustsPrivateAddresses: { privateHosts.contains($0.lowercased()) },
+                                      accepts: { type in
+                                          let base = type?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                                          return base == "application/json" || base == "application/jwk-set+json"
+                                      })
+        } catch {
+            throw EMASetupError(description: "ema.insecure_ca: the PEM certificates cannot be read (\(error))")
+        }
+    }
+
+    public struct EMASetupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+}
