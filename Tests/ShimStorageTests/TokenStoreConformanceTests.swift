@@ -64,3 +64,53 @@ struct GrantStatusConformanceTests {
         }
     }
 }
+
+/// DESIGN.md rule 12: an assertion's `jti` is single use, for every replica.
+@Suite("Store conformance: assertion ids (ID-JAG jti) single use")
+struct AssertionReplayConformanceTests {
+    typealias F = StoreFixtures
+
+    @Test("recorded once; refused while live; reusable after expiry; purged", arguments: StoreKind.available)
+    func singleUse(kind: StoreKind) async throws {
+        try await kind.with { store async throws in
+            let expiry = F.t0.addingTimeInterval(300)
+            #expect(try await store.recordAssertionID("k1", expiresAt: expiry, now: F.t0))
+            #expect(try await !store.recordAssertionID("k1", expiresAt: expiry, now: F.t0.addingTimeInterval(10)))
+            #expect(try await store.recordAssertionID("k2", expiresAt: expiry, now: F.t0))
+            // Past its expiry the id may be recorded again (the assertion itself is expired by then).
+            #expect(try await store.recordAssertionID("k1", expiresAt: expiry.addingTimeInterval(600), now: expiry))
+            #expect(try await !store.recordAssertionID("k1", expiresAt: expiry.addingTimeInterval(600), now: expiry.addingTimeInterval(1)))
+            try await store.purgeExpiredAssertionIDs(now: expiry.addingTimeInterval(1))
+            #expect(try await !store.recordAssertionID("k1", expiresAt: expiry, now: expiry.addingTimeInterval(2)))
+            #expect(try await store.recordAssertionID("k2", expiresAt: expiry.addingTimeInterval(900), now: expiry.addingTimeInterval(2)))
+        }
+    }
+
+    @Test("20 concurrent presentations of one jti: exactly one wins", arguments: StoreKind.available)
+    func concurrent(kind: StoreKind) async throws {
+        try await kind.with { store async throws in
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { try await store.recordAssertionID("jti", expiresAt: F.t0.addingTimeInterval(60), now: F.t0) } }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(wins == 1)
+        }
+    }
+}
+
+extension PostgresReplicaTests {
+    // Rule 12 across replicas: an ID-JAG's jti.
+    @Test("one assertion id presented to two replicas at once: exactly one accepted")
+    func assertionIDAcrossReplicas() async throws {
+        try await Self.withReplicas { a, b in
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<20 {
+                    let store = i.isMultiple(of: 2) ? a : b
+                    group.addTask { try await store.recordAssertionID("jti-1", expiresAt: F.t0.addingTimeInterval(60), now: F.t0) }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(wins == 1)
+        }
+    }
+}

@@ -77,7 +77,9 @@ public enum IDJAGRules {
             throw OAuthError(.invalidTarget, "resource is required: the assertion names \(claims.resources.isEmpty ? "none" : "several")")
         }
         guard let served = policy.resources.first(where: { $0.resource == resource }) else {
-            throw OAuthError(.invalidTarget, "resource is not served by this authorization server")
+            // RFC 8707 §2 for the request's own parameter; a claim naming it is the assertion's fault.
+            if requestedResource != nil { throw OAuthError(.invalidTarget, "resource is not served by this authorization server") }
+            throw refuse("it names a resource this server does not serve")
         }
         let offered = Set(served.scopes)
         var granted = claims.scope.map { ScopeSet($0).values.filter(offered.contains) } ?? served.scopes

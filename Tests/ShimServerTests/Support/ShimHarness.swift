@@ -8,6 +8,7 @@ import ShimCore
 import ShimServer
 import ShimStorage
 import ShimTokens
+import ShimUpstream
 
 /// One shim under test: configuration, a MemoryStore, the fake IdP, the test
 /// clock and a log capture, served through `app.test(.router)`.
@@ -30,11 +31,12 @@ struct ShimHarness: Sendable {
     /// `documents`, when given, serves Client ID Metadata Documents (CIMD on).
     init(consent: String = "always", refreshGrace: String = "45s", overrides: [String: ConfigValue] = [:],
          store: any ShimStore = MemoryStore(), documents: FakeDocuments? = nil,
-         signingKeys: SigningKeys? = nil) throws {
+         signingKeys: SigningKeys? = nil, subjectTokens: (any SubjectTokenVerifying)? = nil) throws {
         self.store = store
         let keys = KeyMaterial(encryptionKey: Data((0..<32).map { UInt8($0) }), cookieKey: Data((0..<32).map { UInt8(200 - $0) }))
         services = try ShimServices(config: try Self.configuration(consent: consent, refreshGrace: refreshGrace, overrides: overrides),
-                                    store: store, upstream: upstream, clock: clock, keys: keys, documentFetcher: documents, signingKeys: signingKeys)
+                                    store: store, upstream: upstream, clock: clock, keys: keys, documentFetcher: documents, signingKeys: signingKeys,
+                                    subjectTokens: subjectTokens)
     }
 
     /// DESIGN.md's configuration, as the YAML loader would hand it over.
