@@ -60,8 +60,10 @@ struct Serve: AsyncParsableCommand {
         for warning in config.cimd.relaxationWarnings where config.cimd.enabled {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "\(warning)"])
         }
+        // EMA leg 1: the user's upstream ID token is checked against the IdP's published keys.
+        let subjectTokens = config.ema.issuer.enabled ? UpstreamSubjectTokens(config: config.upstream, httpClient: httpClient, logger: logger) : nil
         var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-                                        signingKeys: signingKeys, jwksFetcher: jwksFetcher)
+                                        signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
         try await services.installConfiguredClients()
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
