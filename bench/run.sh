@@ -16,4 +16,6 @@ swift build -c release --product jwt-bench 2>&1 | tail -1
 # Client ID Metadata Documents: cached CIMD vs DCR at /authorize, and the cold fetch (about 2 minutes).
 .venv/bin/python bench/bench_cimd.py
 # Issued tokens and gateway mode (bench/gateway_bench.py, about 4 minutes).
-exec .venv/bin/python bench/gateway_bench.py
+.venv/bin/python bench/gateway_bench.py
+# Enterprise-Managed Authorization: jwt-bearer grants/s against code flows/s (about 1 minute).
+exec .venv/bin/python bench/ema_bench.py
