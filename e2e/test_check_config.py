@@ -129,3 +129,18 @@ tokens: {access: upstream}
     path.write_text(config.replace("{access: upstream}", "{access: upstream, insecure_upstream_audience_ack: true}"))
     run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stdout
+
+
+def test_check_config_accepts_the_ema_examples(tmp_path):
+    """examples/ema/: both halves of Enterprise-Managed Authorization, their secret files provided."""
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    (tmp_path / "secret").write_text("from-a-file-0123456789\n")
+    env = {"DCR_SHIM_UPSTREAM_CLIENT_SECRET_FILE": str(tmp_path / "secret")}
+    for name in ("accept.yaml", "issuer.yaml"):
+        text = (root / "examples" / "ema" / name).read_text()
+        for secret in ("/run/secrets/ema-client-secret", "/run/secrets/ai-client-secret"):
+            text = text.replace(secret, str(tmp_path / "secret"))
+        path = tmp_path / name
+        path.write_text(text)
+        run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30, env=env)
+        assert run.returncode == 0 and "configuration OK" in run.stdout, (name, run.stdout + run.stderr)
