@@ -22,6 +22,12 @@ public actor MemoryStore: ShimStore {
     public init() {}
 
     public func insertClient(_ client: RegisteredClient) { clients[client.clientID] = client }
+    public func registerClient(_ client: RegisteredClient, audit event: AuditEvent, maxClients: Int) -> Bool {
+        guard clients.count < maxClients else { return false }
+        clients[client.clientID] = client
+        audit.append(event)
+        return true
+    }
     public func client(id: String) -> RegisteredClient? { clients[id] }
     public func markClientUsed(id: String, at: Date) {
         if clients[id]?.usedAt == nil { clients[id]?.usedAt = at }

@@ -8,6 +8,25 @@ extension PostgresStore: ShimStore {
         _ = try await rows("INSERT INTO clients (id, body, created_at) VALUES (\(client.clientID), \(body), \(at))")
     }
 
+    /// One transaction: the client only while the shard sum is under the
+    /// cap, then its audit row.
+    public func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool {
+        let body = try Self.encode(client), at = client.createdAt.timeIntervalSince1970, cap = Int64(maxClients)
+        let auditBody = try Self.encode(audit)
+        return try await self.client.withTransaction(logger: logger) { connection in
+            let inserted = try await connection.query("""
+                INSERT INTO clients (id, body, created_at) SELECT \(client.clientID), \(body), \(at)
+                WHERE (SELECT coalesce(sum(value), 0) FROM client_counts) < \(cap) RETURNING id
+                """, logger: logger).collect()
+            guard !inserted.isEmpty else { return false }
+            try await connection.query("""
+                INSERT INTO audit (at, kind, client_id, body)
+                VALUES (\(audit.at.timeIntervalSince1970), \(audit.kind.rawValue), \(audit.clientID), \(auditBody))
+                """, logger: logger)
+            return true
+        }
+    }
+
     public func client(id: String) async throws -> RegisteredClient? {
         guard let row = try await rows("SELECT body, used_at FROM clients WHERE id = \(id)").first else { return nil }
         let (body, used) = try row.decode((String, Double?).self)
@@ -21,7 +40,7 @@ extension PostgresStore: ShimStore {
     }
 
     public func countClients() async throws -> Int {
-        try await rows("SELECT count(*)::BIGINT FROM clients").first.map { Int(try $0.decode(Int64.self)) } ?? 0
+        try await rows("SELECT coalesce(sum(value), 0)::BIGINT FROM client_counts").first.map { Int(try $0.decode(Int64.self)) } ?? 0
     }
 
     public func purgeUnusedClients(createdBefore: Date) async throws -> Int {

@@ -4,9 +4,16 @@ public import ShimCore
 /// Registered clients (RFC 7591). Registrations are permanent until revoked.
 public protocol ClientStore: Sendable {
     func insertClient(_ client: RegisteredClient) async throws
+    /// Stores a new registration and its audit event in one commit. Returns
+    /// false, storing nothing, when `maxClients` registrations exist already.
+    /// The count is kept by the store (O(1), never `COUNT(*)` per request);
+    /// on PostgreSQL, registrations racing on several replicas may overshoot
+    /// the cap by at most their number.
+    func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool
     func client(id: String) async throws -> RegisteredClient?
     /// Records the first token issuance; later calls change nothing.
     func markClientUsed(id: String, at: Date) async throws
+    /// The number of stored registrations, in O(1).
     func countClients() async throws -> Int
     /// Deletes registrations never used and created before `createdBefore`.
     @discardableResult
