@@ -128,7 +128,9 @@ public struct ClientMetadata: Sendable, Equatable {
     /// this server offers (`scopes_supported`).
     static func checkScope(_ member: Member<String>, allowedScopes: Set<String>) throws(OAuthError) -> String? {
         guard let scope = try checkDisplayText(member, "scope", maxCharacters: 1024) else { return nil }
-        let unknown = ScopeSet(scope).values.filter { !allowedScopes.contains($0) }
+        let values: [String]
+        do { values = try ScopeSet(parsing: scope).values } catch { throw OAuthError(.invalidClientMetadata, error.description) }
+        let unknown = values.filter { !allowedScopes.contains($0) }
         guard unknown.isEmpty else {
             throw OAuthError(.invalidClientMetadata, "scope contains values this server does not offer: \(unknown.sorted().joined(separator: " "))")
         }
