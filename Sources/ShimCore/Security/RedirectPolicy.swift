@@ -57,6 +57,15 @@ public struct RedirectPolicy: Sendable {
         }
     }
 
+    /// Rule 1 again at /authorize (issue 11, finding 4): the operator's
+    /// allowlist as configured NOW must still admit the redirect URI, so
+    /// that removing a URI or a bundle from `redirects.*` takes effect for
+    /// clients that registered before the change. `requested` is the URI
+    /// the code would be sent to (rule 2 has matched it to a registration).
+    public func stillAllowed(_ requested: String) -> Bool {
+        (try? checkRegistration(requested)) != nil
+    }
+
     /// Rule 2 at /authorize (RFC 6749 §3.1.2.3 exact match; RFC 8252 §7.3: the
     /// authorization server MUST allow any port for loopback IP redirects).
     public static func matches(requested: String, registered: [String]) -> String? {

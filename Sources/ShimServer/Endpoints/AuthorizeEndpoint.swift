@@ -31,6 +31,10 @@ enum AuthorizeEndpoint {
             throw ErrorPage(error: .invalidRequest("redirect_uri is not registered for this client",
                                                    detail: "client \(clientID) redirect mismatch"))
         }
+        guard services.redirectPolicy.stillAllowed(redirectURI) else {
+            throw ErrorPage(error: .invalidRequest("redirect_uri is no longer allowed by this server",
+                                                   detail: "client \(clientID) redirect not on the current allowlist"))
+        }
 
         // From here the redirect_uri is trusted: errors go back to the client.
         let state = params["state"]
