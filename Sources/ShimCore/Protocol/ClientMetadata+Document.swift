@@ -63,6 +63,8 @@ extension ClientMetadata {
             }
         }
 
+        private static let decoder = JSONDecoder()
+
         /// `StrictJSON` first (one object, no repeated member, bounded), then
         /// the typed decode. Either failing is `invalid_client_metadata`.
         static func decode(_ body: Data) throws(OAuthError) -> Document {
@@ -72,7 +74,7 @@ extension ClientMetadata {
                 throw OAuthError(.invalidClientMetadata, error.registrationDescription)
             }
             do {
-                return try JSONDecoder().decode(Document.self, from: body)
+                return try decoder.decode(Document.self, from: body)
             } catch {
                 throw OAuthError(.invalidClientMetadata, "request body is not valid JSON")
             }

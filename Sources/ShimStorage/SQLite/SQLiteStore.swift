@@ -120,16 +120,24 @@ public final class SQLiteStore: ShimStore, Sendable {
 
 /// Records are stored as JSON bodies; dates as seconds since 1970.
 enum RecordCoding {
-    static func encode<T: Encodable>(_ value: T) throws -> SQLiteValue {
+    /// One encoder and decoder for the process (both are thread-safe once configured).
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
-        return .text(String(decoding: try encoder.encode(value), as: UTF8.self))
+        return encoder
+    }()
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+
+    static func encode<T: Encodable>(_ value: T) throws -> SQLiteValue {
+        .text(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ row: SQLiteRow?, column: String = "body") throws -> T? {
         guard let text = row?[column]?.text else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
         return try decoder.decode(type, from: Data(text.utf8))
     }
 

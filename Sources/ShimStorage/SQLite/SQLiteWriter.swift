@@ -118,20 +118,32 @@ final class SQLiteWriter: Sendable {
     }
 
     private func commit(_ batch: [Job]) {
+        // Control statements are prepared once, like every other statement.
         do {
-            try db.execute("BEGIN IMMEDIATE")
+            try db.query("BEGIN IMMEDIATE")
         } catch {
             for job in batch { job.finish(error) }
             return
         }
+        if batch.count == 1 {
+            // Alone in its transaction, a write needs no savepoint: if it
+            // fails, the transaction is rolled back and its error returned.
+            let succeeded = batch[0].run(db)
+            do { try db.query(succeeded ? "COMMIT" : "ROLLBACK") } catch {
+                abort(batch, error)
+                return
+            }
+            batch[0].finish(nil)
+            return
+        }
         for job in batch {
             do {
-                try db.execute("SAVEPOINT write")
+                try db.query("SAVEPOINT write")
                 if job.run(db) {
-                    try db.execute("RELEASE write")
+                    try db.query("RELEASE write")
                 } else {
-                    try db.execute("ROLLBACK TO write")
-                    try db.execute("RELEASE write")
+                    try db.query("ROLLBACK TO write")
+                    try db.query("RELEASE write")
                 }
             } catch {
                 // The transaction is gone or unusable: nothing of this batch
@@ -141,7 +153,7 @@ final class SQLiteWriter: Sendable {
             }
         }
         do {
-            try db.execute("COMMIT")
+            try db.query("COMMIT")
         } catch {
             abort(batch, error)
             return
@@ -150,7 +162,7 @@ final class SQLiteWriter: Sendable {
     }
 
     private func abort(_ batch: [Job], _ error: any Error) {
-        if db.inTransaction { try? db.execute("ROLLBACK") }
+        if db.inTransaction { _ = try? db.query("ROLLBACK") }
         for job in batch { job.finish(error) }
     }
 }
