@@ -34,23 +34,54 @@ public struct UpstreamTokenResponse: Sendable, Equatable {
         self.idToken = idToken
     }
 
-    /// Parses §5.1 JSON; a response without `access_token` or `token_type` is invalid.
+    /// Parses §5.1 JSON; a response without `access_token` or `token_type`
+    /// is invalid. Typed: unknown members are ignored, a member of the wrong
+    /// type counts as absent. `expires_in` may be a number or a numeric
+    /// string (IdPs send both) and is clamped by `Clamp.tokenLifetime`
+    /// (issue 11, finding 6: a huge value used to trap on the way out).
     public static func parse(_ body: Data) throws(OAuthError) -> UpstreamTokenResponse {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+        let fields: Fields
+        do { fields = try JSONDecoder().decode(Fields.self, from: body) } catch {
             throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token response is not a JSON object", status: 502)
         }
-        guard let access = object["access_token"] as? String, !access.isEmpty else {
+        guard let access = fields.accessToken, !access.isEmpty else {
             throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token response has no access_token", status: 502)
         }
-        let type = object["token_type"] as? String ?? ""
+        let type = fields.tokenType ?? ""
         guard type.lowercased() == "bearer" else {
             throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token_type is \(type.isEmpty ? "missing" : "not bearer")", status: 502)
         }
-        var expiresIn = object["expires_in"] as? Int
-        if expiresIn == nil, let text = object["expires_in"] as? String { expiresIn = Int(text) }
         return UpstreamTokenResponse(
-            accessToken: access, tokenType: "Bearer", expiresIn: expiresIn,
-            refreshToken: (object["refresh_token"] as? String).flatMap { $0.isEmpty ? nil : $0 },
-            scope: object["scope"] as? String, idToken: object["id_token"] as? String)
+            accessToken: access, tokenType: "Bearer", expiresIn: fields.expiresIn.flatMap(Clamp.tokenLifetime),
+            refreshToken: fields.refreshToken.flatMap { $0.isEmpty ? nil : $0 }, scope: fields.scope, idToken: fields.idToken)
+    }
+
+    /// The §5.1 members the shim reads.
+    struct Fields: Decodable {
+        var accessToken: String?
+        var tokenType: String?
+        var expiresIn: Double?
+        var refreshToken: String?
+        var scope: String?
+        var idToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in"
+            case refreshToken = "refresh_token", scope, idToken = "id_token"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            accessToken = try? c.decodeIfPresent(String.self, forKey: .accessToken)
+            tokenType = try? c.decodeIfPresent(String.self, forKey: .tokenType)
+            refreshToken = try? c.decodeIfPresent(String.self, forKey: .refreshToken)
+            scope = try? c.decodeIfPresent(String.self, forKey: .scope)
+            idToken = try? c.decodeIfPresent(String.self, forKey: .idToken)
+            if let number = try? c.decodeIfPresent(Double.self, forKey: .expiresIn) {
+                expiresIn = number
+            } else if let text = try? c.decodeIfPresent(String.self, forKey: .expiresIn) {
+                expiresIn = Double(text.trimmingCharacters(in: .whitespaces))
+            }
+        }
     }
 }
