@@ -19,9 +19,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try ConfigLoader.loadOrExit(options)
-        if config.logFormat == "json" {
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
-        }
+        // Every format escapes control characters in logged values (ShimLogHandler).
+        let format = ShimLogHandler.Format(rawValue: config.logFormat) ?? .text
+        LoggingSystem.bootstrap { ShimLogHandler(label: $0, format: format) }
         var logger = Logger(label: "dcr-shim")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
