@@ -49,11 +49,14 @@ public final class PostgresStore: Sendable {
             throw StoreError.badURL
         }
         let database = String(components.path.drop { $0 == "/" })
-        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        // Default `require` (plaintext to another machine only when asked for
+        // by name), `prefer` on loopback (issue 11, finding 8). `require`
+        // verifies the certificate and host name (like libpq's verify-full).
+        guard let mode = StorageURL.sslMode(url) else { throw StoreError.badSSLMode }
         let tls: PostgresClient.Configuration.TLS = switch mode {
-        case "disable": .disable
-        case "require": .require(.makeClientConfiguration())
-        default: .prefer(.makeClientConfiguration())
+        case .disable: .disable
+        case .require: .require(.makeClientConfiguration())
+        case .prefer: .prefer(.makeClientConfiguration())
         }
         var config = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: user,
                                                   password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
@@ -137,7 +140,12 @@ public final class PostgresStore: Sendable {
     }
 
     public enum StoreError: Error, CustomStringConvertible {
-        case badURL
-        public var description: String { "storage.url is not postgres://user:password@host:port/database" }
+        case badURL, badSSLMode
+        public var description: String {
+            switch self {
+            case .badURL: "storage.url is not postgres://user:password@host:port/database"
+            case .badSSLMode: "storage.url: sslmode must be disable, prefer or require"
+            }
+        }
     }
 }

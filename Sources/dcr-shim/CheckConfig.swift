@@ -11,7 +11,8 @@ struct CheckConfig: AsyncParsableCommand {
     func run() async throws {
         switch ConfigLoader.load(path: options.config, flags: options.flags) {
         case .success(let config):
-            print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : config.storageURL)")
+            // Never a secret: the storage URL's password is shown as ***.
+            print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : StorageURL.redacted(config.storageURL))\(config.storageURL.hasPrefix("postgres") ? " (sslmode \(StorageURL.sslMode(config.storageURL)?.rawValue ?? "?"))" : "")")
         case .failure(let problems):
             for problem in problems.problems { print("error: \(problem)") }
             print("\(problems.problems.count) problem(s) found")

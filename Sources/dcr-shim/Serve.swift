@@ -50,6 +50,8 @@ struct Serve: AsyncParsableCommand {
 
         let app = Application(
             router: ShimRouter.build(services),
+            // listen.idle_timeout: a connection that sends nothing is closed.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.listenIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
             services: [HousekeepingService(services: services, logger: logger)],
             onServerRunning: { _ in

@@ -41,6 +41,7 @@ extension ShimConfiguration {
             issuer: r.string("issuer") ?? "",
             listenHost: r.string("listen.host", default: "0.0.0.0")!,
             listenPort: r.int("listen.port", default: 8080, range: 0...65535),
+            listenIdleTimeoutSeconds: r.duration("listen.idle_timeout", default: 60, range: 1...3600),
             dataDir: r.string("data_dir", default: ".")!,
             upstream: upstream,
             resources: resources,
@@ -51,7 +52,8 @@ extension ShimConfiguration {
             accessTokenMode: r.string("tokens.access", default: "upstream")!,
             refreshTTLSeconds: r.duration("tokens.refresh_ttl", default: 30 * 86400, range: 60...(365 * 86400)),
             refreshGraceSeconds: r.duration("tokens.refresh_grace", default: 45, range: 0...300),
-            storageURL: r.string("storage.url", default: "sqlite://./dcr-shim.db")!,
+            // A secret (it may hold a password): `storage.url_file` works too.
+            storageURL: r.secret("storage.url") ?? "sqlite://./dcr-shim.db",
             sqliteSynchronous: r.string("storage.sqlite_synchronous", default: "full")!,
             encryptionKey: r.secret("keys.encryption_key"),
             cookieKey: r.secret("keys.cookie_key"),

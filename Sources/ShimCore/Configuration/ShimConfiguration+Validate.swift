@@ -32,6 +32,9 @@ extension ShimConfiguration {
              || storageURL.hasPrefix("postgresql://")) {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
+        if storageURL.hasPrefix("postgres"), StorageURL.sslMode(storageURL) == nil {
+            problems.append("storage.url: sslmode must be disable, prefer or require (default require; prefer on a loopback host)")
+        }
         if !["full", "normal"].contains(sqliteSynchronous) { problems.append("storage.sqlite_synchronous: must be full or normal") }
         if !["text", "json"].contains(logFormat) { problems.append("log.format: must be text or json") }
         if !previousEncryptionKeys.isEmpty, encryptionKey == nil {

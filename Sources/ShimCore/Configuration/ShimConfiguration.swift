@@ -7,6 +7,9 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `listen.host` (default `0.0.0.0`) and `listen.port` (default `8080`).
     public var listenHost: String
     public var listenPort: Int
+    /// `listen.idle_timeout` (default 60s): a client connection that sends
+    /// nothing for this long is closed, so idle connections cannot pile up.
+    public var listenIdleTimeoutSeconds: Int
     /// `data_dir` (default `.`): where generated keys are kept (0600).
     public var dataDir: String
     public var upstream: UpstreamConfiguration
@@ -23,7 +26,10 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `tokens.refresh_ttl` (default 30d) and `tokens.refresh_grace` (default 45s).
     public var refreshTTLSeconds: Int
     public var refreshGraceSeconds: Int
-    /// `storage.url`: `memory:` or `sqlite://PATH` (default `sqlite://./dcr-shim.db`).
+    /// `storage.url` (secret; also `storage.url_file`): `memory:`, `sqlite://PATH`
+    /// (default `sqlite://./dcr-shim.db`) or `postgres://user:password@host:port/db`
+    /// with `sslmode` `disable`, `prefer` or `require` (default `require`,
+    /// `prefer` on a loopback host).
     public var storageURL: String
     /// `storage.sqlite_synchronous`: `full` (default: a response is sent only
     /// after its write reached the disk, surviving power loss) or `normal`
