@@ -13,8 +13,20 @@ from .harness import SHIM_BIN, Shim
 from .idp import free_port
 from .idp.dot import start_dot
 from .idp.glewlwyd import start_glewlwyd
+from .idp.lemonldap import start_lemonldap
+from .fakes import FAKES, start_fake
 
-STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd}
+STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd, "lemonldap-ng": start_lemonldap}
+
+
+def _fake_starter(preset: str):
+    """A recorded-behaviour fake as a starter: its IdP's `proc.fake` is the fake."""
+    def start(workdir: str, port: int, callback_url: str, **kwargs):
+        return start_fake(preset, callback_url, **kwargs).as_idp()
+    return start
+
+
+STARTERS.update({f"fake-{preset}": _fake_starter(preset) for preset in FAKES})
 
 
 def pytest_configure(config):
@@ -59,7 +71,7 @@ class Stack:
         self.idp.stop()
 
 
-@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd"])
+@pytest.fixture(scope="module", params=["django-oauth-toolkit", "glewlwyd", "lemonldap-ng"])
 def stack(request, tmp_path_factory):
     s = Stack(request.param, tmp_path_factory.mktemp(request.param))
     yield s
@@ -69,5 +81,14 @@ def stack(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def dot_stack(tmp_path_factory):
     s = Stack("django-oauth-toolkit", tmp_path_factory.mktemp("dot"))
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module", params=sorted(FAKES))
+def preset_stack(request, tmp_path_factory):
+    """A preset's recorded-behaviour fake IdP (`stack.idp.proc.fake`), the MCP
+    server validating its tokens, and shims on the port the fake knows."""
+    s = Stack("fake-" + request.param, tmp_path_factory.mktemp("fake-" + request.param))
     yield s
     s.close()

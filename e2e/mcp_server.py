@@ -37,7 +37,9 @@ class UserinfoVerifier:
             return None
         if r.status_code != 200:
             return None
-        subject = str(r.json().get("sub", ""))
+        claims = r.json()
+        # OIDC userinfo has `sub`; GitHub's GET /user has a numeric `id` instead.
+        subject = str(claims.get("sub") or claims.get("id") or "")
         access = AccessToken(token=token, client_id="upstream", scopes=self.scopes, resource=self.resource, subject=subject)
         self.cache[token] = (time.time() + 5, access)
         return access

@@ -34,11 +34,17 @@ def test_check_config_prints_all_three_mistakes(tmp_path):
 
 
 def test_check_config_accepts_the_examples_and_reads_secret_files(tmp_path):
+    """Issue 10, done-when 1: one example per preset (examples/), each passes check-config."""
+    import pathlib
     secret = tmp_path / "secret"
     secret.write_text("from-a-file\n")
-    for name in ("entra.yaml", "oidc.yaml"):
+    examples = sorted(p.name for p in (pathlib.Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+    presets = set()
+    for name in examples:
         run = subprocess.run([SHIM_BIN, "check-config", "--config", f"examples/{name}"], capture_output=True, text=True,
                              timeout=30, env={"DCR_SHIM_UPSTREAM_CLIENT_SECRET_FILE": str(secret)},
                              cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
         # The example names a secret file under /run/secrets; the environment overrides it.
-        assert run.returncode == 0 and "configuration OK" in run.stdout, run.stdout
+        assert run.returncode == 0 and "configuration OK" in run.stdout, (name, run.stdout)
+        presets.add(run.stdout.split("upstream ", 1)[1].split(",", 1)[0])
+    assert presets == {"entra", "okta", "google", "github", "auth0", "keycloak", "oidc"}, examples

@@ -56,3 +56,33 @@ def test_sigterm_stops_the_shim_gracefully(stack):
             raise AssertionError("dcr-shim was still running 10 s after SIGTERM; log tail:\n" + shim.log_text()[-1500:])
     assert rc == 0, f"dcr-shim exited with {rc} after SIGTERM"
     assert time.monotonic() - started < 10
+
+
+def test_doctor_tells_a_bad_secret_and_says_what_it_can_of_the_redirect(stack, tmp_path):
+    """Issue 10: `dcr-shim doctor` against the real IdPs with a good and a bad
+    client secret, and with a callback the IdP does not know. glewlwyd
+    refuses an unregistered redirect before sign-in, so doctor can tell;
+    django-oauth-toolkit and LemonLDAP::NG ask the user to sign in first, and
+    doctor says that it cannot tell rather than guessing."""
+    from .doctor import line, run_doctor
+    from .idp import free_port
+
+    rc, out = run_doctor(tmp_path / "good", stack.shim_port, stack.idp)
+    assert rc == 0, out
+    assert line(out, "discovery").startswith("[ ok ]") and line(out, "signing keys").startswith("[ ok ]")
+    assert line(out, "client credentials").startswith("[ ok ]"), out
+    assert f"http://127.0.0.1:{stack.shim_port}/callback" in line(out, "callback")
+
+    rc, out = run_doctor(tmp_path / "bad", stack.shim_port, stack.idp, upstream={"client_secret": "not-the-secret"})
+    assert rc == 1, out
+    credentials = line(out, "client credentials")
+    assert credentials.startswith("[FAIL]") and "refused the client credentials" in credentials
+    assert "upstream.client_secret" in credentials and "not-the-secret" not in out
+
+    rc, out = run_doctor(tmp_path / "unregistered", stack.shim_port, stack.idp, issuer_port=free_port())
+    redirect = line(out, "redirect URI")
+    if stack.idp.name == "glewlwyd":
+        assert rc == 1 and redirect.startswith("[FAIL]") and "register http://127.0.0.1:" in redirect, out
+    else:
+        assert rc == 0 and redirect.startswith("[warn]") and "cannot tell" in redirect, out
+        assert line(out, "client credentials").startswith("[ ok ]")

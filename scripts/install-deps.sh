@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the demo and the end-to-end tests need on a fresh Debian 12
 # machine, as root:
-#   - Debian packages: glewlwyd (the second real IdP), chromium and
+#   - Debian packages: glewlwyd (the second real IdP), lemonldap-ng (the
+#     third, with the Perl modules its portal needs that Debian only
+#     recommends: GD::SecurityImage with ImageMagick's binding, String::Random,
+#     and plackup to run it), chromium and
 #     chromium-driver (the consent-page tests), postgresql (the replica
 #     tests), sqlite3, curl, and python3 with venv support;
 #   - a Python virtualenv at <repo>/.venv with e2e/requirements.txt
@@ -17,7 +20,8 @@ say() { echo "[install-deps] $*"; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # --- Debian packages --------------------------------------------------------
-apt_packages=(glewlwyd chromium chromium-driver sqlite3 postgresql curl ca-certificates python3)
+apt_packages=(glewlwyd lemonldap-ng libgd-securityimage-perl libimage-magick-perl libstring-random-perl libplack-perl
+              chromium chromium-driver sqlite3 postgresql curl ca-certificates python3)
 # Debian's python3 has no ensurepip without python3-venv; another python3
 # (pyenv, a container's own build) may have it already.
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then

@@ -20,8 +20,6 @@ public struct ShimServices: Sendable {
     public let redirectPolicy: RedirectPolicy
     public let resourcePolicy: ResourcePolicy
     let registrationLimiter: LockedLimiter
-    /// `scopes_supported`, as a set (what a registration's `scope` may name).
-    let supportedScopes: Set<String>
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
     public var metricsRegistry: PrometheusCollectorRegistry?
@@ -38,7 +36,6 @@ public struct ShimServices: Sendable {
         self.signer = try MessageSigner(keys: [keys.cookieKey] + keys.previousCookieKeys)
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
-        self.supportedScopes = Set(resourcePolicy.supportedScopes)
         self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
         self.metadataBody = MetadataEndpoint.encoded(self)
     }
@@ -66,8 +63,6 @@ public struct ShimServices: Sendable {
     /// Rule 6: codes live at most 5 minutes; rule 5: transactions at most 10.
     static let codeLifetime: TimeInterval = 300
     static let transactionLifetime: TimeInterval = 600
-    /// The shim refreshes upstream when the upstream access token has less than this left.
-    static let upstreamRefreshMargin: TimeInterval = 60
 }
 
 /// The encryption key (AES-GCM, upstream tokens at rest) and the cookie key

@@ -19,8 +19,9 @@ extension OIDCUpstream {
     public func refresh(_ refreshToken: String, scope: ScopeSet) async throws(OAuthError) -> UpstreamTokenResponse {
         var pairs = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
         // Entra issues one resource's token per request; asking for the same
-        // scopes keeps the refreshed token for the same resource.
-        if !scope.isEmpty { pairs.append(("scope", scope.text)) }
+        // scopes keeps the refreshed token for the same resource. Google and
+        // GitHub document no `scope` on refresh.
+        if profile.scopeOnRefresh, !scope.isEmpty { pairs.append(("scope", scope.text)) }
         return try await tokenRequest(pairs, purpose: "refresh")
     }
 
@@ -33,7 +34,7 @@ extension OIDCUpstream {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
         do {
-            let (status, _) = try await send(request)
+            let (status, _, _) = try await send(request)
             logger.info("upstream revocation", metadata: ["status": "\(status)"])
         } catch {
             logger.warning("upstream revocation failed", metadata: ["error": "\(error)"])
@@ -85,50 +86,56 @@ extension OIDCUpstream {
         addClientAuthentication(&request, &pairs)
         pairs += config.extraTokenParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        // GitHub answers form-encoded unless asked for JSON; the others answer JSON anyway.
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
 
         let status: Int
         let body: Data
+        let contentType: String
         do {
-            (status, body) = try await send(request)
+            (status, body, contentType) = try await send(request)
         } catch {
             logger.warning("upstream \(purpose) failed", metadata: ["error": "\(error)"])
             throw OAuthError(.temporarilyUnavailable, "the identity provider cannot be reached; try again later", detail: "\(error)")
         }
-        guard status == 200 else {
-            throw Self.mapError(status: status, body: body, purpose: purpose, logger: logger)
+        let phase: UpstreamErrorReport.Phase = purpose == "refresh" ? .refresh : .codeExchange
+        let fields = UpstreamTokenResponse.Body.decode(body, formEncoded: contentType.contains("x-www-form-urlencoded"))
+        // RFC 6749 §5.2 errors come with 400/401; GitHub's with 200 and an `error` member.
+        guard status == 200, fields?.error == nil || !profile.errorsWithStatus200 else {
+            throw explainTokenError(status: status, fields: fields, phase: phase)
+        }
+        guard let fields else {
+            logger.error("upstream \(purpose) response invalid", metadata: ["detail": "not JSON or form-encoded"])
+            throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token response unreadable", status: 502)
         }
         do {
-            return try UpstreamTokenResponse.parse(body)
+            return try UpstreamTokenResponse.from(fields)
         } catch {
             logger.error("upstream \(purpose) response invalid", metadata: ["detail": "\(error.detail ?? "")"])
             throw error
         }
     }
 
-    /// The IdP's own error is logged (code and description, never the body
-    /// whole) and mapped: `invalid_grant` stays `invalid_grant` (the user
-    /// must sign in again); 5xx becomes `temporarily_unavailable`; anything
-    /// else is the shim's configuration problem, `server_error`.
-    static func mapError(status: Int, body: Data, purpose: String, logger: Logger) -> OAuthError {
-        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-        let code = (object?["error"] as? String).map { String($0.prefix(64)) } ?? "none"
-        let description = (object?["error_description"] as? String).map { String($0.prefix(200)) } ?? ""
-        logger.warning("upstream \(purpose) refused", metadata: ["status": "\(status)", "error": "\(code)", "error_description": "\(description)"])
-        if status >= 500 {
-            return OAuthError(.temporarilyUnavailable, "the identity provider is unavailable; try again later", detail: "upstream \(status)")
-        }
-        if code == "invalid_grant" {
-            return OAuthError(.invalidGrant, "the identity provider no longer accepts this grant; sign in again", detail: "upstream invalid_grant")
-        }
-        return OAuthError(.serverError, "the identity provider refused the shim's request", detail: "upstream \(status) \(code)", status: 502)
+    /// The IdP's own error is explained by the preset's catalogue: the client
+    /// gets a message it can act on (never the IdP's text), the log gets the
+    /// IdP's code and description (never a token) and what the operator must fix.
+    func explainTokenError(status: Int, fields: UpstreamTokenResponse.Body?, phase: UpstreamErrorReport.Phase) -> OAuthError {
+        let report = UpstreamErrorReport(phase: phase, status: status, error: fields?.error ?? "none",
+                                         description: fields?.error_description ?? "", providerCodes: fields?.error_codes ?? [])
+        let failure = profile.explain(report, context: failureContext)
+        logger.warning("upstream \(phase.rawValue) refused", metadata: [
+            "status": "\(status)", "error": "\(report.error)", "provider_code": "\(failure.providerCode ?? "-")",
+            "error_description": "\(report.description)", "fix": "\(failure.operatorHint)",
+        ])
+        return failure.error
     }
 
-    /// One HTTP exchange with the configured timeout; bodies over 1 MiB are refused.
-    func send(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+    /// One HTTP exchange with the configured timeout; bodies over 1 MiB are
+    /// refused. Answers the status, the body and the Content-Type.
+    func send(_ request: HTTPClientRequest) async throws -> (Int, Data, String) {
         let response = try await httpClient.execute(request, timeout: timeout)
         let buffer = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), Data(buffer.readableBytesView))
+        return (Int(response.status.code), Data(buffer.readableBytesView), response.headers.first(name: "Content-Type")?.lowercased() ?? "")
     }
 }

@@ -5,38 +5,29 @@ public struct UpstreamEndpoints: Sendable, Equatable {
     public var authorization: String
     public var token: String
     public var revocation: String?
+    /// OIDC userinfo (GitHub: `/user`): the subject when there is no ID token.
+    public var userinfo: String?
+    /// The IdP's signing keys, when it publishes them.
+    public var jwks: String?
 
-    public init(authorization: String, token: String, revocation: String? = nil) {
+    public init(authorization: String, token: String, revocation: String? = nil, userinfo: String? = nil, jwks: String? = nil) {
         self.authorization = authorization
         self.token = token
         self.revocation = revocation
+        self.userinfo = userinfo
+        self.jwks = jwks
     }
 
     /// Endpoints known without discovery: explicit configuration, or the
     /// preset's fixed URLs (Entra v2 from the tenant; GitHub, which
     /// publishes no discovery document).
     public static func fixed(for config: UpstreamConfiguration) -> UpstreamEndpoints? {
-        if let authorization = config.authorizationEndpoint, let token = config.tokenEndpoint {
-            return UpstreamEndpoints(authorization: authorization, token: token, revocation: config.revocationEndpoint)
-        }
-        switch config.preset {
-        case .entra:
-            let tenant = config.tenant ?? "common"
-            let base = "https://login.microsoftonline.com/\(tenant)/oauth2/v2.0"
-            return UpstreamEndpoints(authorization: base + "/authorize", token: base + "/token")
-        case .github:
-            return UpstreamEndpoints(authorization: "https://github.com/login/oauth/authorize",
-                                     token: "https://github.com/login/oauth/access_token")
-        default:
-            return nil
-        }
+        IdPProfile.of(config.preset).fixedEndpoints(config)
     }
 
     /// The discovery base when none is configured.
     public static func defaultIssuer(for config: UpstreamConfiguration) -> String? {
-        if let issuer = config.issuer { return issuer }
-        if config.preset == .google { return "https://accounts.google.com" }
-        return nil
+        IdPProfile.of(config.preset).discoveryIssuer(config)
     }
 
     /// Where to look for metadata, in order: OIDC Discovery §4 (appended),

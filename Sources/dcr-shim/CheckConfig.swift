@@ -13,6 +13,7 @@ struct CheckConfig: AsyncParsableCommand {
         case .success(let config):
             // Never a secret: the storage URL's password is shown as ***.
             print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : StorageURL.redacted(config.storageURL))\(config.storageURL.hasPrefix("postgres") ? " (sslmode \(StorageURL.sslMode(config.storageURL)?.rawValue ?? "?"))" : "")")
+            for note in config.upstream.presetNotes() { print("note: \(note)") }
         case .failure(let problems):
             for problem in problems.problems { print("error: \(problem)") }
             print("\(problems.problems.count) problem(s) found")

@@ -42,6 +42,7 @@ struct Serve: AsyncParsableCommand {
             timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
         let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
+        for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
         var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys)
         let registry = PrometheusCollectorRegistry()

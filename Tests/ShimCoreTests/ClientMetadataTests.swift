@@ -9,7 +9,7 @@ struct ClientMetadataTests {
     static let cb = "http://127.0.0.1/cb"
 
     static func parse(_ json: String) throws(OAuthError) -> ClientMetadata {
-        try ClientMetadata.parse(json: Data(json.utf8), policy: policy, allowedScopes: ["mcp", "openid"])
+        try ClientMetadata.parse(json: Data(json.utf8), policy: policy, scopes: ResourcePolicy(resources: [.init(resource: "https://mcp.example.com/mcp", scopes: ["mcp"])], upstreamScopes: ["openid"]))
     }
 
     /// The §3.2.1 response as a JSON object, to look at it as a client would.

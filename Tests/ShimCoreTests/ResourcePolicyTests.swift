@@ -83,9 +83,9 @@ struct ResourcePolicyTests {
         #expect(error?.code == .invalidScope)
     }
 
-    @Test("scopes_supported lists every resource scope and base scope once")
+    @Test("scopes_supported lists every resource scope and base scope once, offline_access always (SEP-2207)")
     func supportedScopes() {
-        #expect(Self.two.supportedScopes == ["a", "a2", "b", "openid"])
+        #expect(Self.two.supportedScopes == ["a", "a2", "b", "openid", "offline_access"])
         #expect(Self.one.supportedScopes == ["api://app/mcp.access", "api://app/mcp.admin", "openid", "offline_access"])
     }
 

@@ -57,16 +57,26 @@ struct UpstreamRefreshTests {
         }
     }
 
-    @Test("a fresh upstream access token is reused: no upstream call, same access token")
-    func noUpstreamCallWhileFresh() async throws {
+    // Issue 10: a client refreshes because its token was rejected (revoked at the
+    // IdP, clock skew, a 401 from the MCP server); the old token must not come back.
+    @Test("a refresh gives a NEW access token even while the old one has most of its hour left")
+    func refreshGivesFreshAccessTokenWhileOldIsFarFromExpiry() async throws {
         let harness = try ShimHarness()
+        #expect(harness.upstream.state.current.accessTokenLifetime == 3600)   // as users' IdPs issue them
         try await harness.run { client async throws in
             let signedIn = try await client.signIn()
-            harness.clock.advance(by: 3000)   // 600 s left, above the refresh margin
-            let response = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
-            #expect(response.json["access_token"] as? String == signedIn.accessToken)
-            #expect(response.json["expires_in"] as? Int == 600)
-            #expect(harness.upstream.state.current.refreshCalls.isEmpty)
+            harness.clock.advance(by: 60)   // 59 minutes left: far from expiry
+            let first = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
+            #expect(first.status == .ok, "\(first.text)")
+            let access = try #require(first.json["access_token"] as? String)
+            #expect(access != signedIn.accessToken)
+            #expect(access == harness.upstream.state.current.issuedAccessTokens.last)
+            #expect(first.json["expires_in"] as? Int == 3600)
+            #expect(harness.upstream.state.current.refreshCalls.count == 1)
+            // And again: one upstream refresh per rotation.
+            let second = try await client.refresh(try #require(first.json["refresh_token"] as? String), app: signedIn.app)
+            #expect(second.json["access_token"] as? String != access)
+            #expect(harness.upstream.state.current.refreshCalls.count == 2)
         }
     }
 }

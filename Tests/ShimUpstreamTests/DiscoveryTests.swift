@@ -37,4 +37,24 @@ struct DiscoveryTests {
         let endpoints = try OIDCUpstream.parseDiscovery(good, issuer: "https://idp.example", overrides: config)
         #expect(endpoints == UpstreamEndpoints(authorization: "https://idp.example/a", token: "https://idp.example/t", revocation: "https://idp.example/r"))
     }
+
+    @Test("Entra's discovery names the tenant by GUID (or {tenantid}) also when configured by domain; other presets get no such leeway")
+    func entraIssuer() throws {
+        var config = UpstreamConfiguration(
+            preset: .entra, tenant: "contoso.onmicrosoft.com", issuer: nil, authorizationEndpoint: nil, tokenEndpoint: nil,
+            revocationEndpoint: nil, clientID: "c", clientSecret: "s", tokenEndpointAuthMethod: "client_secret_post",
+            scopes: [], extraAuthorizeParams: [:], extraTokenParams: [:], timeoutSeconds: 10)
+        let configured = "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0"
+        for published in ["https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", "https://login.microsoftonline.com/{tenantid}/v2.0"] {
+            let body = Data(#"{"issuer":"\#(published)","authorization_endpoint":"https://a","token_endpoint":"https://t"}"#.utf8)
+            #expect(throws: Never.self) { try OIDCUpstream.parseDiscovery(body, issuer: configured, overrides: config) }
+        }
+        for published in ["https://evil.example/72f988bf/v2.0", "https://login.microsoftonline.com/x/v2.0/extra", "https://login.microsoftonline.com/x"] {
+            let body = Data(#"{"issuer":"\#(published)","authorization_endpoint":"https://a","token_endpoint":"https://t"}"#.utf8)
+            #expect(throws: OAuthError.self, "\(published)") { try OIDCUpstream.parseDiscovery(body, issuer: configured, overrides: config) }
+        }
+        config.preset = .oidc
+        let other = Data(#"{"issuer":"https://login.microsoftonline.com/72f988bf/v2.0","authorization_endpoint":"https://a","token_endpoint":"https://t"}"#.utf8)
+        #expect(throws: OAuthError.self) { try OIDCUpstream.parseDiscovery(other, issuer: configured, overrides: config) }
+    }
 }

@@ -15,12 +15,15 @@ final class FakeIdP: Sendable {
         case missingTokenType
         case slow(seconds: Int)
         case upstreamError(String)
+        /// Answers exactly this (status, Content-Type, body).
+        case raw(Int, String, String)
     }
 
     let mode = Mutex(Mode.normal)
     let tokenCalls = Mutex(0)
     let lastForm = Mutex([String: String]())
     let lastAuthorization = Mutex<String?>(nil)
+    let lastUserinfoHeaders = Mutex(HTTPFields())
 
     func set(_ newMode: Mode) { mode.withLock { $0 = newMode } }
 
@@ -54,7 +57,15 @@ final class FakeIdP: Sendable {
                 return Self.json(#"{"access_token":"late","token_type":"Bearer"}"#)
             case .upstreamError(let code):
                 return Self.json(#"{"error":"\#(code)","error_description":"refused by test"}"#, status: .badRequest)
+            case .raw(let status, let type, let body):
+                return Response(status: .init(code: status), headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
             }
+        }
+        // OIDC userinfo and GitHub's /user: the subject for a token the fake issued.
+        router.get("/userinfo") { request, _ -> Response in
+            self.lastUserinfoHeaders.withLock { $0 = request.headers }
+            guard request.headers[.authorization]?.hasPrefix("Bearer at-") == true else { return Self.json("{}", status: .unauthorized) }
+            return Self.json(#"{"sub":"user-7","id":583231,"login":"octocat"}"#)
         }
         return router
     }

@@ -26,7 +26,8 @@ struct UpstreamFaultTests {
         (.missingAccessToken, .serverError, 502),
         (.missingTokenType, .serverError, 502),
         (.upstreamError("invalid_client"), .serverError, 502),
-        (.upstreamError("invalid_grant"), .invalidGrant, 400),
+        // A refused code goes back on the client's redirect: RFC 6749 §4.1.2.1 has no invalid_grant there.
+        (.upstreamError("invalid_grant"), .accessDenied, 400),
         (.slow(seconds: 4), .temporarilyUnavailable, 503),
     ]
 

@@ -12,6 +12,7 @@ Interface (other e2e modules code against exactly this)::
 
     idp = start_dot(workdir, port, callback_url, access_token_seconds=60)
     idp = start_glewlwyd(workdir, port, callback_url, access_token_seconds=60)
+    idp = start_lemonldap(workdir, port, callback_url, access_token_seconds=3600)
     idp.name, idp.issuer, idp.client_id, idp.client_secret, idp.username,
     idp.password, idp.resource_scopes, idp.userinfo_endpoint, idp.log_path
     idp.upstream_config()   # the shim config's `upstream:` block
@@ -176,6 +177,7 @@ def venv_python() -> str:
 
 from .dot import start_dot  # noqa: E402  (the starters need the helpers above)
 from .glewlwyd import start_glewlwyd  # noqa: E402
+from .lemonldap import start_lemonldap  # noqa: E402
 
-__all__ = ["IdP", "IdPError", "IdPSession", "free_port", "start_dot", "start_glewlwyd",
+__all__ = ["IdP", "IdPError", "IdPSession", "free_port", "start_dot", "start_glewlwyd", "start_lemonldap",
            "stop_process", "wait_http"]

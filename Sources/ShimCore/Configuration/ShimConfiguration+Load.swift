@@ -11,7 +11,7 @@ extension ShimConfiguration {
         if preset == nil {
             r.problem("upstream.preset: \(presetName.quotedForProblem) is not one of \(UpstreamPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let upstream = UpstreamConfiguration(
+        var upstream = UpstreamConfiguration(
             preset: preset ?? .oidc,
             tenant: r.string("upstream.tenant"),
             issuer: r.string("upstream.issuer"),
@@ -20,12 +20,14 @@ extension ShimConfiguration {
             revocationEndpoint: r.string("upstream.revocation_endpoint"),
             clientID: r.string("upstream.client_id") ?? "",
             clientSecret: r.secret("upstream.client_secret"),
-            tokenEndpointAuthMethod: r.string("upstream.token_endpoint_auth_method", default: "client_secret_basic")!,
+            tokenEndpointAuthMethod: r.string("upstream.token_endpoint_auth_method", default: (preset ?? .oidc).defaultTokenEndpointAuthMethod)!,
             scopes: r.stringList("upstream.scopes", default: (preset ?? .oidc).defaultScopes),
             extraAuthorizeParams: r.stringMap("upstream.extra_authorize_params"),
             extraTokenParams: r.stringMap("upstream.extra_token_params"),
             timeoutSeconds: r.duration("upstream.timeout", default: 10, range: 1...120)
         )
+        upstream.audience = r.string("upstream.audience")
+        upstream.userinfoEndpoint = r.string("upstream.userinfo_endpoint")
         var resources: [ResourcePolicy.Resource] = []
         for i in 0..<r.count("resources") {
             resources.append(.init(

@@ -97,11 +97,12 @@ extension UpstreamConfiguration {
         }
         if preset == .entra {
             if (tenant ?? "").isEmpty { problems.append("upstream.tenant: required for the entra preset (tenant id or domain)") }
-        } else if issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil {
+        } else if issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil, preset != .github, preset != .google {
             problems.append("upstream.issuer: required for discovery, unless both upstream.authorization_endpoint and upstream.token_endpoint are given")
         }
         for (key, value) in [("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),
-                             ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint)] {
+                             ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint),
+                             ("upstream.userinfo_endpoint", userinfoEndpoint)] {
             guard let value else { continue }
             guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
                 problems.append("\(key): must be an https URL (http only on loopback)")
@@ -117,6 +118,7 @@ extension UpstreamConfiguration {
         for key in extraTokenParams.keys.sorted() where reserved.contains(key) {
             problems.append("upstream.extra_token_params.\(key): set by the shim itself; cannot be overridden")
         }
+        problems += presetProblems()
         return problems
     }
 }

@@ -82,6 +82,13 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var extraTokenParams: [String: String]
     /// `upstream.timeout` (default 10s) for every call to the IdP.
     public var timeoutSeconds: Int
+    /// `upstream.audience` (auth0: required): the API identifier Auth0 issues
+    /// the access token for, sent as `audience` on every authorize request.
+    public var audience: String? = nil
+    /// `upstream.userinfo_endpoint`: where the subject is read when the IdP
+    /// returns no ID token (GitHub's `/user`, an OIDC provider without
+    /// `openid`); discovered, or the preset's, when not set.
+    public var userinfoEndpoint: String? = nil
 
     public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
                 revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
@@ -104,6 +111,16 @@ public struct UpstreamConfiguration: Sendable, Equatable {
 
 public enum UpstreamPreset: String, Sendable, Equatable, CaseIterable {
     case entra, okta, google, github, auth0, keycloak, oidc
+
+    /// `upstream.token_endpoint_auth_method` when not set: what the
+    /// provider's console sets up by default for a new client.
+    public var defaultTokenEndpointAuthMethod: String {
+        switch self {
+        // GitHub documents only body parameters; Auth0's new applications default to "Post".
+        case .github, .auth0: "client_secret_post"
+        default: "client_secret_basic"
+        }
+    }
 
     /// Scopes asked for when `upstream.scopes` is not set.
     var defaultScopes: [String] {

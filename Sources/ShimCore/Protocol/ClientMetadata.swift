@@ -38,7 +38,7 @@ public struct ClientMetadata: Sendable, Equatable {
     public static let maxListLength = 10
 
     /// Parses and validates a registration request body (RFC 7591 §3.1).
-    public static func parse(json body: Data, policy: RedirectPolicy, allowedScopes: Set<String>) throws(OAuthError) -> ClientMetadata {
+    public static func parse(json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy) throws(OAuthError) -> ClientMetadata {
         let document = try Document.decode(body)
         let metadata = ClientMetadata(
             redirectURIs: try checkRedirectURIs(document.redirectURIs, policy: policy),
@@ -47,7 +47,7 @@ public struct ClientMetadata: Sendable, Equatable {
             grantTypes: try checkGrantTypes(document.grantTypes),
             responseTypes: try checkResponseTypes(document.responseTypes),
             tokenEndpointAuthMethod: try checkAuthMethod(document.tokenEndpointAuthMethod),
-            scope: try checkScope(document.scope, allowedScopes: allowedScopes))
+            scope: try checkScope(document.scope, scopes: scopes))
         return metadata
     }
 
@@ -124,16 +124,14 @@ public struct ClientMetadata: Sendable, Equatable {
         throw OAuthError(.invalidClientMetadata, "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post")
     }
 
-    /// RFC 7591 §2 `scope`: a space-separated list (RFC 6749 §3.3) of scopes
-    /// this server offers (`scopes_supported`).
-    static func checkScope(_ member: Member<String>, allowedScopes: Set<String>) throws(OAuthError) -> String? {
+    /// RFC 7591 §2 `scope`: a space-separated list (RFC 6749 §3.3) read by
+    /// the one scope rule (`ResourcePolicy.checkRegistration`): what /authorize
+    /// accepts, short names of fully qualified scopes and base scopes included.
+    static func checkScope(_ member: Member<String>, scopes: ResourcePolicy) throws(OAuthError) -> String? {
         guard let scope = try checkDisplayText(member, "scope", maxCharacters: 1024) else { return nil }
-        let values: [String]
-        do { values = try ScopeSet(parsing: scope).values } catch { throw OAuthError(.invalidClientMetadata, error.description) }
-        let unknown = values.filter { !allowedScopes.contains($0) }
-        guard unknown.isEmpty else {
-            throw OAuthError(.invalidClientMetadata, "scope contains values this server does not offer: \(unknown.sorted().joined(separator: " "))")
-        }
+        let parsed: ScopeSet
+        do { parsed = try ScopeSet(parsing: scope) } catch { throw OAuthError(.invalidClientMetadata, error.description) }
+        try scopes.checkRegistration(parsed)
         return scope
     }
 

@@ -29,15 +29,16 @@ public struct ResourcePolicy: Sendable {
         self.upstreamScopes = upstreamScopes
     }
 
-    /// Every scope a client may ask for: `scopes_supported` in metadata.
-    public var supportedScopes: [String] {
-        ScopeSet(values: resources.flatMap(\.scopes) + upstreamScopes).values
-    }
-
     /// RFC 8707 §2: "the authorization server SHOULD ... [return] invalid_target"
     /// when the resource is unknown; a missing resource defaults to the only
     /// configured one, and is an error when there are several.
-    public func resolve(resource: String?, scope: String?) throws(OAuthError) -> Decision {
+    ///
+    /// The scope is read by the one scope rule (`meaning(of:in:)`): each value
+    /// names one of the resource's scopes (exactly or by its short name) or a
+    /// base scope. Issue 11 finding 12: the scope the client registered
+    /// (`registered`) bounds what it may ask, and a request naming no resource
+    /// scope gets the registered ones (the resource's own when it registered none).
+    public func resolve(resource: String?, scope: String?, registered: String? = nil) throws(OAuthError) -> Decision {
         let target: Resource
         if let resource {
             guard let found = resources.first(where: { $0.resource == resource }) else {
@@ -52,30 +53,22 @@ public struct ResourcePolicy: Sendable {
 
         // Bounded and checked token by token (RFC 6749 §3.3; issue 11, finding 2).
         let requested = try ScopeSet(parsing: scope)
-        var granted: [String] = []
-        for value in requested.values {
-            if let mapped = Self.map(value, into: target.scopes) {
-                granted.append(mapped)
-            } else if upstreamScopes.contains(value) {
-                continue   // base scopes (openid, offline_access, ...) are always requested upstream
-            } else {
-                throw OAuthError(.invalidScope, "scope \"\(value)\" is not offered for this resource")
-            }
+        let asked = try resourceScopes(requested, in: target)
+        let allowed = registeredScopes(registered, for: target)
+        // RFC 7591 §2: `scope` lists what "the client can use when requesting access tokens".
+        if let beyond = asked.first(where: { !allowed.contains($0) }) {
+            throw OAuthError(.invalidScope, "scope \"\(beyond)\" is beyond what this client registered")
         }
-        let clientScope = granted.isEmpty ? ScopeSet(values: target.scopes) : ScopeSet(values: granted)
+        let granted = asked.isEmpty ? allowed : asked
+        if granted.isEmpty, !target.scopes.isEmpty {
+            throw OAuthError(.invalidScope, "this client registered no scope of this resource; it must register again with one")
+        }
+        let clientScope = ScopeSet(values: granted)
         return Decision(
             resource: target.resource,
             scope: clientScope,
             upstreamScope: ScopeSet(values: upstreamScopes + clientScope.values)
         )
-    }
-
-    /// A requested scope names a resource scope either exactly or by its last
-    /// path segment, so a client that asks for `mcp.access` gets Entra's
-    /// fully qualified `api://<app>/mcp.access`.
-    static func map(_ value: String, into scopes: [String]) -> String? {
-        if scopes.contains(value) { return value }
-        return scopes.first { $0.contains("://") && $0.hasSuffix("/" + value) }
     }
 
     /// Re-checks a later request (token, refresh) against the resource bound

@@ -70,7 +70,7 @@ enum AuthorizeEndpoint {
         }
         try PKCE.checkChallenge(params["code_challenge"], method: params["code_challenge_method"])
         if let state = params["state"], state.utf8.count > 1024 { throw .invalidRequest("state is too long") }
-        let decision = try services.resourcePolicy.resolve(resource: params["resource"], scope: params["scope"])
+        let decision = try services.resourcePolicy.resolve(resource: params["resource"], scope: params["scope"], registered: client.scope)
         return AuthorizationRequest(
             clientID: client.clientID, redirectURI: redirectURI, state: params["state"],
             codeChallenge: params["code_challenge"]!, resource: decision.resource,

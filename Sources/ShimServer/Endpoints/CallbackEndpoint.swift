@@ -43,7 +43,11 @@ enum CallbackEndpoint {
     static func complete(_ params: [String: String], transaction: UpstreamTransaction, services: ShimServices,
                          context: ShimRequestContext) async throws(OAuthError) -> String {
         if let upstreamError = params["error"] {
-            throw mapUpstreamError(upstreamError)
+            // The preset's catalogue: a message the user can act on; the IdP's code and the fix in the log.
+            let failure = services.upstream.explainAuthorizationError(upstreamError, description: params["error_description"])
+            context.logger.warning("upstream authorization refused", metadata: [
+                "error": "\(upstreamError.prefix(64))", "provider_code": "\(failure.providerCode ?? "-")", "fix": "\(failure.operatorHint)"])
+            throw failure.error
         }
         guard let upstreamCode = params["code"] else {
             throw OAuthError(.serverError, "the identity provider returned no code", detail: "callback without code")
@@ -58,6 +62,9 @@ enum CallbackEndpoint {
                 throw OAuthError(.accessDenied, "the identity provider's answer does not belong to this sign-in", detail: "id_token nonce mismatch")
             }
             subject = claims.subject
+        } else {
+            // No ID token (GitHub; an OIDC provider asked without openid): userinfo or GitHub's /user.
+            subject = try await services.upstream.subject(accessToken: tokens.accessToken)
         }
         let grantID = SecretToken.generate(bytes: 16)
         let now = services.now
@@ -69,18 +76,5 @@ enum CallbackEndpoint {
             throw OAuthError(.serverError, "the authorization could not be saved", detail: "store: \(error)")
         }
         return code
-    }
-
-    /// RFC 6749 §4.1.2.1 codes the client can act on pass through; anything
-    /// else from the IdP is the shim's problem, not the client's.
-    static func mapUpstreamError(_ code: String) -> OAuthError {
-        switch code {
-        case "access_denied", "login_required", "consent_required", "interaction_required":
-            OAuthError(.accessDenied, "the sign-in was not completed at the identity provider", detail: "upstream error \(code.prefix(64))")
-        case "temporarily_unavailable":
-            OAuthError(.temporarilyUnavailable, "the identity provider is unavailable; try again later", detail: "upstream error")
-        default:
-            OAuthError(.serverError, "the identity provider refused the sign-in", detail: "upstream error \(code.prefix(64))")
-        }
     }
 }

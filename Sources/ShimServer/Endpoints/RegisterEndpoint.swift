@@ -19,7 +19,7 @@ enum RegisterEndpoint {
             let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
             try checkRateLimit(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
-                                                    allowedScopes: services.supportedScopes)
+                                                    scopes: services.resourcePolicy)
             let clientID = SecretToken.generate(bytes: 16)
             let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
             let now = services.now

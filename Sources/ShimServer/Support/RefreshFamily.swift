@@ -18,8 +18,9 @@ enum RefreshFamily {
             throw OAuthError.invalidGrant("the refresh token is no longer valid")
         }
         try ResourcePolicy.checkSameResource(requested: resource, bound: grant.resource)
-        if let requestedScope, !requestedScope.isSubset(of: grant.scope) {
-            throw OAuthError(.invalidScope, "scope exceeds what was granted")
+        if let requestedScope {
+            // The one scope rule: short names and base scopes (offline_access) read as at /authorize.
+            _ = try services.resourcePolicy.refreshScope(requestedScope, granted: grant.scope, resource: grant.resource)
         }
         return grant
     }
@@ -56,21 +57,24 @@ enum RefreshFamily {
         throw OAuthError.invalidGrant("the refresh token was already used")
     }
 
-    /// The grant's upstream tokens, refreshed at the IdP when the access
-    /// token is expired or about to be. An IdP that refuses the refresh
-    /// (`invalid_grant`) ends the grant: the user must sign in again.
+    /// The grant's upstream tokens, refreshed at the IdP on every rotation
+    /// (issue 10): a client refreshes because its access token was rejected
+    /// (revoked at the IdP, clock skew, a 401 from the MCP server), so handing
+    /// back the same token, however far from expiry, would make it loop. One
+    /// upstream call per rotation: the caller holds the grant's refresh lock,
+    /// and requests inside the grace window get this rotation's result
+    /// (`reuse`). An IdP that refuses the refresh (`invalid_grant`) ends the
+    /// grant: the user must sign in again.
     static func freshUpstream(_ grant: Grant, services: ShimServices, context: ShimRequestContext) async throws -> SealedUpstreamTokens {
         let now = services.now
-        if let expiry = grant.upstream.accessTokenExpiresAt, expiry.timeIntervalSince(now) > ShimServices.upstreamRefreshMargin {
-            return grant.upstream
-        }
         guard let upstreamRefresh = try TokenIssuance.openRefreshToken(grant.upstream, grantID: grant.id, services: services) else {
             throw OAuthError.invalidGrant("the grant cannot be refreshed; sign in again")
         }
         do {
             let tokens = try await services.upstream.refresh(upstreamRefresh, scope: grant.upstreamScope)
             context.logger.info("upstream refreshed", metadata: ["grant": "\(grant.id.prefix(8))"])
-            // Some IdPs (glewlwyd) return no new refresh token: keep the old one.
+            // IdPs that rotate (Entra, django-oauth-toolkit) return a new refresh
+            // token; others (Google, glewlwyd, LemonLDAP::NG) keep theirs: keep the old one.
             return try TokenIssuance.seal(tokens, grantID: grant.id, now: now, services: services,
                                           keepingRefreshToken: grant.upstream.refreshToken)
         } catch {

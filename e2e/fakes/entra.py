@@ -1,0 +1,172 @@
+"""Microsoft Entra ID (v2 endpoints), from Microsoft's documentation:
+
+- the code flow: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
+- scopes and permissions: https://learn.microsoft.com/entra/identity-platform/scopes-oidc
+- error codes: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+- OIDC metadata: https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc
+
+Paths as on login.microsoftonline.com: ``/{tenant}/oauth2/v2.0/authorize``,
+``/{tenant}/oauth2/v2.0/token``, ``/{tenant}/v2.0/.well-known/openid-configuration``,
+``/{tenant}/discovery/v2.0/keys``. One app registration (the shim's static
+client, redirect ``<shim>/callback`` on the Web platform) and one API app
+exposing ``api://{api}/mcp.access`` and ``mcp.admin``.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+
+from .base import Answer, Refusal, Request
+from .standard import StandardProvider
+
+OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
+
+
+class EntraFake(StandardProvider):
+    name = "entra (fake)"
+    preset = "entra"
+    offline_scope_needed = True   # "offline_access ... the app gets a refresh token" (scopes-oidc)
+    keeps_old_valid = True        # a new refresh token each time; the old one is not revoked
+    s256_only = False             # Entra accepts plain and S256 (v2-oauth2-auth-code-flow)
+    user_sub = "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"   # pairwise, per app (id-token-claims-reference)
+
+    def __init__(self, callback_url: str, **kwargs) -> None:
+        self.tenant = str(uuid.uuid4())
+        self.api_app = str(uuid.uuid4())
+        self.exposed = {"mcp.access", "mcp.admin"}
+        self.oid = str(uuid.uuid4())
+        super().__init__(callback_url, **kwargs)
+
+    def make_client_id(self) -> str:
+        return str(uuid.uuid4())
+
+    @property
+    def resource_scopes(self) -> list[str]:
+        return [f"api://{self.api_app}/mcp.access"]
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base}/{self.tenant}/v2.0"
+
+    def routes(self):
+        t = f"/{self.tenant}"
+        return {("GET", t + "/oauth2/v2.0/authorize"): "authorize", ("POST", t + "/oauth2/v2.0/token"): "token",
+                ("GET", t + "/v2.0/.well-known/openid-configuration"): "discovery",
+                ("GET", t + "/discovery/v2.0/keys"): "jwks", ("GET", "/oidc/userinfo"): "userinfo"}
+
+    def endpoint(self, name: str) -> str:
+        return f"{self.base}/{self.tenant}/oauth2/v2.0/{name}"
+
+    def upstream_config(self) -> dict:
+        return {"preset": "entra", "tenant": self.tenant, "client_id": self.client_id, "client_secret": self.client_secret,
+                "token_endpoint_auth_method": "client_secret_post",
+                # login.microsoftonline.com is fixed in the preset; a test IdP on loopback overrides it.
+                "authorization_endpoint": self.endpoint("authorize"), "token_endpoint": self.endpoint("token"),
+                "issuer": self.issuer}
+
+    def userinfo_url(self) -> str:
+        return self.base + "/oidc/userinfo"
+
+    def discovery(self, request: Request) -> Answer:
+        return Answer.json(self.discovery_document(self.endpoint("authorize"), self.endpoint("token"), self.userinfo_url(),
+                                                   f"{self.base}/{self.tenant}/discovery/v2.0/keys", tenant_region_scope="EU"))
+
+    # --- Entra's answers --------------------------------------------------------
+
+    def description(self, code: int, text: str) -> str:
+        return (f"AADSTS{code}: {text} Trace ID: {uuid.uuid4()} Correlation ID: {uuid.uuid4()} "
+                f"Timestamp: {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}")
+
+    def error_page(self, code: int, text: str) -> Answer:
+        # Entra shows its own sign-in error page and does not redirect for these.
+        page = Answer.page(200, "Sign in to your account", "Sorry, but we're having trouble signing you in. " + self.description(code, text))
+        return page
+
+    def aad_error(self, status: int, error: str, code: int, text: str) -> Refusal:
+        return Refusal(Answer.json({"error": error, "error_description": self.description(code, text), "error_codes": [code],
+                                    "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+                                    "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4()),
+                                    "error_uri": f"https://login.microsoftonline.com/error?code={code}"}, status))
+
+    def token_error(self, status: int, error: str, description: str) -> Refusal:
+        code = {"invalid_grant": 70008, "unsupported_grant_type": 70003, "invalid_request": 900144}.get(error, 90014)
+        return self.aad_error(status, error, code, description)
+
+    def bad_client_error(self) -> Refusal:
+        return self.aad_error(401, "invalid_client", 7000215,
+                              "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'." % self.client_id)
+
+    def unknown_client_page(self) -> Answer:
+        return self.error_page(700016, "Application with identifier was not found in the directory.")
+
+    def bad_redirect_page(self, redirect_uri: str) -> Answer:
+        return self.error_page(50011, f"The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{self.client_id}'.")
+
+    # --- Entra's rules ------------------------------------------------------------
+
+    def check_scopes(self, scope: str) -> tuple[int, str] | None:
+        """scopes-oidc: one resource per request; `.default` not combined with
+        named scopes of it; an unqualified name is a Microsoft Graph scope."""
+        resources, names = set(), []
+        for value in scope.split():
+            if value in OIDC_SCOPES:
+                continue
+            if "/" not in value:   # "mcp.access" means https://graph.microsoft.com/mcp.access
+                return 70011, f"The provided value for the input parameter 'scope' is not valid. The scope {value} is not valid."
+            resource, _, name = value.rpartition("/")
+            resources.add(resource)
+            names.append(name)
+        if len(resources) > 1:
+            return 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource."
+        if ".default" in names and len(names) > 1:
+            return 70011, "The provided value for the input parameter 'scope' is not valid. .default scope can't be combined with resource-specific scopes."
+        if resources and resources != {f"api://{self.api_app}"}:
+            return 500011, f"The resource principal named {next(iter(resources))} was not found in the tenant."
+        unknown = [n for n in names if n not in self.exposed | {".default"}]
+        if unknown:
+            return 70011, f"The provided value for the input parameter 'scope' is not valid. The scope {unknown[0]} is not valid."
+        return None
+
+    def rule_authorize(self, q: dict) -> None:
+        # AADSTS901002 / AADSTS9010010: the v2 endpoint does not take `resource`.
+        if "resource" in q:
+            if q.get("scope"):
+                raise self.redirect_error(q, "invalid_request", self.description(9010010, "The resource parameter provided in the request doesn't match with the requested scopes."))
+            raise self.redirect_error(q, "invalid_request", self.description(901002, "The 'resource' request parameter is not supported."))
+        problem = self.check_scopes(q.get("scope", ""))
+        if problem:
+            raise self.redirect_error(q, "invalid_scope", self.description(*problem))
+
+    def code_params(self, q: dict, code: str) -> dict:
+        params = super().code_params(q, code)
+        params["session_state"] = str(uuid.uuid4())
+        return params
+
+    def rule_token(self, request: Request, record: dict) -> None:
+        if "resource" in request.params:
+            raise self.aad_error(400, "invalid_request", 901002, "The 'resource' request parameter is not supported.")
+
+    def rule_refresh(self, request: Request, record: dict) -> None:
+        if "resource" in request.params:
+            raise self.aad_error(400, "invalid_request", 901002, "The 'resource' request parameter is not supported.")
+        # v2-oauth2-auth-code-flow#refresh-the-access-token: `scope` is required; without it
+        # the token would not be for the API the grant was for.
+        scope = request.params.get("scope")
+        if not scope:
+            raise self.aad_error(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.")
+        problem = self.check_scopes(scope)
+        if problem:
+            raise self.aad_error(400, "invalid_scope", *problem)
+
+    def id_claims(self, record: dict) -> dict:
+        claims = super().id_claims(record)
+        claims.update({"oid": self.oid, "tid": self.tenant, "ver": "2.0", "preferred_username": "adele@contoso.example",
+                       "name": "Adele Vance"})
+        return claims
+
+    def access_claims(self, scope: str) -> dict:
+        return {"aud": self.api_app}
+
+    def access_token_prefix(self) -> str:
+        return "eyJ0eXAiOiJKV1Qi." + secrets.token_hex(4) + "."
