@@ -75,8 +75,9 @@ class Shim:
             "consent": {"mode": self.consent_mode},
             "tokens": {"access": "upstream", "refresh_ttl": "30d", "refresh_grace": self.refresh_grace},
             "storage": {"url": f"sqlite://{self.workdir / 'shim.db'}"},
-            # Tests register many clients from 127.0.0.1.
+            # Tests register many clients and start many sign-ins from 127.0.0.1.
             "registration": {"rate_limit": 0},
+            "authorization": {"rate_limit": 0},
         }
         for key, value in self.extra.items():
             config[key] = value

@@ -99,3 +99,66 @@ def test_text_log_escapes_control_characters(shim):
     # handler escapes that text again, backslashes doubled, on one line.
     assert r"parameter a\\r\\nb is repeated" in log
     assert not any(line.startswith("b is repeated") or line.startswith("2026-01-01T00:00:00Z info forged") for line in log.splitlines())
+
+
+REGISTRATION = {"redirect_uris": ["http://127.0.0.1:5/cb"], "token_endpoint_auth_method": "none"}
+
+
+def register_from(shim: Shim, header: str | None = None, value: str | None = None) -> int:
+    import httpx
+    headers = {header: value} if header else {}
+    return httpx.post(shim.base_url + "/register", json=REGISTRATION, headers=headers, timeout=10).status_code
+
+
+def test_client_address_from_a_trusted_proxy(fake, tmp_path):
+    """Behind a trusted proxy (here: 127.0.0.1) the limit counts the address
+    the proxy forwarded, so one abuser does not lock out everyone behind it."""
+    shim = start_shim(fake, tmp_path / "trusted", listen={"trusted_proxies": ["127.0.0.1/32", "::1"]},
+                      registration={"rate_limit": 2})
+    try:
+        xff = "X-Forwarded-For"
+        assert [register_from(shim, xff, "198.51.100.1") for _ in range(3)] == [201, 201, 429]
+        assert register_from(shim, xff, "198.51.100.2") == 201  # another client behind the same proxy
+        # A client's own entries are left of the one the proxy appended: not believed.
+        assert register_from(shim, xff, "203.0.113.77, 198.51.100.1") == 429
+        # IPv6 clients count by /64.
+        assert [register_from(shim, xff, f"2001:db8:1:2::{i}") for i in (1, 2, 3)] == [201, 201, 429]
+    finally:
+        shim.stop()
+
+
+def test_forwarded_header_is_ignored_unless_trusted(fake, tmp_path):
+    """Without listen.trusted_proxies (or from another peer) the header is the
+    client's own: every request counts against the TCP peer."""
+    shim = start_shim(fake, tmp_path / "untrusted", registration={"rate_limit": 2})
+    try:
+        statuses = [register_from(shim, "X-Forwarded-For", f"198.51.100.{i}") for i in range(3)]
+        assert statuses == [201, 201, 429]
+    finally:
+        shim.stop()
+
+
+def test_rfc7239_forwarded_when_configured(fake, tmp_path):
+    shim = start_shim(fake, tmp_path / "forwarded", listen={"trusted_proxies": ["127.0.0.0/8"], "client_address_header": "forwarded"},
+                      registration={"rate_limit": 1})
+    try:
+        assert register_from(shim, "Forwarded", 'for="[2001:db8:cafe::17]:4711";proto=https') == 201
+        assert register_from(shim, "Forwarded", "for=192.0.2.60;proto=https") == 201
+        assert register_from(shim, "Forwarded", "for=192.0.2.60") == 429
+        # With `forwarded` configured, X-Forwarded-For is the client's own header.
+        assert register_from(shim, "X-Forwarded-For", "192.0.2.61") == 201  # counted as 127.0.0.1
+        assert register_from(shim, "X-Forwarded-For", "192.0.2.62") == 429
+    finally:
+        shim.stop()
+
+
+def test_authorize_rate_limit_is_a_page(fake, tmp_path):
+    import httpx
+    shim = start_shim(fake, tmp_path / "authz", authorization={"rate_limit": 2})
+    try:
+        url = shim.base_url + "/authorize?client_id=nobody&redirect_uri=http://127.0.0.1:5/cb"
+        statuses = [httpx.get(url, timeout=10) for _ in range(3)]
+        assert [r.status_code for r in statuses] == [400, 400, 429]
+        assert "location" not in statuses[2].headers and int(statuses[2].headers["retry-after"]) > 0
+    finally:
+        shim.stop()

@@ -44,6 +44,7 @@ public actor MemoryStore: ShimStore {
         guard let (record, expiry) = pendings[id], now < expiry else { return nil }
         return record
     }
+    public func countPending() -> Int { pendings.count }
     public func consumePending(id: String, now: Date) -> PendingConsent? {
         guard let (record, expiry) = pendings.removeValue(forKey: id), now < expiry else { return nil }
         return record

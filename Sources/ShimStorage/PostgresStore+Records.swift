@@ -16,7 +16,7 @@ extension PostgresStore: ShimStore {
         return try await self.client.withTransaction(logger: logger) { connection in
             let inserted = try await connection.query("""
                 INSERT INTO clients (id, body, created_at) SELECT \(client.clientID), \(body), \(at)
-                WHERE (SELECT coalesce(sum(value), 0) FROM client_counts) < \(cap) RETURNING id
+                WHERE (SELECT coalesce(sum(value), 0) FROM row_counts WHERE name = 'clients') < \(cap) RETURNING id
                 """, logger: logger).collect()
             guard !inserted.isEmpty else { return false }
             try await connection.query("""
@@ -40,7 +40,7 @@ extension PostgresStore: ShimStore {
     }
 
     public func countClients() async throws -> Int {
-        try await rows("SELECT coalesce(sum(value), 0)::BIGINT FROM client_counts").first.map { Int(try $0.decode(Int64.self)) } ?? 0
+        try await count("clients")
     }
 
     public func purgeUnusedClients(createdBefore: Date) async throws -> Int {

@@ -79,30 +79,39 @@ public final class PostgresStore: Sendable {
         "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
         "CREATE TABLE IF NOT EXISTS audit (seq BIGSERIAL PRIMARY KEY, at DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
-        // The number of registrations for `registration.max_clients`, kept by a
-        // trigger in 16 shards (a row each, chosen by the client id's hash) so
-        // concurrent registrations on several replicas rarely wait on one row
-        // lock, and the cap costs a 16-row sum instead of COUNT(*) (issue 11).
-        // Seeded once from the table, under a lock that holds off writers.
-        "CREATE TABLE IF NOT EXISTS client_counts (shard INTEGER PRIMARY KEY, value BIGINT NOT NULL)",
-        "LOCK TABLE clients IN SHARE ROW EXCLUSIVE MODE",
+        // Row counts for the caps (`registration.max_clients`,
+        // `authorization.max_pending`), kept by a trigger in 16 shards per
+        // table (a row each, chosen by the id's hash) so concurrent inserts on
+        // several replicas rarely wait on one row lock, and a cap costs a
+        // 16-row sum instead of COUNT(*) (issue 11). Seeded once from the
+        // tables, under a lock that holds off writers meanwhile.
+        "CREATE TABLE IF NOT EXISTS row_counts (name TEXT NOT NULL, shard INTEGER NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (name, shard))",
+        "LOCK TABLE clients, pending_consents IN SHARE ROW EXCLUSIVE MODE",
         """
-        INSERT INTO client_counts (shard, value)
-        SELECT s, CASE WHEN s = 0 THEN (SELECT count(*) FROM clients) ELSE 0 END FROM generate_series(0, 15) AS s
-        WHERE NOT EXISTS (SELECT 1 FROM client_counts)
+        INSERT INTO row_counts (name, shard, value)
+        SELECT t.name, s, CASE WHEN s = 0 THEN t.n ELSE 0 END
+        FROM (VALUES ('clients', (SELECT count(*) FROM clients)), ('pending_consents', (SELECT count(*) FROM pending_consents))) AS t (name, n),
+             generate_series(0, 15) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM row_counts r WHERE r.name = t.name)
         """,
         """
-        CREATE OR REPLACE FUNCTION dcr_shim_count_clients() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION dcr_shim_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                UPDATE client_counts SET value = value + 1 WHERE shard = hashtext(NEW.id) & 15;
+                UPDATE row_counts SET value = value + 1 WHERE name = TG_TABLE_NAME AND shard = hashtext(NEW.id) & 15;
             ELSE
-                UPDATE client_counts SET value = value - 1 WHERE shard = hashtext(OLD.id) & 15;
+                UPDATE row_counts SET value = value - 1 WHERE name = TG_TABLE_NAME AND shard = hashtext(OLD.id) & 15;
             END IF;
             RETURN NULL;
         END $$
         """,
-        "CREATE OR REPLACE TRIGGER clients_counted AFTER INSERT OR DELETE ON clients FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_clients()",
+        "CREATE OR REPLACE TRIGGER clients_counted AFTER INSERT OR DELETE ON clients FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_rows()",
+        """
+        CREATE OR REPLACE TRIGGER pending_consents_counted AFTER INSERT OR DELETE ON pending_consents
+        FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_rows()
+        """,
+        // Fixed-window rate limits shared by replicas (issue 11, finding 3).
+        "CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, window_start DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)",
         // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.
         "CREATE TABLE IF NOT EXISTS refresh_leases (grant_id TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
     ]

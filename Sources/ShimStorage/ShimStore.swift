@@ -30,6 +30,10 @@ public protocol TransactionStore: Sendable {
     /// returns nil, and so does an expired record.
     func consumePending(id: String, now: Date) async throws -> PendingConsent?
 
+    /// Pending consents stored now (expired ones until purged), in O(1):
+    /// `authorization.max_pending` caps them.
+    func countPending() async throws -> Int
+
     func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) async throws
     /// Same single-use semantics as `consumePending`.
     func consumeTransaction(id: String, now: Date) async throws -> UpstreamTransaction?
@@ -114,3 +118,15 @@ public protocol AdminStore: Sendable {
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
     & AuditStore & AdminStore
+
+/// Fixed-window event counters shared by every replica (issue 11, finding
+/// 3): a store that several processes use (PostgreSQL) keeps the per-address
+/// limits, so N replicas allow what one would, not N times as much. Stores
+/// that one process owns count in memory instead (see `FixedWindowLimiter`).
+public protocol SharedRateLimitStore: Sendable {
+    /// Counts one event under `key` in the window of `windowSeconds` that
+    /// holds `now` (windows are aligned to multiples of their length, so all
+    /// replicas mean the same one); returns the events in that window so
+    /// far, this one included.
+    func countEvent(key: String, windowSeconds: Int, now: Date) async throws -> Int
+}

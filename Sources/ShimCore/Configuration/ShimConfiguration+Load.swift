@@ -44,6 +44,8 @@ extension ShimConfiguration {
             listenHost: r.string("listen.host", default: "0.0.0.0")!,
             listenPort: r.int("listen.port", default: 8080, range: 0...65535),
             listenIdleTimeoutSeconds: r.duration("listen.idle_timeout", default: 60, range: 1...3600),
+            trustedProxies: r.stringList("listen.trusted_proxies", default: []),
+            clientAddressHeader: r.string("listen.client_address_header", default: "x-forwarded-for")!,
             dataDir: r.string("data_dir", default: ".")!,
             upstream: upstream,
             resources: resources,
@@ -66,7 +68,10 @@ extension ShimConfiguration {
             logLevel: r.string("log.level", default: "info")!,
             registrationRateLimit: r.int("registration.rate_limit", default: 20, range: 0...100_000),
             maxClients: r.int("registration.max_clients", default: 100_000, range: 1...100_000_000),
-            unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400))
+            unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400)),
+            authorizationRateLimit: r.int("authorization.rate_limit", default: 60, range: 0...100_000),
+            maxPendingAuthorizations: r.int("authorization.max_pending", default: 100_000, range: 1...100_000_000),
+            auditRetentionSeconds: r.duration("audit.retention", default: 90 * 86400, range: 86400...(3650 * 86400))
         )
         r.reportUnknownKeys()
         if config.upstream.preset == .entra, !config.upstream.scopes.contains("offline_access") {

@@ -32,6 +32,12 @@ extension ShimConfiguration {
              || storageURL.hasPrefix("postgresql://")) {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
+        for (i, cidr) in trustedProxies.enumerated() where IPNetwork(cidr) == nil {
+            problems.append("listen.trusted_proxies[\(i)]: \(cidr.quotedForProblem) is not an IPv4 or IPv6 address or CIDR block")
+        }
+        if ClientAddress.Header(rawValue: clientAddressHeader) == nil {
+            problems.append("listen.client_address_header: must be x-forwarded-for or forwarded")
+        }
         if storageURL.hasPrefix("postgres"), StorageURL.sslMode(storageURL) == nil {
             problems.append("storage.url: sslmode must be disable, prefer or require (default require; prefer on a loopback host)")
         }

@@ -10,6 +10,12 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `listen.idle_timeout` (default 60s): a client connection that sends
     /// nothing for this long is closed, so idle connections cannot pile up.
     public var listenIdleTimeoutSeconds: Int
+    /// `listen.trusted_proxies` (default none): CIDRs of the reverse proxies
+    /// in front of the shim; only from them is the client address read from
+    /// `listen.client_address_header` (see `ClientAddress`).
+    public var trustedProxies: [String]
+    /// `listen.client_address_header`: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    public var clientAddressHeader: String
     /// `data_dir` (default `.`): where generated keys are kept (0600).
     public var dataDir: String
     public var upstream: UpstreamConfiguration
@@ -51,13 +57,21 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `log.level` (default `info`).
     public var logLevel: String
     /// `registration.rate_limit`: registrations per minute per client address
-    /// (default 20; 0 turns it off). Counted per replica.
+    /// (default 20; 0 turns it off). Shared by replicas on PostgreSQL.
     public var registrationRateLimit: Int
     /// `registration.max_clients`: cap on live registrations (default 100000).
     public var maxClients: Int
     /// `registration.unused_ttl`: a registration no token was ever issued to
     /// expires after this (default 24h).
     public var unusedClientTTLSeconds: Int
+    /// `authorization.rate_limit`: /authorize requests per minute per client
+    /// address (default 60; 0 turns it off). Shared by replicas on PostgreSQL.
+    public var authorizationRateLimit: Int
+    /// `authorization.max_pending`: cap on sign-ins waiting at the consent
+    /// page (default 100000); above it /authorize answers 503.
+    public var maxPendingAuthorizations: Int
+    /// `audit.retention`: audit events older than this are deleted (default 90d).
+    public var auditRetentionSeconds: Int
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember

@@ -17,7 +17,7 @@ enum RegisterEndpoint {
                 throw OAuthError(.invalidClientMetadata, "Content-Type must be application/json")
             }
             let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
-            try checkRateLimit(context, services)
+            try await checkRateLimit(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
                                                     scopes: services.resourcePolicy)
             let clientID = SecretToken.generate(bytes: 16)
@@ -39,9 +39,9 @@ enum RegisterEndpoint {
     }
 
     /// Abuse limit: registrations per minute per client address.
-    static func checkRateLimit(_ context: ShimRequestContext, _ services: ShimServices) throws {
-        if let wait = services.registrationLimiter.attempt(context.remoteAddress ?? "unknown", now: services.now) {
-            context.logger.notice("registration rate limited", metadata: ["address": "\(context.remoteAddress ?? "-")"])
+    static func checkRateLimit(_ context: ShimRequestContext, _ services: ShimServices) async throws {
+        if let wait = await services.registrationLimiter.attempt(context.clientKey, now: services.now, logger: context.logger) {
+            context.logger.notice("registration rate limited", metadata: ["address": "\(context.clientKey)"])
             throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "too many registrations from this address; retry after \(wait) seconds",
                                                    status: 429), retryAfter: wait)
         }

@@ -45,6 +45,10 @@ extension SQLiteStore {
         _ = try await writeQuery("INSERT INTO pending_consents (id, body, expires_at) VALUES (?, ?, ?)", [.text(id), body, RecordCoding.time(expiresAt)])
     }
 
+    public func countPending() async throws -> Int {
+        try await readQuery("SELECT value FROM counters WHERE name = 'pending_consents'", []).first?["value"]?.integer ?? 0
+    }
+
     public func pending(id: String, now: Date) async throws -> PendingConsent? {
         let rows = try await readQuery("SELECT body FROM pending_consents WHERE id = ? AND expires_at > ?", [.text(id), RecordCoding.time(now)])
         return try RecordCoding.decode(PendingConsent.self, rows.first)

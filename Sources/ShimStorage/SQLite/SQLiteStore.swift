@@ -94,7 +94,17 @@ public final class SQLiteStore: ShimStore, Sendable {
         CREATE TRIGGER IF NOT EXISTS clients_counted_delete AFTER DELETE ON clients
         BEGIN UPDATE counters SET value = value - 1 WHERE name = 'clients'; END
         """,
-        "PRAGMA user_version = 2",
+        // Version 3: pending consents are counted the same way (`authorization.max_pending`).
+        "INSERT OR IGNORE INTO counters (name, value) SELECT 'pending_consents', count(*) FROM pending_consents",
+        """
+        CREATE TRIGGER IF NOT EXISTS pending_counted_insert AFTER INSERT ON pending_consents
+        BEGIN UPDATE counters SET value = value + 1 WHERE name = 'pending_consents'; END
+        """,
+        """
+        CREATE TRIGGER IF NOT EXISTS pending_counted_delete AFTER DELETE ON pending_consents
+        BEGIN UPDATE counters SET value = value - 1 WHERE name = 'pending_consents'; END
+        """,
+        "PRAGMA user_version = 3",
     ]
 
     /// A write, committed with whatever other writes are waiting (group commit).
