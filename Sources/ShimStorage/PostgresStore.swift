@@ -110,6 +110,12 @@ public final class PostgresStore: Sendable {
         CREATE OR REPLACE TRIGGER pending_consents_counted AFTER INSERT OR DELETE ON pending_consents
         FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_rows()
         """,
+        // Grants carry their expiry as a column: housekeeping deletes by it (issue 11, finding 5).
+        "ALTER TABLE grants ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
+        "UPDATE grants SET expires_at = (body::json->>'expiresAt')::double precision WHERE expires_at IS NULL AND body IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at)",
+        "CREATE INDEX IF NOT EXISTS grants_revoked ON grants (revoked_at) WHERE revoked_at IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS consents_expiry ON consents (expires_at)",
         // Fixed-window rate limits shared by replicas (issue 11, finding 3).
         "CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, window_start DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)",
         // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.

@@ -93,8 +93,18 @@ public protocol GrantStore: Sendable {
 public protocol StoreHealth: Sendable {
     /// Succeeds when the store answers.
     func ping() async throws
-    /// Deletes expired pending consents, transactions and codes.
-    func purgeExpired(now: Date) async throws
+    /// Deletes what can never be used again (issue 11, finding 5): expired
+    /// pending consents, transactions, codes and consents; grants past their
+    /// expiry with their refresh tokens; revoked grants and tombstones once
+    /// `revokedRetention` has passed (longer than any code that could still
+    /// try to create the grant lives). A family's rotated refresh tokens stay
+    /// while the family lives: presenting one again is how a stolen token is
+    /// detected (rule 7). Works in bounded batches.
+    @discardableResult
+    func purgeExpired(now: Date) async throws -> PurgeCounts
+    /// Deletes audit events older than `before` (`audit.retention`); returns how many.
+    @discardableResult
+    func purgeAudit(before: Date) async throws -> Int
 }
 
 /// The audit trail: append-only, listed oldest first.
@@ -130,3 +140,25 @@ public protocol SharedRateLimitStore: Sendable {
     /// far, this one included.
     func countEvent(key: String, windowSeconds: Int, now: Date) async throws -> Int
 }
+
+/// What one `purgeExpired` deleted, for the housekeeping log.
+public struct PurgeCounts: Sendable, Equatable {
+    public var shortLived = 0
+    public var consents = 0
+    public var grants = 0
+    public var refreshTokens = 0
+
+    public init(shortLived: Int = 0, consents: Int = 0, grants: Int = 0, refreshTokens: Int = 0) {
+        self.shortLived = shortLived
+        self.consents = consents
+        self.grants = grants
+        self.refreshTokens = refreshTokens
+    }
+
+    public var total: Int { shortLived + consents + grants + refreshTokens }
+}
+
+/// How long a revoked grant or a tombstone is kept: an hour, far longer
+/// than the 5 minutes an authorization code (the only thing that could
+/// still try to create that grant) lives.
+public let revokedRetention: TimeInterval = 3600

@@ -146,6 +146,27 @@ struct SQLiteGroupCommitTests {
     }
 }
 
+extension SQLiteGroupCommitTests {
+    @Test("a database from before grants had expires_at: filled from the JSON body, so expired grants are purged")
+    func grantExpiryBackfilled() async throws {
+        let path = F.temporaryDatabasePath()
+        defer { F.removeDatabase(at: path) }
+        let store = try await SQLiteStore.open(path: path, logger: F.quietLogger)
+        var expired = F.grant("old")
+        expired.expiresAt = F.t0
+        #expect(try await store.createGrant(expired, refreshTokenHash: "r-old", refreshToken: F.refresh(grantID: "old")))
+        #expect(try await store.createGrant(F.grant("live"), refreshTokenHash: "r-live", refreshToken: F.refresh(grantID: "live")))
+        try await store.close()
+        try SQLiteScript.run(path, "DROP INDEX grants_expiry; ALTER TABLE grants DROP COLUMN expires_at;")
+        let upgraded = try await SQLiteStore.open(path: path, logger: F.quietLogger)
+        #expect(try await upgraded.purgeExpired(now: F.t0.addingTimeInterval(1)).grants == 1)
+        #expect(try await upgraded.grant(id: "old") == nil)
+        #expect(try await upgraded.refreshToken(hash: "r-old") == nil)
+        #expect(try await upgraded.grant(id: "live") != nil)
+        try await upgraded.close()
+    }
+}
+
 /// Two replicas on one PostgreSQL database share the client count.
 @Suite("PostgresStore client count across replicas", .enabled(if: PostgresTestDatabase.adminURL != nil))
 struct PostgresClientCountTests {

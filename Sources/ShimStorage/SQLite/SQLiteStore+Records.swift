@@ -106,8 +106,9 @@ extension SQLiteStore {
     public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
         let grantBody = try RecordCoding.encode(grant), tokenBody = try RecordCoding.encode(refreshToken)
         return try await write { db in
-            let inserted = try db.query("INSERT INTO grants (id, client_id, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
-                                        [.text(grant.id), .text(grant.clientID), grantBody])
+            let inserted = try db.query(
+                "INSERT INTO grants (id, client_id, body, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
+                [.text(grant.id), .text(grant.clientID), grantBody, RecordCoding.time(grant.expiresAt)])
             guard !inserted.isEmpty else { return false }
             try db.query("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)", [.text(refreshTokenHash), .text(grant.id), tokenBody])
             return true
@@ -157,11 +158,51 @@ extension SQLiteStore {
         _ = try await readQuery("SELECT 1", [])
     }
 
-    public func purgeExpired(now: Date) async throws {
-        try await write { db in
-            for table in ["pending_consents", "transactions", "codes"] {
-                try db.query("DELETE FROM \(table) WHERE expires_at <= ?", [RecordCoding.time(now)])
+    /// In batches of `purgeBatch` rows, each its own write, so a large purge
+    /// never holds the writer (and every request's commit) for long.
+    public func purgeExpired(now: Date) async throws -> PurgeCounts {
+        var counts = PurgeCounts()
+        let t = RecordCoding.time(now)
+        for table in ["pending_consents", "transactions", "codes"] {
+            counts.shortLived += try await purgeBatches("DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE expires_at <= ? LIMIT \(Self.purgeBatch))", [t])
+        }
+        counts.consents = try await purgeBatches(
+            "DELETE FROM consents WHERE rowid IN (SELECT rowid FROM consents WHERE expires_at <= ? LIMIT \(Self.purgeBatch))", [t])
+        let revoked = RecordCoding.time(now.addingTimeInterval(-revokedRetention))
+        while true {
+            let (grants, tokens) = try await write { db -> (Int, Int) in
+                let ids = try db.query("""
+                    DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at <= ? OR revoked_at <= ? LIMIT \(Self.purgeBatch))
+                    RETURNING id
+                    """, [t, revoked]).compactMap { $0["id"]?.text }
+                var tokens = 0
+                for id in ids { tokens += try db.query("DELETE FROM refresh_tokens WHERE grant_id = ? RETURNING hash", [.text(id)]).count }
+                return (ids.count, tokens)
             }
+            counts.grants += grants
+            counts.refreshTokens += tokens
+            if grants < Self.purgeBatch { break }
+        }
+        return counts
+    }
+
+    public func purgeAudit(before: Date) async throws -> Int {
+        try await purgeBatches("DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE at < ? LIMIT \(Self.purgeBatch))",
+                               [RecordCoding.time(before)])
+    }
+
+    static let purgeBatch = 1000
+
+    /// Runs a `DELETE … LIMIT`-shaped statement until it deletes less than a batch.
+    func purgeBatches(_ sql: String, _ binds: [SQLiteValue]) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await write { db in
+                try db.query(sql, binds)
+                return db.changes
+            }
+            total += deleted
+            if deleted < Self.purgeBatch { return total }
         }
     }
 

@@ -36,6 +36,8 @@ public final class SQLiteStore: ShimStore, Sendable {
             try db.execute("BEGIN IMMEDIATE")
             do {
                 for statement in Self.schema { try db.execute(statement) }
+                try Self.addGrantExpiry(db)
+                try db.execute("PRAGMA user_version = 4")
                 try db.execute("COMMIT")
             } catch {
                 try? db.execute("ROLLBACK")
@@ -80,6 +82,7 @@ public final class SQLiteStore: ShimStore, Sendable {
         "CREATE INDEX IF NOT EXISTS grants_client ON grants (client_id)",
         "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+        "CREATE INDEX IF NOT EXISTS consents_expiry ON consents (expires_at)",
         // Version 2: the number of registrations, kept by triggers so that
         // `registration.max_clients` costs one row read, not COUNT(*) (issue 11).
         // Triggers also count rows written by other processes (admin commands).
@@ -104,8 +107,18 @@ public final class SQLiteStore: ShimStore, Sendable {
         CREATE TRIGGER IF NOT EXISTS pending_counted_delete AFTER DELETE ON pending_consents
         BEGIN UPDATE counters SET value = value - 1 WHERE name = 'pending_consents'; END
         """,
-        "PRAGMA user_version = 3",
     ]
+
+    /// Version 4: grants carry `expires_at` as a column (housekeeping deletes
+    /// expired grants by it); filled from the JSON body for existing rows.
+    static func addGrantExpiry(_ db: SQLiteDB) throws {
+        let columns = try db.query("PRAGMA table_info(grants)").compactMap { $0["name"]?.text }
+        guard !columns.contains("expires_at") else { return }
+        try db.execute("ALTER TABLE grants ADD COLUMN expires_at REAL")
+        try db.execute("UPDATE grants SET expires_at = json_extract(body, '$.expiresAt') WHERE body IS NOT NULL")
+        try db.execute("CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at)")
+        try db.execute("CREATE INDEX IF NOT EXISTS grants_revoked ON grants (revoked_at) WHERE revoked_at IS NOT NULL")
+    }
 
     /// A write, committed with whatever other writes are waiting (group commit).
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteDB) throws -> T) async throws -> T {
