@@ -109,6 +109,7 @@ let package = Package(
             name: "ShimUpstreamTests",
             dependencies: [
                 "ShimUpstream", "ShimCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -81,4 +81,18 @@ struct ConfigHygieneTests {
             #expect(problems.problems.contains { $0.hasPrefix("listen.idle_timeout:") })
         }
     }
+
+    @Test("upstream.id_token_algorithms: asymmetric algorithms only")
+    func idTokenAlgorithms() throws {
+        let upstream = ["issuer": ConfigValue.string("https://idp.example.com"), "client_id": .string("c"), "client_secret": .string("s")]
+        let good = try Self.load(["upstream": .map(upstream.merging(["id_token_algorithms": .list([.string("ES256"), .string("RS256")])]) { $1 })]).get()
+        #expect(good.upstream.idTokenAlgorithms == ["ES256", "RS256"])
+        for bad in ["none", "HS256", "rs256"] {
+            guard case .failure(let problems) = Self.load(["upstream": .map(upstream.merging(["id_token_algorithms": .list([.string(bad)])]) { $1 })]) else {
+                Issue.record("\(bad) accepted")
+                continue
+            }
+            #expect(problems.problems.contains { $0.hasPrefix("upstream.id_token_algorithms:") })
+        }
+    }
 }

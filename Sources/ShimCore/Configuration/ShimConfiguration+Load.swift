@@ -28,6 +28,8 @@ extension ShimConfiguration {
         )
         upstream.audience = r.string("upstream.audience")
         upstream.userinfoEndpoint = r.string("upstream.userinfo_endpoint")
+        upstream.jwksURI = r.string("upstream.jwks_uri")
+        upstream.idTokenAlgorithms = r.stringList("upstream.id_token_algorithms", default: [])
         var resources: [ResourcePolicy.Resource] = []
         for i in 0..<r.count("resources") {
             resources.append(.init(

@@ -108,7 +108,7 @@ extension UpstreamConfiguration {
         }
         for (key, value) in [("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),
                              ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint),
-                             ("upstream.userinfo_endpoint", userinfoEndpoint)] {
+                             ("upstream.userinfo_endpoint", userinfoEndpoint), ("upstream.jwks_uri", jwksURI)] {
             guard let value else { continue }
             guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
                 problems.append("\(key): must be an https URL (http only on loopback)")
@@ -125,6 +125,10 @@ extension UpstreamConfiguration {
             problems.append("upstream.extra_token_params.\(key): set by the shim itself; cannot be overridden")
         }
         problems += presetProblems()
+        let asymmetric: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+        for alg in idTokenAlgorithms where !asymmetric.contains(alg) {
+            problems.append("upstream.id_token_algorithms: \(alg.quotedForProblem) is not one of \(asymmetric.sorted().joined(separator: ", ")) (never none or HMAC)")
+        }
         return problems
     }
 }

@@ -103,6 +103,12 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     /// returns no ID token (GitHub's `/user`, an OIDC provider without
     /// `openid`); discovered, or the preset's, when not set.
     public var userinfoEndpoint: String? = nil
+    /// `upstream.jwks_uri`: the IdP's signing keys, when discovery does not
+    /// name them (fixed endpoints); ID tokens are then verified against them.
+    public var jwksURI: String? = nil
+    /// `upstream.id_token_algorithms`: the `alg` values an ID token may use
+    /// (asymmetric only); default: the IdP's `id_token_signing_alg_values_supported`, else RS256.
+    public var idTokenAlgorithms: [String] = []
 
     public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
                 revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
