@@ -11,4 +11,6 @@ if [ ! -x .venv-fastmcp/bin/python ]; then
 fi
 swift build -c release --product dcr-shim 2>&1 | tail -1
 export DCR_SHIM_BIN="$PWD/.build/release/dcr-shim"
-exec .venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"
+.venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"
+# Client ID Metadata Documents: cached CIMD vs DCR at /authorize, and the cold fetch (about 2 minutes).
+exec .venv/bin/python bench/bench_cimd.py

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from .cimd import DocumentServer, TestCA
 from .flow import MCPServerProcess
 from .harness import SHIM_BIN, Shim
 from .idp import free_port
@@ -83,6 +84,14 @@ def dot_stack(tmp_path_factory):
     s = Stack("django-oauth-toolkit", tmp_path_factory.mktemp("dot"))
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def cimd_documents(tmp_path_factory):
+    """An HTTPS server for Client ID Metadata Documents, with its test CA."""
+    server = DocumentServer(TestCA(tmp_path_factory.mktemp("cimd-ca")))
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="module", params=sorted(FAKES))

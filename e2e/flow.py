@@ -98,7 +98,8 @@ class MCPServerProcess:
 class SDKFlow:
     """One MCP client (one registration, one token storage) using the SDK."""
 
-    def __init__(self, shim: Shim, idp: IdP, mcp_url: str, browser: Browser | None = None):
+    def __init__(self, shim: Shim, idp: IdP, mcp_url: str, browser: Browser | None = None,
+                 client_metadata_url: str | None = None):
         self.shim = shim
         self.idp = idp
         self.mcp_url = mcp_url
@@ -116,6 +117,9 @@ class SDKFlow:
             storage=self.storage,
             redirect_handler=self._redirect_handler,
             callback_handler=self._callback_handler,
+            # A Client ID Metadata Document URL (SEP-991): used instead of
+            # registration when the server advertises support for it.
+            client_metadata_url=client_metadata_url,
         )
 
     async def _redirect_handler(self, url: str) -> None:
@@ -191,8 +195,9 @@ class SDKFlow:
         self.provider.context.token_expiry_time = 1.0
 
 
-async def run_full_flow(shim: Shim, idp: IdP, mcp_url: str, *, restart_before_refresh: bool = False) -> FlowResult:
-    flow = SDKFlow(shim, idp, mcp_url)
+async def run_full_flow(shim: Shim, idp: IdP, mcp_url: str, *, restart_before_refresh: bool = False,
+                        client_metadata_url: str | None = None) -> FlowResult:
+    flow = SDKFlow(shim, idp, mcp_url, client_metadata_url=client_metadata_url)
     step(f"tool call 1: the SDK calls whoami on {mcp_url} (no token yet; shim {shim.base_url}, upstream {idp.name})")
     first = await flow.call_tool("whoami", {})
     step(f"tool call 1 OK: {first}; client_id {flow.result.registered_client_id}, access token #{tag(flow.result.access_tokens[-1])}")

@@ -48,3 +48,46 @@ def test_check_config_accepts_the_examples_and_reads_secret_files(tmp_path):
         assert run.returncode == 0 and "configuration OK" in run.stdout, (name, run.stdout)
         presets.add(run.stdout.split("upstream ", 1)[1].split(",", 1)[0])
     assert presets == {"entra", "okta", "google", "github", "auth0", "keycloak", "oidc"}, examples
+
+
+BAD_CIMD = """
+issuer: https://auth.example.com
+upstream: {issuer: https://idp.example.com, client_id: x, client_secret: y}
+resources: [{resource: https://mcp.example.com/mcp, scopes: [mcp]}]
+redirects: {clients: [loopback]}
+cimd:
+  allowed_hosts: ["*.com", claude.ai]      # mistake 1: a pattern that matches a whole TLD
+  blocked_hosts: [https://evil.example]    # mistake 2: a URL, not a host
+  cache_min: 2h                            # mistake 3: longer than cache_max
+  cache_max: 1h
+  insecure_private_hosts: ["*.corp"]       # mistake 4: relaxations name exact hosts
+  fetch_timeout: 5 minutes                 # mistake 5: not a duration
+"""
+
+
+def test_check_config_validates_the_cimd_keys_and_accepts_the_cimd_example(tmp_path):
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    path = tmp_path / "cimd.yaml"
+    path.write_text(BAD_CIMD)
+    run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30)
+    errors = [line for line in run.stdout.splitlines() if line.startswith("error:")]
+    assert run.returncode != 0 and len(errors) == 5, run.stdout
+    for key in ("cimd.allowed_hosts[0]", "cimd.blocked_hosts[0]", "cimd.cache_min", "cimd.insecure_private_hosts[0]",
+                "cimd.fetch_timeout"):
+        assert any(line.startswith(f"error: {key}") for line in errors), (key, run.stdout)
+
+    # A CA file that is not PEM, and one that looks like PEM but holds no certificate.
+    for text, needle in [("not a certificate\n", "PEM certificates"),
+                         ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "cannot be read")]:
+        ca = tmp_path / "ca.pem"
+        ca.write_text(text)
+        good = BAD_CIMD.split("cimd:")[0] + f"cimd: {{insecure_private_hosts: [docs.corp.example], insecure_ca_file: {ca}}}\n"
+        path.write_text(good)
+        run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30)
+        assert run.returncode != 0 and needle in run.stdout and "cimd.insecure_ca" in run.stdout, run.stdout
+
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    run = subprocess.run([SHIM_BIN, "check-config", "--config", "examples/cimd.yaml"], capture_output=True, text=True, timeout=30,
+                         env={"DCR_SHIM_UPSTREAM_CLIENT_SECRET_FILE": str(secret)}, cwd=str(root))
+    assert run.returncode == 0 and "configuration OK" in run.stdout, run.stdout

@@ -19,7 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .harness import Browser
+from .cimd import document
+from .harness import Browser, pkce_pair
 from .shimclient import RawClient
 
 pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromium-driver not installed")
@@ -88,7 +89,12 @@ def test_consent_page_renders_and_allow_completes_the_flow(dot_stack, listener, 
     assert urlparse(chromium.current_url).path == "/consent"
     # The client's name is shown as text (escaped, not markup), with the redirect host and the scopes.
     assert chromium.find_element(By.ID, "client-name").text == "Chromium Test Client <b>&"
-    assert chromium.find_element(By.ID, "redirect-host").text == "127.0.0.1"
+    # Issue 11 finding 10: the full redirect URI, in plain words for loopback, and the IdP the user signs in with.
+    assert chromium.find_element(By.ID, "redirect-uri").text == listener.redirect_uri
+    assert chromium.find_element(By.ID, "redirect-destination").text == \
+        f"an application on this computer (listening on port {listener.port})"
+    assert chromium.find_element(By.ID, "identity-provider").text == urlparse(dot_stack.idp.issuer).netloc
+    assert "registered itself" in chromium.find_element(By.ID, "self-registered").text
     assert [li.text for li in chromium.find_elements(By.CSS_SELECTOR, "#scopes li")] == ["mcp"]
     shot = tmp_path / "consent.png"
     chromium.save_screenshot(str(shot))
@@ -133,3 +139,55 @@ def test_consent_page_headers_forbid_framing(dot_stack):
     assert page.headers["cache-control"] == "no-store"
     # The same page fetched without the browser's cookie is refused.
     assert httpx.get(r.headers["location"]).status_code == 400
+
+
+def test_cimd_consent_page_shows_document_host_full_redirect_and_loopback_warning(dot_stack, listener, chromium, cimd_documents):
+    """A client known by its metadata document: the page names the verified
+    document host prominently, its URL, the full redirect URI, and warns that
+    a document whose redirects are all local proves nothing about who asks;
+    Allow then completes the flow in the browser and the code is redeemed as
+    the public client the document describes."""
+    shim = dot_stack.shim("chromium-cimd", extra=cimd_documents.shim_extra())
+    url = cimd_documents.publish("chromium", document(cimd_documents.url("chromium"), name="Local Tool",
+                                                      redirect_uris=["http://127.0.0.1/callback"]))
+    client = RawClient(shim, url, None, listener.redirect_uri)
+    client.verifier, client.challenge = pkce_pair()
+    chromium.get(client.authorize_url())
+    WebDriverWait(chromium, 15).until(EC.presence_of_element_located((By.ID, "allow")))
+    assert chromium.find_element(By.ID, "client-name").text == "Local Tool"
+    host = chromium.find_element(By.ID, "document-host")
+    assert host.text == "localhost" and host.value_of_css_property("font-weight") in ("600", "700", "bold")
+    assert chromium.find_element(By.ID, "client-id").text == url
+    assert chromium.find_element(By.ID, "redirect-uri").text == listener.redirect_uri
+    assert chromium.find_element(By.ID, "redirect-destination").text.startswith("an application on this computer")
+    warning = chromium.find_element(By.ID, "loopback-warning")
+    assert warning.is_displayed() and "Anyone can publish a document" in warning.text
+    assert chromium.find_element(By.ID, "identity-provider").text == urlparse(dot_stack.idp.issuer).netloc
+
+    chromium.find_element(By.ID, "allow").click()
+    WebDriverWait(chromium, 15).until(EC.presence_of_element_located((By.ID, "id_username")))
+    chromium.find_element(By.ID, "id_username").send_keys(dot_stack.idp.username)
+    chromium.find_element(By.ID, "id_password").send_keys(dot_stack.idp.password)
+    chromium.find_element(By.ID, "login").click()
+    WebDriverWait(chromium, 20).until(EC.presence_of_element_located((By.ID, "done")))
+    got = listener.received[0]
+    assert got["iss"] == shim.base_url and "code" in got
+    tokens = client.exchange(got["code"])
+    assert tokens.status_code == 200 and tokens.json()["token_type"] == "Bearer", tokens.text
+
+
+def test_cimd_document_on_a_refused_address_is_an_error_page_and_never_fetched(dot_stack, listener, chromium, cimd_documents):
+    """Rule 11 through the whole shim: the same document server named by its
+    loopback address (not the one relaxed name) is refused before any
+    connection, and the user sees why."""
+    shim = dot_stack.shim("chromium-ssrf", extra=cimd_documents.shim_extra())
+    cimd_documents.publish("ssrf", document(cimd_documents.url("ssrf", host="127.0.0.1")))
+    before = cimd_documents.connections
+    client = RawClient(shim, cimd_documents.url("ssrf", host="127.0.0.1"), None, listener.redirect_uri)
+    client.verifier, client.challenge = pkce_pair()
+    chromium.get(client.authorize_url())
+    body = WebDriverWait(chromium, 15).until(EC.presence_of_element_located((By.TAG_NAME, "h1"))).text
+    assert body == "Sign-in cannot continue"
+    page = chromium.find_element(By.TAG_NAME, "body").text
+    assert "127.0.0.1" in page and "only public addresses are fetched" in page
+    assert cimd_documents.connections == before and listener.received == []

@@ -5,8 +5,12 @@ refresh, where SQLite must keep the grant."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 
+from .cimd import document
 from .flow import run_full_flow
+from .harness import SHIM_BIN
 
 
 def test_full_flow_tool_call_and_refresh(stack):
@@ -56,6 +60,53 @@ def test_sigterm_stops_the_shim_gracefully(stack):
             raise AssertionError("dcr-shim was still running 10 s after SIGTERM; log tail:\n" + shim.log_text()[-1500:])
     assert rc == 0, f"dcr-shim exited with {rc} after SIGTERM"
     assert time.monotonic() - started < 10
+
+
+def admin_json(shim, *args):
+    out = subprocess.run([SHIM_BIN, *args, "--json", "--config", str(shim.config_path)], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_cimd_client_flow_tool_call_and_refresh_then_dcr_on_the_same_shim(stack, cimd_documents):
+    """SEP-991 with the real SDK: `client_metadata_url` instead of registration,
+    the document served over real HTTPS (a test CA the shim trusts through its
+    explicit test relaxation); then, on the same shim, the same SDK without a
+    metadata URL registers with DCR as before."""
+    shim = stack.shim("cimd", extra=cimd_documents.shim_extra())
+    name = f"sdk-{stack.idp.name}"
+    url = cimd_documents.publish(name, document(cimd_documents.url(name), name="SDK via CIMD"),
+                                 cache_control="max-age=300")
+    before = len(cimd_documents.requests)
+    result = asyncio.run(run_full_flow(shim, stack.idp, stack.mcp.url, client_metadata_url=url))
+    assert result.registered_client_id == url
+    assert result.tool_results[0].startswith("subject=") and result.tool_results[1] == "5"
+    assert len(result.refresh_tokens) == 2 and result.refresh_tokens[0] != result.refresh_tokens[1]
+    paths = [r.request.url.path for r in result.sdk_responses]
+    assert not any(p.endswith("/register") for p in paths), f"the SDK registered although CIMD is advertised: {paths}"
+    metadata = next(r.json() for r in result.sdk_responses if "/.well-known/oauth-authorization-server" in r.request.url.path)
+    assert metadata["client_id_metadata_document_supported"] is True
+    # The shim fetched the document once (cached for max-age=300 across authorize and both token calls).
+    assert cimd_documents.requests[before:] == [f"/{name}.json"]
+    # The admin CLI and the audit trail name the client by its document.
+    listed = [c for c in admin_json(shim, "clients", "list") if c["client_id"] == url]
+    assert listed and listed[0]["kind"] == "cimd" and listed[0]["host"] == "localhost" and listed[0]["last_fetched"]
+    events = admin_json(shim, "audit")
+    assert any(e["event"] == "client_document" and e["client_id"] == url and "first fetch" in e["detail"] for e in events)
+    assert any(e["event"] == "grant_issued" and e["client_id"] == url and e["client_name"] == "SDK via CIMD" for e in events)
+    shown = admin_json(shim, "clients", "show", url)[0]
+    assert shown["kind"] == "cimd" and shown["redirect_uris"] == ["http://127.0.0.1/callback", "http://localhost/callback"]
+    assert len(shown["grants"]) == 1 and shown["grants"][0]["revoked_at"] is None
+    revoke = subprocess.run([SHIM_BIN, "clients", "revoke", url, "--config", str(shim.config_path)],
+                            capture_output=True, text=True, timeout=30)
+    assert revoke.returncode == 0 and "1 grant(s) revoked" in revoke.stdout, revoke.stderr
+    assert all(g["revoked_at"] for g in admin_json(shim, "grants", "list", "--client", url))
+    assert not [c for c in admin_json(shim, "clients", "list") if c["client_id"] == url]
+
+    dcr = asyncio.run(run_full_flow(shim, stack.idp, stack.mcp.url))
+    assert dcr.registered_client_id and not dcr.registered_client_id.startswith("https://")
+    assert dcr.tool_results[1] == "5" and len(dcr.refresh_tokens) == 2
+    assert any(r.request.url.path.endswith("/register") and r.status_code == 201 for r in dcr.sdk_responses)
 
 
 def test_doctor_tells_a_bad_secret_and_says_what_it_can_of_the_redirect(stack, tmp_path):

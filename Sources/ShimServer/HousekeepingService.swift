@@ -46,6 +46,11 @@ public struct HousekeepingService: Service {
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }
             let audit = try await services.store.purgeAudit(before: now.addingTimeInterval(-TimeInterval(services.config.auditRetentionSeconds)))
             if audit > 0 { logger.info("audit events past audit.retention deleted", metadata: ["count": "\(audit)"]) }
+            // Metadata-document clients not fetched for longer than a grant lives:
+            // nothing of theirs is left to administer (they come back on their next sign-in).
+            let forgotten = try await services.store.purgeCIMDClients(
+                lastFetchedBefore: now.addingTimeInterval(-TimeInterval(services.config.refreshTTLSeconds + 86400)))
+            if forgotten > 0 { logger.info("forgot metadata-document clients not seen since their grants expired", metadata: ["count": "\(forgotten)"]) }
         } catch {
             logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
         }

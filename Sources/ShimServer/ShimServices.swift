@@ -29,9 +29,20 @@ public struct ShimServices: Sendable {
     public var metricsRegistry: PrometheusCollectorRegistry?
     /// RFC 8414 metadata, encoded once.
     private(set) var metadataBody = ByteBuffer()
+    /// Fetches Client ID Metadata Documents (`GuardedFetcher` in production);
+    /// nil turns CIMD off whatever `cimd.enabled` says.
+    let documentFetcher: (any DocumentFetching)?
+    /// `cimd.*` as a policy: enabled, allowed and blocked hosts.
+    let cimdPolicy: CIMDPolicy
+    /// Validated documents, so a cached fetch is not validated again per request.
+    let parsedDocuments = ParsedDocumentCache(capacity: 4096)
 
     public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
-                clock: any ShimClock = SystemClock(), keys: KeyMaterial) throws {
+                clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil) throws {
+        self.documentFetcher = documentFetcher
+        var cimdPolicy = config.cimd.policy
+        cimdPolicy.enabled = config.cimd.enabled && documentFetcher != nil
+        self.cimdPolicy = cimdPolicy
         self.config = config
         self.store = store
         self.upstream = upstream

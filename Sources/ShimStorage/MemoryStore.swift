@@ -13,6 +13,7 @@ public actor MemoryStore: ShimStore {
     /// Ids revoked before their grant existed, with when.
     private var tombstones: [String: Date] = [:]
     private var audit: [AuditEvent] = []
+    var cimdClients: [String: CIMDClientRecord] = [:]
     private let refreshLocks = KeyedLock()
 
     public nonisolated func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {

@@ -126,7 +126,7 @@ public final class PostgresStore: Sendable {
     func migrate() async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(424242)", logger: logger)
-            for statement in Self.migrations {
+            for statement in Self.migrations + Self.cimdMigrations {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }

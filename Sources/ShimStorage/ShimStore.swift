@@ -125,9 +125,27 @@ public protocol AdminStore: Sendable {
     func revokeGrants(clientID: String, at: Date) async throws -> Int
 }
 
+/// Clients known by their Client ID Metadata Document (no registration row):
+/// one record per document URL, for the admin commands and the audit trail.
+public protocol CIMDClientStore: Sendable {
+    /// Inserts or replaces the record for `record.url`, keeping the earlier
+    /// `firstSeen` of an existing one, in one step. Returns the record that
+    /// was there before (nil for a new client).
+    @discardableResult
+    func recordCIMDClient(_ record: CIMDClientRecord) async throws -> CIMDClientRecord?
+    func cimdClient(url: String) async throws -> CIMDClientRecord?
+    /// Most recently fetched first.
+    func listCIMDClients(limit: Int) async throws -> [CIMDClientRecord]
+    /// Returns false when there was no record.
+    func deleteCIMDClient(url: String) async throws -> Bool
+    /// Deletes records not fetched since `lastFetchedBefore`; returns how many.
+    @discardableResult
+    func purgeCIMDClients(lastFetchedBefore: Date) async throws -> Int
+}
+
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
-    & AuditStore & AdminStore
+    & AuditStore & AdminStore & CIMDClientStore
 
 /// Fixed-window event counters shared by every replica (issue 11, finding
 /// 3): a store that several processes use (PostgreSQL) keeps the per-address

@@ -57,7 +57,7 @@ enum Output {
 }
 
 struct ClientsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List, show or revoke registered clients.",
+    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List, show or revoke clients (registered, or known by their metadata document).",
                                                     subcommands: [List.self, Show.self, Revoke.self])
 
     static func json(_ c: RegisteredClient) -> [String: Any] {
@@ -72,9 +72,13 @@ struct ClientsCommand: AsyncParsableCommand {
         @Option(help: "At most this many") var limit = 100
 
         func run() async throws {
-            let clients = try await AdminStoreOpener.with(options) { try await $0.listClients(limit: limit) }
+            let (clients, documents) = try await AdminStoreOpener.with(options) {
+                (try await $0.listClients(limit: limit), try await $0.listCIMDClients(limit: limit))
+            }
             Output.print(rows: clients.map { [$0.clientID, $0.clientName ?? "-", $0.redirectURIs.joined(separator: " "), Output.time($0.createdAt), Output.time($0.usedAt)] },
-                         headers: ["CLIENT_ID", "NAME", "REDIRECT_URIS", "CREATED", "FIRST_USED"], json: clients.map(ClientsCommand.json), asJSON: json)
+                         headers: ["CLIENT_ID", "NAME", "REDIRECT_URIS", "CREATED", "FIRST_USED"],
+                         json: clients.map(ClientsCommand.json) + documents.map(CIMDAdmin.json), asJSON: json)
+            if !json { CIMDAdmin.printList(documents) }
         }
     }
 
@@ -84,23 +88,26 @@ struct ClientsCommand: AsyncParsableCommand {
         @Argument var clientID: String
 
         func run() async throws {
-            let (found, grants) = try await AdminStoreOpener.with(options) { store in
-                (try await store.client(id: clientID), try await store.listGrants(clientID: clientID, limit: 1000))
+            let (found, document, grants) = try await AdminStoreOpener.with(options) { store in
+                (try await store.client(id: clientID), try await store.cimdClient(url: clientID),
+                 try await store.listGrants(clientID: clientID, limit: 1000))
             }
-            guard let client = found else { throw ValidationError("no client \(clientID)") }
-            var object = ClientsCommand.json(client)
+            guard var object = found.map(ClientsCommand.json) ?? document.map(CIMDAdmin.json) else {
+                throw ValidationError("no client \(clientID)")
+            }
             object["grants"] = grants.map(GrantsCommand.json)
             Output.print(rows: object.keys.sorted().map { [$0, "\(object[$0]!)"] }, headers: ["FIELD", "VALUE"], json: [object], asJSON: json)
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a registration and revoke all its grants.")
+        static let configuration = CommandConfiguration(abstract: "Delete a registration (or forget a metadata-document client) and revoke all its grants.")
         @OptionGroup var options: ConfigOptions
         @Argument var clientID: String
 
         func run() async throws {
             let revoked: Int = try await AdminStoreOpener.with(options) { store in
+                if CIMDClientID.isCandidate(clientID) { return try await CIMDAdmin.revoke(clientID, store: store) }
                 let revoked = try await store.revokeGrants(clientID: clientID, at: Date())
                 guard try await store.deleteClient(id: clientID) else { throw ValidationError("no client \(clientID)") }
                 try await store.appendAudit(AuditEvent(at: Date(), kind: .clientRevoked, clientID: clientID,

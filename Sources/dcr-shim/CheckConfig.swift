@@ -1,5 +1,7 @@
 import ArgumentParser
+import Logging
 import ShimCore
+import ShimServer
 
 /// `dcr-shim check-config`: prints every problem at once; exit 1 when there is one.
 struct CheckConfig: AsyncParsableCommand {
@@ -11,6 +13,15 @@ struct CheckConfig: AsyncParsableCommand {
     func run() async throws {
         switch ConfigLoader.load(path: options.config, flags: options.flags) {
         case .success(let config):
+            // What only building the fetcher can tell: whether cimd.insecure_ca holds certificates.
+            if config.cimd.enabled, config.cimd.insecureCAPEM != nil {
+                do { _ = try CIMDFetching.makeFetcher(config.cimd, logger: Logger(label: "check-config")) } catch {
+                    print("error: \(error)")
+                    print("1 problem(s) found")
+                    throw ExitCode(1)
+                }
+            }
+            for warning in config.cimd.relaxationWarnings where config.cimd.enabled { print("warning: \(warning)") }
             // Never a secret: the storage URL's password is shown as ***.
             print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storageURL.hasPrefix("sqlite") ? "sqlite" : StorageURL.redacted(config.storageURL))\(config.storageURL.hasPrefix("postgres") ? " (sslmode \(StorageURL.sslMode(config.storageURL)?.rawValue ?? "?"))" : "")")
             for note in config.upstream.presetNotes() { print("note: \(note)") }

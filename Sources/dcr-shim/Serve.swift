@@ -44,7 +44,12 @@ struct Serve: AsyncParsableCommand {
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
         for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
-        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys)
+        // Client ID Metadata Documents: the guarded fetcher, and the operator's relaxations said out loud.
+        let documentFetcher = config.cimd.enabled ? try CIMDFetching.makeFetcher(config.cimd, logger: logger) : nil
+        for warning in config.cimd.relaxationWarnings where config.cimd.enabled {
+            logger.warning("insecure relaxation in effect", metadata: ["setting": "\(warning)"])
+        }
+        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         services.metricsRegistry = registry

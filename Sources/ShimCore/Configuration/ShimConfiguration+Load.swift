@@ -75,6 +75,8 @@ extension ShimConfiguration {
             maxPendingAuthorizations: r.int("authorization.max_pending", default: 100_000, range: 1...100_000_000),
             auditRetentionSeconds: r.duration("audit.retention", default: 90 * 86400, range: 86400...(3650 * 86400))
         )
+        config.cimd = CIMDConfiguration.read(&r)
+        config.upstream.displayName = r.string("upstream.display_name")
         r.reportUnknownKeys()
         if config.upstream.preset == .entra, !config.upstream.scopes.contains("offline_access") {
             // Entra issues a refresh token only with offline_access; without one

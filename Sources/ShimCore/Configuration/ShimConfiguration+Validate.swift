@@ -56,6 +56,7 @@ extension ShimConfiguration {
                 problems.append("\(key): must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)")
             }
         }
+        problems += cimd.validate()
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             problems.append("log.level: \(logLevel.quotedForProblem) is not a log level")
         }

@@ -72,6 +72,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var maxPendingAuthorizations: Int
     /// `audit.retention`: audit events older than this are deleted (default 90d).
     public var auditRetentionSeconds: Int
+    /// `cimd.*`: Client ID Metadata Documents (ShimConfiguration+CIMD.swift).
+    public var cimd = CIMDConfiguration()
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember
@@ -96,6 +98,10 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var extraTokenParams: [String: String]
     /// `upstream.timeout` (default 10s) for every call to the IdP.
     public var timeoutSeconds: Int
+    /// `upstream.display_name`: the identity provider's name on the consent
+    /// page ("you will sign in with …"); default from the preset, or the
+    /// issuer's host (`identityProviderName`).
+    public var displayName: String?
     /// `upstream.audience` (auth0: required): the API identifier Auth0 issues
     /// the access token for, sent as `audience` on every authorize request.
     public var audience: String? = nil

@@ -59,6 +59,7 @@ extension ClientMetadata: Encodable {
         case responseTypes = "response_types"
         case tokenEndpointAuthMethod = "token_endpoint_auth_method"
         case scope
+        case applicationType = "application_type"
     }
 
     /// The metadata echoed in §3.2.1 responses; absent optional members are left out.
@@ -71,5 +72,6 @@ extension ClientMetadata: Encodable {
         try fields.encodeIfPresent(clientName, forKey: .clientName)
         try fields.encodeIfPresent(clientURI, forKey: .clientURI)
         try fields.encodeIfPresent(scope, forKey: .scope)
+        try fields.encodeIfPresent(applicationType?.rawValue, forKey: .applicationType)
     }
 }

@@ -30,6 +30,7 @@ extension ClientMetadata {
         var responseTypes: Member<[String]>
         var tokenEndpointAuthMethod: Member<String>
         var scope: Member<String>
+        var applicationType: Member<String>
 
         enum CodingKeys: String, CodingKey {
             case redirectURIs = "redirect_uris"
@@ -39,6 +40,7 @@ extension ClientMetadata {
             case responseTypes = "response_types"
             case tokenEndpointAuthMethod = "token_endpoint_auth_method"
             case scope
+            case applicationType = "application_type"
         }
 
         init(from decoder: any Decoder) throws {
@@ -50,6 +52,7 @@ extension ClientMetadata {
             responseTypes = members.member(.responseTypes)
             tokenEndpointAuthMethod = members.member(.tokenEndpointAuthMethod)
             scope = members.member(.scope)
+            applicationType = members.member(.applicationType)
         }
 
         /// One element of `redirect_uris`: a string, or anything else (so the

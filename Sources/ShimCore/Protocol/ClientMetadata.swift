@@ -21,10 +21,14 @@ public struct ClientMetadata: Sendable, Equatable {
     public var responseTypes: [String]
     public var tokenEndpointAuthMethod: RegisteredClient.AuthMethod
     public var scope: String?
+    /// OIDC Registration §2 `application_type` (MCP 2026-07-28, SEP-837);
+    /// nil when the client sent none (see `ApplicationType`).
+    public var applicationType: ApplicationType?
 
     public init(redirectURIs: [String], clientName: String? = nil, clientURI: String? = nil,
                 grantTypes: [String] = ["authorization_code"], responseTypes: [String] = ["code"],
-                tokenEndpointAuthMethod: RegisteredClient.AuthMethod = .clientSecretBasic, scope: String? = nil) {
+                tokenEndpointAuthMethod: RegisteredClient.AuthMethod = .clientSecretBasic, scope: String? = nil,
+                applicationType: ApplicationType? = nil) {
         self.redirectURIs = redirectURIs
         self.clientName = clientName
         self.clientURI = clientURI
@@ -32,6 +36,7 @@ public struct ClientMetadata: Sendable, Equatable {
         self.responseTypes = responseTypes
         self.tokenEndpointAuthMethod = tokenEndpointAuthMethod
         self.scope = scope
+        self.applicationType = applicationType
     }
 
     /// The most redirect URIs, grant types or response types one client may list.
@@ -39,22 +44,35 @@ public struct ClientMetadata: Sendable, Equatable {
 
     /// Parses and validates a registration request body (RFC 7591 §3.1).
     public static func parse(json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy) throws(OAuthError) -> ClientMetadata {
-        let document = try Document.decode(body)
+        try validate(Document.decode(body), scopes: scopes) { uri throws(OAuthError) in try policy.checkRegistration(uri) }
+    }
+
+    /// The member checks shared by registration and Client ID Metadata
+    /// Documents (`CIMDDocument`), which differ only in how each redirect URI
+    /// is judged (a document's URIs are checked for shape; the operator's
+    /// allowlist applies to the one requested at /authorize).
+    static func validate(_ document: Document, scopes: ResourcePolicy,
+                         checkRedirect: (String) throws(OAuthError) -> Void) throws(OAuthError) -> ClientMetadata {
         let metadata = ClientMetadata(
-            redirectURIs: try checkRedirectURIs(document.redirectURIs, policy: policy),
+            redirectURIs: try checkRedirectURIs(document.redirectURIs, check: checkRedirect),
             clientName: try checkDisplayText(document.clientName, "client_name", maxCharacters: 200),
             clientURI: try checkClientURI(document.clientURI),
             grantTypes: try checkGrantTypes(document.grantTypes),
             responseTypes: try checkResponseTypes(document.responseTypes),
             tokenEndpointAuthMethod: try checkAuthMethod(document.tokenEndpointAuthMethod),
-            scope: try checkScope(document.scope, scopes: scopes))
+            scope: try checkScope(document.scope, scopes: scopes),
+            applicationType: try ApplicationType.parse(document.applicationType))
+        if let type = metadata.applicationType {
+            for uri in metadata.redirectURIs { try type.checkRedirect(uri) }
+        }
         return metadata
     }
 
     /// Rule 1 for each URI; RFC 7591 §2: `redirect_uris` is an array of strings,
     /// required here because the shim supports only the authorization-code grant.
     /// Duplicates collapse, order is kept.
-    static func checkRedirectURIs(_ member: Member<[Document.ListItem]>, policy: RedirectPolicy) throws(OAuthError) -> [String] {
+    static func checkRedirectURIs(_ member: Member<[Document.ListItem]>,
+                                  check: (String) throws(OAuthError) -> Void) throws(OAuthError) -> [String] {
         guard case .present(let items) = member, !items.isEmpty else {
             throw OAuthError(.invalidRedirectURI, "redirect_uris must be a non-empty array")
         }
@@ -62,7 +80,7 @@ public struct ClientMetadata: Sendable, Equatable {
         var uris: [String] = []
         for item in items {
             guard case .string(let uri) = item else { throw OAuthError(.invalidRedirectURI, "redirect_uris must be strings") }
-            try policy.checkRegistration(uri)
+            try check(uri)
             if !uris.contains(where: { $0.utf8.elementsEqual(uri.utf8) }) { uris.append(uri) }
         }
         return uris

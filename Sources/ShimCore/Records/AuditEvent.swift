@@ -14,6 +14,8 @@ public struct AuditEvent: Codable, Sendable, Equatable {
         case codeReplayed = "code_replayed"
         case revocation
         case clientRevoked = "client_revoked"
+        /// A Client ID Metadata Document fetched for the first time, or changed.
+        case clientDocument = "client_document"
     }
 
     public var at: Date

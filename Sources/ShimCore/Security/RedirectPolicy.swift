@@ -39,6 +39,15 @@ public struct RedirectPolicy: Sendable {
         guard !uri.host.isEmpty || uri.scheme != "https" && uri.scheme != "http" else {
             throw OAuthError(.invalidRedirectURI, "redirect_uri must name a host")
         }
+        if !uri.hasAuthority {
+            // RFC 8252 §7.1 `com.example.app:/path`: only a reverse-domain scheme
+            // ("MUST use ... a domain name under their control, expressed in
+            // reverse order"), even when the operator lists the URI.
+            guard uri.scheme.contains("."), !Self.dangerousSchemes.contains(uri.scheme) else {
+                throw OAuthError(.invalidRedirectURI, "a redirect_uri without // must use a reverse-domain scheme such as com.example.app:/callback")
+            }
+            return
+        }
         guard Self.isValidHost(uri.host) else { throw OAuthError(.invalidRedirectURI, "redirect_uri host is not valid") }
         switch uri.scheme {
         case "https":
@@ -113,6 +122,9 @@ public struct RedirectPolicy: Sendable {
     /// A registered name of letters, digits, '-' and '.', or a bracketed IPv6
     /// literal: no percent-encoding or other characters a browser would
     /// reinterpret (IDN must arrive as punycode).
+    /// `isValidHost`, for other modules (the guarded fetcher judges hosts the same way).
+    public static func isPlainHost(_ host: String) -> Bool { isValidHost(host) }
+
     static func isValidHost(_ host: String) -> Bool {
         let bytes = host.utf8
         if bytes.first == UInt8(ascii: "[") {

@@ -13,9 +13,14 @@ public struct RedirectURI: Sendable, Equatable {
     public let query: String?
     public let hasUserinfo: Bool
     public let hasFragment: Bool
+    /// False for RFC 8252 §7.1's `com.example.app:/oauth2redirect` form
+    /// (a private-use scheme followed by an absolute path, no `//`).
+    public let hasAuthority: Bool
 
-    /// Parses `scheme://authority/path?query#fragment`; nil when the string is
-    /// not an absolute, hierarchical URI made of visible ASCII.
+    /// Parses `scheme://authority/path?query#fragment`, and, for schemes other
+    /// than http(s), `scheme:/path?query#fragment` (RFC 8252 §7.1: "e.g.,
+    /// com.example.app:/oauth2redirect/example-provider"); nil when the string
+    /// is not such a URI made of visible ASCII.
     ///
     /// Works on the UTF-8 bytes: once every byte is known to be visible
     /// ASCII, a byte is a character, and byte searches avoid grapheme
@@ -29,7 +34,22 @@ public struct RedirectURI: Sendable, Equatable {
               scheme.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
         else { return nil }
         var rest = bytes[bytes.index(after: colon)...]
-        guard rest.starts(with: "//".utf8) else { return nil }
+        let lowerScheme = String(decoding: scheme.map { Self.isLetter($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        guard rest.starts(with: "//".utf8) else {
+            // Only a path-absolute form ("/x", not "x" or "//x"), never for http(s).
+            guard lowerScheme != "http", lowerScheme != "https", rest.first == UInt8(ascii: "/"),
+                  let parts = Self.splitPath(rest) else { return nil }
+            self.raw = raw
+            self.scheme = lowerScheme
+            host = ""
+            port = nil
+            path = String(Substring(parts.path))
+            query = parts.query.map { String(Substring($0)) }
+            hasUserinfo = false
+            hasFragment = parts.fragment
+            hasAuthority = false
+            return
+        }
         rest = rest.dropFirst(2)
 
         var fragment = false
@@ -68,13 +88,31 @@ public struct RedirectURI: Sendable, Equatable {
             port = p
         }
         self.raw = raw
-        self.scheme = String(decoding: scheme.map { Self.isLetter($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        self.scheme = lowerScheme
         self.host = String(Substring(host))
         self.port = port
         self.path = String(Substring(path))
         self.query = query.map { String(Substring($0)) }
         self.hasUserinfo = userinfo
         self.hasFragment = fragment
+        self.hasAuthority = true
+    }
+
+    /// `path?query#fragment` of the form without authority; nil with a backslash.
+    private static func splitPath(_ text: Substring.UTF8View) -> (path: Substring.UTF8View, query: Substring.UTF8View?, fragment: Bool)? {
+        var rest = text
+        var fragment = false
+        if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {
+            fragment = true
+            rest = rest[..<hash]
+        }
+        var query: Substring.UTF8View?
+        if let q = rest.firstIndex(of: UInt8(ascii: "?")) {
+            query = rest[rest.index(after: q)...]
+            rest = rest[..<q]
+        }
+        guard !rest.contains(UInt8(ascii: "\\")) else { return nil }
+        return (rest, query, fragment)
     }
 
     static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
@@ -108,6 +146,6 @@ public struct RedirectURI: Sendable, Equatable {
 
     /// The URI with the port removed, for the loopback comparison of rule 2.
     public var withoutPort: String {
-        "\(scheme)://\(host)\(path)\(query.map { "?\($0)" } ?? "")"
+        (hasAuthority ? "\(scheme)://\(host)" : "\(scheme):") + path + (query.map { "?\($0)" } ?? "")
     }
 }

@@ -23,13 +23,17 @@ enum AuthorizeEndpoint {
         guard let clientID = params["client_id"] else {
             throw ErrorPage(error: .invalidRequest("client_id is missing"))
         }
-        let client: RegisteredClient?
-        do { client = try await services.liveClient(id: clientID) } catch {
+        // A registration, or a Client ID Metadata Document fetched (or cached) now.
+        let resolved: ResolvedClient?
+        do { resolved = try await services.resolveClient(id: clientID, logger: context.logger) } catch let error as OAuthError {
+            throw ErrorPage(error: error)
+        } catch {
             throw ErrorPage(error: OAuthError(.serverError, "the client registry is unavailable", detail: "\(error)"))
         }
-        guard let client else {
+        guard let resolved else {
             throw ErrorPage(error: OAuthError(.invalidClient, "unknown client; the application must register again", status: 400))
         }
+        let client = resolved.client
         // OAuth 2.1 §4.1.1 makes redirect_uri optional for a single registration; the
         // shim always requires it, so the value compared at /token is never implied.
         guard let redirectURI = params["redirect_uri"] else {
@@ -39,7 +43,15 @@ enum AuthorizeEndpoint {
             throw ErrorPage(error: .invalidRequest("redirect_uri is not registered for this client",
                                                    detail: "client \(clientID) redirect mismatch"))
         }
-        guard services.redirectPolicy.stillAllowed(redirectURI) else {
+        // A document lists redirects the operator never saw: the one requested
+        // must also pass the allowlist (rule 1).
+        if resolved.isCIMD, !services.redirectPolicy.allowlist.permits(redirectURI) {
+            throw ErrorPage(error: .invalidRequest("redirect_uri is not on this server's allowlist",
+                                                   detail: "cimd client \(clientID) redirect not allowlisted"))
+        }
+        // A registration was checked against the allowlist of its day: the
+        // allowlist as configured now must still admit it (issue 11, finding 4).
+        if !resolved.isCIMD, !services.redirectPolicy.stillAllowed(redirectURI) {
             throw ErrorPage(error: .invalidRequest("redirect_uri is no longer allowed by this server",
                                                    detail: "client \(clientID) redirect not on the current allowlist"))
         }
@@ -50,7 +62,7 @@ enum AuthorizeEndpoint {
             let authorization = try validate(params, client: client, redirectURI: redirectURI, services: services)
             let browser = BrowserBinding.currentOrNew(request, signer: services.signer)
             var response: Response
-            if try await consentIsRemembered(authorization, browser: browser, request: request, services: services) {
+            if try await consentIsRemembered(authorization, client: resolved, browser: browser, request: request, services: services) {
                 let url = try await AuthorizationFlow.startUpstream(authorization, browser: browser, services: services)
                 context.logger.info("consent remembered; to upstream", metadata: ["client_id": "\(clientID)"])
                 response = AuthorizationFlow.redirect(to: url, status: .found)
@@ -88,10 +100,13 @@ enum AuthorizeEndpoint {
     /// Rule 4 in `remember` mode: silent only for a consent recorded for this
     /// browser, client, redirect_uri, resource and scopes, and only on a
     /// navigation the browser marks as direct or same-site (Sec-Fetch-Site);
-    /// a missing header means ask.
-    static func consentIsRemembered(_ authorization: AuthorizationRequest, browser: BrowserBinding, request: Request,
-                                    services: ShimServices) async throws(OAuthError) -> Bool {
+    /// a missing header means ask. A CIMD client's consent is remembered per
+    /// document URL (its client_id), and skips the page only when its host is
+    /// in `cimd.allowed_hosts` (GHSA-6x8h-498w-gv8c).
+    static func consentIsRemembered(_ authorization: AuthorizationRequest, client: ResolvedClient, browser: BrowserBinding,
+                                    request: Request, services: ShimServices) async throws(OAuthError) -> Bool {
         guard services.config.consentMode == .remember, !browser.isNew else { return false }
+        if let document = client.document, !services.cimdPolicy.mayRememberConsent(host: document.clientID.host) { return false }
         let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!]
         guard let site, ["none", "same-origin", "same-site"].contains(site) else { return false }
         do {

@@ -10,7 +10,8 @@ import ShimUpstream
 /// the client registered. Failures are 401 `invalid_client`, which makes
 /// clients such as Claude register again.
 enum ClientAuthentication {
-    static func authenticate(_ request: Request, form: [String: String], services: ShimServices) async throws -> RegisteredClient {
+    static func authenticate(_ request: Request, form: [String: String], services: ShimServices,
+                             logger: Logger) async throws -> RegisteredClient {
         var basic: (id: String, secret: String)?
         if let header = request.headers[.authorization] {
             guard header.lowercased().hasPrefix("basic ") else {
@@ -30,8 +31,13 @@ enum ClientAuthentication {
         guard let clientID = basic?.id ?? form["client_id"] else {
             throw OAuthJSONError(error: .invalidClient("client authentication is required"))
         }
+        // A CIMD client is authenticated as the public client its document
+        // describes (re-fetched when the cached copy expired): a document that
+        // is gone or no longer valid stops its tokens from being refreshed.
         let client: RegisteredClient?
-        do { client = try await services.liveClient(id: clientID) } catch {
+        do { client = try await services.resolveClient(id: clientID, logger: logger)?.client } catch let error as OAuthError {
+            throw OAuthJSONError(error: OAuthError(.invalidClient, error.description, detail: error.detail), basicChallenge: basic != nil)
+        } catch {
             throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))
         }
         guard let client else {

@@ -21,12 +21,16 @@ enum ConsentEndpoint {
             throw ErrorPage(error: expired)
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
-        guard let client = try await services.liveClient(id: pending.request.clientID) else {
+        let resolved: ResolvedClient?
+        do { resolved = try await services.resolveClient(id: pending.request.clientID, logger: context.logger) } catch let error as OAuthError {
+            throw ErrorPage(error: error)
+        }
+        guard let client = resolved else {
             throw ErrorPage(error: OAuthError(.invalidClient, "the client is no longer registered", status: 400))
         }
         let nonce = SecretToken.generate(bytes: 16)
         let html = ConsentPage.render(
-            client: client, request: pending.request, requestID: requestID,
+            client: client, request: pending.request, identityProvider: services.config.upstream.identityProviderName, requestID: requestID,
             csrfToken: browser.csrfToken(requestID: requestID, signer: services.signer),
             styleNonce: nonce, formAction: services.issuer + "/consent")
         return HTMLPage.response(status: .ok, html: html, styleNonce: nonce)
@@ -52,7 +56,7 @@ enum ConsentEndpoint {
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
         let authorization = pending.request
-        let clientName = try? await services.liveClient(id: authorization.clientID)?.clientName
+        let clientName = try? await services.resolveClient(id: authorization.clientID, logger: context.logger)?.client.clientName
         let event = AuditEvent(at: services.now, kind: decision == "allow" ? .consentGiven : .consentDenied, clientID: authorization.clientID,
                                clientName: clientName ?? nil, redirectHost: Audit.host(authorization.redirectURI),
                                resource: authorization.resource, scope: authorization.scope.text)

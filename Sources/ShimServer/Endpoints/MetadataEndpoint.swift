@@ -29,8 +29,9 @@ enum MetadataEndpoint {
             "scopes_supported": services.resourcePolicy.supportedScopes,
             // RFC 9207: the client can check that a response came from this issuer.
             "authorization_response_iss_parameter_supported": true,
-            // True only once CIMD is built: clients switch to it when advertised.
-            "client_id_metadata_document_supported": false,
+            // draft-ietf-oauth-client-id-metadata-document §5: clients (Claude Code,
+            // VS Code, the MCP SDKs) present a document URL as client_id when this is true.
+            "client_id_metadata_document_supported": services.cimdPolicy.enabled,
         ]
     }
 

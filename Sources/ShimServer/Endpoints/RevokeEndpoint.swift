@@ -14,7 +14,7 @@ enum RevokeEndpoint {
         var request = request
         do {
             let form = try await RequestParameters.form(&request, maxBytes: services.config.maxBodyBytes)
-            let client = try await ClientAuthentication.authenticate(request, form: form, services: services)
+            let client = try await ClientAuthentication.authenticate(request, form: form, services: services, logger: context.logger)
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is missing") }
             // §2.2: an invalid or unknown token gets 200 with no change. §2.1: a
             // token issued to another client is refused (the caller learns only

@@ -13,7 +13,7 @@ enum TokenEndpoint {
         do {
             let form = try await RequestParameters.form(&request, maxBytes: services.config.maxBodyBytes)
             guard let grantType = form["grant_type"] else { throw OAuthError.invalidRequest("grant_type is missing") }
-            let client = try await ClientAuthentication.authenticate(request, form: form, services: services)
+            let client = try await ClientAuthentication.authenticate(request, form: form, services: services, logger: context.logger)
             guard client.grantTypes.contains(grantType) else {
                 if ["authorization_code", "refresh_token"].contains(grantType) {
                     throw OAuthError(.unauthorizedClient, "this client did not register the \(grantType) grant")

@@ -35,7 +35,7 @@ public final class SQLiteStore: ShimStore, Sendable {
             try db.execute(synchronous == "normal" ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL")
             try db.execute("BEGIN IMMEDIATE")
             do {
-                for statement in Self.schema { try db.execute(statement) }
+                for statement in Self.schema + Self.cimdSchema { try db.execute(statement) }
                 try Self.addGrantExpiry(db)
                 try db.execute("PRAGMA user_version = 4")
                 try db.execute("COMMIT")

@@ -26,12 +26,13 @@ struct ShimHarness: Sendable {
 
     /// - Parameters: `consent` is `consent.mode`; `refreshGrace` is `tokens.refresh_grace`;
     ///   `overrides` replace whole top-level keys of the configuration file.
+    /// `documents`, when given, serves Client ID Metadata Documents (CIMD on).
     init(consent: String = "always", refreshGrace: String = "45s", overrides: [String: ConfigValue] = [:],
-         store: any ShimStore = MemoryStore()) throws {
+         store: any ShimStore = MemoryStore(), documents: FakeDocuments? = nil) throws {
         self.store = store
         let keys = KeyMaterial(encryptionKey: Data((0..<32).map { UInt8($0) }), cookieKey: Data((0..<32).map { UInt8(200 - $0) }))
         services = try ShimServices(config: try Self.configuration(consent: consent, refreshGrace: refreshGrace, overrides: overrides),
-                                    store: store, upstream: upstream, clock: clock, keys: keys)
+                                    store: store, upstream: upstream, clock: clock, keys: keys, documentFetcher: documents)
     }
 
     /// DESIGN.md's configuration, as the YAML loader would hand it over.

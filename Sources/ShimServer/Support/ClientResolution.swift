@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import ShimCore
+import ShimStorage
+import ShimUpstream
+
+/// The client behind a `client_id`: a registration (RFC 7591), or a Client
+/// ID Metadata Document fetched through the guarded fetcher. Either way
+/// /authorize, /consent, /callback, /token and /revoke see a
+/// `RegisteredClient`; a document's client is public (`none`, PKCE) and has
+/// no registration row (the store keeps a `CIMDClientRecord` for the admin
+/// commands and the audit trail, written only when the document is fetched
+/// over the network).
+struct ResolvedClient: Sendable {
+    var client: RegisteredClient
+    /// The validated document, for a CIMD client.
+    var document: CIMDDocument?
+
+    var isCIMD: Bool { document != nil }
+}
+
+extension ShimServices {
+    /// nil for an unknown (or expired) registered client. A CIMD client whose
+    /// document cannot be used throws `OAuthError` `invalid_client` (400) with
+    /// the reason; a store failure throws what the store threw.
+    func resolveClient(id: String, logger: Logger) async throws -> ResolvedClient? {
+        guard CIMDClientID.isCandidate(id) else {
+            return try await liveClient(id: id).map { ResolvedClient(client: $0, document: nil) }
+        }
+        let clientID = try CIMDClientID(validating: id)
+        try cimdPolicy.check(clientID)
+        guard let documentFetcher else { throw OAuthError(.invalidClient, "Client ID Metadata Documents are not accepted here", status: 400) }
+        let fetched: GuardedFetcher.Document
+        do {
+            fetched = try await documentFetcher.fetch(clientID.url)
+        } catch {
+            throw OAuthError(.invalidClient, "the application's metadata document at \(clientID.host) could not be fetched: \(error)",
+                             detail: "cimd fetch \(clientID.url): \(error)", status: 400)
+        }
+        let document: CIMDDocument
+        if let parsed = parsedDocuments.document(url: clientID.url, body: fetched.body) {
+            document = parsed
+        } else {
+            do {
+                document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: redirectPolicy.allowlist,
+                                                  scopes: resourcePolicy)
+            } catch {
+                logger.notice("cimd document refused", metadata: ["client_id": "\(clientID.url)", "reason": "\(error.description)"])
+                throw error
+            }
+            parsedDocuments.store(document, body: fetched.body)
+        }
+        var firstSeen = fetched.fetchedAt
+        if !fetched.fromCache {
+            firstSeen = try await remember(document, fetchedAt: fetched.fetchedAt, logger: logger)
+        }
+        return ResolvedClient(client: document.client(firstSeen: firstSeen), document: document)
+    }
+
+    /// Records a freshly fetched document; audits a new client or a changed
+    /// document (`client_document`). Returns when the client was first seen.
+    private func remember(_ document: CIMDDocument, fetchedAt: Date, logger: Logger) async throws -> Date {
+        let record = CIMDClientRecord(url: document.clientID.url, host: document.clientID.host, clientName: document.metadata.clientName,
+                                      redirectURIs: document.metadata.redirectURIs, documentHash: document.documentHash,
+                                      firstSeen: fetchedAt, lastFetched: fetchedAt)
+        let previous = try await store.recordCIMDClient(record)
+        if previous?.documentHash != document.documentHash {
+            let what = previous == nil ? "first fetch" : "document changed (was \(previous!.documentHash.prefix(8)))"
+            await Audit.record(AuditEvent(at: fetchedAt, kind: .clientDocument, clientID: record.url, clientName: record.clientName,
+                                          redirectHost: record.redirectURIs.compactMap(Audit.host).joined(separator: ","),
+                                          detail: "\(what); host \(record.host); hash \(document.documentHash.prefix(8))"),
+                               services: self, logger: logger)
+        }
+        return previous?.firstSeen ?? fetchedAt
+    }
+}

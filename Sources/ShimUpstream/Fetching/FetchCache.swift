@@ -1,0 +1,83 @@
+import Foundation
+
+/// The fetcher's memory: fresh responses (bounded, least recently used
+/// evicted), recent failures (a short negative cache, so a dead or hostile
+/// URL is not fetched on every request), the fetches in flight (one per URL;
+/// concurrent callers share it), and how many fetches each host has in
+/// flight. Every table is bounded: the response table by `capacity`, the
+/// others by the number of fetches allowed in flight.
+actor FetchCache {
+    typealias Outcome = Result<GuardedFetcher.Document, GuardedFetcher.FetchError>
+
+    private struct Entry {
+        var outcome: Outcome
+        var expiresAt: Date
+        var lastUse: UInt64
+    }
+
+    /// What a caller does next.
+    enum Lookup {
+        case done(Outcome)
+        case wait(Task<Outcome, Never>)
+    }
+
+    private var entries: [String: Entry] = [:]
+    private var inFlight: [String: Task<Outcome, Never>] = [:]
+    private var perHost: [String: Int] = [:]
+    private var total = 0
+    private var useCounter: UInt64 = 0
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// A cached outcome that has not expired; else the fetch in flight for
+    /// `url`; else a new fetch started with `work`, unless `host` (or the
+    /// whole fetcher) already has its limit of fetches in flight.
+    func lookup(url: String, host: String, now: Date, perHostLimit: Int, totalLimit: Int,
+                work: @escaping @Sendable () async -> Outcome) -> Lookup {
+        if let entry = entries[url], now < entry.expiresAt {
+            useCounter += 1
+            entries[url]?.lastUse = useCounter
+            if case .success(var document) = entry.outcome {
+                document.fromCache = true
+                return .done(.success(document))
+            }
+            return .done(entry.outcome)
+        }
+        if let running = inFlight[url] { return .wait(running) }
+        guard perHost[host, default: 0] < perHostLimit, total < totalLimit else {
+            return .done(.failure(.busy(host: host)))
+        }
+        perHost[host, default: 0] += 1
+        total += 1
+        let task = Task { await work() }
+        inFlight[url] = task
+        return .wait(task)
+    }
+
+    /// Records a finished fetch: the outcome is kept until `expiresAt`.
+    func finish(url: String, host: String, outcome: Outcome, expiresAt: Date, now: Date) {
+        inFlight[url] = nil
+        total -= 1
+        perHost[host, default: 1] -= 1
+        if perHost[host] == 0 { perHost[host] = nil }
+        // A busy refusal says nothing about the URL: never remembered.
+        if case .failure(.busy) = outcome { return }
+        useCounter += 1
+        entries[url] = Entry(outcome: outcome, expiresAt: expiresAt, lastUse: useCounter)
+        if entries.count > capacity { evict(now: now) }
+    }
+
+    /// Drops expired entries; if still over capacity, the least recently used.
+    private func evict(now: Date) {
+        entries = entries.filter { now < $0.value.expiresAt }
+        while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            entries[oldest] = nil
+        }
+    }
+
+    /// Test and admin view: how many responses are remembered, and fetches in flight.
+    var counts: (entries: Int, inFlight: Int, hosts: Int) { (entries.count, inFlight.count, perHost.count) }
+}

@@ -1,0 +1,113 @@
+public import Foundation
+public import ShimCore
+
+extension GuardedFetcher {
+    /// What one kind of fetch may cost. Callers choose: CIMD documents take
+    /// the 5 KB of the draft; JWKS with certificate chains need more.
+    public struct Limits: Sendable {
+        /// A body longer than this is refused (read as a stream, never whole).
+        public var maxBytes: Int
+        /// The whole fetch: resolution, connection, TLS, head and body.
+        public var timeout: Duration
+        /// Reuse bounds (seconds) for a successful response: its
+        /// `Cache-Control: max-age` clamped to `[cacheFloor, cacheCeiling]`,
+        /// `cacheFallback` without one, the floor for `no-store`/`no-cache`.
+        public var cacheFloor: Int
+        public var cacheCeiling: Int
+        public var cacheFallback: Int
+        /// How long a failure is remembered before the URL is tried again.
+        public var negativeTTL: Int
+        /// Fetches in flight to one host at once; more fail fast (`.busy`).
+        public var maxConcurrentPerHost: Int
+        /// Fetches in flight in total (each may hold a resolver thread).
+        public var maxConcurrentTotal: Int
+        /// Cached responses kept (least recently used evicted first).
+        public var cacheCapacity: Int
+
+        public init(maxBytes: Int, timeout: Duration, cacheFloor: Int = 60, cacheCeiling: Int = 3600, cacheFallback: Int = 600,
+                    negativeTTL: Int = 10, maxConcurrentPerHost: Int = 2, maxConcurrentTotal: Int = 32, cacheCapacity: Int = 1024) {
+            self.maxBytes = maxBytes
+            self.timeout = timeout
+            self.cacheFloor = cacheFloor
+            self.cacheCeiling = cacheCeiling
+            self.cacheFallback = cacheFallback
+            self.negativeTTL = negativeTTL
+            self.maxConcurrentPerHost = maxConcurrentPerHost
+            self.maxConcurrentTotal = maxConcurrentTotal
+            self.cacheCapacity = cacheCapacity
+        }
+    }
+
+    /// A fetched response body, fresh or from the cache.
+    public struct Document: Sendable, Equatable {
+        public var url: String
+        public var body: Data
+        public var contentType: String
+        /// The address the shim connected to (after the rule-11 check).
+        public var address: NetworkAddress
+        public var fetchedAt: Date
+        public var expiresAt: Date
+        /// Served from the cache, without network access.
+        public var fromCache: Bool
+
+        public init(url: String, body: Data, contentType: String = "application/json", address: NetworkAddress,
+                    fetchedAt: Date, expiresAt: Date, fromCache: Bool) {
+            self.url = url
+            self.body = body
+            self.contentType = contentType
+            self.address = address
+            self.fetchedAt = fetchedAt
+            self.expiresAt = expiresAt
+            self.fromCache = fromCache
+        }
+    }
+
+    /// Why a fetch was refused or failed. `description` is safe to show
+    /// (it names the host and the reason, never a body); the log carries
+    /// the same text.
+    public enum FetchError: Error, Sendable, Equatable, CustomStringConvertible {
+        case invalidURL(String)
+        case resolution(host: String)
+        case forbiddenAddress(host: String, address: NetworkAddress, IPAddressPolicy.SpecialUse)
+        case connection(host: String, String)
+        case redirectRefused(status: Int)
+        case status(Int)
+        case tooLarge(limit: Int)
+        case timeout(seconds: Int)
+        case contentType(String?)
+        case busy(host: String)
+
+        public var description: String {
+            switch self {
+            case .invalidURL(let why): "the URL cannot be fetched: \(why)"
+            case .resolution(let host): "\(host) does not resolve"
+            case .forbiddenAddress(let host, let address, let use):
+                "\(host) resolves to \(address), a \(use.rawValue) address; only public addresses are fetched"
+            case .connection(let host, let why): "\(host) could not be reached (\(why))"
+            case .redirectRefused(let status): "the server answered a redirect (\(status)); redirects are not followed"
+            case .status(let status): "the server answered \(status), not 200"
+            case .tooLarge(let limit): "the response is larger than \(limit) bytes"
+            case .timeout(let seconds): "no complete response within \(seconds) s"
+            case .contentType(let type): "the response is \(type ?? "untyped"), not JSON"
+            case .busy(let host): "too many fetches from \(host) are in progress; try again"
+            }
+        }
+    }
+
+    /// `application/json`, or `application/<anything>+json` (the CIMD draft
+    /// allows "more specific content types … application/<AS-defined>+json";
+    /// JWKS use `application/jwk-set+json`), parameters ignored.
+    public static func isJSONMediaType(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let media = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json") && !media.contains(" "))
+    }
+}
+
+/// What the server needs from a document fetcher: `GuardedFetcher` in
+/// production; router tests substitute documents they hold in memory.
+public protocol DocumentFetching: Sendable {
+    func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
+}
+
+extension GuardedFetcher: DocumentFetching {}

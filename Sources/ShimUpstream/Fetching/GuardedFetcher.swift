@@ -1,0 +1,236 @@
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import Metrics
+public import NIOCore
+import NIOConcurrencyHelpers
+import NIOHTTP1
+import NIOSSL
+public import ShimCore
+
+/// DESIGN.md rule 11: an outbound GET whose URL a client chose (a Client ID
+/// Metadata Document; a trusted issuer's JWKS), made so that it cannot be
+/// turned against the shim's own network.
+///
+/// - https only; the host is resolved ONCE (`HostResolver`, off the event
+///   loop) and every address it resolves to must be globally routable
+///   (`IPAddressPolicy`); one bad address refuses the whole name (an
+///   attacker's DNS answering a public and a private address gets nothing).
+/// - The connection goes to the checked address (AsyncHTTPClient's
+///   `dnsOverride`), while `Host`, SNI and certificate validation use the
+///   original name: no second lookup, so no DNS rebinding between the check
+///   and the connect.
+/// - No redirects; exactly 200; a content-type check; the body streamed
+///   with a size cap; one deadline for the whole fetch.
+/// - Responses cached per `Cache-Control` within bounds; failures cached
+///   briefly; one fetch per URL in flight (callers share it); a per-host and
+///   a total limit on fetches in flight. Every table is bounded.
+///
+/// The operator may let named hosts resolve to loopback or private
+/// addresses (tests, private deployments) and add trust roots; link-local
+/// (cloud metadata), multicast and reserved addresses stay refused even then.
+public final class GuardedFetcher: Sendable {
+    let limits: Limits
+    let resolver: any HostResolver
+    let clock: any ShimClock
+    let logger: Logger
+    let eventLoopGroup: any EventLoopGroup
+    let tlsConfiguration: TLSConfiguration
+    let trustsPrivateAddresses: @Sendable (String) -> Bool
+    let accepts: @Sendable (String?) -> Bool
+    /// A label for logs and `dcr_shim_outbound_fetches_total{purpose}`.
+    let purpose: String
+    let cache: FetchCache
+
+    /// - Parameters:
+    ///   - extraTrustRootsPEM: CA certificates trusted besides the system's.
+    ///   - trustsPrivateAddresses: hosts the operator allows on loopback or
+    ///     private addresses (never link-local, multicast or reserved ones).
+    ///   - accepts: the allowed `Content-Type` (default: JSON).
+    public init(purpose: String, limits: Limits, resolver: any HostResolver = SystemResolver(), clock: any ShimClock = SystemClock(),
+                logger: Logger, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
+                extraTrustRootsPEM: String? = nil, trustsPrivateAddresses: @escaping @Sendable (String) -> Bool = { _ in false },
+                accepts: @escaping @Sendable (String?) -> Bool = GuardedFetcher.isJSONMediaType) throws {
+        self.purpose = purpose
+        self.limits = limits
+        self.resolver = resolver
+        self.clock = clock
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let extraTrustRootsPEM {
+            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMBytes(Array(extraTrustRootsPEM.utf8)))]
+        }
+        tlsConfiguration = tls
+        self.trustsPrivateAddresses = trustsPrivateAddresses
+        self.accepts = accepts
+        cache = FetchCache(capacity: limits.cacheCapacity)
+    }
+
+    /// The document at `url`, from the cache when fresh. Throws `FetchError`.
+    public func fetch(_ url: String) async throws(FetchError) -> Document {
+        guard let target = RedirectURI(url), target.scheme == "https", url.hasPrefix("https://"), !target.host.isEmpty,
+              !target.hasUserinfo, !target.hasFragment else {
+            throw .invalidURL("only https URLs without userinfo or fragment")
+        }
+        // Letters, digits, '-' and '.', or an IPv6 literal: nothing the HTTP client
+        // might decode into another name than the one resolved and pinned here.
+        guard RedirectPolicy.isPlainHost(target.host), !target.host.hasSuffix(".") else {
+            throw .invalidURL("the host must be a plain DNS name or IP literal")
+        }
+        let host = target.host.hasPrefix("[") ? String(target.host.dropFirst().dropLast()).lowercased() : target.host.lowercased()
+        let lookup = await cache.lookup(url: url, host: host, now: clock.now(), perHostLimit: limits.maxConcurrentPerHost,
+                                        totalLimit: limits.maxConcurrentTotal) { [self] in
+            let outcome = await self.fetchWithDeadline(url: url, host: host, spelledAs: target.host)
+            let now = self.clock.now()
+            let expiry: Date
+            switch outcome {
+            case .success(let document): expiry = document.expiresAt
+            case .failure: expiry = now.addingTimeInterval(TimeInterval(self.limits.negativeTTL))
+            }
+            await self.cache.finish(url: url, host: host, outcome: outcome, expiresAt: expiry, now: now)
+            return outcome
+        }
+        let outcome: FetchCache.Outcome
+        switch lookup {
+        case .done(let done): outcome = done
+        case .wait(let task): outcome = await task.value
+        }
+        return try outcome.get()
+    }
+
+    /// One network fetch raced against `limits.timeout`. The answer comes at
+    /// the deadline even if the connection is slow to give up; the work left
+    /// behind is bounded by the client's own connect and read timeouts.
+    func fetchWithDeadline(url: String, host: String, spelledAs: String) async -> FetchCache.Outcome {
+        let started = ContinuousClock.now
+        let timedOut = FetchCache.Outcome.failure(.timeout(seconds: seconds(limits.timeout)))
+        let once = NIOLockedValueBox<CheckedContinuation<FetchCache.Outcome, Never>?>(nil)
+        let outcome: FetchCache.Outcome = await withCheckedContinuation { continuation in
+            once.withLockedValue { $0 = continuation }
+            let work = Task {
+                let result = await self.fetchFromNetwork(url: url, host: host, spelledAs: spelledAs)
+                once.withLockedValue { $0.take() }?.resume(returning: result)
+            }
+            Task {
+                try? await Task.sleep(for: self.limits.timeout)
+                if let waiting = once.withLockedValue({ $0.take() }) {
+                    work.cancel()
+                    waiting.resume(returning: timedOut)
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        switch outcome {
+        case .success(let document):
+            logger.info("outbound fetch", metadata: ["purpose": "\(purpose)", "url": "\(url)", "address": "\(document.address)",
+                                                     "bytes": "\(document.body.count)", "ms": "\(milliseconds)"])
+        case .failure(let error):
+            logger.notice("outbound fetch refused", metadata: ["purpose": "\(purpose)", "url": "\(url)", "reason": "\(error)",
+                                                               "ms": "\(milliseconds)"])
+        }
+        Counter(label: "dcr_shim_outbound_fetches_total",
+                dimensions: [("purpose", purpose), ("outcome", outcome.metricOutcome)]).increment()
+        return outcome
+    }
+
+    /// Resolve once, judge every address, connect to the checked one.
+    /// `host` is lowercased; `spelledAs` is the host as the URL writes it,
+    /// which is what the HTTP client looks up in `dnsOverride`.
+    func fetchFromNetwork(url: String, host: String, spelledAs: String) async -> FetchCache.Outcome {
+        let addresses: [NetworkAddress]
+        do { addresses = try await resolver.resolve(host: host) } catch { return .failure(.resolution(host: host)) }
+        if Task.isCancelled { return .failure(.timeout(seconds: Int(limits.timeout.components.seconds))) }
+        for address in addresses {
+            if let use = IPAddressPolicy.specialUse(address), !(trustsPrivateAddresses(host) && Self.relaxable.contains(use)) {
+                return .failure(.forbiddenAddress(host: host, address: address, use))
+            }
+        }
+        // An IPv4 address when there is one (hosts without IPv6 routes are common).
+        guard let pinned = addresses.first(where: \.isIPv4) ?? addresses.first else { return .failure(.resolution(host: host)) }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tlsConfiguration, redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(Int64(seconds(limits.timeout))),
+                                                                    read: .seconds(Int64(seconds(limits.timeout)))),
+                                                     decompression: .disabled)
+        if NetworkAddress(host) == nil {
+            // Connect to the checked address; Host, SNI and the certificate use the name.
+            // Both spellings: a key that missed (`PINNED.test` vs `pinned.test`) would
+            // let the client resolve the name again, reopening the rebinding window.
+            let literal = pinned.isIPv4 ? pinned.description : String(pinned.description.dropFirst().dropLast())
+            configuration.dnsOverride[host] = literal
+            configuration.dnsOverride[spelledAs] = literal
+        }
+        configuration.proxy = nil
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "dcr-shim (\(purpose) fetch)")
+        do {
+            return try await HTTPClient.withHTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration) { client in
+                // The client's own deadline comes first (at 80%), so a refused
+                // certificate is reported as such rather than as our timeout.
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(limits.timeout / .milliseconds(1) * 0.8)))
+                return try await self.read(response, url: url, address: pinned)
+            }
+        } catch let error as FetchError {
+            return .failure(error)
+        } catch is NIOTooManyBytesError {
+            return .failure(.tooLarge(limit: limits.maxBytes))
+        } catch let error as HTTPClientError where Self.timeouts.contains(error) {
+            return .failure(.timeout(seconds: seconds(limits.timeout)))
+        } catch {
+            if Task.isCancelled { return .failure(.timeout(seconds: seconds(limits.timeout))) }
+            return .failure(.connection(host: host, String(describing: error).prefix(160).description))
+        }
+    }
+
+    /// Status, content type and size, then the body as a stream up to the cap.
+    func read(_ response: HTTPClientResponse, url: String, address: NetworkAddress) async throws -> FetchCache.Outcome {
+        let status = Int(response.status.code)
+        if (300..<400).contains(status) { return .failure(.redirectRefused(status: status)) }
+        guard status == 200 else { return .failure(.status(status)) }
+        let contentType = response.headers.first(name: "Content-Type")
+        guard accepts(contentType) else { return .failure(.contentType(contentType.map { String($0.prefix(80)) })) }
+        if let declared = response.headers.first(name: "Content-Length").flatMap(Int.init), declared > limits.maxBytes {
+            return .failure(.tooLarge(limit: limits.maxBytes))
+        }
+        let body = try await response.body.collect(upTo: limits.maxBytes)
+        let now = clock.now()
+        let lifetime = CacheLifetime.seconds(cacheControl: response.headers[canonicalForm: "Cache-Control"].joined(separator: ","),
+                                             floor: limits.cacheFloor, ceiling: limits.cacheCeiling, fallback: limits.cacheFallback)
+        return .success(Document(url: url, body: Data(body.readableBytesView), contentType: contentType ?? "", address: address,
+                                 fetchedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(lifetime)), fromCache: false))
+    }
+
+    static let timeouts: [HTTPClientError] = [.deadlineExceeded, .readTimeout, .connectTimeout, .getConnectionFromPoolTimeout]
+
+    /// Special-use ranges an operator may open for named hosts.
+    static let relaxable: Set<IPAddressPolicy.SpecialUse> = [.loopback, .privateUse, .sharedAddressSpace, .uniqueLocal]
+
+    func seconds(_ duration: Duration) -> Int { max(1, Int(duration.components.seconds)) }
+
+    /// Sizes of the cache tables: remembered responses, fetches in flight,
+    /// hosts with a fetch in flight (for tests and diagnostics).
+    public var cacheCounts: (entries: Int, inFlight: Int, hosts: Int) { get async { await cache.counts } }
+}
+
+extension Result where Success == GuardedFetcher.Document, Failure == GuardedFetcher.FetchError {
+    var metricOutcome: String {
+        switch self {
+        case .success: "ok"
+        case .failure(let error):
+            switch error {
+            case .invalidURL: "invalid_url"
+            case .resolution: "resolution"
+            case .forbiddenAddress: "forbidden_address"
+            case .connection: "connection"
+            case .redirectRefused: "redirect"
+            case .status: "status"
+            case .tooLarge: "too_large"
+            case .timeout: "timeout"
+            case .contentType: "content_type"
+            case .busy: "busy"
+            }
+        }
+    }
+}
