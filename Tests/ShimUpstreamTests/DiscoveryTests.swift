@@ -1,6 +1,6 @@
 import Foundation
 import ShimCore
-@testable import ShimUpstream
+import ShimUpstream
 import Testing
 
 @Suite("Upstream endpoints")

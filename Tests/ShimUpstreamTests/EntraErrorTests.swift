@@ -1,5 +1,5 @@
 import ShimCore
-@testable import ShimUpstream
+import ShimUpstream
 import Testing
 
 /// Issue 10: "every IdP error reaches the operator as a sentence that says

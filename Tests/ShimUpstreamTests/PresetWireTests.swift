@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import ShimCore
-@testable import ShimUpstream
+import ShimUpstream
 import Synchronization
 import Testing
 
