@@ -1,5 +1,5 @@
 public import AsyncHTTPClient
-package import Foundation
+import Foundation
 public import Logging
 public import ShimCore
 import NIOCore
@@ -82,7 +82,7 @@ public final class OIDCUpstream: UpstreamIdP {
     /// OIDC Discovery §4.3: "The issuer value returned MUST be identical to
     /// the Issuer URL that was used as the prefix" — a mismatch means the
     /// document is not this IdP's (mix-up defence).
-    package static func parseDiscovery(_ body: Data, issuer: String, overrides: UpstreamConfiguration) throws(OAuthError) -> UpstreamEndpoints {
+    static func parseDiscovery(_ body: Data, issuer: String, overrides: UpstreamConfiguration) throws(OAuthError) -> UpstreamEndpoints {
         guard let document = try? JSONDecoder().decode(DiscoveryDocument.self, from: body),
               let authorization = overrides.authorizationEndpoint ?? document.authorization_endpoint,
               let token = overrides.tokenEndpoint ?? document.token_endpoint else {

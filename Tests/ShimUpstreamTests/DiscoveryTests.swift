@@ -1,6 +1,6 @@
 import Foundation
 import ShimCore
-import ShimUpstream
+@testable import ShimUpstream
 import Testing
 
 @Suite("Upstream endpoints")

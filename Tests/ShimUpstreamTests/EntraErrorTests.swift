@@ -1,5 +1,5 @@
 import ShimCore
-import ShimUpstream
+@testable import ShimUpstream
 import Testing
 
 /// Issue 10: "every IdP error reaches the operator as a sentence that says

@@ -1,6 +1,6 @@
 import Foundation
 import ShimCore
-import ShimUpstream
+@testable import ShimUpstream
 import Testing
 
 /// Each preset produces the requests its IdP accepts (issue 10), from the

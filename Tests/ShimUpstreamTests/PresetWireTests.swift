@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import ShimCore
-import ShimUpstream
+@testable import ShimUpstream
 import Synchronization
 import Testing
 

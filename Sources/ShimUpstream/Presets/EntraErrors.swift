@@ -10,13 +10,13 @@ import Foundation
 /// "error_codes": [50011], …}` at its token endpoint and `error`,
 /// `error_description` on its redirect; some (50011, 700016) it shows on its
 /// own page and never redirects: `dcr-shim doctor` finds those.
-package enum EntraErrors {
-    package struct Entry: Sendable {
-        package var code: Int
+enum EntraErrors {
+    struct Entry: Sendable {
+        var code: Int
         var kind: FailureKind
-        package var message: String?
+        var message: String?
         /// The fix; `{callback}`, `{client}` and `{tenant}` are filled in.
-        package var fix: String
+        var fix: String
     }
 
     static let app = "Entra admin center → App registrations → the app ({client})"
@@ -70,17 +70,17 @@ package enum EntraErrors {
               fix: "the user is not assigned: Entra admin center → Enterprise applications → the app → Users and groups → Add user/group (or turn off Assignment required)"),
     ]
 
-    package static func entry(_ code: Int) -> Entry? { table.first { $0.code == code } }
+    static func entry(_ code: Int) -> Entry? { table.first { $0.code == code } }
 
     /// The AADSTS code of a report: `error_codes[0]`, else "AADSTS<n>" in the description.
-    package static func code(of report: UpstreamErrorReport) -> Int? {
+    static func code(of report: UpstreamErrorReport) -> Int? {
         if let first = report.providerCodes.first { return first }
         guard let range = report.description.range(of: "AADSTS") else { return nil }
         let digits = report.description[range.upperBound...].prefix { $0.isASCII && $0.isNumber }
         return Int(digits.prefix(9))
     }
 
-    package static func explain(_ report: UpstreamErrorReport, context: FailureContext) -> UpstreamFailure? {
+    static func explain(_ report: UpstreamErrorReport, context: FailureContext) -> UpstreamFailure? {
         guard let code = code(of: report) else { return nil }
         let name = "AADSTS\(code)"
         let detail = "upstream \(report.phase.rawValue): \(name) (\(report.error))"
