@@ -1,6 +1,9 @@
-# dcr-shim container image. NOTE: this Dockerfile has not been built in the
-# project's CI (no Docker engine runs there); the same build steps run
-# natively in scripts/test.sh.
+# dcr-shim container image. No Docker engine runs in the project's CI; the
+# image is proven without one: scripts/test.sh builds the binary exactly as
+# the build stage below does, and e2e/test_image_e2e.py runs it, stripped, as
+# uid 10001 in a Debian bookworm root file system holding only the runtime
+# stage's packages (it reads them from this file: keep the apt-get install
+# line of the runtime stage on one line).
 #
 # Build stage: the Swift toolchain plus the -dev packages the product needs
 # (OpenSSL, and the libcurl that Foundation's networking links).

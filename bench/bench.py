@@ -52,6 +52,22 @@ def wrk(url: str, *, script: Path | None = None, connections: int = 32) -> dict:
     return {"rps": rps, "p99_ms": float(p99.group(1)) * scale, "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(pid: int, measure) -> dict:
+    """Runs `measure()` and adds the process's CPU time per request or flow."""
+    before = cpu_seconds(pid)
+    result = measure()
+    used = cpu_seconds(pid) - before
+    count = result.get("flows") or result.get("rps", 0) * WRK_SECONDS
+    result["cpu_ms_per_op"] = used * 1000 / count if count else float("nan")
+    return result
+
+
 def rss_mb(pid: int) -> float:
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -184,8 +200,9 @@ def main() -> int:
         print(f"metadata: {meta['rps']:.0f} req/s p99 {meta['p99_ms']:.2f} ms; bare /healthz: {bare['rps']:.0f} req/s "
               f"p99 {bare['p99_ms']:.2f} ms; ratio {ratio(meta['rps'], bare['rps'])}", flush=True)
 
-        # 2. POST /register
-        reg = wrk(shim.base_url + "/register", script=REGISTER_LUA)
+        # 2. POST /register (the durable default: SQLite, synchronous full), CPU per request
+        results["wrk_healthz_cpu"] = with_cpu(shim.proc.pid, lambda: wrk(shim.base_url + "/healthz"))
+        reg = with_cpu(shim.proc.pid, lambda: wrk(shim.base_url + "/register", script=REGISTER_LUA))
         results["wrk_register"] = reg
         print(f"register: {reg['rps']:.0f} req/s p99 {reg['p99_ms']:.2f} ms (non-2xx: {reg['errors']})", flush=True)
         shim.stop()
@@ -194,11 +211,17 @@ def main() -> int:
         results["wrk_register_sync_normal"] = wrk(shim.base_url + "/register", script=REGISTER_LUA)
         print(f"register (sqlite_synchronous: normal): {results['wrk_register_sync_normal']}", flush=True)
         shim.stop()
+        shim.extra = {**shim.extra, "storage": {"url": "memory:"}}
+        shim.start()
+        results["wrk_register_memory"] = with_cpu(shim.proc.pid, lambda: wrk(shim.base_url + "/register", script=REGISTER_LUA))
+        results["wrk_healthz_memory"] = wrk(shim.base_url + "/healthz")
+        print(f"register (memory:): {results['wrk_register_memory']}; healthz {results['wrk_healthz_memory']}", flush=True)
+        shim.stop()
         shim.extra = {k: v for k, v in shim.extra.items() if k != "storage"}
         shim.start()
 
         # 3. flows against the fake upstream
-        results["flows_fake"] = flows_per_second(shim.base_url, lambda: FakeSession(fake_idp), resource)
+        results["flows_fake"] = with_cpu(shim.proc.pid, lambda: flows_per_second(shim.base_url, lambda: FakeSession(fake_idp), resource))
         print(f"flows (fake upstream, c={CONCURRENCY}): {results['flows_fake']}", flush=True)
 
         # 4. flows against django-oauth-toolkit (the shim needs the IdP's callback on its port)
@@ -218,7 +241,7 @@ def main() -> int:
             procs.append(fm_proc)
             results["fastmcp_wrk_metadata"] = wrk(fm_base + "/.well-known/oauth-authorization-server")
             results["fastmcp_wrk_register"] = wrk(fm_base + "/register", script=REGISTER_LUA)
-            results["fastmcp_flows_fake"] = flows_per_second(fm_base, lambda: FakeSession(fake_idp), None)
+            results["fastmcp_flows_fake"] = with_cpu(fm_proc.pid, lambda: flows_per_second(fm_base, lambda: FakeSession(fake_idp), None))
             stop_process(fm_proc)
             print(f"fastmcp: metadata {results['fastmcp_wrk_metadata']}, register {results['fastmcp_wrk_register']}, "
                   f"flows {results['fastmcp_flows_fake']}", flush=True)
@@ -243,13 +266,20 @@ def main() -> int:
         time.sleep(1)
         results["rss"] = {"idle": rss_mb(shim.proc.pid)}
         registered = 0
-        for target in [int(n) for n in args.clients.split(",")]:
+        targets = [int(n) for n in args.clients.split(",")]
+        for target in targets:
             registered = grow_clients(shim, registered, target)
             # touch random registrations through the server so their pages are read
             for i in range(200):
                 httpx.get(shim.base_url + f"/authorize?client_id=bench-{(i * 7919) % target}&redirect_uri=http://127.0.0.1:5/cb")
             results["rss"][str(target)] = rss_mb(shim.proc.pid)
             print(f"RSS after {target} clients: {results['rss'][str(target)]:.1f} MB", flush=True)
+            if target in (min(targets), max(targets)):
+                # /register with this many clients stored (the cap counts them in O(1)).
+                at = {"healthz": wrk(shim.base_url + "/healthz"), "register": wrk(shim.base_url + "/register", script=REGISTER_LUA)}
+                results.setdefault("register_by_clients", {})[str(target)] = at
+                print(f"/register with {target} clients: {at['register']}; healthz {at['healthz']}", flush=True)
+                registered = max(registered, target)
         shim.stop()
     finally:
         for p in procs:
@@ -296,10 +326,23 @@ def summary(r: dict) -> None:
     print(f"start to ready: {r['start_to_ready_ms']:.0f} ms; RSS idle {r['rss_idle_mb']:.1f} MB")
     m, b, g = r["wrk_metadata"], r["wrk_healthz"], r["wrk_register"]
     print(f"metadata {m['rps']:.0f} req/s (p99 {m['p99_ms']:.2f} ms) vs bare route {b['rps']:.0f} req/s (p99 {b['p99_ms']:.2f} ms): {ratio(m['rps'], b['rps'])} (target ≥ 0.90×)")
-    print(f"register {g['rps']:.0f} req/s (p99 {g['p99_ms']:.2f} ms)")
+    hb = r.get("wrk_healthz_cpu", b)  # the bare route measured right before /register
+    print(f"register {g['rps']:.0f} req/s (p99 {g['p99_ms']:.2f} ms) vs bare route {hb['rps']:.0f}: {ratio(g['rps'], hb['rps'])} "
+          f"(target ≥ 0.60×); CPU {g.get('cpu_ms_per_op', float('nan')) * 1000:.0f} µs/request vs "
+          f"{r.get('wrk_healthz_cpu', {}).get('cpu_ms_per_op', float('nan')) * 1000:.0f} µs for /healthz")
+    if "wrk_register_memory" in r:
+        mem, hm = r["wrk_register_memory"], r["wrk_healthz_memory"]
+        print(f"register on memory: {mem['rps']:.0f} req/s vs healthz {hm['rps']:.0f}: {ratio(mem['rps'], hm['rps'])}")
+    by = r.get("register_by_clients", {})
+    if len(by) >= 2:
+        lo, hi = sorted(by, key=int)[0], sorted(by, key=int)[-1]
+        print(f"register with {lo} clients {by[lo]['register']['rps']:.0f} req/s, with {hi} clients {by[hi]['register']['rps']:.0f} req/s: "
+              f"{ratio(by[hi]['register']['rps'], by[lo]['register']['rps'])} (target ≥ 0.90×); healthz then "
+              f"{by[lo]['healthz']['rps']:.0f} and {by[hi]['healthz']['rps']:.0f}")
     for key in ("flows_fake", "flows_dot"):
         f = r[key]
-        print(f"{key}: {f['flows_per_s']:.1f} flows/s, p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms ({f['flows']} flows, {f['errors']} errors)")
+        cpu = f" CPU {f['cpu_ms_per_op']:.2f} ms/flow (target < 3)" if "cpu_ms_per_op" in f else ""
+        print(f"{key}: {f['flows_per_s']:.1f} flows/s, p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms ({f['flows']} flows, {f['errors']} errors){cpu}")
     if "fastmcp_wrk_register" in r:
         fm = r["fastmcp_wrk_register"]
         print(f"register vs FastMCP OAuthProxy: {g['rps']:.0f} vs {fm['rps']:.0f} req/s = {ratio(g['rps'], fm['rps'])} (target ≥ 25×)")
@@ -312,7 +355,8 @@ def summary(r: dict) -> None:
             if theirs in r:
                 a, c = r[ours], r[theirs]
                 print(f"{ours} vs FastMCP: {a['flows_per_s']:.1f} vs {c['flows_per_s']:.1f} flows/s = {ratio(a['flows_per_s'], c['flows_per_s'])} "
-                      f"(target ≥ 10×); FastMCP p50 {c['p50_ms']:.0f} ms p99 {c['p99_ms']:.0f} ms, errors {c['errors']} {c['first_error']}")
+                      f"(target ≥ 10×); FastMCP p50 {c['p50_ms']:.0f} ms p99 {c['p99_ms']:.0f} ms, errors {c['errors']} {c['first_error']}"
+                      + (f"; FastMCP CPU {c['cpu_ms_per_op']:.2f} ms/flow" if "cpu_ms_per_op" in c else ""))
     if "rss" in r:
         print("RSS by registered clients: " + ", ".join(f"{k}: {v:.1f} MB" for k, v in r["rss"].items()) + " (target ≤ 50 MB idle, flat)")
 

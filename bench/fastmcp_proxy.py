@@ -23,7 +23,10 @@ def main() -> None:
         upstream_authorization_endpoint=args.authorize, upstream_token_endpoint=args.token,
         upstream_client_id=args.client_id, upstream_client_secret=args.client_secret,
         token_verifier=DebugTokenVerifier(required_scopes=["mcp"]), base_url=base, redirect_path="/callback",
-        jwt_signing_key=os.urandom(16).hex().encode(),  # 32 ASCII bytes: FastMCP decodes them as text require_authorization_consent=True, valid_scopes=["mcp"],
+        jwt_signing_key=os.urandom(16).hex().encode(),  # 32 ASCII bytes: FastMCP decodes them as text
+        # Its consent screen on (the default, said out loud) and the scope the flows ask for;
+        # client storage is FastMCP's default.
+        require_authorization_consent=True, valid_scopes=["mcp"],
     )
     server = FastMCP("bench", auth=auth)
 

@@ -9,7 +9,8 @@ if [ ! -x .venv-fastmcp/bin/python ]; then
   python3 -m venv .venv-fastmcp
   .venv-fastmcp/bin/pip install -q fastmcp uvicorn
 fi
-swift build -c release --product dcr-shim 2>&1 | tail -1
+# The binary as the Dockerfile builds it (and scripts/test.sh: the artifacts are shared).
+swift build -c release --product dcr-shim --static-swift-stdlib 2>&1 | tail -1
 export DCR_SHIM_BIN="$PWD/.build/release/dcr-shim"
 swift build -c release --product jwt-bench 2>&1 | tail -1
 .venv/bin/python bench/bench.py --fastmcp-python "$PWD/.venv-fastmcp/bin/python" "$@"

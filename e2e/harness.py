@@ -79,8 +79,9 @@ class Shim:
                        **({"insecure_upstream_audience_ack": True}
                           if self.idp.upstream.get("preset") in ("github", "google") else {})},
             "storage": {"url": f"sqlite://{self.workdir / 'shim.db'}"},
-            # Tests register many clients from 127.0.0.1.
+            # Tests register many clients and start many sign-ins from 127.0.0.1.
             "registration": {"rate_limit": 0},
+            "authorization": {"rate_limit": 0},
         }
         for key, value in self.extra.items():
             config[key] = value

@@ -28,6 +28,10 @@ def test_full_flow_tool_call_and_refresh(stack):
         f"client_id={stack.idp.client_id}" in u and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in u
         and result.registered_client_id not in u and "resource=" not in u for u in result.upstream_urls)
     assert "upstream refreshed" in shim.log_text()
+    # Issue 11, finding 11: the ID token was verified against the keys the IdP
+    # publishes (signature, iss, aud, exp, nonce), not only read.
+    log = shim.log_text()
+    assert "upstream signing keys fetched" in log and "upstream id_token verified" in log and "id_token refused" not in log
 
 
 def test_restart_between_token_and_refresh_keeps_the_grant(stack):

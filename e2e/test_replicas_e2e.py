@@ -162,3 +162,32 @@ def test_refresh_burst_of_distinct_grants_on_two_replicas_with_a_slow_upstream(p
             if shim:
                 shim.stop()
         fake.stop()
+
+
+def test_registration_limit_is_shared_by_replicas(postgres, tmp_path):
+    """Issue 11, finding 3: on PostgreSQL the per-address limit holds across
+    replicas (a shared fixed window), and behind trusted proxies it counts
+    the forwarded address: 3 per minute in all, whichever replica answers."""
+    import httpx
+    fake = FakeIdP()
+    shims = []
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            extra = {"storage": {"url": postgres.url}, "registration": {"rate_limit": 3},
+                     "listen": {"host": "127.0.0.1", "port": port, "trusted_proxies": ["127.0.0.1/32"]}}
+            shims.append(Shim(tmp_path / name, port, fake.as_idp(f"http://127.0.0.1:{port}/callback"), "http://127.0.0.1:9/mcp",
+                              extra=extra).start())
+        body = {"redirect_uris": ["http://127.0.0.1:5/cb"], "token_endpoint_auth_method": "none"}
+        client = "198.51.100.77"
+        if 60 - time.time() % 60 < 3:  # windows are aligned minutes: do not straddle one
+            time.sleep(3.5)
+        statuses = [httpx.post(shims[i % 2].base_url + "/register", json=body, headers={"X-Forwarded-For": client}).status_code
+                    for i in range(5)]
+        assert statuses == [201, 201, 201, 429, 429]
+        other = httpx.post(shims[1].base_url + "/register", json=body, headers={"X-Forwarded-For": "198.51.100.78"})
+        assert other.status_code == 201
+    finally:
+        for shim in shims:
+            shim.stop()
+        fake.stop()

@@ -239,3 +239,15 @@ def test_rule8_unknown_resource_and_resource_mismatch_are_invalid_target(dot_sta
     params = client.sign_in(Browser(), dot_stack.idp.new_session())
     wrong = client.exchange(params["code"], resource="https://other.example/mcp")
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_target"
+
+
+def test_an_id_token_outside_the_allowed_algorithms_stops_the_sign_in(dot_stack):
+    """Issue 11, finding 11: django-oauth-toolkit signs its ID tokens RS256;
+    with upstream.id_token_algorithms [ES256] every sign-in is refused
+    (access_denied to the client, the reason in the log): the ID token is
+    verified, not only read."""
+    shim = dot_stack.shim("es256-only", extra={"upstream": {**dot_stack.idp.upstream_config(), "id_token_algorithms": ["ES256"]}})
+    client = RawClient.register(shim)
+    params = client.sign_in(Browser(), dot_stack.idp.new_session())
+    assert params.get("error") == "access_denied" and "code" not in params, params
+    assert "id_token alg RS256 is not allowed" in shim.log_text()

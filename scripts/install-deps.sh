@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the demo and the end-to-end tests need on a fresh Debian 12
 # machine, as root:
-#   - Debian packages: glewlwyd (the second real IdP), lemonldap-ng (the
+#   - Debian packages: mmdebstrap and binutils (the image test lays out the
+#     runtime stage's root file system and strips the binary), glewlwyd (the second real IdP), lemonldap-ng (the
 #     third, with the Perl modules its portal needs that Debian only
 #     recommends: GD::SecurityImage with ImageMagick's binding, String::Random,
 #     and plackup to run it), chromium and
@@ -20,7 +21,7 @@ say() { echo "[install-deps] $*"; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # --- Debian packages --------------------------------------------------------
-apt_packages=(glewlwyd lemonldap-ng libgd-securityimage-perl libimage-magick-perl libstring-random-perl libplack-perl
+apt_packages=(mmdebstrap binutils glewlwyd lemonldap-ng libgd-securityimage-perl libimage-magick-perl libstring-random-perl libplack-perl
               chromium chromium-driver sqlite3 postgresql curl ca-certificates python3)
 # Debian's python3 has no ensurepip without python3-venv; another python3
 # (pyenv, a container's own build) may have it already.

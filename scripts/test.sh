@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what the tests need (Debian and PyPI packages), builds
-# the shim, runs the Swift unit and router tests, then the end-to-end tests
+# the shim (debug with the tests; release as the Dockerfile builds it, which
+# the end-to-end tests run), fails on a warning in our own files, runs the
+# Swift unit and router tests, then the end-to-end tests
 # against django-oauth-toolkit and glewlwyd with the Python mcp SDK client
 # and headless Chromium. Exits non-zero on any failure; prints how long each
 # phase took. Extra arguments go to pytest (e.g. `-k flow`).
@@ -41,14 +43,33 @@ trap summary EXIT
 phase "install dependencies"
 bash scripts/install-deps.sh
 
-phase "swift build"
-mkdir -p .build
-if ! swift build --build-tests > .build/test-build.log 2>&1; then
-  grep -E "error:" .build/test-build.log | head -40 || true
-  tail -20 .build/test-build.log
-  exit 1
-fi
-tail -1 .build/test-build.log
+# Our own sources and tests build without warnings (a warning in another
+# package is not ours to fix): any "warning:" line about a file under this
+# repository's Sources/ or Tests/ fails the run.
+build() {
+  local log=$1; shift
+  mkdir -p .build
+  if ! "$@" > "$log" 2>&1; then
+    grep -E "error:" "$log" | head -40 || true
+    tail -20 "$log"
+    exit 1
+  fi
+  tail -1 "$log"
+  if grep -E "^$PWD/(Sources|Tests)/[^ ]*: warning: " "$log" | sort -u | grep .; then
+    echo "the build above has warnings in this repository's own files; fix them (see $log)"
+    exit 1
+  fi
+}
+
+phase "swift build (debug, with tests)"
+build .build/test-build.log swift build --build-tests
+
+# The binary as the Dockerfile's build stage makes it (issue 11, finding 13):
+# the end-to-end tests run it, and e2e/test_image_e2e.py runs it stripped in
+# a Debian root file system with only the runtime stage's packages.
+phase "swift build (release, as the Dockerfile)"
+build .build/release-build.log swift build -c release --product dcr-shim --static-swift-stdlib
+release_bin="$PWD/.build/release/dcr-shim"
 
 phase "swift test"
 # A throw-away PostgreSQL (Debian's server, run as the postgres user on a
@@ -79,5 +100,6 @@ fi
 
 phase "end-to-end tests (pytest)"
 # SIGINT on timeout lets pytest run its finalizers (every process it started is stopped).
-timeout -s INT -k 60 1800 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=10 e2e "$@"
+DCR_SHIM_BIN="$release_bin" DCR_SHIM_RELEASE_BIN="$release_bin" \
+  timeout -s INT -k 60 1800 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=10 e2e "$@"
 end_phase

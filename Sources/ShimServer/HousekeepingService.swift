@@ -4,9 +4,10 @@ public import ServiceLifecycle
 import ShimCore
 import ShimStorage
 
-/// Deletes expired transactions and codes, registrations that were never
-/// used within `registration.unused_ttl`, and records of metadata-document
-/// clients not fetched for `tokens.refresh_ttl` plus a day, every few minutes.
+/// Every few minutes, deletes what can never be used again (issue 11,
+/// finding 5; `ShimStore.purgeExpired` says what that is), registrations
+/// never used within `registration.unused_ttl`, and audit events older
+/// than `audit.retention`.
 public struct HousekeepingService: Service {
     let services: ShimServices
     let logger: Logger
@@ -33,11 +34,19 @@ public struct HousekeepingService: Service {
     func sweep() async {
         do {
             let now = services.now
-            try await services.store.purgeExpired(now: now)
+            let purged = try await services.store.purgeExpired(now: now)
+            if purged.total > 0 {
+                logger.info("purged expired records", metadata: [
+                    "short_lived": "\(purged.shortLived)", "consents": "\(purged.consents)", "grants": "\(purged.grants)",
+                    "refresh_tokens": "\(purged.refreshTokens)",
+                ])
+            }
             try await services.store.purgeExpiredAssertionIDs(now: now)
             let removed = try await services.store.purgeUnusedClients(
                 createdBefore: now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }
+            let audit = try await services.store.purgeAudit(before: now.addingTimeInterval(-TimeInterval(services.config.auditRetentionSeconds)))
+            if audit > 0 { logger.info("audit events past audit.retention deleted", metadata: ["count": "\(audit)"]) }
             // Metadata-document clients not fetched for longer than a grant lives:
             // nothing of theirs is left to administer (they come back on their next sign-in).
             let forgotten = try await services.store.purgeCIMDClients(

@@ -10,6 +10,7 @@ import ShimUpstream
 public enum ShimRouter {
     public static func build(_ services: ShimServices) -> Router<ShimRequestContext> {
         let router = Router(context: ShimRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(resolver: services.clientAddress))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: StoreErrorMiddleware())

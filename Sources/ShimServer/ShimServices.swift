@@ -20,7 +20,11 @@ public struct ShimServices: Sendable {
     public let signer: MessageSigner
     public let redirectPolicy: RedirectPolicy
     public let resourcePolicy: ResourcePolicy
-    let registrationLimiter: LockedLimiter
+    /// Per-client-address limits (shared by replicas on PostgreSQL).
+    let registrationLimiter: AddressRateLimit
+    let authorizationLimiter: AddressRateLimit
+    /// Who the client is behind `listen.trusted_proxies`.
+    let clientAddress: ClientAddress
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
     public var metricsRegistry: PrometheusCollectorRegistry?
@@ -60,7 +64,11 @@ public struct ShimServices: Sendable {
         self.signer = try MessageSigner(keys: [keys.cookieKey] + keys.previousCookieKeys)
         self.redirectPolicy = RedirectPolicy(allowlist: RedirectAllowlist(clients: config.redirectClients, allow: config.redirectAllow))
         self.resourcePolicy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)
-        self.registrationLimiter = LockedLimiter(FixedWindowLimiter(limit: config.registrationRateLimit, window: 60))
+        let shared = store as? any SharedRateLimitStore
+        self.registrationLimiter = AddressRateLimit(bucket: "register", limit: config.registrationRateLimit, shared: shared)
+        self.authorizationLimiter = AddressRateLimit(bucket: "authorize", limit: config.authorizationRateLimit, shared: shared)
+        self.clientAddress = ClientAddress(trustedProxies: config.trustedProxies.compactMap(IPNetwork.init),
+                                           header: ClientAddress.Header(rawValue: config.clientAddressHeader) ?? .xForwardedFor)
         if config.accessTokenMode == "issued" || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.trustedIssuerKeys = config.ema.trustedIssuers.isEmpty ? nil
             : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher)

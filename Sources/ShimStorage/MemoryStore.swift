@@ -10,7 +10,8 @@ public actor MemoryStore: ShimStore {
     private var consents: [String: ConsentRecord] = [:]
     private var codes: [String: (record: AuthorizationCodeRecord, used: Bool)] = [:]
     private var grants: [String: Grant] = [:]
-    private var tombstones: Set<String> = []
+    /// Ids revoked before their grant existed, with when.
+    private var tombstones: [String: Date] = [:]
     private var audit: [AuditEvent] = []
     private var assertionIDs: [String: Date] = [:]
     var cimdClients: [String: CIMDClientRecord] = [:]
@@ -24,6 +25,12 @@ public actor MemoryStore: ShimStore {
     public init() {}
 
     public func insertClient(_ client: RegisteredClient) { clients[client.clientID] = client }
+    public func registerClient(_ client: RegisteredClient, audit event: AuditEvent, maxClients: Int) -> Bool {
+        guard clients.count < maxClients else { return false }
+        clients[client.clientID] = client
+        audit.append(event)
+        return true
+    }
     public func client(id: String) -> RegisteredClient? { clients[id] }
     public func markClientUsed(id: String, at: Date) {
         if clients[id]?.usedAt == nil { clients[id]?.usedAt = at }
@@ -40,6 +47,7 @@ public actor MemoryStore: ShimStore {
         guard let (record, expiry) = pendings[id], now < expiry else { return nil }
         return record
     }
+    public func countPending() -> Int { pendings.count }
     public func consumePending(id: String, now: Date) -> PendingConsent? {
         guard let (record, expiry) = pendings.removeValue(forKey: id), now < expiry else { return nil }
         return record
@@ -70,7 +78,7 @@ public actor MemoryStore: ShimStore {
     }
 
     public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) -> Bool {
-        guard grants[grant.id] == nil, !tombstones.contains(grant.id) else { return false }
+        guard grants[grant.id] == nil, tombstones[grant.id] == nil else { return false }
         grants[grant.id] = grant
         refreshTokens[refreshTokenHash] = refreshToken
         return true
@@ -88,7 +96,7 @@ public actor MemoryStore: ShimStore {
         return true
     }
     public func revokeGrant(id: String, at: Date) {
-        if grants[id] == nil { tombstones.insert(id) }
+        if grants[id] == nil, tombstones[id] == nil { tombstones[id] = at }
         if grants[id]?.revokedAt == nil { grants[id]?.revokedAt = at }
     }
 
@@ -109,15 +117,37 @@ public actor MemoryStore: ShimStore {
 
     public func grantStatus(id: String) -> GrantStatus? {
         if let grant = grants[id] { return GrantStatus(clientID: grant.clientID, revoked: grant.revokedAt != nil) }
-        return tombstones.contains(id) ? GrantStatus(clientID: "", revoked: true) : nil
+        return tombstones[id] != nil ? GrantStatus(clientID: "", revoked: true) : nil
     }
 
     public func ping() {}
 
-    public func purgeExpired(now: Date) {
+    public func purgeExpired(now: Date) -> PurgeCounts {
+        var counts = PurgeCounts()
+        let before = pendings.count + transactions.count + codes.count
         pendings = pendings.filter { now < $0.value.1 }
         transactions = transactions.filter { now < $0.value.1 }
         codes = codes.filter { now < $0.value.record.expiresAt }
+        counts.shortLived = before - pendings.count - transactions.count - codes.count
+        let consentsBefore = consents.count
+        consents = consents.filter { now < $0.value.expiresAt }
+        counts.consents = consentsBefore - consents.count
+        let revokedBefore = now.addingTimeInterval(-revokedRetention)
+        let doomed = Set(grants.values.filter { $0.expiresAt <= now || ($0.revokedAt.map { $0 <= revokedBefore } ?? false) }.map(\.id))
+        for id in doomed { grants[id] = nil }
+        let oldTombstones = tombstones.filter { $0.value <= revokedBefore }.keys
+        for id in oldTombstones { tombstones[id] = nil }
+        counts.grants = doomed.count + oldTombstones.count
+        let tokensBefore = refreshTokens.count
+        refreshTokens = refreshTokens.filter { !doomed.contains($0.value.grantID) }
+        counts.refreshTokens = tokensBefore - refreshTokens.count
+        return counts
+    }
+
+    public func purgeAudit(before: Date) -> Int {
+        let count = audit.count
+        audit.removeAll { $0.at < before }
+        return count - audit.count
     }
 
     public func appendAudit(_ event: AuditEvent) { audit.append(event) }

@@ -8,6 +8,25 @@ extension PostgresStore: ShimStore {
         _ = try await rows("INSERT INTO clients (id, body, created_at) VALUES (\(client.clientID), \(body), \(at))")
     }
 
+    /// One transaction: the client only while the shard sum is under the
+    /// cap, then its audit row.
+    public func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool {
+        let body = try Self.encode(client), at = client.createdAt.timeIntervalSince1970, cap = Int64(maxClients)
+        let auditBody = try Self.encode(audit)
+        return try await self.client.withTransaction(logger: logger) { connection in
+            let inserted = try await connection.query("""
+                INSERT INTO clients (id, body, created_at) SELECT \(client.clientID), \(body), \(at)
+                WHERE (SELECT coalesce(sum(value), 0) FROM row_counts WHERE name = 'clients') < \(cap) RETURNING id
+                """, logger: logger).collect()
+            guard !inserted.isEmpty else { return false }
+            try await connection.query("""
+                INSERT INTO audit (at, kind, client_id, body)
+                VALUES (\(audit.at.timeIntervalSince1970), \(audit.kind.rawValue), \(audit.clientID), \(auditBody))
+                """, logger: logger)
+            return true
+        }
+    }
+
     public func client(id: String) async throws -> RegisteredClient? {
         guard let row = try await rows("SELECT body, used_at FROM clients WHERE id = \(id)").first else { return nil }
         let (body, used) = try row.decode((String, Double?).self)
@@ -21,7 +40,7 @@ extension PostgresStore: ShimStore {
     }
 
     public func countClients() async throws -> Int {
-        try await rows("SELECT count(*)::BIGINT FROM clients").first.map { Int(try $0.decode(Int64.self)) } ?? 0
+        try await count("clients")
     }
 
     public func purgeUnusedClients(createdBefore: Date) async throws -> Int {
@@ -87,10 +106,12 @@ extension PostgresStore: ShimStore {
 
     public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
         let grantBody = try Self.encode(grant), tokenBody = try Self.encode(refreshToken)
+        let expiry = grant.expiresAt.timeIntervalSince1970
         return try await client.withTransaction(logger: logger) { connection in
-            let inserted = try await connection.query(
-                "INSERT INTO grants (id, client_id, body) VALUES (\(grant.id), \(grant.clientID), \(grantBody)) ON CONFLICT (id) DO NOTHING RETURNING id",
-                logger: logger).collect()
+            let inserted = try await connection.query("""
+                INSERT INTO grants (id, client_id, body, expires_at) VALUES (\(grant.id), \(grant.clientID), \(grantBody), \(expiry))
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """, logger: logger).collect()
             guard !inserted.isEmpty else { return false }
             try await connection.query(
                 "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (\(refreshTokenHash), \(grant.id), \(tokenBody))", logger: logger)
@@ -146,11 +167,63 @@ extension PostgresStore: ShimStore {
         _ = try await rows("SELECT 1")
     }
 
-    public func purgeExpired(now: Date) async throws {
-        let t = now.timeIntervalSince1970
-        _ = try await rows("DELETE FROM pending_consents WHERE expires_at <= \(t)")
-        _ = try await rows("DELETE FROM transactions WHERE expires_at <= \(t)")
-        _ = try await rows("DELETE FROM codes WHERE expires_at <= \(t)")
+    /// Batches of `purgeBatch` rows, each one statement (or one transaction
+    /// for a batch of grants and their refresh tokens).
+    public func purgeExpired(now: Date) async throws -> PurgeCounts {
+        var counts = PurgeCounts()
+        let t = now.timeIntervalSince1970, batch = Self.purgeBatch
+        // Table and key names are constants here, never input.
+        for (table, key) in [("pending_consents", "id"), ("transactions", "id"), ("codes", "hash")] {
+            counts.shortLived += try await purgeBatches { [self] in
+                var binds = PostgresBindings()
+                binds.append(t)
+                return try await rows(PostgresQuery(
+                    unsafeSQL: "DELETE FROM \(table) WHERE \(key) IN (SELECT \(key) FROM \(table) WHERE expires_at <= $1 LIMIT \(batch)) RETURNING 1",
+                    binds: binds)).count
+            }
+        }
+        counts.consents = try await purgeBatches { [self] in
+            try await rows("""
+                DELETE FROM consents WHERE ctid IN (SELECT ctid FROM consents WHERE expires_at <= \(t) LIMIT \(batch)) RETURNING 1
+                """).count
+        }
+        let revoked = t - revokedRetention
+        while true {
+            let (grants, tokens) = try await client.withTransaction(logger: logger) { connection -> (Int, Int) in
+                let ids = try await connection.query("""
+                    DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at <= \(t) OR revoked_at <= \(revoked) LIMIT \(batch))
+                    RETURNING id
+                    """, logger: logger).collect().map { try $0.decode(String.self) }
+                let tokens = ids.isEmpty ? 0 : try await connection.query(
+                    "DELETE FROM refresh_tokens WHERE grant_id = ANY(\(ids)) RETURNING 1", logger: logger).collect().count
+                return (ids.count, tokens)
+            }
+            counts.grants += grants
+            counts.refreshTokens += tokens
+            if grants < batch { break }
+        }
+        // Shared rate windows and refresh leases no replica can still be using.
+        _ = try await rows("DELETE FROM rate_windows WHERE window_start < \(t - 3600)")
+        _ = try await rows("DELETE FROM refresh_leases WHERE expires_at < extract(epoch from clock_timestamp()) - 3600")
+        return counts
+    }
+
+    public func purgeAudit(before: Date) async throws -> Int {
+        let t = before.timeIntervalSince1970, batch = Self.purgeBatch
+        return try await purgeBatches { [self] in
+            try await rows("DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE at < \(t) LIMIT \(batch)) RETURNING 1").count
+        }
+    }
+
+    static let purgeBatch = 1000
+
+    func purgeBatches(_ step: () async throws -> Int) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await step()
+            total += deleted
+            if deleted < Self.purgeBatch { return total }
+        }
     }
 
     public func appendAudit(_ event: AuditEvent) async throws {

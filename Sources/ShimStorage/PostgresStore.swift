@@ -49,11 +49,14 @@ public final class PostgresStore: Sendable {
             throw StoreError.badURL
         }
         let database = String(components.path.drop { $0 == "/" })
-        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        // Default `require` (plaintext to another machine only when asked for
+        // by name), `prefer` on loopback (issue 11, finding 8). `require`
+        // verifies the certificate and host name (like libpq's verify-full).
+        guard let mode = StorageURL.sslMode(url) else { throw StoreError.badSSLMode }
         let tls: PostgresClient.Configuration.TLS = switch mode {
-        case "disable": .disable
-        case "require": .require(.makeClientConfiguration())
-        default: .prefer(.makeClientConfiguration())
+        case .disable: .disable
+        case .require: .require(.makeClientConfiguration())
+        case .prefer: .prefer(.makeClientConfiguration())
         }
         var config = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: user,
                                                   password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
@@ -78,6 +81,45 @@ public final class PostgresStore: Sendable {
         "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
         // ID-JAG `jti`s seen (AssertionReplayStore), kept until the assertion expires.
         "CREATE TABLE IF NOT EXISTS assertion_ids (key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)",
+        // Row counts for the caps (`registration.max_clients`,
+        // `authorization.max_pending`), kept by a trigger in 16 shards per
+        // table (a row each, chosen by the id's hash) so concurrent inserts on
+        // several replicas rarely wait on one row lock, and a cap costs a
+        // 16-row sum instead of COUNT(*) (issue 11). Seeded once from the
+        // tables, under a lock that holds off writers meanwhile.
+        "CREATE TABLE IF NOT EXISTS row_counts (name TEXT NOT NULL, shard INTEGER NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (name, shard))",
+        "LOCK TABLE clients, pending_consents IN SHARE ROW EXCLUSIVE MODE",
+        """
+        INSERT INTO row_counts (name, shard, value)
+        SELECT t.name, s, CASE WHEN s = 0 THEN t.n ELSE 0 END
+        FROM (VALUES ('clients', (SELECT count(*) FROM clients)), ('pending_consents', (SELECT count(*) FROM pending_consents))) AS t (name, n),
+             generate_series(0, 15) AS s
+        WHERE NOT EXISTS (SELECT 1 FROM row_counts r WHERE r.name = t.name)
+        """,
+        """
+        CREATE OR REPLACE FUNCTION dcr_shim_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                UPDATE row_counts SET value = value + 1 WHERE name = TG_TABLE_NAME AND shard = hashtext(NEW.id) & 15;
+            ELSE
+                UPDATE row_counts SET value = value - 1 WHERE name = TG_TABLE_NAME AND shard = hashtext(OLD.id) & 15;
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE OR REPLACE TRIGGER clients_counted AFTER INSERT OR DELETE ON clients FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_rows()",
+        """
+        CREATE OR REPLACE TRIGGER pending_consents_counted AFTER INSERT OR DELETE ON pending_consents
+        FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_rows()
+        """,
+        // Grants carry their expiry as a column: housekeeping deletes by it (issue 11, finding 5).
+        "ALTER TABLE grants ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
+        "UPDATE grants SET expires_at = (body::json->>'expiresAt')::double precision WHERE expires_at IS NULL AND body IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at)",
+        "CREATE INDEX IF NOT EXISTS grants_revoked ON grants (revoked_at) WHERE revoked_at IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS consents_expiry ON consents (expires_at)",
+        // Fixed-window rate limits shared by replicas (issue 11, finding 3).
+        "CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, window_start DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)",
         // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.
         "CREATE TABLE IF NOT EXISTS refresh_leases (grant_id TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
     ]
@@ -115,7 +157,12 @@ public final class PostgresStore: Sendable {
     }
 
     public enum StoreError: Error, CustomStringConvertible {
-        case badURL
-        public var description: String { "storage.url is not postgres://user:password@host:port/database" }
+        case badURL, badSSLMode
+        public var description: String {
+            switch self {
+            case .badURL: "storage.url is not postgres://user:password@host:port/database"
+            case .badSSLMode: "storage.url: sslmode must be disable, prefer or require"
+            }
+        }
     }
 }

@@ -4,9 +4,16 @@ public import ShimCore
 /// Registered clients (RFC 7591). Registrations are permanent until revoked.
 public protocol ClientStore: Sendable {
     func insertClient(_ client: RegisteredClient) async throws
+    /// Stores a new registration and its audit event in one commit. Returns
+    /// false, storing nothing, when `maxClients` registrations exist already.
+    /// The count is kept by the store (O(1), never `COUNT(*)` per request);
+    /// on PostgreSQL, registrations racing on several replicas may overshoot
+    /// the cap by at most their number.
+    func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool
     func client(id: String) async throws -> RegisteredClient?
     /// Records the first token issuance; later calls change nothing.
     func markClientUsed(id: String, at: Date) async throws
+    /// The number of stored registrations, in O(1).
     func countClients() async throws -> Int
     /// Deletes registrations never used and created before `createdBefore`.
     @discardableResult
@@ -22,6 +29,10 @@ public protocol TransactionStore: Sendable {
     /// Returns the record and deletes it in one step; a second `consume`
     /// returns nil, and so does an expired record.
     func consumePending(id: String, now: Date) async throws -> PendingConsent?
+
+    /// Pending consents stored now (expired ones until purged), in O(1):
+    /// `authorization.max_pending` caps them.
+    func countPending() async throws -> Int
 
     func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) async throws
     /// Same single-use semantics as `consumePending`.
@@ -82,8 +93,18 @@ public protocol GrantStore: Sendable {
 public protocol StoreHealth: Sendable {
     /// Succeeds when the store answers.
     func ping() async throws
-    /// Deletes expired pending consents, transactions and codes.
-    func purgeExpired(now: Date) async throws
+    /// Deletes what can never be used again (issue 11, finding 5): expired
+    /// pending consents, transactions, codes and consents; grants past their
+    /// expiry with their refresh tokens; revoked grants and tombstones once
+    /// `revokedRetention` has passed (longer than any code that could still
+    /// try to create the grant lives). A family's rotated refresh tokens stay
+    /// while the family lives: presenting one again is how a stolen token is
+    /// detected (rule 7). Works in bounded batches.
+    @discardableResult
+    func purgeExpired(now: Date) async throws -> PurgeCounts
+    /// Deletes audit events older than `before` (`audit.retention`); returns how many.
+    @discardableResult
+    func purgeAudit(before: Date) async throws -> Int
 }
 
 /// The audit trail: append-only, listed oldest first.
@@ -125,3 +146,37 @@ public protocol CIMDClientStore: Sendable {
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
     & AuditStore & AdminStore & CIMDClientStore & GrantUpstreamStore & GrantStatusStore & AssertionReplayStore
+
+/// Fixed-window event counters shared by every replica (issue 11, finding
+/// 3): a store that several processes use (PostgreSQL) keeps the per-address
+/// limits, so N replicas allow what one would, not N times as much. Stores
+/// that one process owns count in memory instead (see `FixedWindowLimiter`).
+public protocol SharedRateLimitStore: Sendable {
+    /// Counts one event under `key` in the window of `windowSeconds` that
+    /// holds `now` (windows are aligned to multiples of their length, so all
+    /// replicas mean the same one); returns the events in that window so
+    /// far, this one included.
+    func countEvent(key: String, windowSeconds: Int, now: Date) async throws -> Int
+}
+
+/// What one `purgeExpired` deleted, for the housekeeping log.
+public struct PurgeCounts: Sendable, Equatable {
+    public var shortLived = 0
+    public var consents = 0
+    public var grants = 0
+    public var refreshTokens = 0
+
+    public init(shortLived: Int = 0, consents: Int = 0, grants: Int = 0, refreshTokens: Int = 0) {
+        self.shortLived = shortLived
+        self.consents = consents
+        self.grants = grants
+        self.refreshTokens = refreshTokens
+    }
+
+    public var total: Int { shortLived + consents + grants + refreshTokens }
+}
+
+/// How long a revoked grant or a tombstone is kept: an hour, far longer
+/// than the 5 minutes an authorization code (the only thing that could
+/// still try to create that grant) lives.
+public let revokedRetention: TimeInterval = 3600

@@ -17,6 +17,8 @@ public final class OIDCUpstream: UpstreamIdP {
     /// The ONE redirect URI registered at the IdP: `<issuer>/callback`.
     let callbackURL: String
     let discovered = DiscoveryCache()
+    /// The ID-token verifier, made once the IdP's keys are known.
+    let verifiers = VerifierCache()
 
     public init(config: UpstreamConfiguration, callbackURL: String, httpClient: HTTPClient, logger: Logger) {
         self.config = config
@@ -74,6 +76,7 @@ public final class OIDCUpstream: UpstreamIdP {
         var revocation_endpoint: String?
         var userinfo_endpoint: String?
         var jwks_uri: String?
+        var id_token_signing_alg_values_supported: [String]?
     }
 
     /// OIDC Discovery §4.3: "The issuer value returned MUST be identical to
@@ -91,9 +94,13 @@ public final class OIDCUpstream: UpstreamIdP {
             throw OAuthError(.temporarilyUnavailable, "the identity provider's metadata is unusable",
                              detail: "discovery issuer \(published ?? "missing") differs from configured \(issuer)")
         }
-        return UpstreamEndpoints(authorization: authorization, token: token,
-                                 revocation: overrides.revocationEndpoint ?? document.revocation_endpoint,
-                                 userinfo: overrides.userinfoEndpoint ?? document.userinfo_endpoint, jwks: document.jwks_uri)
+        var endpoints = UpstreamEndpoints(authorization: authorization, token: token,
+                                          revocation: overrides.revocationEndpoint ?? document.revocation_endpoint,
+                                          userinfo: overrides.userinfoEndpoint ?? document.userinfo_endpoint,
+                                          jwks: overrides.jwksURI ?? document.jwks_uri)
+        endpoints.issuer = published
+        endpoints.idTokenAlgorithms = document.id_token_signing_alg_values_supported
+        return endpoints
     }
 
     /// Entra publishes its issuer with the tenant's GUID, also when asked by

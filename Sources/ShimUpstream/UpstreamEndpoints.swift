@@ -9,6 +9,10 @@ public struct UpstreamEndpoints: Sendable, Equatable {
     public var userinfo: String?
     /// The IdP's signing keys, when it publishes them.
     public var jwks: String?
+    /// The issuer the IdP's discovery document names (what its ID tokens carry).
+    public var issuer: String?
+    /// Discovery's `id_token_signing_alg_values_supported`.
+    public var idTokenAlgorithms: [String]?
 
     public init(authorization: String, token: String, revocation: String? = nil, userinfo: String? = nil, jwks: String? = nil) {
         self.authorization = authorization

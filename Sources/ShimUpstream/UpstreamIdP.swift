@@ -19,10 +19,19 @@ public protocol UpstreamIdP: Sendable {
     /// What an error the IdP put on its redirect to `/callback` means, for
     /// the client and for the operator's log.
     func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure
+    /// Checks the ID token of a code exchange and returns its subject: the
+    /// signature against the IdP's keys when it publishes them, `iss`, `aud`,
+    /// `exp` (OIDC Core §3.1.3.7) and the `nonce` that was sent.
+    func verifyIDToken(_ idToken: String, nonce: String?) async throws(OAuthError) -> String?
 }
 
 extension UpstreamIdP {
     public func subject(accessToken: String) async throws(OAuthError) -> String? { nil }
+
+    /// Without keys (fakes in tests): the nonce and the subject only.
+    public func verifyIDToken(_ idToken: String, nonce: String?) async throws(OAuthError) -> String? {
+        try UnverifiedIDToken.check(idToken, nonce: nonce)
+    }
 
     public func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure {
         let report = UpstreamErrorReport(phase: .authorization, status: nil, error: error, description: description ?? "")

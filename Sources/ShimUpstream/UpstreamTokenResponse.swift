@@ -40,7 +40,7 @@ public struct UpstreamTokenResponse: Sendable, Equatable {
             init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
                 if let number = try? container.decode(Double.self) { value = number }
-                else if let text = try? container.decode(String.self) { value = Double(text) }
+                else if let text = try? container.decode(String.self) { value = Double(text.trimmingCharacters(in: .whitespaces)) }
             }
         }
 
@@ -57,7 +57,7 @@ public struct UpstreamTokenResponse: Sendable, Equatable {
     }
 
     /// Parses §5.1; a response without `access_token` or a bearer `token_type`
-    /// is invalid. `expires_in` is clamped to 0...10 years: it comes from outside.
+    /// is invalid. `expires_in` comes from outside and is clamped (`Clamp.tokenLifetime`).
     public static func parse(_ body: Data, formEncoded: Bool = false) throws(OAuthError) -> UpstreamTokenResponse {
         guard let fields = Body.decode(body, formEncoded: formEncoded) else {
             throw OAuthError(.serverError, "the identity provider sent an invalid token response",
@@ -74,7 +74,8 @@ public struct UpstreamTokenResponse: Sendable, Equatable {
         guard type.lowercased() == "bearer" else {
             throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token_type is \(type.isEmpty ? "missing" : "not bearer")", status: 502)
         }
-        let expiresIn = fields.expires_in?.value.flatMap { $0.isFinite ? Int(min(max($0, 0), 315_360_000)) : nil }
+        // Issue 11, finding 6: clamped (0...366 days), never converted unbounded.
+        let expiresIn = fields.expires_in?.value.flatMap(Clamp.tokenLifetime)
         return UpstreamTokenResponse(
             accessToken: access, tokenType: "Bearer", expiresIn: expiresIn,
             refreshToken: fields.refresh_token.flatMap { $0.isEmpty ? nil : $0 },

@@ -21,9 +21,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try ConfigLoader.loadOrExit(options)
-        if config.logFormat == "json" {
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
-        }
+        // Every format escapes control characters in logged values (ShimLogHandler).
+        let format = ShimLogHandler.Format(rawValue: config.logFormat) ?? .text
+        LoggingSystem.bootstrap { ShimLogHandler(label: $0, format: format) }
         var logger = Logger(label: "dcr-shim")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
@@ -81,6 +81,8 @@ struct Serve: AsyncParsableCommand {
         }
         let app = Application(
             router: router,
+            // listen.idle_timeout: a connection that sends nothing is closed.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.listenIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
             services: [HousekeepingService(services: services, logger: logger)],
             onServerRunning: { _ in

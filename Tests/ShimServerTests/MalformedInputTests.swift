@@ -196,3 +196,60 @@ struct MalformedInputTests {
         }
     }
 }
+
+/// Issue 11, finding 2 through the router: a hostile `scope` is refused with
+/// a clear OAuth error, quickly, at /authorize, at /token and at /register.
+@Suite("Rule 10: hostile list sizes through the endpoints")
+struct HostileListTests {
+    static let hugeScope = (0..<100_000).map { "s\($0)" }.joined(separator: " ")
+
+    @Test("/authorize with 100k scope tokens: an invalid_scope redirect", .timeLimit(.minutes(1)))
+    func authorize() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let app = try await client.register()
+            var params = AuthorizeParams(app: app)
+            params.scope = Self.hugeScope
+            var browser = Browser()
+            let response = try await client.authorize(params, browser: &browser)
+            #expect(response.status == .found)
+            #expect(response.redirectParams["error"] == "invalid_scope")
+        }
+    }
+
+    @Test("refresh with 7000 scope tokens (as many as the body limit lets through): 400 invalid_scope on the bound",
+          .timeLimit(.minutes(1)))
+    func refresh() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let scope = (0..<7000).map { "s\($0)" }.joined(separator: " ")
+            let response = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app, extra: [("scope", scope)])
+            #expect(response.status == .badRequest)
+            #expect(response.oauthError == "invalid_scope")
+            #expect((response.json["error_description"] as? String)?.contains("4096 bytes") == true, "\(response.text)")
+        }
+    }
+
+    @Test("registration with a scope of 300 values: invalid_client_metadata")
+    func register() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let scope = Array(repeating: "mcp.read", count: 300).joined(separator: " ")
+            let response = try await client.registerRaw(#"{"redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"scope":"\#(scope)"}"#)
+            #expect(response.status == .badRequest)
+            #expect(response.oauthError == "invalid_client_metadata")
+        }
+    }
+
+    @Test("a token request with 1000 parameters: 400 invalid_request")
+    func manyParameters() async throws {
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let form = [("grant_type", "authorization_code")] + (0..<1000).map { ("x\($0)", "1") }
+            let response = try await client.post("/token", form: form)
+            #expect(response.status == .badRequest)
+            #expect(response.oauthError == "invalid_request")
+        }
+    }
+}

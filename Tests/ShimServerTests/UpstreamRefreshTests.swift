@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ShimCore
 import Testing
 
 /// DESIGN.md `tokens.access: upstream`: "the shim refreshes upstream behind" the
@@ -76,6 +77,26 @@ struct UpstreamRefreshTests {
             let second = try await client.refresh(try #require(first.json["refresh_token"] as? String), app: signedIn.app)
             #expect(second.json["access_token"] as? String != access)
             #expect(harness.upstream.state.current.refreshCalls.count == 2)
+        }
+    }
+}
+
+/// Issue 11, finding 6 through the router: an IdP's absurd `expires_in`
+/// gives a clamped `expires_in`, never a crash.
+@Suite("Hostile upstream numbers")
+struct HostileUpstreamNumberTests {
+    @Test("the IdP's expires_in is Int.max, Int.min or negative: /token and refresh answer 200 with a clamped expires_in",
+          arguments: [Int.max, Int.min, -1, 0])
+    func absurdLifetime(_ lifetime: Int) async throws {
+        let harness = try ShimHarness()
+        harness.upstream.state.withLock { $0.accessTokenLifetime = lifetime }
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let expiresIn = try #require(signedIn.tokenResponse.json["expires_in"] as? Int)
+            #expect(expiresIn >= 0 && expiresIn <= Clamp.maxTokenLifetime)
+            let refreshed = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
+            #expect(refreshed.status == .ok, "\(refreshed.text)")
+            #expect((refreshed.json["expires_in"] as? Int).map { $0 >= 0 && $0 <= Clamp.maxTokenLifetime } == true)
         }
     }
 }

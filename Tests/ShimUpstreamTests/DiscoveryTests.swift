@@ -35,7 +35,9 @@ struct DiscoveryTests {
         #expect(throws: OAuthError.self) { try OIDCUpstream.parseDiscovery(body, issuer: "https://idp.example", overrides: config) }
         let good = Data(#"{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","revocation_endpoint":"https://idp.example/r"}"#.utf8)
         let endpoints = try OIDCUpstream.parseDiscovery(good, issuer: "https://idp.example", overrides: config)
-        #expect(endpoints == UpstreamEndpoints(authorization: "https://idp.example/a", token: "https://idp.example/t", revocation: "https://idp.example/r"))
+        var expected = UpstreamEndpoints(authorization: "https://idp.example/a", token: "https://idp.example/t", revocation: "https://idp.example/r")
+        expected.issuer = "https://idp.example"   // what its ID tokens must carry (issue 11, finding 11)
+        #expect(endpoints == expected)
     }
 
     @Test("Entra's discovery names the tenant by GUID (or {tenantid}) also when configured by domain; other presets get no such leeway")

@@ -191,10 +191,12 @@ def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_s
         userinfo_endpoint=issuer + "/userinfo", log_path=log_path, callback_url=callback_url,
         # Discovery is at <issuer>/.well-known/openid-configuration, but not at
         # the RFC 8414 locations; the endpoints are given too, so the shim
-        # needs no discovery at all.
+        # needs no discovery at all, and so is its key set (jwks_uri), so ID
+        # tokens are verified (issue 11, finding 11).
         upstream={"preset": "oidc", "issuer": issuer, "client_id": client_id, "client_secret": client_secret,
                   "token_endpoint_auth_method": "client_secret_basic", "scopes": ["openid"],
-                  "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token"},
+                  "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token",
+                  "jwks_uri": issuer + "/jwks"},
         proc=proc, session_factory=GlewlwydSession, db_path=db, base_url=base,
         access_token_seconds=int(access_token_seconds),
     )

@@ -28,6 +28,8 @@ extension ShimConfiguration {
         )
         upstream.audience = r.string("upstream.audience")
         upstream.userinfoEndpoint = r.string("upstream.userinfo_endpoint")
+        upstream.jwksURI = r.string("upstream.jwks_uri")
+        upstream.idTokenAlgorithms = r.stringList("upstream.id_token_algorithms", default: [])
         var resources: [ResourcePolicy.Resource] = []
         for i in 0..<r.count("resources") {
             resources.append(.init(
@@ -43,6 +45,9 @@ extension ShimConfiguration {
             issuer: r.string("issuer") ?? "",
             listenHost: r.string("listen.host", default: "0.0.0.0")!,
             listenPort: r.int("listen.port", default: 8080, range: 0...65535),
+            listenIdleTimeoutSeconds: r.duration("listen.idle_timeout", default: 60, range: 1...3600),
+            trustedProxies: r.stringList("listen.trusted_proxies", default: []),
+            clientAddressHeader: r.string("listen.client_address_header", default: "x-forwarded-for")!,
             dataDir: r.string("data_dir", default: ".")!,
             upstream: upstream,
             resources: resources,
@@ -53,7 +58,8 @@ extension ShimConfiguration {
             accessTokenMode: r.string("tokens.access", default: "upstream")!,
             refreshTTLSeconds: r.duration("tokens.refresh_ttl", default: 30 * 86400, range: 60...(365 * 86400)),
             refreshGraceSeconds: r.duration("tokens.refresh_grace", default: 45, range: 0...300),
-            storageURL: r.string("storage.url", default: "sqlite://./dcr-shim.db")!,
+            // A secret (it may hold a password): `storage.url_file` works too.
+            storageURL: r.secret("storage.url") ?? "sqlite://./dcr-shim.db",
             sqliteSynchronous: r.string("storage.sqlite_synchronous", default: "full")!,
             encryptionKey: r.secret("keys.encryption_key"),
             cookieKey: r.secret("keys.cookie_key"),
@@ -64,7 +70,10 @@ extension ShimConfiguration {
             logLevel: r.string("log.level", default: "info")!,
             registrationRateLimit: r.int("registration.rate_limit", default: 20, range: 0...100_000),
             maxClients: r.int("registration.max_clients", default: 100_000, range: 1...100_000_000),
-            unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400))
+            unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400)),
+            authorizationRateLimit: r.int("authorization.rate_limit", default: 60, range: 0...100_000),
+            maxPendingAuthorizations: r.int("authorization.max_pending", default: 100_000, range: 1...100_000_000),
+            auditRetentionSeconds: r.duration("audit.retention", default: 90 * 86400, range: 86400...(3650 * 86400))
         )
         config.readTokenSettings(&r)
         config.cimd = CIMDConfiguration.read(&r)

@@ -30,6 +30,15 @@ extension ShimConfiguration {
              || storageURL.hasPrefix("postgresql://")) {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
+        for (i, cidr) in trustedProxies.enumerated() where IPNetwork(cidr) == nil {
+            problems.append("listen.trusted_proxies[\(i)]: \(cidr.quotedForProblem) is not an IPv4 or IPv6 address or CIDR block")
+        }
+        if ClientAddress.Header(rawValue: clientAddressHeader) == nil {
+            problems.append("listen.client_address_header: must be x-forwarded-for or forwarded")
+        }
+        if storageURL.hasPrefix("postgres"), StorageURL.sslMode(storageURL) == nil {
+            problems.append("storage.url: sslmode must be disable, prefer or require (default require; prefer on a loopback host)")
+        }
         if !["full", "normal"].contains(sqliteSynchronous) { problems.append("storage.sqlite_synchronous: must be full or normal") }
         if !["text", "json"].contains(logFormat) { problems.append("log.format: must be text or json") }
         if !previousEncryptionKeys.isEmpty, encryptionKey == nil {
@@ -98,7 +107,7 @@ extension UpstreamConfiguration {
         }
         for (key, value) in [("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),
                              ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint),
-                             ("upstream.userinfo_endpoint", userinfoEndpoint)] {
+                             ("upstream.userinfo_endpoint", userinfoEndpoint), ("upstream.jwks_uri", jwksURI)] {
             guard let value else { continue }
             guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
                 problems.append("\(key): must be an https URL (http only on loopback)")
@@ -115,6 +124,10 @@ extension UpstreamConfiguration {
             problems.append("upstream.extra_token_params.\(key): set by the shim itself; cannot be overridden")
         }
         problems += presetProblems()
+        let asymmetric: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+        for alg in idTokenAlgorithms where !asymmetric.contains(alg) {
+            problems.append("upstream.id_token_algorithms: \(alg.quotedForProblem) is not one of \(asymmetric.sorted().joined(separator: ", ")) (never none or HMAC)")
+        }
         return problems
     }
 }

@@ -7,6 +7,15 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `listen.host` (default `0.0.0.0`) and `listen.port` (default `8080`).
     public var listenHost: String
     public var listenPort: Int
+    /// `listen.idle_timeout` (default 60s): a client connection that sends
+    /// nothing for this long is closed, so idle connections cannot pile up.
+    public var listenIdleTimeoutSeconds: Int
+    /// `listen.trusted_proxies` (default none): CIDRs of the reverse proxies
+    /// in front of the shim; only from them is the client address read from
+    /// `listen.client_address_header` (see `ClientAddress`).
+    public var trustedProxies: [String]
+    /// `listen.client_address_header`: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    public var clientAddressHeader: String
     /// `data_dir` (default `.`): where generated keys are kept (0600).
     public var dataDir: String
     public var upstream: UpstreamConfiguration
@@ -24,7 +33,10 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `tokens.refresh_ttl` (default 30d) and `tokens.refresh_grace` (default 45s).
     public var refreshTTLSeconds: Int
     public var refreshGraceSeconds: Int
-    /// `storage.url`: `memory:` or `sqlite://PATH` (default `sqlite://./dcr-shim.db`).
+    /// `storage.url` (secret; also `storage.url_file`): `memory:`, `sqlite://PATH`
+    /// (default `sqlite://./dcr-shim.db`) or `postgres://user:password@host:port/db`
+    /// with `sslmode` `disable`, `prefer` or `require` (default `require`,
+    /// `prefer` on a loopback host).
     public var storageURL: String
     /// `storage.sqlite_synchronous`: `full` (default: a response is sent only
     /// after its write reached the disk, surviving power loss) or `normal`
@@ -46,7 +58,7 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `log.level` (default `info`).
     public var logLevel: String
     /// `registration.rate_limit`: registrations per minute per client address
-    /// (default 20; 0 turns it off). Counted per replica.
+    /// (default 20; 0 turns it off). Shared by replicas on PostgreSQL.
     public var registrationRateLimit: Int
     /// `registration.max_clients`: cap on live registrations (default 100000).
     public var maxClients: Int
@@ -66,6 +78,14 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var gateway = GatewayConfiguration()
     /// `ema.*`: Enterprise-Managed Authorization (ShimConfiguration+EMA.swift).
     public var ema = EMAConfiguration()
+    /// `authorization.rate_limit`: /authorize requests per minute per client
+    /// address (default 60; 0 turns it off). Shared by replicas on PostgreSQL.
+    public var authorizationRateLimit: Int
+    /// `authorization.max_pending`: cap on sign-ins waiting at the consent
+    /// page (default 100000); above it /authorize answers 503.
+    public var maxPendingAuthorizations: Int
+    /// `audit.retention`: audit events older than this are deleted (default 90d).
+    public var auditRetentionSeconds: Int
     /// `cimd.*`: Client ID Metadata Documents (ShimConfiguration+CIMD.swift).
     public var cimd = CIMDConfiguration()
 
@@ -103,6 +123,12 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     /// returns no ID token (GitHub's `/user`, an OIDC provider without
     /// `openid`); discovered, or the preset's, when not set.
     public var userinfoEndpoint: String? = nil
+    /// `upstream.jwks_uri`: the IdP's signing keys, when discovery does not
+    /// name them (fixed endpoints); ID tokens are then verified against them.
+    public var jwksURI: String? = nil
+    /// `upstream.id_token_algorithms`: the `alg` values an ID token may use
+    /// (asymmetric only); default: the IdP's `id_token_signing_alg_values_supported`, else RS256.
+    public var idTokenAlgorithms: [String] = []
 
     public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
                 revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,

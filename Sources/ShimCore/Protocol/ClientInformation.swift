@@ -40,10 +40,14 @@ public struct ClientInformation: Encodable, Sendable, Equatable {
 
     /// The response body: compact JSON, slashes unescaped (URIs stay readable).
     public func jsonBody() throws -> Data {
+        try Self.encoder.encode(self)
+    }
+
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+        return encoder
+    }()
 }
 
 extension ClientMetadata: Encodable {

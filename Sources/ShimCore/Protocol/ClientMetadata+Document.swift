@@ -66,6 +66,8 @@ extension ClientMetadata {
             }
         }
 
+        private static let decoder = JSONDecoder()
+
         /// `StrictJSON` first (one object, no repeated member, bounded), then
         /// the typed decode. Either failing is `invalid_client_metadata`.
         static func decode(_ body: Data) throws(OAuthError) -> Document {
@@ -75,7 +77,7 @@ extension ClientMetadata {
                 throw OAuthError(.invalidClientMetadata, error.registrationDescription)
             }
             do {
-                return try JSONDecoder().decode(Document.self, from: body)
+                return try decoder.decode(Document.self, from: body)
             } catch {
                 throw OAuthError(.invalidClientMetadata, "request body is not valid JSON")
             }

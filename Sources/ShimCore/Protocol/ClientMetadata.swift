@@ -147,7 +147,9 @@ public struct ClientMetadata: Sendable, Equatable {
     /// accepts, short names of fully qualified scopes and base scopes included.
     static func checkScope(_ member: Member<String>, scopes: ResourcePolicy) throws(OAuthError) -> String? {
         guard let scope = try checkDisplayText(member, "scope", maxCharacters: 1024) else { return nil }
-        try scopes.checkRegistration(ScopeSet(scope))
+        let parsed: ScopeSet
+        do { parsed = try ScopeSet(parsing: scope) } catch { throw OAuthError(.invalidClientMetadata, error.description) }
+        try scopes.checkRegistration(parsed)
         return scope
     }
 

@@ -21,20 +21,29 @@ public enum FormEncoding {
         return out
     }
 
+    /// The most parameters one query string or form body may carry; OAuth
+    /// requests use about ten (issue 11, finding 2: bounded work per request).
+    public static let maxParameters = 64
+
     /// Decodes a query or form body. Rule 10 and RFC 6749 §3.1/§3.2: "Request
     /// and response parameters MUST NOT be included more than once", so a
-    /// repeated name is an `invalid_request`; so is malformed percent-encoding.
-    /// Parameters sent without a value are treated as omitted (§3.1).
+    /// repeated name is an `invalid_request`; so is malformed percent-encoding,
+    /// and more than `maxParameters` parameters. Parameters sent without a
+    /// value are treated as omitted (§3.1). Linear in the text's length.
     public static func decode(_ text: String) throws(OAuthError) -> [String: String] {
         var result: [String: String] = [:]
         var seen: Set<String> = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = unescape(parts[0]), let value = unescape(parts.count > 1 ? parts[1] : "") else {
+        var count = 0
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            count += 1
+            guard count <= maxParameters else { throw .invalidRequest("more than \(maxParameters) parameters") }
+            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            let rawValue = equals == pair.endIndex ? pair[equals...] : pair[pair.index(after: equals)...]
+            guard let name = unescape(pair[..<equals]), let value = unescape(rawValue) else {
                 throw .invalidRequest("malformed percent-encoding in parameters")
             }
             guard seen.insert(name).inserted else {
-                throw .invalidRequest("parameter \(name.prefix(40)) is repeated")
+                throw .invalidRequest("parameter \(LogSafe.text(name, limit: 40)) is repeated")
             }
             if !value.isEmpty { result[name] = value }
         }
@@ -42,21 +51,35 @@ public enum FormEncoding {
     }
 
     static func unescape(_ text: Substring) -> String? {
+        unescape(text.utf8)
+    }
+
+    /// `+` is a space; `%XX` is the byte XX; the result must be UTF-8.
+    static func unescape(_ text: Substring.UTF8View) -> String? {
         var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
+        bytes.reserveCapacity(text.count)
+        var iterator = text.makeIterator()
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "+"):
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let hi = iterator.next(), let lo = iterator.next(),
-                      let value = UInt8(String(decoding: [hi, lo], as: UTF8.self), radix: 16) else { return nil }
-                bytes.append(value)
+                guard let hi = iterator.next().flatMap(hexValue), let lo = iterator.next().flatMap(hexValue) else { return nil }
+                bytes.append(hi << 4 | lo)
             default:
                 bytes.append(byte)
             }
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

@@ -5,11 +5,13 @@ import Foundation
 /// the nonce Claim MUST be checked to verify that it is the same value as the
 /// one that was sent").
 ///
-/// The signature is not checked: the ID token arrives in the direct,
-/// client-authenticated token response, and OIDC Core §3.1.3.7 step 6 lets
-/// "the TLS server validation ... be used to validate the issuer in place of
-/// checking the token signature" in that case. Issued tokens (later) will
-/// verify it against the IdP's JWKS.
+/// Read without a signature check, which is used only when the IdP publishes
+/// no keys (GitHub; fixed endpoints without `upstream.jwks_uri`): the ID
+/// token then arrives in the direct, client-authenticated token response,
+/// and OIDC Core §3.1.3.7 step 6 lets "the TLS server validation ... be used
+/// to validate the issuer in place of checking the token signature". When
+/// the IdP publishes keys, ShimUpstream's `IDTokenVerifier` checks the
+/// signature, `iss`, `aud` and `exp` instead.
 public struct IDTokenClaims: Sendable, Equatable {
     public var subject: String?
     public var nonce: String?

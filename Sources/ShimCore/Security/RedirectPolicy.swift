@@ -32,7 +32,7 @@ public struct RedirectPolicy: Sendable {
         guard !uri.hasFragment else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain a fragment") }
         // Userinfo makes `https://good.example@evil.example/` look like good.example.
         guard !uri.hasUserinfo else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain userinfo") }
-        guard !uri.raw.contains("*") else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain a wildcard") }
+        guard !uri.raw.utf8.contains(UInt8(ascii: "*")) else { throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain a wildcard") }
         guard !Self.hasDotSegment(uri.path) else {
             throw OAuthError(.invalidRedirectURI, "redirect_uri must not contain dot-segments")
         }
@@ -64,6 +64,15 @@ public struct RedirectPolicy: Sendable {
                 throw OAuthError(.invalidRedirectURI, "redirect_uri scheme must be https, loopback http or a private-use scheme with a dot")
             }
         }
+    }
+
+    /// Rule 1 again at /authorize (issue 11, finding 4): the operator's
+    /// allowlist as configured NOW must still admit the redirect URI, so
+    /// that removing a URI or a bundle from `redirects.*` takes effect for
+    /// clients that registered before the change. `requested` is the URI
+    /// the code would be sent to (rule 2 has matched it to a registration).
+    public func stillAllowed(_ requested: String) -> Bool {
+        (try? checkRegistration(requested)) != nil
     }
 
     /// Rule 2 at /authorize (RFC 6749 §3.1.2.3 exact match; RFC 8252 §7.3: the
@@ -117,12 +126,17 @@ public struct RedirectPolicy: Sendable {
     public static func isPlainHost(_ host: String) -> Bool { isValidHost(host) }
 
     static func isValidHost(_ host: String) -> Bool {
-        if host.hasPrefix("[") {
-            return host.hasSuffix("]") && host.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
-                && host.count > 2
+        let bytes = host.utf8
+        if bytes.first == UInt8(ascii: "[") {
+            return bytes.last == UInt8(ascii: "]") && bytes.count > 2
+                && bytes.dropFirst().dropLast().allSatisfy { isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
         }
-        guard !host.isEmpty, host.count <= 253, !host.hasPrefix("."), !host.hasPrefix("-") else { return false }
-        return host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+        guard !bytes.isEmpty, bytes.count <= 253, bytes.first != UInt8(ascii: "."), bytes.first != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { RedirectURI.isLetter($0) || RedirectURI.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        RedirectURI.isDigit(byte) || ((byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "f"))
     }
 
     static let dangerousSchemes: Set<String> = [

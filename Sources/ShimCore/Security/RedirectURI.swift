@@ -21,26 +21,30 @@ public struct RedirectURI: Sendable, Equatable {
     /// than http(s), `scheme:/path?query#fragment` (RFC 8252 §7.1: "e.g.,
     /// com.example.app:/oauth2redirect/example-provider"); nil when the string
     /// is not such a URI made of visible ASCII.
+    ///
+    /// Works on the UTF-8 bytes: once every byte is known to be visible
+    /// ASCII, a byte is a character, and byte searches avoid grapheme
+    /// breaking on every registration and authorization (issue 11 profile).
     public init?(_ raw: String) {
-        guard !raw.isEmpty, raw.utf8.count <= 2048,
-              raw.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
-        guard let colon = raw.firstIndex(of: ":") else { return nil }
-        let scheme = raw[..<colon]
-        guard let first = scheme.first, first.isLetter,
-              scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        let bytes = raw.utf8
+        guard !bytes.isEmpty, bytes.count <= 2048, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let scheme = bytes[..<colon]
+        guard let first = scheme.first, Self.isLetter(first),
+              scheme.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
         else { return nil }
-        var rest = raw[raw.index(after: colon)...]
-        let lowerScheme = scheme.lowercased()
-        guard rest.hasPrefix("//") else {
+        var rest = bytes[bytes.index(after: colon)...]
+        let lowerScheme = String(decoding: scheme.map { Self.isLetter($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        guard rest.starts(with: "//".utf8) else {
             // Only a path-absolute form ("/x", not "x" or "//x"), never for http(s).
-            guard lowerScheme != "http", lowerScheme != "https", rest.hasPrefix("/"),
+            guard lowerScheme != "http", lowerScheme != "https", rest.first == UInt8(ascii: "/"),
                   let parts = Self.splitPath(rest) else { return nil }
             self.raw = raw
             self.scheme = lowerScheme
             host = ""
             port = nil
-            path = String(parts.path)
-            query = parts.query.map(String.init)
+            path = String(Substring(parts.path))
+            query = parts.query.map { String(Substring($0)) }
             hasUserinfo = false
             hasFragment = parts.fragment
             hasAuthority = false
@@ -49,72 +53,76 @@ public struct RedirectURI: Sendable, Equatable {
         rest = rest.dropFirst(2)
 
         var fragment = false
-        if let hash = rest.firstIndex(of: "#") {
+        if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {
             fragment = true
             rest = rest[..<hash]
         }
-        var query: Substring?
-        if let q = rest.firstIndex(of: "?") {
+        var query: Substring.UTF8View?
+        if let q = rest.firstIndex(of: UInt8(ascii: "?")) {
             query = rest[rest.index(after: q)...]
             rest = rest[..<q]
         }
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let slash = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
         var authority = rest[..<slash]
         let path = rest[slash...]
         // A backslash is a path separator to WHATWG parsers (browsers) but not
         // to RFC 3986: refuse it anywhere before the query.
-        guard !authority.contains("\\"), !path.contains("\\") else { return nil }
+        guard !authority.contains(UInt8(ascii: "\\")), !path.contains(UInt8(ascii: "\\")) else { return nil }
 
-        let userinfo = authority.contains("@")
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let userinfo = authority.contains(UInt8(ascii: "@"))
+        if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[authority.index(after: at)...] }
 
         var host = authority
         var port: Int?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
+        if authority.first == UInt8(ascii: "[") {
+            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return nil }
             host = authority[...close]
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":"), let p = Self.parsePort(after.dropFirst()) else { return nil }
+                guard after.first == UInt8(ascii: ":"), let p = Self.parsePort(after.dropFirst()) else { return nil }
                 port = p
             }
-        } else if let c = authority.firstIndex(of: ":") {
+        } else if let c = authority.firstIndex(of: UInt8(ascii: ":")) {
             host = authority[..<c]
             guard let p = Self.parsePort(authority[authority.index(after: c)...]) else { return nil }
             port = p
         }
         self.raw = raw
-        self.scheme = scheme.lowercased()
-        self.host = String(host)
+        self.scheme = lowerScheme
+        self.host = String(Substring(host))
         self.port = port
-        self.path = String(path)
-        self.query = query.map(String.init)
+        self.path = String(Substring(path))
+        self.query = query.map { String(Substring($0)) }
         self.hasUserinfo = userinfo
         self.hasFragment = fragment
         self.hasAuthority = true
     }
 
     /// `path?query#fragment` of the form without authority; nil with a backslash.
-    private static func splitPath(_ text: Substring) -> (path: Substring, query: Substring?, fragment: Bool)? {
+    private static func splitPath(_ text: Substring.UTF8View) -> (path: Substring.UTF8View, query: Substring.UTF8View?, fragment: Bool)? {
         var rest = text
         var fragment = false
-        if let hash = rest.firstIndex(of: "#") {
+        if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {
             fragment = true
             rest = rest[..<hash]
         }
-        var query: Substring?
-        if let q = rest.firstIndex(of: "?") {
+        var query: Substring.UTF8View?
+        if let q = rest.firstIndex(of: UInt8(ascii: "?")) {
             query = rest[rest.index(after: q)...]
             rest = rest[..<q]
         }
-        guard !rest.contains("\\") else { return nil }
+        guard !rest.contains(UInt8(ascii: "\\")) else { return nil }
         return (rest, query, fragment)
     }
 
-    private static func parsePort(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.count <= 5, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
-              let value = Int(text), value <= 65535 else { return nil }
-        return value
+    static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// 1 to 5 ASCII digits, at most 65535.
+    private static func parsePort(_ text: Substring.UTF8View) -> Int? {
+        guard !text.isEmpty, text.count <= 5, text.allSatisfy(isDigit) else { return nil }
+        let value = text.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        return value <= 65535 ? value : nil
     }
 
     /// RFC 8252 §7.3 / §8.3: a loopback redirect names the loopback interface
@@ -128,10 +136,11 @@ public struct RedirectURI: Sendable, Equatable {
 
     public static func isLoopbackHost(_ host: String) -> Bool {
         if host == "localhost" || host == "[::1]" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets[0] == "127" else { return false }
+        let octets = host.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0].elementsEqual("127".utf8) else { return false }
         return octets.allSatisfy { o in
-            !o.isEmpty && o.count <= 3 && o.allSatisfy(\.isNumber) && (o == "0" || !o.hasPrefix("0")) && (Int(o) ?? 256) <= 255
+            !o.isEmpty && o.count <= 3 && o.allSatisfy(isDigit) && (o.count == 1 || o.first != UInt8(ascii: "0"))
+                && o.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } <= 255
         }
     }
 

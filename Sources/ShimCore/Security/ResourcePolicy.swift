@@ -51,10 +51,8 @@ public struct ResourcePolicy: Sendable {
             throw OAuthError(.invalidTarget, "resource is required: this server protects several resources")
         }
 
-        let requested = ScopeSet(scope)
-        guard requested.values.allSatisfy({ ScopeSet.isValidToken(Substring($0)) }) else {
-            throw OAuthError(.invalidScope, "scope contains characters RFC 6749 §3.3 does not allow")
-        }
+        // Bounded and checked token by token (RFC 6749 §3.3; issue 11, finding 2).
+        let requested = try ScopeSet(parsing: scope)
         let asked = try resourceScopes(requested, in: target)
         let allowed = registeredScopes(registered, for: target)
         // RFC 7591 §2: `scope` lists what "the client can use when requesting access tokens".

@@ -9,6 +9,14 @@ import ShimUpstream
 /// GET /authorize (RFC 6749 §4.1.1, OAuth 2.1, MCP authorization).
 enum AuthorizeEndpoint {
     static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+        // Unauthenticated and able to write a pending record: limited per
+        // client address (issue 11, finding 5). Before anything is read, so
+        // the answer is a page, never a redirect.
+        if let wait = await services.authorizationLimiter.attempt(context.clientKey, now: services.now, logger: context.logger) {
+            context.logger.notice("authorization rate limited", metadata: ["address": "\(context.clientKey)"])
+            throw ErrorPage(error: OAuthError(.temporarilyUnavailable, "too many sign-in requests from this address; retry after \(wait) seconds",
+                                              status: 429), retryAfter: wait)
+        }
         // Until the redirect_uri is validated, every error is a page (rule 2).
         let params: [String: String]
         do { params = try RequestParameters.query(request) } catch { throw ErrorPage(error: error) }
@@ -40,6 +48,12 @@ enum AuthorizeEndpoint {
         if resolved.isCIMD, !services.redirectPolicy.allowlist.permits(redirectURI) {
             throw ErrorPage(error: .invalidRequest("redirect_uri is not on this server's allowlist",
                                                    detail: "cimd client \(clientID) redirect not allowlisted"))
+        }
+        // A registration was checked against the allowlist of its day: the
+        // allowlist as configured now must still admit it (issue 11, finding 4).
+        if !resolved.isCIMD, !services.redirectPolicy.stillAllowed(redirectURI) {
+            throw ErrorPage(error: .invalidRequest("redirect_uri is no longer allowed by this server",
+                                                   detail: "client \(clientID) redirect not on the current allowlist"))
         }
 
         // From here the redirect_uri is trusted: errors go back to the client.
@@ -105,6 +119,16 @@ enum AuthorizeEndpoint {
     }
 
     static func save(_ pending: PendingConsent, id: String, services: ShimServices) async throws(OAuthError) {
+        // `authorization.max_pending`: the records waiting for a consent
+        // decision are bounded (they expire in 10 minutes and are purged).
+        let waiting: Int
+        do { waiting = try await services.store.countPending() } catch {
+            throw OAuthError(.serverError, "the sign-in could not be saved", detail: "store: \(error)")
+        }
+        guard waiting < services.config.maxPendingAuthorizations else {
+            throw OAuthError(.temporarilyUnavailable, "too many sign-ins are waiting; try again in a few minutes",
+                             detail: "authorization.max_pending \(services.config.maxPendingAuthorizations) reached")
+        }
         do {
             try await services.store.savePending(pending, id: SecretToken.hash(id),
                                                  expiresAt: services.now.addingTimeInterval(ShimServices.transactionLifetime))

@@ -56,13 +56,8 @@ enum CallbackEndpoint {
         var subject: String?
         var copied: [String: JSONValue]?
         if let idToken = tokens.idToken {
-            guard let claims = IDTokenClaims(jwt: idToken) else {
-                throw OAuthError(.serverError, "the identity provider returned an unreadable ID token", detail: "id_token not a JWT")
-            }
-            if let nonce = transaction.nonce, claims.nonce != nonce {
-                throw OAuthError(.accessDenied, "the identity provider's answer does not belong to this sign-in", detail: "id_token nonce mismatch")
-            }
-            subject = claims.subject
+            // Signature, iss, aud, exp when the IdP publishes keys; the nonce always (issue 11, finding 11).
+            subject = try await services.upstream.verifyIDToken(idToken, nonce: transaction.nonce)
             copied = CopiedClaims.extract(idToken: idToken, names: services.config.issuedTokens.copiedClaims)
         } else {
             // No ID token (GitHub; an OIDC provider asked without openid): userinfo or GitHub's /user.

@@ -17,7 +17,7 @@ enum RegisterEndpoint {
                 throw OAuthError(.invalidClientMetadata, "Content-Type must be application/json")
             }
             let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
-            try await checkLimits(context, services)
+            try await checkRateLimit(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
                                                     scopes: services.resourcePolicy)
             let clientID = SecretToken.generate(bytes: 16)
@@ -27,13 +27,10 @@ enum RegisterEndpoint {
                 clientID: clientID, clientSecretHash: secret.map(SecretToken.hash), clientName: metadata.clientName,
                 clientURI: metadata.clientURI, redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes,
                 tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod, scope: metadata.scope, createdAt: now)
-            try await services.store.insertClient(client)
-            let redirectHosts = metadata.redirectURIs.compactMap(Audit.host).joined(separator: ",")
-            context.logger.info("client registered", metadata: [
-                "client_id": "\(clientID)", "client_name": "\(metadata.clientName ?? "-")", "redirect_hosts": "\(redirectHosts)",
-            ])
-            await Audit.record(AuditEvent(at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
-                                          redirectHost: redirectHosts, scope: metadata.scope), services: services, logger: context.logger)
+            let event = AuditEvent(at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
+                                   redirectHost: metadata.redirectURIs.compactMap(Audit.host).joined(separator: ","), scope: metadata.scope)
+            try await store(client, audit: event, context, services)
+            Audit.announce(event, logger: context.logger)
             let information = ClientInformation(clientID: clientID, clientSecret: secret, clientIDIssuedAt: now, metadata: metadata)
             return try JSONResponse.make(encoded: information.jsonBody(), status: .created)
         } catch let error as OAuthError {
@@ -41,22 +38,26 @@ enum RegisterEndpoint {
         }
     }
 
-    /// Abuse limits: registrations per minute per client address, and a cap
-    /// on live registrations (unused ones past their TTL are purged first).
-    static func checkLimits(_ context: ShimRequestContext, _ services: ShimServices) async throws {
-        if let wait = services.registrationLimiter.attempt(context.remoteAddress ?? "unknown", now: services.now) {
-            context.logger.notice("registration rate limited", metadata: ["address": "\(context.remoteAddress ?? "-")"])
+    /// Abuse limit: registrations per minute per client address.
+    static func checkRateLimit(_ context: ShimRequestContext, _ services: ShimServices) async throws {
+        if let wait = await services.registrationLimiter.attempt(context.clientKey, now: services.now, logger: context.logger) {
+            context.logger.notice("registration rate limited", metadata: ["address": "\(context.clientKey)"])
             throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "too many registrations from this address; retry after \(wait) seconds",
                                                    status: 429), retryAfter: wait)
         }
-        if try await services.store.countClients() >= services.config.maxClients {
-            try await services.store.purgeUnusedClients(
-                createdBefore: services.now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
-            if try await services.store.countClients() >= services.config.maxClients {
-                context.logger.warning("registration cap reached", metadata: ["max_clients": "\(services.config.maxClients)"])
-                throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "this server accepts no more registrations; contact its operator",
-                                                       status: 503))
-            }
-        }
+    }
+
+    /// Stores the registration and its audit row in one commit, within the
+    /// cap on registrations (`registration.max_clients`, counted in O(1) by
+    /// the store). At the cap, unused registrations past their TTL are purged
+    /// once to make room.
+    static func store(_ client: RegisteredClient, audit: AuditEvent, _ context: ShimRequestContext, _ services: ShimServices) async throws {
+        let store = services.store, cap = services.config.maxClients
+        if try await store.registerClient(client, audit: audit, maxClients: cap) { return }
+        try await store.purgeUnusedClients(createdBefore: services.now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
+        if try await store.registerClient(client, audit: audit, maxClients: cap) { return }
+        context.logger.warning("registration cap reached", metadata: ["max_clients": "\(cap)"])
+        throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "this server accepts no more registrations; contact its operator",
+                                               status: 503))
     }
 }

@@ -21,7 +21,7 @@ extension TokenEndpoint {
             context.logger.warning("refresh token presented by another client", metadata: ["client_id": "\(client.clientID)"])
             throw OAuthError.invalidGrant("the refresh token was issued to another client")
         }
-        let requestedScope = form["scope"].map { ScopeSet($0) }
+        let requestedScope = try form["scope"].map(ScopeSet.init(parsing:))
         let resource = form["resource"]
         let now = services.now
         if record.rotatedAt != nil {

@@ -10,6 +10,17 @@ import ShimStorage
 /// the log line still carries the event.
 enum Audit {
     static func record(_ event: AuditEvent, services: ShimServices, logger: Logger) async {
+        announce(event, logger: logger)
+        do {
+            try await services.store.appendAudit(event)
+        } catch {
+            logger.error("audit write failed", metadata: ["audit": "\(event.kind.rawValue)", "error": "\(error)"])
+        }
+    }
+
+    /// The log line and the counter of an event stored by the caller (a
+    /// registration stores its audit row in the same commit as the client).
+    static func announce(_ event: AuditEvent, logger: Logger) {
         var metadata: Logger.Metadata = ["audit": "\(event.kind.rawValue)", "client_id": "\(event.clientID)"]
         if let name = event.clientName { metadata["client_name"] = "\(name)" }
         if let host = event.redirectHost { metadata["redirect_host"] = "\(host)" }
@@ -19,11 +30,6 @@ enum Audit {
         if let detail = event.detail { metadata["detail"] = "\(detail)" }
         logger.info("audit", metadata: metadata)
         Counter(label: "dcr_shim_events_total", dimensions: [("kind", event.kind.rawValue)]).increment()
-        do {
-            try await services.store.appendAudit(event)
-        } catch {
-            logger.error("audit write failed", metadata: ["audit": "\(event.kind.rawValue)", "error": "\(error)"])
-        }
     }
 
     /// The host part of a redirect URI (what the consent page shows).

@@ -32,15 +32,17 @@ struct OAuthJSONError: HTTPResponseError {
 /// as a page (or JSON when asked), never redirected.
 struct ErrorPage: HTTPResponseError {
     let error: OAuthError
+    var retryAfter: Int?
 
     var status: HTTPResponse.Status { .init(code: error.status) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         context.logger.notice("error page", metadata: ["error": "\(error.code.rawValue)", "detail": "\(error.detail ?? error.description)"])
-        if request.headers[.accept]?.contains("application/json") == true {
-            return JSONResponse.make(error.jsonBody, status: status)
-        }
-        return HTMLPage.response(status: status, html: HTMLPage.errorPage(error))
+        var response = request.headers[.accept]?.contains("application/json") == true
+            ? JSONResponse.make(error.jsonBody, status: status)
+            : HTMLPage.response(status: status, html: HTMLPage.errorPage(error))
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }
 

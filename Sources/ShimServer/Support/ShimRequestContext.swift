@@ -3,18 +3,41 @@ import HTTPTypes
 import NIOCore
 public import Hummingbird
 import Logging
-import ShimCore
+public import ShimCore
 import ShimStorage
 import ShimUpstream
 
 /// The request context of every route.
 public struct ShimRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer's IP address (the load balancer's, behind one).
+    /// The TCP peer's IP address (the load balancer's, behind one).
     public let remoteAddress: String?
+    /// The client's address: the peer's, or behind `listen.trusted_proxies`
+    /// the one they forwarded (set by `ClientAddressMiddleware`).
+    public var clientAddress: IPAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
+        clientAddress = remoteAddress.flatMap { IPAddress($0) }
+    }
+
+    /// What per-address limits count by (an IPv6 client by its /64).
+    var clientKey: String { clientAddress?.limitKey ?? "unknown" }
+}
+
+/// Sets `clientAddress` from the forwarding header when the peer is a
+/// trusted proxy (issue 11, finding 3; the rule is `ClientAddress`).
+struct ClientAddressMiddleware: RouterMiddleware {
+    typealias Context = ShimRequestContext
+    let resolver: ClientAddress
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if !resolver.trustedProxies.isEmpty, let name = HTTPField.Name(resolver.header.fieldName) {
+            context.clientAddress = resolver.resolve(peer: context.remoteAddress.flatMap { IPAddress($0) },
+                                                     headerValues: request.headers[values: name])
+        }
+        return try await next(request, context)
     }
 }

@@ -14,7 +14,7 @@ enum TokenIssuance {
         do {
             return SealedUpstreamTokens(
                 accessToken: try services.sealer.seal(tokens.accessToken, context: "at:" + grantID),
-                accessTokenExpiresAt: tokens.expiresIn.map { now.addingTimeInterval(TimeInterval($0)) },
+                accessTokenExpiresAt: tokens.expiresIn.flatMap { Clamp.tokenLifetime(Double($0)) }.map { now.addingTimeInterval(TimeInterval($0)) },
                 refreshToken: try (tokens.refreshToken.map { try services.sealer.seal($0, context: "rt:" + grantID) } ?? previous),
                 tokenType: tokens.tokenType, scope: tokens.scope)
         } catch {
@@ -39,7 +39,9 @@ enum TokenIssuance {
     /// refresh token, when there is one, is the shim's own.
     static func response(accessToken: String, upstream: SealedUpstreamTokens, refreshToken: String?, scope: ScopeSet, now: Date) -> [String: Any] {
         var body: [String: Any] = ["access_token": accessToken, "token_type": "Bearer", "scope": scope.text]
-        if let expiry = upstream.accessTokenExpiresAt { body["expires_in"] = max(0, Int(expiry.timeIntervalSince(now))) }
+        if let expiry = upstream.accessTokenExpiresAt, let seconds = Clamp.tokenLifetime(expiry.timeIntervalSince(now)) {
+            body["expires_in"] = seconds
+        }
         if let refreshToken { body["refresh_token"] = refreshToken }
         return body
     }

@@ -1,0 +1,156 @@
+import Foundation
+import JWTKit
+import ShimCore
+
+extension IDTokenVerifier {
+    /// The IdP's keys usable for signatures, fetched at `fetchedAt`.
+    struct KeySet: Sendable {
+        var keys: [JWK]
+        var fetchedAt: Date
+
+        /// Keys that are for signatures (`use` absent or `sig`) and of a type
+        /// jwt-kit knows; the rest (encryption keys, unknown `kty`) is dropped
+        /// one by one, so one odd key does not make the whole set unusable.
+        static func parse(_ data: Data, at time: Date) throws(Failure) -> KeySet {
+            struct Document: Decodable { var keys: [Entry] }
+            struct Entry: Decodable {
+                var jwk: JWK?
+                var use: String?
+                enum CodingKeys: String, CodingKey { case use }
+                init(from decoder: any Decoder) throws {
+                    jwk = try? JWK(from: decoder)
+                    use = try? decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .use)
+                }
+            }
+            guard let document = try? JSONDecoder().decode(Document.self, from: data) else { throw .keysUnavailable("not a JWK set") }
+            let keys = document.keys.filter { $0.use == nil || $0.use == "sig" }.compactMap(\.jwk)
+            guard !keys.isEmpty else { throw .keysUnavailable("no signing key") }
+            return KeySet(keys: keys, fetchedAt: time)
+        }
+
+        /// The keys that fit `alg`: its key type and curve, and the key's own
+        /// `alg` if it names one (the token never chooses the algorithm).
+        func candidates(for alg: String) -> [JWK] {
+            keys.filter { key in
+                if let own = key.algorithm?.rawValue, own != alg { return false }
+                switch alg {
+                case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512": return key.keyType.rawValue == "RSA"
+                case "ES256": return key.keyType.rawValue == "EC" && key.curve?.rawValue == "P-256"
+                case "ES384": return key.keyType.rawValue == "EC" && key.curve?.rawValue == "P-384"
+                case "ES512": return key.keyType.rawValue == "EC" && key.curve?.rawValue == "P-521"
+                case "EdDSA": return key.keyType.rawValue == "OKP" && key.curve?.rawValue == "Ed25519"
+                default: return false
+                }
+            }
+        }
+    }
+
+    /// Step 2: the key for this header, fetching the set when there is none
+    /// yet, when it is older than `maxKeyAge`, or when the `kid` is unknown
+    /// and the last fetch is older than `refetchInterval`.
+    func key(for header: TokenHeader) async throws(Failure) -> JWK {
+        let now = clock.now()
+        var set = try await currentKeys(refreshIfOlderThan: maxKeyAge, now: now)
+        if let found = try pick(header, in: set) { return found }
+        if now.timeIntervalSince(set.fetchedAt) >= refetchInterval {
+            set = try await currentKeys(refreshIfOlderThan: 0, now: now)
+            if let found = try pick(header, in: set) { return found }
+        }
+        throw header.kid.map(Failure.unknownKey) ?? .noKey
+    }
+
+    /// The fitting key with the header's `kid`; without a `kid`, the only
+    /// fitting key. The returned key carries the pinned algorithm and a kid
+    /// (jwt-kit needs both).
+    func pick(_ header: TokenHeader, in set: KeySet) throws(Failure) -> JWK? {
+        let fitting = set.candidates(for: header.alg)
+        var chosen: JWK?
+        if let kid = header.kid {
+            chosen = fitting.first { $0.keyIdentifier?.string == kid }
+        } else if fitting.count == 1 {
+            chosen = fitting[0]
+        } else if fitting.count > 1 {
+            throw .noKey
+        }
+        guard var key = chosen else { return nil }
+        key.algorithm = JWK.Algorithm(rawValue: header.alg)
+        if key.keyIdentifier == nil { key.keyIdentifier = JWKIdentifier(string: "only") }
+        return key
+    }
+
+    /// The cached set, or a fresh one; concurrent callers share one fetch.
+    func currentKeys(refreshIfOlderThan age: TimeInterval, now: Date) async throws(Failure) -> KeySet {
+        if let keys, now.timeIntervalSince(keys.fetchedAt) < age || (age == 0 && now.timeIntervalSince(keys.fetchedAt) < refetchInterval) {
+            return keys
+        }
+        let task = fetching ?? Task { [fetchKeys, clock] in try KeySet.parse(try await fetchKeys(), at: clock.now()) }
+        fetching = task
+        defer { fetching = nil }
+        do {
+            let fresh = try await task.value
+            keys = fresh
+            return fresh
+        } catch let failure as Failure {
+            if let keys { return keys }   // keep serving the last good set
+            throw failure
+        } catch {
+            if let keys { return keys }
+            throw .keysUnavailable("\(error)")
+        }
+    }
+}
+
+/// The JOSE header fields the verifier reads (RFC 7515 §4.1).
+struct TokenHeader: Sendable {
+    var alg: String
+    var kid: String?
+
+    static func parse(_ token: String) throws(IDTokenVerifier.Failure) -> TokenHeader {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].utf8.count <= 4096, let data = Base64URL.decode(String(parts[0])) else { throw .malformed }
+        struct Fields: Decodable { var alg: String?; var kid: String? }
+        guard let fields = try? JSONDecoder().decode(Fields.self, from: data), let alg = fields.alg else { throw .malformed }
+        return TokenHeader(alg: alg, kid: fields.kid)
+    }
+}
+
+/// The ID token claims read (OIDC Core §2). Numbers and the audience are
+/// read leniently and checked by `IDTokenVerifier.check`, not here.
+struct IDTokenPayload: JWTPayload {
+    var iss: String?
+    var sub: String?
+    var aud: [String]
+    var exp: Double?
+    var iat: Double?
+    var nonce: String?
+    var azp: String?
+    var tid: String?
+
+    enum CodingKeys: String, CodingKey { case iss, sub, aud, exp, iat, nonce, azp, tid }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        iss = try? c.decodeIfPresent(String.self, forKey: .iss)
+        sub = try? c.decodeIfPresent(String.self, forKey: .sub)
+        // OIDC Core §2: "aud ... MAY be a single case-sensitive string".
+        aud = (try? c.decodeIfPresent([String].self, forKey: .aud)) ?? (try? c.decodeIfPresent(String.self, forKey: .aud)).flatMap { $0.map { [$0] } } ?? []
+        exp = (try? c.decodeIfPresent(Double.self, forKey: .exp)).flatMap { $0 }.flatMap { $0.isFinite ? $0 : nil }
+        iat = (try? c.decodeIfPresent(Double.self, forKey: .iat)).flatMap { $0 }.flatMap { $0.isFinite ? $0 : nil }
+        nonce = try? c.decodeIfPresent(String.self, forKey: .nonce)
+        azp = try? c.decodeIfPresent(String.self, forKey: .azp)
+        tid = try? c.decodeIfPresent(String.self, forKey: .tid)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(iss, forKey: .iss)
+        try c.encodeIfPresent(sub, forKey: .sub)
+        try c.encode(aud, forKey: .aud)
+        try c.encodeIfPresent(exp, forKey: .exp)
+        try c.encodeIfPresent(iat, forKey: .iat)
+        try c.encodeIfPresent(nonce, forKey: .nonce)
+    }
+
+    /// Time and audience are checked by the verifier with its own clock.
+    func verify(using algorithm: some JWTAlgorithm) throws {}
+}

@@ -1,0 +1,129 @@
+public import Foundation
+public import ShimCore
+import JWTKit
+
+/// Verifies an ID token from the IdP (OIDC Core §3.1.3.7; issue 11,
+/// finding 11; DESIGN.md rule 12) against the keys the IdP publishes:
+///
+/// 1. the header's `alg` is on the allow-list (asymmetric only: RSA, RSA-PSS,
+///    ECDSA, EdDSA; never `none`, never HMAC), and the algorithm is fixed by
+///    that check, never by the token: the key's type and curve must fit it,
+///    and a key that names its own `alg` must name this one;
+/// 2. the key is the one the header's `kid` names in the IdP's JWKS (a
+///    token without `kid` only when exactly one key fits); an unknown `kid`
+///    fetches the JWKS again (keys rotate), at most once per `refetchInterval`;
+/// 3. the signature, by jwt-kit with that one key;
+/// 4. `iss` equals the IdP's issuer; `aud` contains the client id (and `azp`,
+///    when present, is the client id); `exp` is in the future and `iat` not
+///    in the future, each with `clockSkew`; the `nonce` is the one sent.
+///
+/// One verifier per issuer: keys of different issuers never mix. Also meant
+/// for ID-JAG leg 1 (an upstream ID token presented in token exchange).
+public actor IDTokenVerifier {
+    /// What a token must be.
+    public struct Expectations: Sendable {
+        /// The IdP's issuer exactly as it publishes it. Entra's multi-tenant
+        /// `https://login.microsoftonline.com/{tenantid}/v2.0` matches with the
+        /// token's own `tid` put in.
+        public var issuer: String
+        /// The client the token was issued to (`aud` must contain it).
+        public var audience: String
+        /// Accepted `alg` values (others are refused before any key is used).
+        public var algorithms: Set<String>
+        public var clockSkew: TimeInterval
+
+        public init(issuer: String, audience: String, algorithms: Set<String> = ["RS256"], clockSkew: TimeInterval = 60) {
+            self.issuer = issuer
+            self.audience = audience
+            self.algorithms = algorithms.intersection(Self.asymmetric)
+            self.clockSkew = clockSkew
+        }
+
+        /// The algorithms this verifier can ever accept.
+        public static let asymmetric: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+    }
+
+    let expectations: Expectations
+    let fetchKeys: @Sendable () async throws -> Data
+    let clock: any ShimClock
+    /// The least time between two fetches forced by an unknown `kid`.
+    let refetchInterval: TimeInterval
+    /// Keys are fetched again after this even when every `kid` is known.
+    let maxKeyAge: TimeInterval
+    var keys: KeySet?
+    var fetching: Task<KeySet, any Error>?
+
+    /// - Parameter fetchKeys: GETs the IdP's `jwks_uri` (size- and time-capped by the caller).
+    public init(expectations: Expectations, clock: any ShimClock = SystemClock(), refetchInterval: TimeInterval = 30,
+                maxKeyAge: TimeInterval = 3600, fetchKeys: @escaping @Sendable () async throws -> Data) {
+        self.expectations = expectations
+        self.clock = clock
+        self.refetchInterval = refetchInterval
+        self.maxKeyAge = maxKeyAge
+        self.fetchKeys = fetchKeys
+    }
+
+    /// The verified claims, or why not (`IDTokenVerifier.Failure`).
+    public func verify(_ token: String, nonce: String?) async throws(Failure) -> VerifiedIDToken {
+        let header = try TokenHeader.parse(token)
+        guard expectations.algorithms.contains(header.alg) else { throw .algorithmNotAllowed(header.alg) }
+        let key = try await key(for: header)
+        let claims: IDTokenPayload
+        do {
+            let collection = JWTKeyCollection()
+            try await collection.add(jwk: key)
+            claims = try await collection.verify(token, as: IDTokenPayload.self)
+        } catch {
+            throw .badSignature
+        }
+        return try check(claims, nonce: nonce)
+    }
+
+    /// Step 4, on claims whose signature holds.
+    func check(_ claims: IDTokenPayload, nonce: String?) throws(Failure) -> VerifiedIDToken {
+        let expected = expectations.issuer.replacingOccurrences(of: "{tenantid}", with: claims.tid ?? "{tenantid}")
+        guard claims.iss == expected else { throw .wrongIssuer(claims.iss ?? "none") }
+        guard claims.aud.contains(expectations.audience) else { throw .wrongAudience }
+        if let azp = claims.azp, azp != expectations.audience { throw .wrongAudience }
+        let now = clock.now().timeIntervalSince1970
+        guard let exp = claims.exp, exp + expectations.clockSkew > now else { throw .expired }
+        if let iat = claims.iat, iat > now + expectations.clockSkew { throw .issuedInTheFuture }
+        if let nonce, claims.nonce != nonce { throw .nonceMismatch }
+        guard let subject = claims.sub, !subject.isEmpty else { throw .noSubject }
+        return VerifiedIDToken(subject: subject, issuer: expected, nonce: claims.nonce,
+                               expiresAt: Date(timeIntervalSince1970: exp), tenant: claims.tid)
+    }
+
+    /// Why a token was refused; `description` is for the operator's log.
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case malformed, algorithmNotAllowed(String), noKey, unknownKey(String), keysUnavailable(String), badSignature
+        case wrongIssuer(String), wrongAudience, expired, issuedInTheFuture, nonceMismatch, noSubject
+
+        public var description: String {
+            switch self {
+            case .malformed: "id_token is not a JWS"
+            case .algorithmNotAllowed(let alg): "id_token alg \(LogSafe.text(alg, limit: 16)) is not allowed"
+            case .noKey: "id_token names no kid and more than one key fits"
+            case .unknownKey(let kid): "id_token kid \(LogSafe.text(kid, limit: 64)) is not in the IdP's JWKS"
+            case .keysUnavailable(let why): "the IdP's JWKS cannot be read: \(why)"
+            case .badSignature: "id_token signature does not verify"
+            case .wrongIssuer(let iss): "id_token iss \(LogSafe.text(iss, limit: 200)) is not the IdP's issuer"
+            case .wrongAudience: "id_token aud/azp does not name this client"
+            case .expired: "id_token is expired"
+            case .issuedInTheFuture: "id_token iat is in the future"
+            case .nonceMismatch: "id_token nonce mismatch"
+            case .noSubject: "id_token has no sub"
+            }
+        }
+    }
+}
+
+/// What a verified ID token says about the user.
+public struct VerifiedIDToken: Sendable, Equatable {
+    public var subject: String
+    public var issuer: String
+    public var nonce: String?
+    public var expiresAt: Date
+    /// Entra's tenant id, when present.
+    public var tenant: String?
+}

@@ -1,0 +1,87 @@
+public import ShimCore
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// ID tokens of code exchanges, verified when the IdP publishes its keys
+/// (issue 11, finding 11; the rules are `IDTokenVerifier`'s).
+extension OIDCUpstream {
+    public func verifyIDToken(_ idToken: String, nonce: String?) async throws(OAuthError) -> String? {
+        guard let verifier = try await verifier() else {
+            // No keys known (GitHub, fixed endpoints without upstream.jwks_uri):
+            // the token came over the client-authenticated TLS token request,
+            // which OIDC Core §3.1.3.7 step 6 accepts in place of a signature.
+            return try UnverifiedIDToken.check(idToken, nonce: nonce)
+        }
+        do {
+            let verified = try await verifier.verify(idToken, nonce: nonce)
+            logger.info("upstream id_token verified", metadata: ["issuer": "\(verified.issuer)"])
+            return verified.subject
+        } catch {
+            logger.warning("upstream id_token refused", metadata: ["reason": "\(error.description)"])
+            switch error {
+            case .keysUnavailable:
+                throw OAuthError(.temporarilyUnavailable, "the identity provider's keys cannot be read; try again later", detail: error.description)
+            case .nonceMismatch:
+                throw OAuthError(.accessDenied, "the identity provider's answer does not belong to this sign-in", detail: error.description)
+            default:
+                throw OAuthError(.accessDenied, "the identity provider's answer could not be verified", detail: error.description)
+            }
+        }
+    }
+
+    /// The verifier for this IdP, once its keys' location and issuer are known.
+    func verifier() async throws(OAuthError) -> IDTokenVerifier? {
+        if let cached = await verifiers.value { return cached }
+        let endpoints = try await endpoints()
+        guard let jwks = config.jwksURI ?? endpoints.jwks ?? profile.defaultJWKS(config),
+              let issuer = endpoints.issuer ?? profile.idTokenIssuer(config) else { return nil }
+        let published = Set(endpoints.idTokenAlgorithms ?? []).intersection(IDTokenVerifier.Expectations.asymmetric)
+        let algorithms = !config.idTokenAlgorithms.isEmpty ? Set(config.idTokenAlgorithms) : published.isEmpty ? ["RS256"] : published
+        let verifier = IDTokenVerifier(
+            expectations: .init(issuer: issuer, audience: config.clientID, algorithms: algorithms),
+            fetchKeys: { [httpClient, timeout, logger] in
+                let keys = try await Self.fetchKeys(jwks, httpClient: httpClient, timeout: timeout)
+                logger.info("upstream signing keys fetched", metadata: ["jwks_uri": "\(jwks)", "bytes": "\(keys.count)"])
+                return keys
+            })
+        return await verifiers.set(verifier)
+    }
+
+    /// GET the JWKS: 200 only, at most 256 KiB (key sets with certificate
+    /// chains run to tens of KiB), no redirects (the shared client's setting).
+    static func fetchKeys(_ url: String, httpClient: HTTPClient, timeout: TimeAmount) async throws -> Data {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        let response = try await httpClient.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 256 * 1024)
+        guard response.status.code == 200 else { throw IDTokenVerifier.Failure.keysUnavailable("jwks_uri answered \(response.status.code)") }
+        return Data(body.readableBytesView)
+    }
+}
+
+/// The verifier, shared by concurrent requests; the first one set wins.
+actor VerifierCache {
+    var value: IDTokenVerifier?
+    func set(_ verifier: IDTokenVerifier) -> IDTokenVerifier {
+        if let value { return value }
+        value = verifier
+        return verifier
+    }
+}
+
+/// The ID token of an IdP whose keys are unknown: only the nonce (OIDC Core
+/// §3.1.3.7 step 11) and the subject are read.
+enum UnverifiedIDToken {
+    static func check(_ idToken: String, nonce: String?) throws(OAuthError) -> String? {
+        guard let claims = IDTokenClaims(jwt: idToken) else {
+            throw OAuthError(.serverError, "the identity provider returned an unreadable ID token", detail: "id_token not a JWT")
+        }
+        if let nonce, claims.nonce != nonce {
+            throw OAuthError(.accessDenied, "the identity provider's answer does not belong to this sign-in", detail: "id_token nonce mismatch")
+        }
+        return claims.subject
+    }
+}
