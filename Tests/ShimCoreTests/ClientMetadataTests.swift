@@ -171,4 +171,13 @@ struct ClientMetadataTests {
         #expect(String(decoding: try ClientInformation(clientID: "i", clientSecret: nil, clientIDIssuedAt: at, metadata: metadata).jsonBody(),
                        as: UTF8.self).contains(#""http://127.0.0.1/cb""#))
     }
+
+    @Test("client ids: 12 hex digits of the issue time, then 16 base64url characters of randomness; later ids sort after earlier ones")
+    func clientIDs() {
+        let first = ClientInformation.newClientID(issuedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        let second = ClientInformation.newClientID(issuedAt: Date(timeIntervalSince1970: 1_800_000_000.001))
+        #expect(first.hasPrefix("01a3185c5000") && first.utf8.count == 28 && second.hasPrefix("01a3185c5001"))
+        #expect(first < second && first.utf8.allSatisfy { $0 < 0x80 })
+        #expect(Set((0..<1000).map { _ in ClientInformation.newClientID(issuedAt: Date(timeIntervalSince1970: 1_800_000_000)) }).count == 1000)
+    }
 }

@@ -11,6 +11,19 @@ public struct ClientInformation: Encodable, Sendable, Equatable {
     public var clientIDIssuedAt: Date
     public var metadata: ClientMetadata
 
+    /// A new `client_id`: the issue time in milliseconds as 12 hex digits,
+    /// then 96 random bits (base64url). RFC 6749 §2.2 makes the id unique,
+    /// not secret (its issue time is in the response anyway); the time
+    /// prefix makes new ids sort after older ones, so inserting one touches
+    /// the right edge of the store's index instead of a random page: with a
+    /// million registrations, random ids made /register several times slower
+    /// (issue 11 benchmark).
+    public static func newClientID(issuedAt: Date) -> String {
+        let millis = UInt64(max(0, Clamp.whole(issuedAt.timeIntervalSince1970 * 1000, into: 0...0xFFFF_FFFF_FFFF) ?? 0))
+        let hex = String(millis, radix: 16)
+        return String(repeating: "0", count: max(0, 12 - hex.utf8.count)) + hex + SecretToken.generate(bytes: 12)
+    }
+
     public init(clientID: String, clientSecret: String?, clientIDIssuedAt: Date, metadata: ClientMetadata) {
         self.clientID = clientID
         self.clientSecret = clientSecret

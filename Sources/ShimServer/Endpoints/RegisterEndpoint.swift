@@ -20,9 +20,9 @@ enum RegisterEndpoint {
             try await checkRateLimit(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
                                                     scopes: services.resourcePolicy)
-            let clientID = SecretToken.generate(bytes: 16)
-            let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
             let now = services.now
+            let clientID = ClientInformation.newClientID(issuedAt: now)
+            let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
             let client = RegisteredClient(
                 clientID: clientID, clientSecretHash: secret.map(SecretToken.hash), clientName: metadata.clientName,
                 clientURI: metadata.clientURI, redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes,
