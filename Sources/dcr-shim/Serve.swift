@@ -61,7 +61,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "\(warning)"])
         }
         // EMA leg 1: the user's upstream ID token is checked against the IdP's published keys.
-        let subjectTokens = config.ema.issuer.enabled ? UpstreamSubjectTokens(config: config.upstream, httpClient: httpClient, logger: logger) : nil
+        let subjectTokens: (any SubjectTokenVerifying)? = config.ema.issuer.enabled ? upstream : nil
         var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
                                         signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
         try await services.installConfiguredClients()

@@ -115,6 +115,42 @@ struct IDTokenVerifierTests {
         #expect(await Self.failure(verifier, "a.b") == .malformed)
     }
 
+    @Test("refused: a typ naming another kind of JWT (access token, ID-JAG), and critical header extensions (RFC 8725 §3.11, RFC 7515 §4.1.11)")
+    func headerAttacks() async throws {
+        let verifier = KeyServer([Self.rsaJWK("k1")]).verifier()
+        for typ in ["at+jwt", "application/at+JWT", "oauth-id-jag+jwt"] {
+            var header = JWTHeader()
+            header.typ = typ
+            let keys = JWTKeyCollection()
+            await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: TestRSAKeys.onePrivatePEM), digestAlgorithm: .sha256, kid: "k1")
+            let token = try await keys.sign(Claims(), kid: "k1", header: header)
+            #expect(await Self.failure(verifier, token) == .wrongType(typ))
+        }
+        var critical = JWTHeader()
+        critical.crit = ["exp"]
+        let keys = JWTKeyCollection()
+        await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: TestRSAKeys.onePrivatePEM), digestAlgorithm: .sha256, kid: "k1")
+        #expect(await Self.failure(verifier, try await keys.sign(Claims(), kid: "k1", header: critical)) == .criticalHeader)
+        // typ "JWT" (what most IdPs send) is an ID token as far as typ goes.
+        var plain = JWTHeader()
+        plain.typ = "JWT"
+        _ = try await verifier.verify(try await keys.sign(Claims(), kid: "k1", header: plain), nonce: "n-1")
+    }
+
+    @Test("ID-JAG leg 1: another audience (the asking application), no nonce; every claim is returned")
+    func otherAudience() async throws {
+        let verifier = KeyServer([Self.rsaJWK("k1")]).verifier()
+        let token = try await Self.sign(Self.with { $0.aud = ["mcp-app"]; $0.nonce = nil })
+        #expect(await Self.failure(verifier, token, nonce: nil) == .wrongAudience)
+        let verified = try await verifier.verify(token, nonce: nil, audience: "mcp-app")
+        #expect(verified.subject == "user-42")
+        #expect(verified.claims["aud"] == .array([.string("mcp-app")]) && verified.claims["sub"] == .string("user-42"))
+        // The code flow's audience is not the application's.
+        await #expect(throws: IDTokenVerifier.Failure.wrongAudience) {
+            _ = try await verifier.verify(try await Self.sign(), nonce: "n-1", audience: "mcp-app")
+        }
+    }
+
     @Test("unknown kid: the keys are fetched again once (rotation), then refused; not again within 30 s")
     func unknownKid() async throws {
         let server = KeyServer([Self.rsaJWK("k1")])

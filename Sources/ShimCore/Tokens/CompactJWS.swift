@@ -17,9 +17,11 @@ public struct CompactJWS: Sendable, Equatable {
     public static let maximumLength = 16 * 1024
 
     /// RFC 7515 §5.2: three base64url parts separated by dots; the header a
-    /// JSON object. Anything else is `malformed`.
-    public static func parse(_ token: String) throws(TokenProblem) -> CompactJWS {
-        guard token.utf8.count <= maximumLength else { throw .malformed("token is too long") }
+    /// JSON object. Anything else is `malformed`. `limit` is larger only for
+    /// tokens whose size the shim does not choose (an IdP's ID token with
+    /// many group claims).
+    public static func parse(_ token: String, limit: Int = maximumLength) throws(TokenProblem) -> CompactJWS {
+        guard token.utf8.count <= limit else { throw .malformed("token is too long") }
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("not a compact JWS (three dot-separated parts)") }
         guard let headerBytes = Base64URL.decode(bytes: parts[0]), let payload = Base64URL.decode(bytes: parts[1]),

@@ -100,18 +100,10 @@ extension IDTokenVerifier {
     }
 }
 
-/// The JOSE header fields the verifier reads (RFC 7515 §4.1).
+/// The JOSE header fields that choose the key (RFC 7515 §4.1), once `alg` is allowed.
 struct TokenHeader: Sendable {
     var alg: String
     var kid: String?
-
-    static func parse(_ token: String) throws(IDTokenVerifier.Failure) -> TokenHeader {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].utf8.count <= 4096, let data = Base64URL.decode(String(parts[0])) else { throw .malformed }
-        struct Fields: Decodable { var alg: String?; var kid: String? }
-        guard let fields = try? JSONDecoder().decode(Fields.self, from: data), let alg = fields.alg else { throw .malformed }
-        return TokenHeader(alg: alg, kid: fields.kid)
-    }
 }
 
 /// The ID token claims read (OIDC Core §2). Numbers and the audience are

@@ -17,8 +17,10 @@ import JWTKit
 ///    when present, is the client id); `exp` is in the future and `iat` not
 ///    in the future, each with `clockSkew`; the `nonce` is the one sent.
 ///
-/// One verifier per issuer: keys of different issuers never mix. Also meant
-/// for ID-JAG leg 1 (an upstream ID token presented in token exchange).
+/// One verifier per issuer: keys of different issuers never mix. It also
+/// checks ID-JAG leg 1's `subject_token` (an upstream ID token presented in
+/// token exchange; `OIDCUpstream.verifySubjectToken`), with the asking
+/// application as the audience and no nonce.
 public actor IDTokenVerifier {
     /// What a token must be.
     public struct Expectations: Sendable {
@@ -64,10 +66,22 @@ public actor IDTokenVerifier {
     }
 
     /// The verified claims, or why not (`IDTokenVerifier.Failure`).
-    public func verify(_ token: String, nonce: String?) async throws(Failure) -> VerifiedIDToken {
-        let header = try TokenHeader.parse(token)
-        guard expectations.algorithms.contains(header.alg) else { throw .algorithmNotAllowed(header.alg) }
-        let key = try await key(for: header)
+    ///
+    /// - Parameter audience: the client the token must be issued to, when it
+    ///   is not the verifier's own (ID-JAG leg 1: the asking application).
+    public func verify(_ token: String, nonce: String?, audience: String? = nil) async throws(Failure) -> VerifiedIDToken {
+        let jws: CompactJWS
+        do { jws = try CompactJWS.parse(token, limit: 64 * 1024) } catch { throw .malformed }
+        guard let alg = jws.header.alg else { throw .malformed }
+        guard expectations.algorithms.contains(alg) else { throw .algorithmNotAllowed(alg) }
+        // RFC 7515 §4.1.11: the verifier understands no header extension.
+        guard jws.header.crit == nil else { throw .criticalHeader }
+        // RFC 8725 §3.11: another kind of JWT from the same issuer (an access
+        // token, an ID-JAG) is not an ID token, whatever its claims say.
+        if jws.header.hasType(AccessTokenRules.mediaType) || jws.header.hasType(EMAProtocol.mediaType) {
+            throw .wrongType(jws.header.typ ?? "")
+        }
+        let key = try await key(for: TokenHeader(alg: alg, kid: jws.header.kid))
         let claims: IDTokenPayload
         do {
             let collection = JWTKeyCollection()
@@ -76,15 +90,19 @@ public actor IDTokenVerifier {
         } catch {
             throw .badSignature
         }
-        return try check(claims, nonce: nonce)
+        var verified = try check(claims, nonce: nonce, audience: audience ?? expectations.audience)
+        // Every claim, for callers that read more than the subject (leg 1's
+        // groups, tenant, email); the signature covers these bytes.
+        verified.claims = (try? JSONDecoder().decode([String: JSONValue].self, from: jws.payload)) ?? [:]
+        return verified
     }
 
     /// Step 4, on claims whose signature holds.
-    func check(_ claims: IDTokenPayload, nonce: String?) throws(Failure) -> VerifiedIDToken {
+    func check(_ claims: IDTokenPayload, nonce: String?, audience: String) throws(Failure) -> VerifiedIDToken {
         let expected = expectations.issuer.replacingOccurrences(of: "{tenantid}", with: claims.tid ?? "{tenantid}")
         guard claims.iss == expected else { throw .wrongIssuer(claims.iss ?? "none") }
-        guard claims.aud.contains(expectations.audience) else { throw .wrongAudience }
-        if let azp = claims.azp, azp != expectations.audience { throw .wrongAudience }
+        guard claims.aud.contains(audience) else { throw .wrongAudience }
+        if let azp = claims.azp, azp != audience { throw .wrongAudience }
         let now = clock.now().timeIntervalSince1970
         guard let exp = claims.exp, exp + expectations.clockSkew > now else { throw .expired }
         if let iat = claims.iat, iat > now + expectations.clockSkew { throw .issuedInTheFuture }
@@ -96,13 +114,15 @@ public actor IDTokenVerifier {
 
     /// Why a token was refused; `description` is for the operator's log.
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        case malformed, algorithmNotAllowed(String), noKey, unknownKey(String), keysUnavailable(String), badSignature
+        case malformed, algorithmNotAllowed(String), criticalHeader, wrongType(String), noKey, unknownKey(String), keysUnavailable(String), badSignature
         case wrongIssuer(String), wrongAudience, expired, issuedInTheFuture, nonceMismatch, noSubject
 
         public var description: String {
             switch self {
             case .malformed: "id_token is not a JWS"
             case .algorithmNotAllowed(let alg): "id_token alg \(LogSafe.text(alg, limit: 16)) is not allowed"
+            case .criticalHeader: "id_token has critical header extensions"
+            case .wrongType(let typ): "id_token typ \(LogSafe.text(typ, limit: 40)) is another kind of token"
             case .noKey: "id_token names no kid and more than one key fits"
             case .unknownKey(let kid): "id_token kid \(LogSafe.text(kid, limit: 64)) is not in the IdP's JWKS"
             case .keysUnavailable(let why): "the IdP's JWKS cannot be read: \(why)"
@@ -126,4 +146,6 @@ public struct VerifiedIDToken: Sendable, Equatable {
     public var expiresAt: Date
     /// Entra's tenant id, when present.
     public var tenant: String?
+    /// All the token's claims (signature-checked).
+    public var claims: [String: JSONValue] = [:]
 }

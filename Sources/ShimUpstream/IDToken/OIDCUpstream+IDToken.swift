@@ -85,3 +85,38 @@ enum UnverifiedIDToken {
         return claims.subject
     }
 }
+
+/// ID-JAG leg 1 (`ema.issuer`): the user's upstream ID token, presented by an
+/// `ema.clients` application as an RFC 8693 `subject_token`, checked by the
+/// same verifier as the code flow's ID tokens (the draft §4.3.1: the IdP
+/// MUST validate the assertion, and its audience must be the authenticated
+/// client). No nonce: the token was not obtained for this request.
+extension OIDCUpstream: SubjectTokenVerifying {
+    public func verifySubjectToken(_ idToken: String, audience: String) async throws(TokenProblem) -> [String: JSONValue] {
+        let found: IDTokenVerifier?
+        do { found = try await verifier() } catch { throw .keysUnavailable("the identity provider's discovery document cannot be read") }
+        // Without published keys an ID token is only trustworthy on the back
+        // channel it came from; one presented by a client is refused.
+        guard let verifier = found else { throw .keysUnavailable("the identity provider publishes no signing keys (set upstream.jwks_uri)") }
+        do {
+            return try await verifier.verify(idToken, nonce: nil, audience: audience).claims
+        } catch {
+            logger.notice("subject_token refused", metadata: ["reason": "\(error.description)"])
+            throw switch error {
+            case .malformed: TokenProblem.malformed("not a compact JWS")
+            case .algorithmNotAllowed: .wrongAlgorithm
+            case .criticalHeader: .unsupportedCritical
+            case .wrongType: .wrongType(expected: "an ID token")
+            case .noKey, .unknownKey: .unknownKey
+            case .keysUnavailable(let why): .keysUnavailable(why)
+            case .badSignature: .badSignature
+            case .wrongIssuer: .wrongIssuer
+            case .wrongAudience: .wrongAudience
+            case .expired: .expired
+            case .issuedInTheFuture: .issuedInFuture
+            case .nonceMismatch: .malformed("nonce")
+            case .noSubject: .missingClaim("sub")
+            }
+        }
+    }
+}
