@@ -23,7 +23,7 @@ public actor TrustedIssuerKeys {
         for issuer in issuers {
             byIssuer[issuer.issuer] = issuer
             if let jwks = issuer.jwks {
-                guard let keys = Self.parse(Data(jwks.utf8)), !keys.isEmpty else { throw TokenProblem.keysUnavailable("inline jwks has no usable key") }
+                guard let keys = SigningKeySet.parse(Data(jwks.utf8)), !keys.isEmpty else { throw TokenProblem.keysUnavailable("inline jwks has no usable key") }
                 inline[issuer.issuer] = keys
             }
         }
@@ -41,9 +41,7 @@ public actor TrustedIssuerKeys {
     public func verifySignature(_ token: String, header: JOSEHeader, issuer: String) async throws(TokenProblem) {
         guard let alg = header.alg else { throw .wrongAlgorithm }
         let keys = try await keySet(for: issuer)
-        let fitting = keys.filter { Self.fits($0, alg: alg) && (header.kid == nil || $0.keyIdentifier?.string == header.kid) }
-        guard fitting.count == 1, var key = fitting.first else { throw .unknownKey }
-        if key.keyIdentifier == nil { key.keyIdentifier = JWKIdentifier(string: "the-only-key") }
+        guard case .key(let key) = SigningKeySet.choose(alg: alg, kid: header.kid, in: keys) else { throw .unknownKey }
         do {
             let collection = JWTKeyCollection()
             try await collection.add(jwk: key)
@@ -59,36 +57,9 @@ public actor TrustedIssuerKeys {
         let document: GuardedFetcher.Document
         do { document = try await fetcher.fetch(url) } catch { throw .keysUnavailable(error.description) }
         if let cached = fetched[issuer], cached.body == document.body { return cached.keys }
-        guard let keys = Self.parse(document.body) else { throw .keysUnavailable("the issuer's jwks_uri is not a JWKS document") }
+        guard let keys = SigningKeySet.parse(document.body) else { throw .keysUnavailable("the issuer's jwks_uri is not a JWKS document") }
         fetched[issuer] = (document.body, keys)
         return keys
-    }
-
-    /// RFC 7517 §5; a key jwt-kit cannot read (an unknown `kty` or `alg`,
-    /// an encryption key) is skipped, so one odd key never hides the others.
-    static func parse(_ body: Data) -> [JWK]? {
-        struct Set: Decodable { var keys: [JSONValue] }
-        guard let set = try? JSONDecoder().decode(Set.self, from: body) else { return nil }
-        return set.keys.compactMap { value in
-            guard case .object(let members) = value, members["use"].map({ $0 == .string("sig") }) ?? true,
-                  let data = try? JSONEncoder().encode(value) else { return nil }
-            return try? JSONDecoder().decode(JWK.self, from: data)
-        }
-    }
-
-    /// RFC 7518 §3.1: the key's type and curve must be the algorithm's, and a
-    /// key that names its own `alg` must name this one (the token never
-    /// chooses the algorithm for a key).
-    static func fits(_ key: JWK, alg: String) -> Bool {
-        if let own = key.algorithm?.rawValue, own != alg { return false }
-        switch alg {
-        case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512": return key.keyType == .rsa
-        case "ES256": return key.keyType == .ecdsa && key.curve?.rawValue == "P-256"
-        case "ES384": return key.keyType == .ecdsa && key.curve?.rawValue == "P-384"
-        case "ES512": return key.keyType == .ecdsa && key.curve?.rawValue == "P-521"
-        case "EdDSA": return key.keyType == .octetKeyPair && key.curve?.rawValue == "Ed25519"
-        default: return false
-        }
     }
 }
 

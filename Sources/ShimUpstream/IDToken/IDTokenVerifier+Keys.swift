@@ -12,36 +12,9 @@ extension IDTokenVerifier {
         /// jwt-kit knows; the rest (encryption keys, unknown `kty`) is dropped
         /// one by one, so one odd key does not make the whole set unusable.
         static func parse(_ data: Data, at time: Date) throws(Failure) -> KeySet {
-            struct Document: Decodable { var keys: [Entry] }
-            struct Entry: Decodable {
-                var jwk: JWK?
-                var use: String?
-                enum CodingKeys: String, CodingKey { case use }
-                init(from decoder: any Decoder) throws {
-                    jwk = try? JWK(from: decoder)
-                    use = try? decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .use)
-                }
-            }
-            guard let document = try? JSONDecoder().decode(Document.self, from: data) else { throw .keysUnavailable("not a JWK set") }
-            let keys = document.keys.filter { $0.use == nil || $0.use == "sig" }.compactMap(\.jwk)
+            guard let keys = SigningKeySet.parse(data) else { throw .keysUnavailable("not a JWK set") }
             guard !keys.isEmpty else { throw .keysUnavailable("no signing key") }
             return KeySet(keys: keys, fetchedAt: time)
-        }
-
-        /// The keys that fit `alg`: its key type and curve, and the key's own
-        /// `alg` if it names one (the token never chooses the algorithm).
-        func candidates(for alg: String) -> [JWK] {
-            keys.filter { key in
-                if let own = key.algorithm?.rawValue, own != alg { return false }
-                switch alg {
-                case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512": return key.keyType.rawValue == "RSA"
-                case "ES256": return key.keyType.rawValue == "EC" && key.curve?.rawValue == "P-256"
-                case "ES384": return key.keyType.rawValue == "EC" && key.curve?.rawValue == "P-384"
-                case "ES512": return key.keyType.rawValue == "EC" && key.curve?.rawValue == "P-521"
-                case "EdDSA": return key.keyType.rawValue == "OKP" && key.curve?.rawValue == "Ed25519"
-                default: return false
-                }
-            }
         }
     }
 
@@ -59,23 +32,14 @@ extension IDTokenVerifier {
         throw header.kid.map(Failure.unknownKey) ?? .noKey
     }
 
-    /// The fitting key with the header's `kid`; without a `kid`, the only
-    /// fitting key. The returned key carries the pinned algorithm and a kid
-    /// (jwt-kit needs both).
+    /// `SigningKeySet.choose`: the fitting key with the header's `kid`, or
+    /// without a `kid` the only fitting key.
     func pick(_ header: TokenHeader, in set: KeySet) throws(Failure) -> JWK? {
-        let fitting = set.candidates(for: header.alg)
-        var chosen: JWK?
-        if let kid = header.kid {
-            chosen = fitting.first { $0.keyIdentifier?.string == kid }
-        } else if fitting.count == 1 {
-            chosen = fitting[0]
-        } else if fitting.count > 1 {
-            throw .noKey
+        switch SigningKeySet.choose(alg: header.alg, kid: header.kid, in: set.keys) {
+        case .key(let key): return key
+        case .none: return nil
+        case .ambiguous: throw .noKey
         }
-        guard var key = chosen else { return nil }
-        key.algorithm = JWK.Algorithm(rawValue: header.alg)
-        if key.keyIdentifier == nil { key.keyIdentifier = JWKIdentifier(string: "only") }
-        return key
     }
 
     /// The cached set, or a fresh one; concurrent callers share one fetch.
