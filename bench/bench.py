@@ -122,20 +122,24 @@ def generic_flow(base: str, idp_session, client_redirect: str, resource: str | N
     assert t.status_code == 200 and "access_token" in t.json(), t.text[:300]
 
 
-def flows_per_second(base: str, session_factory, resource: str | None) -> dict:
+def concurrent_rate(unit: str, make_step) -> dict:
+    """CONCURRENCY threads for FLOW_SECONDS: each calls `make_step()` once for
+    its own state (a session, a browser), then the step it returns until the
+    time is up or the step returns False. A step that raises is an error
+    (counted; the first one shown); the others' durations are the latencies.
+    `unit` names the figures: `<unit>_per_s`, `<unit>`."""
     latencies: list[float] = []
     errors: list[str] = []
     stop = time.monotonic() + FLOW_SECONDS
     lock = threading.Lock()
 
     def worker() -> None:
-        session = session_factory()
-        browser = Browser()
-        redirect = f"http://127.0.0.1:{free_port()}/callback"
+        step = make_step()
         while time.monotonic() < stop:
             started = time.monotonic()
             try:
-                generic_flow(base, session, redirect, resource, browser)
+                if step() is False:
+                    return
             except Exception as e:  # counted, and shown once
                 with lock:
                     errors.append(repr(e)[:200])
@@ -152,8 +156,17 @@ def flows_per_second(base: str, session_factory, resource: str | None) -> dict:
     elapsed = time.monotonic() - began
     latencies.sort()
     pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
-    return {"flows_per_s": len(latencies) / elapsed, "p50_ms": pct(0.5), "p99_ms": pct(0.99), "flows": len(latencies),
+    return {f"{unit}_per_s": len(latencies) / elapsed, "p50_ms": pct(0.5), "p99_ms": pct(0.99), unit: len(latencies),
             "errors": len(errors), "first_error": errors[0] if errors else ""}
+
+
+def flows_per_second(base: str, session_factory, resource: str | None) -> dict:
+    def make_step():
+        session, browser = session_factory(), Browser()
+        redirect = f"http://127.0.0.1:{free_port()}/callback"
+        return lambda: generic_flow(base, session, redirect, resource, browser)
+
+    return concurrent_rate("flows", make_step)
 
 
 def start_fastmcp(workdir: Path, authorize: str, token: str, client_id: str, secret: str, python: str) -> tuple[subprocess.Popen, str]:

@@ -21,7 +21,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import CONCURRENCY, FLOW_SECONDS, flows_per_second  # noqa: E402  (bench/bench.py)
+from bench import CONCURRENCY, FLOW_SECONDS, concurrent_rate, flows_per_second  # noqa: E402  (bench/bench.py)
 from e2e.fake_idp import FakeIdP, FakeSession  # noqa: E402
 from e2e.gateway import issued_extra  # noqa: E402
 from e2e.harness import Shim  # noqa: E402
@@ -37,38 +37,25 @@ def b64(n: int) -> str:
 
 
 def grants_per_second(base: str, assertions: list[str]) -> dict:
-    latencies: list[float] = []
-    errors: list[str] = []
+    """Each ID-JAG once (a replay would be refused): a worker stops when none is left."""
     lock = threading.Lock()
-    stop = time.monotonic() + FLOW_SECONDS
 
-    def worker() -> None:
-        with httpx.Client(timeout=30) as http:
-            while time.monotonic() < stop:
-                with lock:
-                    if not assertions:
-                        return
-                    assertion = assertions.pop()
-                started = time.monotonic()
-                r = http.post(base + "/token", data={"grant_type": JWT_BEARER, "assertion": assertion,
-                                                     "client_id": CLIENT[0], "client_secret": CLIENT[1]})
-                with lock:
-                    if r.status_code == 200:
-                        latencies.append(time.monotonic() - started)
-                    else:
-                        errors.append(r.text[:200])
+    def make_step():
+        http = httpx.Client(timeout=30)
 
-    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - began
-    latencies.sort()
-    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else float("nan")
-    return {"grants_per_s": len(latencies) / elapsed, "p50_ms": pct(0.5), "p99_ms": pct(0.99), "grants": len(latencies),
-            "errors": len(errors), "first_error": errors[0] if errors else ""}
+        def step() -> bool:
+            with lock:
+                if not assertions:
+                    return False
+                assertion = assertions.pop()
+            r = http.post(base + "/token", data={"grant_type": JWT_BEARER, "assertion": assertion,
+                                                 "client_id": CLIENT[0], "client_secret": CLIENT[1]})
+            if r.status_code != 200:
+                raise AssertionError(r.text[:200])
+            return True
+        return step
+
+    return concurrent_rate("grants", make_step)
 
 
 def main() -> int:
