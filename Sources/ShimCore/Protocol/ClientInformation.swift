@@ -64,16 +64,8 @@ public struct ClientInformation: Encodable, Sendable, Equatable {
 }
 
 extension ClientMetadata: Encodable {
-    enum EncodingKeys: String, CodingKey {
-        case redirectURIs = "redirect_uris"
-        case clientName = "client_name"
-        case clientURI = "client_uri"
-        case grantTypes = "grant_types"
-        case responseTypes = "response_types"
-        case tokenEndpointAuthMethod = "token_endpoint_auth_method"
-        case scope
-        case applicationType = "application_type"
-    }
+    /// The same member names as the registration request's.
+    typealias EncodingKeys = Document.CodingKeys
 
     /// The metadata echoed in §3.2.1 responses; absent optional members are left out.
     public func encode(to encoder: any Encoder) throws {

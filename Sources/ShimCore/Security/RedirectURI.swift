@@ -33,7 +33,7 @@ public struct RedirectURI: Sendable, Equatable {
         guard let first = scheme.first, Self.isLetter(first),
               scheme.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
         else { return nil }
-        var rest = bytes[bytes.index(after: colon)...]
+        let rest = bytes[bytes.index(after: colon)...]
         let lowerScheme = String(decoding: scheme.map { Self.isLetter($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
         guard rest.starts(with: "//".utf8) else {
             // Only a path-absolute form ("/x", not "x" or "//x"), never for http(s).
@@ -50,24 +50,14 @@ public struct RedirectURI: Sendable, Equatable {
             hasAuthority = false
             return
         }
-        rest = rest.dropFirst(2)
-
-        var fragment = false
-        if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {
-            fragment = true
-            rest = rest[..<hash]
-        }
-        var query: Substring.UTF8View?
-        if let q = rest.firstIndex(of: UInt8(ascii: "?")) {
-            query = rest[rest.index(after: q)...]
-            rest = rest[..<q]
-        }
-        let slash = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
-        var authority = rest[..<slash]
-        let path = rest[slash...]
-        // A backslash is a path separator to WHATWG parsers (browsers) but not
-        // to RFC 3986: refuse it anywhere before the query.
-        guard !authority.contains(UInt8(ascii: "\\")), !path.contains(UInt8(ascii: "\\")) else { return nil }
+        // `splitPath` refuses a backslash anywhere before the query: it is a
+        // path separator to WHATWG parsers (browsers) but not to RFC 3986.
+        guard let parts = Self.splitPath(rest.dropFirst(2)) else { return nil }
+        let fragment = parts.fragment
+        let query = parts.query
+        let slash = parts.path.firstIndex(of: UInt8(ascii: "/")) ?? parts.path.endIndex
+        var authority = parts.path[..<slash]
+        let path = parts.path[slash...]
 
         let userinfo = authority.contains(UInt8(ascii: "@"))
         if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[authority.index(after: at)...] }
@@ -98,7 +88,8 @@ public struct RedirectURI: Sendable, Equatable {
         self.hasAuthority = true
     }
 
-    /// `path?query#fragment` of the form without authority; nil with a backslash.
+    /// `path?query#fragment` (with the authority still at the front of `path`
+    /// when there is one); nil with a backslash before the query.
     private static func splitPath(_ text: Substring.UTF8View) -> (path: Substring.UTF8View, query: Substring.UTF8View?, fragment: Bool)? {
         var rest = text
         var fragment = false
