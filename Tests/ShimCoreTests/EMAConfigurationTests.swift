@@ -77,6 +77,31 @@ struct EMAConfigurationTests {
         #expect(problems.contains { $0.hasPrefix(key) }, "\(problems)")
     }
 
+    @Test("leg 1 needs the upstream's published keys: GitHub, or fixed endpoints without upstream.issuer, are refused")
+    func legOneNeedsKeys() {
+        let issuing: [String: ConfigValue] = ["issuer": .map(["enabled": .string("true")]), "clients": .list([Self.client]), "policy": .list([Self.rule])]
+        func problems(upstream: [String: ConfigValue]) -> [String] {
+            guard case .map(var root) = Self.tree(issuing) else { return [] }
+            var up: [String: ConfigValue] = ["client_id": .string("static"), "client_secret": .string("file-secret"),
+                                             "scopes": .list([.string("openid")])]
+            up.merge(upstream) { $1 }
+            root["upstream"] = .map(up)
+            guard case .failure(let failure) = ConfigurationTests.load(.map(root)) else { return [] }
+            return failure.problems.filter { $0.hasPrefix("ema.issuer.enabled:") }
+        }
+        let fixed: [String: ConfigValue] = ["authorization_endpoint": .string("https://idp.example/authorize"),
+                                            "token_endpoint": .string("https://idp.example/token")]
+        #expect(problems(upstream: fixed).count == 1)
+        // upstream.jwks_uri alone names no issuer to check `iss` against.
+        #expect(problems(upstream: fixed.merging(["jwks_uri": .string("https://idp.example/keys")]) { $1 }).count == 1)
+        #expect(problems(upstream: fixed.merging(["issuer": .string("https://idp.example")]) { $1 }).count == 1)
+        #expect(problems(upstream: ["preset": .string("github")]).count == 1)
+        // Discovery, fixed endpoints with their issuer, Entra's own endpoints: keys and issuer are known.
+        #expect(problems(upstream: ["issuer": .string("https://idp.example")]).isEmpty)
+        #expect(problems(upstream: fixed.merging(["issuer": .string("https://idp.example"), "jwks_uri": .string("https://idp.example/keys")]) { $1 }).isEmpty)
+        #expect(problems(upstream: ["preset": .string("entra"), "tenant": .string("contoso.onmicrosoft.com")]).isEmpty)
+    }
+
     @Test("accepting ID-JAGs needs issued tokens")
     func needsIssued() {
         let problems = ConfigurationTests.problems(Self.tree(["trusted_issuers": .list([.map(["issuer": .string("https://idp.example.com"),

@@ -69,6 +69,7 @@ extension ShimConfiguration {
         if ema.issuer.enabled, !upstream.scopes.contains("openid") {
             problems.append("ema.issuer.enabled: the upstream must sign users in with OpenID Connect (upstream.scopes needs openid) to verify their ID tokens")
         }
+        if ema.issuer.enabled { problems += validateLegOneKeys() }
         for (i, rule) in ema.policy.enumerated() {
             let key = "ema.policy[\(i)]"
             if rule.clients.isEmpty { problems.append("\(key).clients: at least one client application") }
@@ -97,5 +98,23 @@ extension ShimConfiguration {
     static func looksLikeJWKS(_ text: String) -> Bool {
         struct Shape: Decodable { var keys: [JSONValue] }
         return (try? JSONDecoder().decode(Shape.self, from: Data(text.utf8))) != nil
+    }
+}
+
+extension ShimConfiguration {
+    /// Leg 1 verifies the user's ID token against the upstream's published
+    /// keys and issuer; without them every exchange would fail at run time
+    /// (an ID token a client presents is never read unverified).
+    func validateLegOneKeys() -> [String] {
+        if upstream.preset == .github {
+            return ["ema.issuer.enabled: GitHub issues no ID tokens, so leg 1 has nothing to verify; it needs an OpenID Connect IdP"]
+        }
+        let fixedEndpoints = upstream.authorizationEndpoint != nil || upstream.tokenEndpoint != nil
+        if upstream.preset == .entra && !fixedEndpoints { return [] }   // Entra's keys and issuer follow from the tenant
+        if upstream.issuer == nil || (fixedEndpoints && upstream.jwksURI == nil) {
+            return ["ema.issuer.enabled: the upstream's ID tokens cannot be verified: set upstream.issuer (discovery names the keys), "
+                + "or with fixed endpoints upstream.issuer and upstream.jwks_uri"]
+        }
+        return []
     }
 }
