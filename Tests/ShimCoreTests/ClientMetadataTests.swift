@@ -8,8 +8,21 @@ struct ClientMetadataTests {
     static let policy = RedirectPolicy(allowlist: RedirectAllowlist(clients: ["loopback", "claude"], allow: []))
     static let cb = "http://127.0.0.1/cb"
 
-    static func parse(_ json: String) throws(OAuthError) -> ClientMetadata {
-        try ClientMetadata.parse(json: Data(json.utf8), policy: policy, scopes: ResourcePolicy(resources: [.init(resource: "https://mcp.example.com/mcp", scopes: ["mcp"])], upstreamScopes: ["openid"]))
+    static func parse(_ json: String, assertionGrant: Bool = false) throws(OAuthError) -> ClientMetadata {
+        try ClientMetadata.parse(json: Data(json.utf8), policy: policy, scopes: ResourcePolicy(resources: [.init(resource: "https://mcp.example.com/mcp", scopes: ["mcp"])], upstreamScopes: ["openid"]),
+                                 assertionGrant: assertionGrant)
+    }
+
+    @Test("the jwt-bearer grant (ID-JAG): only where the shim accepts assertions, and only for a confidential client")
+    func assertionGrant() throws {
+        let grants = #""grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:jwt-bearer"]"#
+        let confidential = Self.with(grants + #","token_endpoint_auth_method":"client_secret_post""#)
+        #expect(throws: OAuthError.self) { try Self.parse(confidential) }
+        #expect(try Self.parse(confidential, assertionGrant: true).grantTypes.contains("urn:ietf:params:oauth:grant-type:jwt-bearer"))
+        let error = #expect(throws: OAuthError.self) { try Self.parse(Self.with(grants + #","token_endpoint_auth_method":"none""#), assertionGrant: true) }
+        #expect(error?.code == .invalidClientMetadata && error?.description.contains("confidential") == true)
+        // Other grants stay refused either way.
+        #expect(throws: OAuthError.self) { try Self.parse(Self.with(#""grant_types":["authorization_code","client_credentials"],"token_endpoint_auth_method":"client_secret_post""#), assertionGrant: true) }
     }
 
     /// The §3.2.1 response as a JSON object, to look at it as a client would.

@@ -157,7 +157,7 @@ struct EMAAcceptTests {
         }
     }
 
-    @Test("a client that may not use the grant: a DCR client is unauthorized_client; a wrong secret is invalid_client")
+    @Test("a client that may not use the grant: a DCR client that did not register it is unauthorized_client; a wrong secret is invalid_client")
     func clientNotAllowed() async throws {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
@@ -168,6 +168,28 @@ struct EMAAcceptTests {
             let wrong = try await client.jwtBearer(try await ema.idJAG(), client: (EMAHarness.client.id, "wrong-secret-0123456789"))
             #expect(wrong.status == .unauthorized && wrong.oauthError == "invalid_client")
             #expect(try await client.jwtBearer("", extra: []).oauthError == "invalid_request")
+        }
+    }
+
+    @Test("a DCR client that registered the jwt-bearer grant, confidential: its own ID-JAGs are accepted; a public one cannot register it")
+    func dcrClientWithTheGrant() async throws {
+        let ema = try await EMAHarness()
+        try await ema.run { client async throws in
+            let grants = ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+            let registered = try await client.register(authMethod: "client_secret_post", grantTypes: grants)
+            let secret = try #require(registered.secret)
+            let accepted = try await client.jwtBearer(try await ema.idJAG { $0.clientID = registered.clientID },
+                                                      client: (registered.clientID, secret))
+            #expect(accepted.status == .ok, "\(accepted.text)")
+            let token = try #require(accepted.json["access_token"] as? String)
+            #expect(try IssuedHarness.claims(token)["client_id"] as? String == registered.clientID)
+            // An ID-JAG for another client stays refused for it.
+            let other = try await client.jwtBearer(try await ema.idJAG(), client: (registered.clientID, secret))
+            #expect(other.status == .badRequest && other.oauthError == "invalid_grant", "\(other.text)")
+            // A public client would make a stolen ID-JAG redeemable by anyone: refused at registration.
+            let body = #"{"redirect_uris":["http://127.0.0.1:5555/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:jwt-bearer"]}"#
+            let publicClient = try await client.registerRaw(body)
+            #expect(publicClient.status == .badRequest && publicClient.oauthError == "invalid_client_metadata", "\(publicClient.text)")
         }
     }
 

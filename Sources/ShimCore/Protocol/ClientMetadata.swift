@@ -43,21 +43,34 @@ public struct ClientMetadata: Sendable, Equatable {
     public static let maxListLength = 10
 
     /// Parses and validates a registration request body (RFC 7591 §3.1).
-    public static func parse(json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy) throws(OAuthError) -> ClientMetadata {
-        try validate(Document.decode(body), scopes: scopes) { uri throws(OAuthError) in try policy.checkRegistration(uri) }
+    ///
+    /// - Parameter assertionGrant: the shim accepts ID-JAGs (`ema`): a
+    ///   confidential client may list the RFC 7523 jwt-bearer grant.
+    public static func parse(json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy,
+                             assertionGrant: Bool = false) throws(OAuthError) -> ClientMetadata {
+        let metadata = try validate(Document.decode(body), scopes: scopes, assertionGrant: assertionGrant) { uri throws(OAuthError) in
+            try policy.checkRegistration(uri)
+        }
+        // An ID-JAG names the client it is for; a public client would let
+        // whoever holds one redeem it.
+        if metadata.grantTypes.contains(EMAProtocol.jwtBearerGrant), metadata.tokenEndpointAuthMethod == .none {
+            throw OAuthError(.invalidClientMetadata, "the \(EMAProtocol.jwtBearerGrant) grant needs a confidential client "
+                + "(token_endpoint_auth_method client_secret_basic or client_secret_post)")
+        }
+        return metadata
     }
 
     /// The member checks shared by registration and Client ID Metadata
     /// Documents (`CIMDDocument`), which differ only in how each redirect URI
     /// is judged (a document's URIs are checked for shape; the operator's
     /// allowlist applies to the one requested at /authorize).
-    static func validate(_ document: Document, scopes: ResourcePolicy,
+    static func validate(_ document: Document, scopes: ResourcePolicy, assertionGrant: Bool = false,
                          checkRedirect: (String) throws(OAuthError) -> Void) throws(OAuthError) -> ClientMetadata {
         let metadata = ClientMetadata(
             redirectURIs: try checkRedirectURIs(document.redirectURIs, check: checkRedirect),
             clientName: try checkDisplayText(document.clientName, "client_name", maxCharacters: 200),
             clientURI: try checkClientURI(document.clientURI),
-            grantTypes: try checkGrantTypes(document.grantTypes),
+            grantTypes: try checkGrantTypes(document.grantTypes, assertionGrant: assertionGrant),
             responseTypes: try checkResponseTypes(document.responseTypes),
             tokenEndpointAuthMethod: try checkAuthMethod(document.tokenEndpointAuthMethod),
             scope: try checkScope(document.scope, scopes: scopes),
@@ -114,11 +127,14 @@ public struct ClientMetadata: Sendable, Equatable {
     }
 
     /// RFC 7591 §2 `grant_types` (default `authorization_code`): the shim
-    /// serves the authorization-code grant, optionally with refresh tokens.
-    static func checkGrantTypes(_ member: Member<[String]>) throws(OAuthError) -> [String] {
+    /// serves the authorization-code grant, optionally with refresh tokens,
+    /// and, where it accepts ID-JAGs, the RFC 7523 jwt-bearer grant.
+    static func checkGrantTypes(_ member: Member<[String]>, assertionGrant: Bool) throws(OAuthError) -> [String] {
         let grantTypes = try stringList(member, "grant_types") ?? ["authorization_code"]
-        guard grantTypes.allSatisfy({ $0 == "authorization_code" || $0 == "refresh_token" }), grantTypes.contains("authorization_code") else {
-            throw OAuthError(.invalidClientMetadata, "grant_types must be authorization_code, optionally with refresh_token")
+        let allowed = ["authorization_code", "refresh_token"] + (assertionGrant ? [EMAProtocol.jwtBearerGrant] : [])
+        guard grantTypes.allSatisfy(allowed.contains), grantTypes.contains("authorization_code") else {
+            throw OAuthError(.invalidClientMetadata, "grant_types must be authorization_code, optionally with refresh_token"
+                + (assertionGrant ? " and \(EMAProtocol.jwtBearerGrant)" : ""))
         }
         return grantTypes
     }

@@ -19,7 +19,7 @@ enum RegisterEndpoint {
             let body = try await RequestParameters.body(&request, maxBytes: services.config.maxBodyBytes)
             try await checkRateLimit(context, services)
             let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: services.redirectPolicy,
-                                                    scopes: services.resourcePolicy)
+                                                    scopes: services.resourcePolicy, assertionGrant: services.config.ema.acceptsAssertions)
             let now = services.now
             let clientID = ClientInformation.newClientID(issuedAt: now)
             let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
