@@ -28,7 +28,7 @@ class NoAuthMCP:
     """`e2e/noauth_mcp_server.py` in its own process: an MCP server with no
     authentication that records every request's headers."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, refuse_bodies_over: int | None = None):
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
@@ -37,7 +37,8 @@ class NoAuthMCP:
         self.log_path = workdir / "noauth-mcp.log"
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "e2e.noauth_mcp_server", "--port", str(self.port),
-                                          "--record", str(self.record)],
+                                          "--record", str(self.record),
+                                          *(["--refuse-bodies-over", str(refuse_bodies_over)] if refuse_bodies_over else [])],
                                          cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
         try:

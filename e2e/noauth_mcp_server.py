@@ -5,9 +5,14 @@ so the tests can check that it never sees the client's token and does see
 the identity and upstream-token headers the gateway injects.
 
 Tools: `whoami` (the gateway's identity headers, as the server saw them),
-`add`, and `stream_steps`, which reports progress several times before its
-result, so its response is an SSE stream of several events.
-Run: python -m e2e.noauth_mcp_server --port P --record FILE
+`add`, `text_length`, and `stream_steps`, which reports progress several
+times before its result, so its response is an SSE stream of several events.
+
+With --refuse-bodies-over N it refuses a POST whose Content-Length passes N
+from its headers alone, answering 413 with a JSON-RPC error before reading a
+byte of the body, as servers with a body limit do (the answer a proxy must
+survive while its client is still sending).
+Run: python -m e2e.noauth_mcp_server --port P --record FILE [--refuse-bodies-over N]
 """
 from __future__ import annotations
 
@@ -36,6 +41,27 @@ class RecordHeaders:
         await self.app(scope, receive, send)
 
 
+class RefuseLargeBodies:
+    """ASGI middleware: 413 at once for a POST declaring more than `limit`
+    bytes; the body is never read (`receive` is not called)."""
+
+    BODY = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request body too large for this server"}}'
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            declared = dict(scope["headers"]).get(b"content-length")
+            if declared is not None and int(declared) > self.limit:
+                await send({"type": "http.response.start", "status": 413,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(self.BODY)).encode())]})
+                await send({"type": "http.response.body", "body": self.BODY})
+                return
+        await self.app(scope, receive, send)
+
+
 def build() -> MCPServer:
     server = MCPServer(name="dcr-shim e2e MCP server without auth")
 
@@ -52,6 +78,11 @@ def build() -> MCPServer:
         return a + b
 
     @server.tool()
+    def text_length(text: str) -> int:
+        """The length of `text` (a call whose size the client chooses)."""
+        return len(text)
+
+    @server.tool()
     async def stream_steps(steps: int, ctx: Context) -> str:
         """Reports progress `steps` times (one SSE event each), then answers."""
         for i in range(1, steps + 1):
@@ -66,9 +97,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--record", required=True)
+    parser.add_argument("--refuse-bodies-over", type=int, default=None)
     args = parser.parse_args()
-    app = build().streamable_http_app(host="127.0.0.1")
-    uvicorn.run(RecordHeaders(app, args.record), host="127.0.0.1", port=args.port, log_level="warning")
+    app = RecordHeaders(build().streamable_http_app(host="127.0.0.1"), args.record)
+    if args.refuse_bodies_over is not None:
+        app = RefuseLargeBodies(app, args.refuse_bodies_over)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

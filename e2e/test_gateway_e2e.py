@@ -13,7 +13,11 @@ import subprocess
 import time
 
 import httpx
+import httpx2
 import pytest
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from .flow import SDKFlow, step
 from .gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, call_with_progress, introspect, issued_extra,
@@ -153,3 +157,54 @@ def test_expired_token_gets_the_challenge(stack, noauth):
     # A refresh gives a working token again (the grant is alive).
     fresh = client.refresh(tokens["refresh_token"]).json()
     assert mcp_post(shim, fresh["access_token"]).status_code != 401
+
+
+REFUSED = "request body too large for this server"
+
+
+async def refused_and_answered(flow: SDKFlow, sessions: int, rounds: int) -> tuple[list[str], list[str]]:
+    """`sessions` SDK sessions at once, each on its own pooled, reused
+    connections, alternating a call the MCP server refuses before reading
+    its body with an ordinary one; what each call ended with."""
+    refusals: list[str] = []
+    answers: list[str] = []
+
+    async def one(n: int) -> None:
+        async with httpx2.AsyncClient(auth=flow.provider, timeout=30) as http:
+            async with streamable_http_client(flow.mcp_url, http_client=http) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    for i in range(rounds):
+                        try:
+                            await session.call_tool("text_length", {"text": "x" * 60_000})
+                            refusals.append("answered")
+                        except MCPError as error:
+                            refusals.append(str(error))
+                        result = await session.call_tool("add", {"a": n, "b": i})
+                        answers.append(" ".join(getattr(c, "text", "") for c in result.content) + f" = {n}+{i}")
+
+    await asyncio.gather(*(one(n) for n in range(sessions)))
+    return refusals, answers
+
+
+def test_an_mcp_server_that_answers_before_reading_the_body(stack, tmp_path):
+    """The MCP server refuses large requests from their Content-Length alone,
+    before reading a byte of the body. Four real SDK sessions at once alternate
+    such a call with an ordinary one over their reused connections: each
+    refusal reaches the client as the server's own JSON-RPC error, each
+    ordinary call its answer, and the shim stays up. Run once."""
+    if stack.idp.name != "django-oauth-toolkit":
+        pytest.skip("run once")
+    refusing = NoAuthMCP(tmp_path / "refusing", refuse_bodies_over=16_384)
+    try:
+        shim = gateway_shim(stack, refusing, "gateway-early-answer")
+        flow = SDKFlow(shim, stack.idp, shim.base_url + "/mcp")
+        assert asyncio.run(flow.call_tool("add", {"a": 1, "b": 2})) == "3"
+        refusals, answers = asyncio.run(refused_and_answered(flow, sessions=4, rounds=25))
+        assert refusals == [REFUSED] * 100, {r for r in refusals}
+        assert sorted(answers) == sorted(f"{n + i} = {n}+{i}" for n in range(4) for i in range(25))
+        assert shim.proc.poll() is None, "the shim exited"
+        assert httpx.get(shim.base_url + "/healthz", timeout=10).status_code == 200
+        step("100 refusals before the body was read and 100 answers through the gateway; the shim is up")
+    finally:
+        refusing.stop()

@@ -16,6 +16,8 @@ final class FakeMCPServer: Sendable {
         var secondSentAfterClientSawFirst: Bool?
         /// The silent stream's handler was cancelled (its client went away).
         var silentCancelled = false
+        /// Requests answered by `/mcp/early` without reading their body.
+        var earlyAnswers = 0
     }
 
     let seen = Mutex(Seen())
@@ -33,6 +35,13 @@ final class FakeMCPServer: Sendable {
     }
 
     func handle(_ request: Request) async throws -> Response {
+        if request.uri.path == "/mcp/early" {
+            // Answers before reading a byte of the body, as a refusal, a fast
+            // path or a caching stand-in does; Hummingbird drains the body after.
+            seen.withLock { $0.earlyAnswers += 1 }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"result":{"early":true}}"#)))
+        }
         var request = request
         let body = String(buffer: try await request.collectBody(upTo: 64 * 1024 * 1024))
         var headers: [String: [String]] = [:]
