@@ -8,10 +8,11 @@ import NIOHTTP1
 import ShimCore
 
 extension Gateway {
-    /// The upstream call, after authorization. The request body streams to
-    /// the MCP server and the response streams back without being collected
-    /// (SSE events reach the client as they come); a client that goes away
-    /// during an SSE stream cancels the upstream call.
+    /// The upstream call, after authorization. The request body is read
+    /// whole here, before the MCP server is called (`readBody`); the response
+    /// streams back without being collected (SSE events reach the client as
+    /// they come); a client that goes away during an SSE stream cancels the
+    /// upstream call.
     func forward(_ request: Request, claims: AccessTokenClaims, route: GatewayRoute, logger: Logger) async -> Response {
         var headers = HTTPHeaders()
         let connectionTokens = ProxyHeaderPolicy.connectionTokens(request.headers[values: .connection])
@@ -43,27 +44,18 @@ extension Gateway {
         var outbound = HTTPClientRequest(url: url)
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = headers
-        let upload = UploadState()
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        let chunked = request.headers[values: .transferEncoding].contains { $0.lowercased().contains("chunked") }
-        if let declared, declared > settings.maxRequestBytes {
-            return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
-        }
-        if let declared, declared > 0 {
-            outbound.body = .stream(LimitedUpload(base: request.body, limit: settings.maxRequestBytes, declared: declared, state: upload),
-                                    length: .known(Int64(declared)))
-        } else if chunked {
-            outbound.body = .stream(LimitedUpload(base: request.body, limit: settings.maxRequestBytes, declared: nil, state: upload),
-                                    length: .unknown)
-        } else {
-            upload.markFinished()
+        var request = request
+        switch await Self.readBody(&request, limit: settings.maxRequestBytes) {
+        case .none: break
+        case .body(let buffer): outbound.body = .bytes(buffer)
+        case .tooLarge: return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
+        case .incomplete: return GatewayResponses.jsonRPCError(.badRequest, "Request body incomplete")
         }
 
         let upstream: HTTPClientResponse
         do {
             upstream = try await httpClient.execute(outbound, timeout: .seconds(Int64(settings.responseTimeoutSeconds)), logger: logger)
         } catch {
-            if upload.tooLarge { return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large") }
             if let error = error as? HTTPClientError, error == .deadlineExceeded {
                 logger.warning("gateway: MCP server did not answer in time", metadata: ["resource": "\(route.resource)"])
                 return GatewayResponses.jsonRPCError(.gatewayTimeout, "MCP server did not answer in time")
@@ -71,7 +63,7 @@ extension Gateway {
             logger.warning("gateway: MCP server unreachable", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
             return GatewayResponses.jsonRPCError(.badGateway, "MCP server unavailable")
         }
-        return await streamed(upstream, request: request, upload: upload, logger: logger)
+        return await streamed(upstream, request: request, logger: logger)
     }
 
     /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and
@@ -88,14 +80,18 @@ extension Gateway {
     /// The MCP server's response, its hop-by-hop headers removed, its body
     /// passed on chunk by chunk as the client reads (back-pressure reaches
     /// the MCP server through AsyncHTTPClient).
-    func streamed(_ upstream: HTTPClientResponse, request: Request, upload: UploadState, logger: Logger) async -> Response {
+    func streamed(_ upstream: HTTPClientResponse, request: Request, logger: Logger) async -> Response {
         var headers = HTTPFields()
         let connectionTokens = ProxyHeaderPolicy.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
         for (name, value) in upstream.headers where ProxyHeaderPolicy.forwardsResponseHeader(name, connectionTokens: connectionTokens) {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
         let isStream = upstream.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true
-        let watchClient = isStream && cancelsOnClientClose && upload.finished
+        let watchClient = isStream && cancelsOnClientClose
+        // Watching the client's connection for its close reads past this
+        // request, so the server closes the connection after the stream:
+        // say so, or a client reusing it fails its next request.
+        if watchClient { headers[.connection] = "close" }
         let length = upstream.headers.first(name: "content-length").flatMap { Int($0) }
         let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
         if !isStream, let length, length <= Self.collectedBodyLimit {

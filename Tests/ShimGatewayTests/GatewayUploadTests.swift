@@ -139,4 +139,34 @@ struct GatewayUploadTests {
             try await Self.expectAlive(port: port, token: token)
         }
     }
+
+    @Test("a chunked POST answered with an SSE stream: both events arrive, then the next request on the connection is served")
+    func chunkedPostStreamedAnswer() async throws {
+        let harness = try await GatewayHarness()
+        try await harness.run { _, port in
+            let token = try await harness.token()
+            harness.mcp.seen.withLock { $0.clientSawFirst = true }   // the stand-in need not wait for the client
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            var failure: (any Error)?
+            for _ in 0..<5 {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp/sse")
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer " + token)
+                request.body = .stream([ByteBuffer(string: #"{"jsonrpc":"2.0","#), ByteBuffer(string: #""id":1}"#)].async, length: .unknown)
+                do {
+                    let response = try await http.execute(request, timeout: .seconds(10))
+                    let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    #expect(response.status == .ok && text.contains("\"n\":2"), "\(response.status) \(text)")
+                } catch {
+                    failure = error
+                    break
+                }
+            }
+            try await http.shutdown()
+            #expect(failure == nil, "\(String(describing: failure))")
+            try await Self.expectAlive(port: port, token: token)
+        }
+    }
 }
