@@ -32,7 +32,8 @@ struct GatewayUploadTests {
     /// `connections` keep-alive clients, each posting `requestsPerConnection`
     /// bodies one after the other; odd requests stream their body in 4 KB
     /// chunks without a Content-Length (chunked), even ones send it whole.
-    static func flood(port: Int, path: String, token: String, bodyBytes: Int) async throws -> Outcome {
+    static func flood(port: Int, path: String, token: String, bodyBytes: Int, connections: Int = Self.connections,
+                      requests: Int = Self.requestsPerConnection) async throws -> Outcome {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(20)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -40,7 +41,7 @@ struct GatewayUploadTests {
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<connections {
                 group.addTask {
-                    for index in 0..<requestsPerConnection {
+                    for index in 0..<requests {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
                         request.method = .POST
                         request.headers.add(name: "Authorization", value: "Bearer " + token)
@@ -105,24 +106,63 @@ struct GatewayUploadTests {
         }
     }
 
-    @Test("an MCP server that resets the connection mid-upload: 502 for each, the shim stays up")
-    func resetMidUpload() async throws {
-        let server = try await ResettingServer.start()
+    /// Raw answers of a broken MCP server, written on the first bytes of the
+    /// request (before the body is read), then the connection is closed.
+    struct BrokenServer: Sendable, CustomTestStringConvertible {
+        let name: String
+        let reply: String?
+        let reset: Bool
+        /// The statuses the client may get: which one can depend on whether
+        /// the close overtakes the upload, which neither side controls.
+        let statuses: Set<Int>
+        /// Whether an answer may break off after its head was sent (the
+        /// client then sees the stream cut, never a made-up complete answer).
+        var breaksOff = false
+        var testDescription: String { name }
+
+        static let all = [
+            BrokenServer(name: "resets mid-upload", reply: nil, reset: true, statuses: [502]),
+            BrokenServer(name: "closes mid-upload without a word", reply: nil, reset: false, statuses: [502]),
+            BrokenServer(name: "answers, then resets", reply: head(200, length: 7) + #"{"a":1}"#, reset: true, statuses: [200, 502]),
+            BrokenServer(name: "declares more than it sends, then closes", reply: head(200, length: 100) + #"{"short":1}"#, reset: false,
+                         statuses: [502]),
+            BrokenServer(name: "sends more than it declares", reply: head(200, length: 7) + #"{"a":1}TRAILING-GARBAGE"#, reset: false,
+                         statuses: [200, 502]),
+            BrokenServer(name: "a body delimited by the close, mid-upload",
+                         reply: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}", reset: false, statuses: [200, 502],
+                         breaksOff: true),
+            BrokenServer(name: "a large body that breaks off", reply: head(200, length: 500_000) + String(repeating: "x", count: 1000),
+                         reset: false, statuses: [], breaksOff: true),
+            BrokenServer(name: "not HTTP at all", reply: "SSH-2.0-OpenSSH_9.2\r\n", reset: false, statuses: [502]),
+        ]
+
+        static func head(_ status: Int, length: Int) -> String {
+            "HTTP/1.1 \(status) OK\r\nContent-Type: application/json\r\nContent-Length: \(length)\r\n\r\n"
+        }
+    }
+
+    @Test("an MCP server that breaks the exchange: every request answered as it can be, the shim stays up", arguments: BrokenServer.all)
+    func brokenServer(_ broken: BrokenServer) async throws {
+        let server = try await ScriptedServer.start(reply: broken.reply, reset: broken.reset)
         let harness = try await GatewayHarness()
         do {
             try await harness.run(upstreamURL: "http://127.0.0.1:\(server.port)/mcp") { _, port in
                 let token = try await harness.token()
-                let outcome = try await Self.flood(port: port, path: "/mcp", token: token, bodyBytes: 60 * 1024)
-                #expect(outcome.errors.isEmpty, "\(outcome.errors.count) requests got no answer: \(outcome.errors.prefix(3))")
-                #expect(outcome.statuses == [502: Self.connections * Self.requestsPerConnection])
-                #expect(server.connectionsReset > 0)
+                let outcome = try await Self.flood(port: port, path: "/mcp", token: token, bodyBytes: 60 * 1024, connections: 4, requests: 10)
+                #expect(Set(outcome.statuses.keys).isSubset(of: broken.statuses), "\(outcome.statuses)")
+                if broken.statuses.isEmpty {
+                    #expect(outcome.errors.count == 40, "\(outcome.statuses)")
+                } else if !broken.breaksOff {
+                    #expect(outcome.errors.isEmpty, "\(outcome.errors.count) requests got no answer: \(outcome.errors.prefix(3))")
+                }
+                #expect(server.connections > 0)
             }
         } catch {
             try? await server.stop()
             throw error
         }
         try await server.stop()
-        // The same gateway code in front of a server that answers: still up.
+        // The same process, in front of a server that answers: still up.
         let healthy = try await GatewayHarness()
         try await healthy.run { _, port in try await Self.expectAlive(port: port, token: try await healthy.token()) }
     }
