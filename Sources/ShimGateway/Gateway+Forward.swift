@@ -22,6 +22,15 @@ extension Gateway {
             headers.add(name: field.name.rawName, value: field.value)
         }
         if route.identityHeaders { addIdentity(claims, to: &headers) }
+        // The body first: a refused one costs no upstream-token work.
+        var request = request
+        let body: ByteBuffer?
+        switch await Self.readBody(&request, limit: settings.maxRequestBytes) {
+        case .none: body = nil
+        case .body(let buffer): body = buffer
+        case .tooLarge: return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
+        case .incomplete: return GatewayResponses.jsonRPCError(.badRequest, "Request body incomplete")
+        }
         if let header = route.upstreamTokenHeader {
             guard let source = upstreamTokens, let grantID = claims.grantID else {
                 return GatewayResponses.unauthorized(route, error: "invalid_token", description: "no upstream token for this token")
@@ -44,13 +53,7 @@ extension Gateway {
         var outbound = HTTPClientRequest(url: url)
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = headers
-        var request = request
-        switch await Self.readBody(&request, limit: settings.maxRequestBytes) {
-        case .none: break
-        case .body(let buffer): outbound.body = .bytes(buffer)
-        case .tooLarge: return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
-        case .incomplete: return GatewayResponses.jsonRPCError(.badRequest, "Request body incomplete")
-        }
+        if let body { outbound.body = .bytes(body) }
 
         let upstream: HTTPClientResponse
         do {
