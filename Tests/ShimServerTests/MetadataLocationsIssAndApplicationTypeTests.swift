@@ -6,9 +6,11 @@ import ShimCore
 import Testing
 
 /// The authorization-server side of MCP 2026-07-28 (changelog "Minor changes"
-/// 7 and 8, PR #2351), with an issuer that has a path, where mistakes show.
-@Suite("MCP 2026-07-28: SEP-2351 metadata locations, SEP-2468 iss")
-struct MCP20260728Tests {
+/// 7 and 8, PR #2351): where clients look for the metadata (SEP-2351), `iss`
+/// in every authorization response (SEP-2468), and `application_type` at
+/// /register (SEP-837); with an issuer that has a path, where mistakes show.
+@Suite("MCP 2026-07-28: SEP-2351 metadata locations, SEP-2468 iss, SEP-837 application_type")
+struct MetadataLocationsIssAndApplicationTypeTests {
     static let pathIssuer = "http://127.0.0.1:8080/tenant1"
 
     /// SEP-2351: MCP uses RFC 8414's default suffix; for an issuer with a path a

@@ -1,6 +1,7 @@
-"""Issue 11 through the real binary (findings 3, 5, 7, 8): client addresses
-behind a trusted proxy, the /authorize rate limit, log escaping, secret
-redaction, TLS default toward PostgreSQL, the HTTP idle timeout. One fake
+"""Hardening for real deployments, through the real binary: client addresses
+behind a trusted proxy and the rate limits keyed on them, the /authorize rate
+limit, log escaping, the database password never printed, TLS by default
+toward PostgreSQL, the HTTP idle timeout. One fake
 IdP and one shim per module (these checks need no real IdP: the flows
 against django-oauth-toolkit and glewlwyd are in the other files)."""
 from __future__ import annotations
@@ -33,7 +34,7 @@ def start_shim(fake, workdir, listen: dict | None = None, **extra) -> Shim:
 
 @pytest.fixture(scope="module")
 def shim(fake, tmp_path_factory):
-    s = start_shim(fake, tmp_path_factory.mktemp("issue11"), listen={"idle_timeout": "1s"})
+    s = start_shim(fake, tmp_path_factory.mktemp("deployment"), listen={"idle_timeout": "1s"})
     yield s
     s.stop()
 
