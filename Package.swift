@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Strict settings for our own targets (see STYLE.md): Swift 6 language mode
+/// Strict settings for our own targets: Swift 6 language mode
 /// plus the upcoming features Hummingbird itself builds with.
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -95,7 +95,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Gateway mode: the streaming reverse proxy in front of MCP servers
-        // (DESIGN.md layout: depends on Core, Storage and the token
+        // (its own target: depends on Core, Storage and the token
         // validation, never on ShimServer).
         .target(
             name: "ShimGateway",

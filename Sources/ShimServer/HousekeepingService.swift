@@ -4,8 +4,8 @@ public import ServiceLifecycle
 import ShimCore
 import ShimStorage
 
-/// Every few minutes, deletes what can never be used again (issue 11,
-/// finding 5; `ShimStore.purgeExpired` says what that is), registrations
+/// Every few minutes, deletes what can never be used again, so stored rows
+/// stay bounded (`ShimStore.purgeExpired` says what that is), registrations
 /// never used within `registration.unused_ttl`, and audit events older
 /// than `audit.retention`.
 public struct HousekeepingService: Service {

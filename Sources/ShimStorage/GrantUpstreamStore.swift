@@ -31,7 +31,7 @@ public protocol GrantStatusStore: Sendable {
     func grantStatus(id: String) async throws -> GrantStatus?
 }
 
-/// Single use of assertions (DESIGN.md rule 12; RFC 7523 §3 item 7: "The
+/// Single use of assertions (rule 12; RFC 7523 §3 item 7: "The
 /// authorization server MAY ensure that JWTs are not replayed by maintaining
 /// the set of used "jti" values for the length of time for which the JWT
 /// would be considered valid"), across every replica sharing the store.

@@ -2,7 +2,7 @@ public import Foundation
 import PostgresNIO
 import ShimCore
 
-/// Counts for the caps and the shared rate limits (issue 11, findings 3 and 5).
+/// Counts for the caps on stored rows and the rate limits shared by replicas.
 extension PostgresStore: SharedRateLimitStore {
     /// One atomic upsert per event: a row per key holds the current window's
     /// start and count. Windows are aligned to multiples of their length, so

@@ -10,10 +10,10 @@ import ShimCore
 /// one connection, which must then stay checked out of the pool for the whole
 /// refresh while the refresh itself needs more connections from the same
 /// pool. A burst of refreshes of more distinct grants than the pool holds
-/// then deadlocked the replica (issue 11, finding 1). A lease is taken and
+/// then deadlocked the replica (threat T23). A lease is taken and
 /// released by single statements, so a waiting or working refresh holds no
-/// connection at all (DESIGN.md rule 10: "no request holds a pooled resource
-/// while waiting for another").
+/// connection at all (rule 10, docs/security-rules.md: no request holds a
+/// pooled resource while it waits for another).
 ///
 /// - Expiry uses the database's clock (`clock_timestamp()`), so replicas with
 ///   skewed clocks agree on it.

@@ -10,7 +10,7 @@ import ShimCore
 /// RETURNING` redeems codes, refresh rotation is a row-locked transaction,
 /// and a refresh of one grant holds a lease row so that two replicas never
 /// refresh the same upstream token at once. No request holds a pooled
-/// connection while it waits for another (DESIGN.md rule 10). The schema is
+/// connection while it waits for another (rule 10). The schema is
 /// created and migrated on start.
 public final class PostgresStore: Sendable {
     let client: PostgresClient
@@ -50,7 +50,7 @@ public final class PostgresStore: Sendable {
         }
         let database = String(components.path.drop { $0 == "/" })
         // Default `require` (plaintext to another machine only when asked for
-        // by name), `prefer` on loopback (issue 11, finding 8). `require`
+        // by name), `prefer` on loopback (configuration hygiene). `require`
         // verifies the certificate and host name (like libpq's verify-full).
         guard let mode = StorageURL.sslMode(url) else { throw StoreError.badSSLMode }
         let tls: PostgresClient.Configuration.TLS = switch mode {
@@ -85,7 +85,7 @@ public final class PostgresStore: Sendable {
         // `authorization.max_pending`), kept by a trigger in 16 shards per
         // table (a row each, chosen by the id's hash) so concurrent inserts on
         // several replicas rarely wait on one row lock, and a cap costs a
-        // 16-row sum instead of COUNT(*) (issue 11). Seeded once from the
+        // 16-row sum instead of COUNT(*). Seeded once from the
         // tables, under a lock that holds off writers meanwhile.
         "CREATE TABLE IF NOT EXISTS row_counts (name TEXT NOT NULL, shard INTEGER NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (name, shard))",
         "LOCK TABLE clients, pending_consents IN SHARE ROW EXCLUSIVE MODE",
@@ -112,13 +112,13 @@ public final class PostgresStore: Sendable {
         CREATE OR REPLACE TRIGGER pending_consents_counted AFTER INSERT OR DELETE ON pending_consents
         FOR EACH ROW EXECUTE FUNCTION dcr_shim_count_rows()
         """,
-        // Grants carry their expiry as a column: housekeeping deletes by it (issue 11, finding 5).
+        // Grants carry their expiry as a column: housekeeping deletes by it (bounded stored rows).
         "ALTER TABLE grants ADD COLUMN IF NOT EXISTS expires_at DOUBLE PRECISION",
         "UPDATE grants SET expires_at = (body::json->>'expiresAt')::double precision WHERE expires_at IS NULL AND body IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at)",
         "CREATE INDEX IF NOT EXISTS grants_revoked ON grants (revoked_at) WHERE revoked_at IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS consents_expiry ON consents (expires_at)",
-        // Fixed-window rate limits shared by replicas (issue 11, finding 3).
+        // Fixed-window rate limits per client address, shared by replicas.
         "CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, window_start DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)",
         // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.
         "CREATE TABLE IF NOT EXISTS refresh_leases (grant_id TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",

@@ -93,7 +93,7 @@ public protocol GrantStore: Sendable {
 public protocol StoreHealth: Sendable {
     /// Succeeds when the store answers.
     func ping() async throws
-    /// Deletes what can never be used again (issue 11, finding 5): expired
+    /// Deletes what can never be used again (bounded stored rows): expired
     /// pending consents, transactions, codes and consents; grants past their
     /// expiry with their refresh tokens; revoked grants and tombstones once
     /// `revokedRetention` has passed (longer than any code that could still
@@ -147,8 +147,8 @@ public protocol CIMDClientStore: Sendable {
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
     & AuditStore & AdminStore & CIMDClientStore & GrantUpstreamStore & GrantStatusStore & AssertionReplayStore
 
-/// Fixed-window event counters shared by every replica (issue 11, finding
-/// 3): a store that several processes use (PostgreSQL) keeps the per-address
+/// Fixed-window event counters shared by every replica (rate limits per
+/// client address): a store that several processes use (PostgreSQL) keeps the per-address
 /// limits, so N replicas allow what one would, not N times as much. Stores
 /// that one process owns count in memory instead (see `FixedWindowLimiter`).
 public protocol SharedRateLimitStore: Sendable {

@@ -74,7 +74,7 @@ public struct UpstreamTokenResponse: Sendable, Equatable {
         guard type.lowercased() == "bearer" else {
             throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token_type is \(type.isEmpty ? "missing" : "not bearer")", status: 502)
         }
-        // Issue 11, finding 6: clamped (0...366 days), never converted unbounded.
+        // A hostile number must not trap: clamped (0...366 days), never converted unbounded.
         let expiresIn = fields.expires_in?.value.flatMap(Clamp.tokenLifetime)
         return UpstreamTokenResponse(
             accessToken: access, tokenType: "Bearer", expiresIn: expiresIn,

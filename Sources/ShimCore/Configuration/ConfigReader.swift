@@ -1,5 +1,5 @@
-/// Reads typed values out of a `ConfigValue` tree with the layering of
-/// STYLE.md — defaults < file < `DCR_SHIM_` environment < flags — and
+/// Reads typed values out of a `ConfigValue` tree with the usual layering
+/// — defaults < file < `DCR_SHIM_` environment < flags — and
 /// collects every problem instead of stopping at the first.
 public struct ConfigReader {
     public private(set) var problems: [String] = []

@@ -31,7 +31,7 @@ public struct EMAConfiguration: Sendable, Equatable {
 public struct TrustedIssuer: Sendable, Equatable {
     /// `issuer`: the ID-JAG's `iss`, exactly.
     public var issuer: String
-    /// `jwks_uri`: its keys, fetched over https under DESIGN.md rule 11
+    /// `jwks_uri`: its keys, fetched over https under rule 11
     /// (64 KB, 10 s, cached; an unknown `kid` refetches at most every 30 s).
     public var jwksURI: String?
     /// `jwks` (`_file`): its keys inline, as a JWKS JSON document.

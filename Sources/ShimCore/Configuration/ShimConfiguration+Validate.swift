@@ -61,7 +61,7 @@ extension ShimConfiguration {
         return problems
     }
 
-    /// DESIGN.md: https, except a loopback issuer for local development; no
+    /// https, except a loopback issuer for local development; no
     /// query or fragment (RFC 8414 §2).
     static func checkIssuer(_ issuer: String) -> [String] {
         guard !issuer.isEmpty else { return ["issuer: required (the shim's public base URL)"] }

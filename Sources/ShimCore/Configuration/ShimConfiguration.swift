@@ -1,4 +1,4 @@
-/// Everything `dcr-shim.yaml` configures (DESIGN.md "Configuration"). Each
+/// Everything `dcr-shim.yaml` configures (README "Configuration"). Each
 /// key can also be set by `DCR_SHIM_<KEY_PATH>`; secrets also by `<key>_file`.
 /// The reference table with defaults is in README.md.
 public struct ShimConfiguration: Sendable, Equatable {

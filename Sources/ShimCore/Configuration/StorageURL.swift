@@ -1,5 +1,5 @@
 /// `storage.url` as text: what may be shown of it, and the PostgreSQL TLS
-/// mode it asks for (issue 11, finding 8).
+/// mode it asks for (configuration hygiene: threat I8).
 public enum StorageURL {
     /// The URL with the password in its userinfo replaced by `***`, so it
     /// can be printed (check-config) or logged. Anything else is kept.

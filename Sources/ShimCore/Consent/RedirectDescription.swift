@@ -1,5 +1,5 @@
 /// How the consent page tells a person where the authorization will go
-/// (rule 4; issue 11 finding 10; MCP "Localhost Redirect URI Risks": the
+/// (rule 4; threat C7; MCP "Localhost Redirect URI Risks": the
 /// server "MUST clearly display the redirect URI hostname").
 ///
 /// The full redirect URI is always shown. Next to it, plain words: a program

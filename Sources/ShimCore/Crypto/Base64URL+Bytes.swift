@@ -2,8 +2,8 @@ public import Foundation
 
 extension Base64URL {
     /// Decodes base64url without padding (RFC 4648 §5) from UTF-8 bytes,
-    /// byte by byte: the hot path of every token check (STYLE.md: no
-    /// Character or NSString work there). nil for any byte outside the
+    /// byte by byte: the hot path of every token check (so no Character or
+    /// NSString work there). nil for any byte outside the
     /// alphabet, for `=` padding, and for a length that cannot be base64.
     public static func decode(bytes: some Collection<UInt8>) -> Data? {
         guard bytes.count % 4 != 1 else { return nil }

@@ -11,7 +11,7 @@ public enum SecretToken {
 
     /// Raw bytes from the system CSPRNG (keys). Eight bytes per draw: the
     /// generator asks the kernel on every draw, so drawing byte by byte cost
-    /// 32 system calls per token (issue 11 profile: 7% of /register).
+    /// 32 system calls per token (a profile: 7% of /register).
     public static func randomBytes(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
         var data = Data(count: count)

@@ -1,4 +1,4 @@
-/// Text from outside made safe for one log line (issue 11, finding 7).
+/// Text from outside made safe for one log line (no log injection).
 ///
 /// A value that reaches a log may come from a client (a parameter name, a
 /// client name, a header): a CR or LF in it would start a forged log line

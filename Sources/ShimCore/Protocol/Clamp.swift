@@ -1,6 +1,6 @@
 /// Numbers that come from outside (an IdP's `expires_in`, an ID token's
-/// `exp`, a stored date's distance from now) made safe to use (issue 11,
-/// finding 6): Swift traps on `Int(x)` when `x` is not finite or does not
+/// `exp`, a stored date's distance from now) made safe to use (rule 10:
+/// never a crash): Swift traps on `Int(x)` when `x` is not finite or does not
 /// fit, so every such conversion goes through here.
 public enum Clamp {
     /// `value` rounded down and clamped into `range`; nil when it is not a

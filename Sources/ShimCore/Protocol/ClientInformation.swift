@@ -17,7 +17,7 @@ public struct ClientInformation: Encodable, Sendable, Equatable {
     /// prefix makes new ids sort after older ones, so inserting one touches
     /// the right edge of the store's index instead of a random page: with a
     /// million registrations, random ids made /register several times slower
-    /// (issue 11 benchmark).
+    /// (measured with `bench/run.sh`).
     public static func newClientID(issuedAt: Date) -> String {
         let millis = UInt64(max(0, Clamp.whole(issuedAt.timeIntervalSince1970 * 1000, into: 0...0xFFFF_FFFF_FFFF) ?? 0))
         let hex = String(millis, radix: 16)

@@ -22,7 +22,7 @@ public enum FormEncoding {
     }
 
     /// The most parameters one query string or form body may carry; OAuth
-    /// requests use about ten (issue 11, finding 2: bounded work per request).
+    /// requests use about ten (rule 10: bounded work per request).
     public static let maxParameters = 64
 
     /// Decodes a query or form body. Rule 10 and RFC 6749 §3.1/§3.2: "Request

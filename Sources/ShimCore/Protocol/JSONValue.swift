@@ -1,4 +1,4 @@
-/// A JSON value with its type kept (STYLE.md: typed Codable rather than
+/// A JSON value with its type kept (typed Codable rather than
 /// `[String: Any]`): claims copied from an upstream ID token into issued
 /// tokens, and claims read from assertions.
 public enum JSONValue: Codable, Sendable, Equatable {

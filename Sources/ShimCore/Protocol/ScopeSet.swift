@@ -2,7 +2,7 @@
 ///
 /// Building one is linear in the text's length (duplicates are found with a
 /// hash set). Scopes that arrive from outside go through `init(parsing:)`,
-/// which also bounds them (issue 11, finding 2: an unauthenticated request
+/// which also bounds them (rule 10: an unauthenticated request
 /// must not buy more work than its size, and no more than a scope needs).
 public struct ScopeSet: Sendable, Equatable, Codable {
     public private(set) var values: [String]

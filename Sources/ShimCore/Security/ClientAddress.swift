@@ -1,4 +1,4 @@
-/// The address of the client behind reverse proxies (issue 11, finding 3).
+/// The address of the client behind reverse proxies (the key of the rate limits).
 ///
 /// The TCP peer of a shim behind a TLS-terminating proxy or an ingress is
 /// the proxy: keyed on it, one abuser's registrations would rate-limit every
@@ -27,7 +27,7 @@ public struct ClientAddress: Sendable {
 
     public let trustedProxies: [IPNetwork]
     public let header: Header
-    /// Hops read from the right at most (a header is bounded work, finding 2).
+    /// Hops read from the right at most (a header is bounded work, rule 10).
     public static let maxHops = 32
 
     public init(trustedProxies: [IPNetwork], header: Header = .xForwardedFor) {

@@ -1,4 +1,4 @@
-/// DESIGN.md rule 11: outbound fetches chosen by a client go only to
+/// Rule 11 (docs/security-rules.md): outbound fetches chosen by a client go only to
 /// globally routable addresses.
 ///
 /// draft-ietf-oauth-client-id-metadata-document §"SSRF Attacks": the

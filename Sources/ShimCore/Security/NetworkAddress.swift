@@ -1,5 +1,5 @@
 /// An IPv4 or IPv6 address as its bytes (4 or 16), the form the resolver
-/// returns and the SSRF rule (DESIGN.md rule 11) judges.
+/// returns and the SSRF rule (rule 11) judges.
 ///
 /// The text parser is strict on purpose: IPv4 only as four decimal octets
 /// without leading zeros (`127.1`, `0x7f.1`, `2130706433` and `010.0.0.1`

@@ -66,7 +66,7 @@ public struct RedirectPolicy: Sendable {
         }
     }
 
-    /// Rule 1 again at /authorize (issue 11, finding 4): the operator's
+    /// Rule 1 again at /authorize: the operator's
     /// allowlist as configured NOW must still admit the redirect URI, so
     /// that removing a URI or a bundle from `redirects.*` takes effect for
     /// clients that registered before the change. `requested` is the URI

@@ -24,7 +24,7 @@ public struct RedirectURI: Sendable, Equatable {
     ///
     /// Works on the UTF-8 bytes: once every byte is known to be visible
     /// ASCII, a byte is a character, and byte searches avoid grapheme
-    /// breaking on every registration and authorization (issue 11 profile).
+    /// breaking on every registration and authorization (a profile showed it).
     public init?(_ raw: String) {
         let bytes = raw.utf8
         guard !bytes.isEmpty, bytes.count <= 2048, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }

@@ -1,4 +1,4 @@
-/// The one scope rule (issue 10): every scope value a client names — at
+/// The one scope rule: every scope value a client names — at
 /// /register, /authorize and a refresh at /token — is read the same way, and
 /// everything `scopes_supported` lists is accepted by all three.
 ///
@@ -87,8 +87,8 @@ extension ResourcePolicy {
         return asked
     }
 
-    /// Issue 11 finding 12: the resource scopes `registered` allows for
-    /// `target`. A registration that names no resource scope at all (none,
+    /// The resource scopes `registered` allows for `target` (the registered
+    /// scope bounds what a client may ask, threat T29). A registration that names no resource scope at all (none,
     /// or only base scopes) allows all of the resource's scopes; one that
     /// names some allows those of them that belong to `target`.
     func registeredScopes(_ registered: String?, for target: Resource) -> [String] {

@@ -35,8 +35,8 @@ public struct ResourcePolicy: Sendable {
     ///
     /// The scope is read by the one scope rule (`meaning(of:in:)`): each value
     /// names one of the resource's scopes (exactly or by its short name) or a
-    /// base scope. Issue 11 finding 12: the scope the client registered
-    /// (`registered`) bounds what it may ask, and a request naming no resource
+    /// base scope. The scope the client registered (`registered`, threat T29)
+    /// bounds what it may ask, and a request naming no resource
     /// scope gets the registered ones (the resource's own when it registered none).
     public func resolve(resource: String?, scope: String?, registered: String? = nil) throws(OAuthError) -> Decision {
         let target: Resource
@@ -51,7 +51,7 @@ public struct ResourcePolicy: Sendable {
             throw OAuthError(.invalidTarget, "resource is required: this server protects several resources")
         }
 
-        // Bounded and checked token by token (RFC 6749 §3.3; issue 11, finding 2).
+        // Bounded and checked token by token (RFC 6749 §3.3; rule 10: bounded work).
         let requested = try ScopeSet(parsing: scope)
         let asked = try resourceScopes(requested, in: target)
         let allowed = registeredScopes(registered, for: target)

@@ -10,7 +10,7 @@ import ShimUpstream
 enum AuthorizeEndpoint {
     static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
         // Unauthenticated and able to write a pending record: limited per
-        // client address (issue 11, finding 5). Before anything is read, so
+        // client address (bounded stored rows). Before anything is read, so
         // the answer is a page, never a redirect.
         if let wait = await services.authorizationLimiter.attempt(context.clientKey, now: services.now, logger: context.logger) {
             context.logger.notice("authorization rate limited", metadata: ["address": "\(context.clientKey)"])
@@ -50,7 +50,7 @@ enum AuthorizeEndpoint {
                                                    detail: "cimd client \(clientID) redirect not allowlisted"))
         }
         // A registration was checked against the allowlist of its day: the
-        // allowlist as configured now must still admit it (issue 11, finding 4).
+        // allowlist as configured now must still admit it (rule 1 again).
         if !resolved.isCIMD, !services.redirectPolicy.stillAllowed(redirectURI) {
             throw ErrorPage(error: .invalidRequest("redirect_uri is no longer allowed by this server",
                                                    detail: "client \(clientID) redirect not on the current allowlist"))

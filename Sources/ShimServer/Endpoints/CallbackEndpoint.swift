@@ -56,7 +56,7 @@ enum CallbackEndpoint {
         var subject: String?
         var copied: [String: JSONValue]?
         if let idToken = tokens.idToken {
-            // Signature, iss, aud, exp when the IdP publishes keys; the nonce always (issue 11, finding 11).
+            // Signature, iss, aud, exp when the IdP publishes keys; the nonce always (rule 12).
             subject = try await services.upstream.verifyIDToken(idToken, nonce: transaction.nonce)
             copied = CopiedClaims.extract(idToken: idToken, names: services.config.issuedTokens.copiedClaims)
         } else {

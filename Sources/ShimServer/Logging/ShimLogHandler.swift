@@ -11,8 +11,8 @@ import ShimCore
 /// layout of swift-log's stream handler) or `json` (one object per line,
 /// with `hb.request.id` and every metadata key as a field).
 ///
-/// Every value is passed through `LogSafe.text` first (issue 11, finding
-/// 7): a CR or LF that a client put into a parameter name, a client name or
+/// Every value is passed through `LogSafe.text` first (no log injection):
+/// a CR or LF that a client put into a parameter name, a client name or
 /// a header can never start a forged line, and other control characters
 /// (terminal escapes, bidirectional overrides) are shown as escapes. The
 /// values are what the code logs: never a secret, code or token.

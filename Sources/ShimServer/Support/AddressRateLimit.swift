@@ -8,7 +8,7 @@ import ShimStorage
 /// what the address is behind proxies).
 ///
 /// On a store that replicas share (PostgreSQL) the count lives in the store,
-/// so the limit holds across replicas (issue 11, finding 3); otherwise it is
+/// so the limit holds across replicas; otherwise it is
 /// counted in this process. Should the shared count fail, this process's own
 /// count applies meanwhile (logged), rather than failing the request.
 struct AddressRateLimit: Sendable {

@@ -57,7 +57,7 @@ enum RefreshFamily {
     }
 
     /// The grant's upstream tokens, refreshed at the IdP on every rotation
-    /// (issue 10): a client refreshes because its access token was rejected
+    /// (threat T26): a client refreshes because its access token was rejected
     /// (revoked at the IdP, clock skew, a 401 from the MCP server), so handing
     /// back the same token, however far from expiry, would make it loop. One
     /// upstream call per rotation: the caller holds the grant's refresh lock,

@@ -27,7 +27,7 @@ public struct ShimRequestContext: RequestContext {
 }
 
 /// Sets `clientAddress` from the forwarding header when the peer is a
-/// trusted proxy (issue 11, finding 3; the rule is `ClientAddress`).
+/// trusted proxy (the rule is `ClientAddress`).
 struct ClientAddressMiddleware: RouterMiddleware {
     typealias Context = ShimRequestContext
     let resolver: ClientAddress

@@ -47,7 +47,7 @@ public struct SQLiteFailure: Error, CustomStringConvertible, Sendable {
 /// Why not SQLiteNIO's own connection: it prepares every statement again
 /// and hops to a thread pool and back for each one; the group commit of
 /// `SQLiteWriter` runs a whole batch of writes in one hop instead, with
-/// statements prepared once (issue 11, "Scale the write path").
+/// statements prepared once (the write path scaled for load).
 ///
 /// Not thread-safe by design: each instance is confined to one thread at a
 /// time (the writer's thread, or a reader's), so it is opened `NOMUTEX`.

@@ -86,7 +86,7 @@ public final class SQLiteStore: ShimStore, Sendable {
         // ID-JAG `jti`s seen (AssertionReplayStore), kept until the assertion expires.
         "CREATE TABLE IF NOT EXISTS assertion_ids (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)",
         // Version 2: the number of registrations, kept by triggers so that
-        // `registration.max_clients` costs one row read, not COUNT(*) (issue 11).
+        // `registration.max_clients` costs one row read, not COUNT(*).
         // Triggers also count rows written by other processes (admin commands).
         // Clients are never INSERT OR REPLACEd (REPLACE's delete fires no trigger).
         "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",

@@ -1,7 +1,7 @@
 import NIOPosix
 import Synchronization
 
-/// Group commit for SQLite (issue 11, "Scale the write path").
+/// Group commit for SQLite: the write path scaled for load.
 ///
 /// Every write of the process goes through one connection on one thread.
 /// Writes that arrive while a commit is in progress queue up; the next

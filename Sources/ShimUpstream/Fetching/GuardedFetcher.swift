@@ -8,7 +8,7 @@ import NIOHTTP1
 import NIOSSL
 public import ShimCore
 
-/// DESIGN.md rule 11: an outbound GET whose URL a client chose (a Client ID
+/// The guarded fetch (rule 11): an outbound GET whose URL a client chose (a Client ID
 /// Metadata Document; a trusted issuer's JWKS), made so that it cannot be
 /// turned against the shim's own network.
 ///

@@ -2,8 +2,8 @@ public import Foundation
 public import ShimCore
 import JWTKit
 
-/// Verifies an ID token from the IdP (OIDC Core §3.1.3.7; issue 11,
-/// finding 11; DESIGN.md rule 12) against the keys the IdP publishes:
+/// Verifies an ID token from the IdP (OIDC Core §3.1.3.7; rule 12, threat
+/// I11 in docs/threat-model.md) against the keys the IdP publishes:
 ///
 /// 1. the header's `alg` is on the allow-list (asymmetric only: RSA, RSA-PSS,
 ///    ECDSA, EdDSA; never `none`, never HMAC), and the algorithm is fixed by

@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 
 /// ID tokens of code exchanges, verified when the IdP publishes its keys
-/// (issue 11, finding 11; the rules are `IDTokenVerifier`'s).
+/// (rule 12; the checks are `IDTokenVerifier`'s).
 extension OIDCUpstream {
     public func verifyIDToken(_ idToken: String, nonce: String?) async throws(OAuthError) -> String? {
         guard let verifier = try await verifier() else {
