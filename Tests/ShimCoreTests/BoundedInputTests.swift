@@ -2,7 +2,7 @@ import Foundation
 import ShimCore
 import Testing
 
-/// Issue 11, finding 2: every list the shim parses from a request is bounded,
+/// Rule 10: every list the shim parses from a request is bounded,
 /// and parsing is linear (a long `scope` used to cost O(n²) comparisons).
 @Suite("Bounded, linear parsing of request lists")
 struct BoundedInputTests {

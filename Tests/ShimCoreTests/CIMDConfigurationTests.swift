@@ -64,7 +64,7 @@ struct CIMDConfigurationTests {
         if preset == "auth0" { upstream["audience"] = .string("https://api.example.com") }
         let resources: ConfigValue = preset == "entra" ? C.entraResources
             : .list([.map(["resource": .string("https://mcp.example.com/mcp"), "scopes": .list([.string("mcp")])])])
-        // Upstream mode with github and google needs the acknowledgement of issue 8.
+        // Upstream mode with github and google needs `tokens.insecure_upstream_audience_ack` (threat G8).
         let tokens: ConfigValue = .map(["insecure_upstream_audience_ack": .string("true")])
         let config = try C.load(C.tree(["resources": resources, "tokens": tokens], upstream: upstream)).get()
         #expect(config.upstream.identityProviderName == expected)

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Issue 11, finding 3: the client address behind trusted proxies
+/// The client address behind trusted proxies (the key of the rate limits)
 /// (`X-Forwarded-For`, RFC 7239 `Forwarded`), never from an untrusted peer.
 @Suite("Client address behind reverse proxies")
 struct ClientAddressTests {

@@ -2,7 +2,7 @@ import Foundation
 import ShimCore
 import Testing
 
-/// Issue 11, finding 8: secrets are never echoed; PostgreSQL TLS is required
+/// Configuration hygiene (threat I8): secrets are never echoed; PostgreSQL TLS is required
 /// unless the store is on loopback or plaintext is asked for by name.
 @Suite("Configuration hygiene: redaction, sslmode, idle timeout")
 struct ConfigHygieneTests {

@@ -1,10 +1,10 @@
 import ShimCore
 import Testing
 
-/// DESIGN.md "Configuration" and STYLE.md: defaults < file < `DCR_SHIM_`
+/// README "Configuration": defaults < file < `DCR_SHIM_`
 /// environment < flags; every secret also as `<key>_file`; unknown keys are
 /// errors; validation returns every problem at once.
-@Suite("Configuration (DESIGN.md 'Configuration', STYLE.md layering)")
+@Suite("Configuration: layering, secret files, unknown keys, every problem at once")
 struct ConfigurationTests {
     static func tree(_ overrides: [String: ConfigValue] = [:], upstream: [String: ConfigValue] = [:]) -> ConfigValue {
         var up: [String: ConfigValue] = ["issuer": .string("https://idp.example"), "client_id": .string("static"), "client_secret": .string("file-secret")]

@@ -3,7 +3,7 @@ import Foundation
 import ShimCore
 import Testing
 
-/// The byte-level encoders of the hot path (issue 11 profile) against the
+/// The byte-level encoders of the hot path (found by profiling) against the
 /// Foundation formulations they replaced.
 @Suite("Byte-level encoders agree with Foundation")
 struct EncodingDifferentialTests {

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Rule 11 (DESIGN.md): outbound fetches chosen by a client go only to
+/// Rule 11 (docs/security-rules.md): outbound fetches chosen by a client go only to
 /// globally routable addresses (draft-ietf-oauth-client-id-metadata-document
 /// "SSRF Attacks": never to RFC 6890 special-use addresses).
 @Suite("Rule 11: address classification")

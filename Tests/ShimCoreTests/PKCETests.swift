@@ -2,7 +2,7 @@ import Foundation
 import ShimCore
 import Testing
 
-/// Rule 3 (DESIGN.md): PKCE S256 required from clients (OAuth 2.1 §4.1.1,
+/// Rule 3 (docs/security-rules.md): PKCE S256 required from clients (OAuth 2.1 §4.1.1,
 /// RFC 7636), `plain` and missing challenges refused, verifier 43–128
 /// unreserved characters, constant-time compare; the shim's own pair upstream.
 @Suite("Rule 3: PKCE S256 only (RFC 7636)")

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Issue 10: what can be known from the configuration alone, per provider,
+/// What can be known from the configuration alone, per provider,
 /// is said by `check-config` before a user meets it.
 @Suite("Preset configuration rules")
 struct PresetConfigurationTests {
@@ -13,7 +13,7 @@ struct PresetConfigurationTests {
             "upstream": .map(up),
             "resources": .list([.map(["resource": .string("https://mcp.example.com/mcp"), "scopes": .list(scopes.map { .string($0) })])]),
             "redirects": .map(["clients": .list([.string("claude")])]),
-            // These tests are about upstream mode; github and google need the acknowledgement there (issue 8).
+            // These tests are about upstream mode; github and google need `tokens.insecure_upstream_audience_ack` there (threat G8).
             "tokens": .map(["insecure_upstream_audience_ack": .string("true")]),
         ])
         return ShimConfiguration.load(file: tree) { _ in throw ConfigurationProblems(problems: ["no file"]) }

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Issue 11 finding 10: what the consent page says about a redirect URI.
+/// Rule 4, threat C7: what the consent page says about a redirect URI.
 @Suite("Consent: redirect URIs in plain words")
 struct RedirectDescriptionTests {
     @Test("loopback is a program on this computer; app schemes an app on this device; https the website", arguments: [

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Rule 2 (DESIGN.md): the redirect_uri at /authorize must be one the client
+/// Rule 2 (docs/security-rules.md): the redirect_uri at /authorize must be one the client
 /// registered, compared as strings (RFC 6749 §3.1.2.3, OAuth 2.1 §4.1.1 "exact
 /// string matching"); the only variance is the port of an http loopback URI
 /// (RFC 8252 §7.3: "The authorization server MUST allow any port to be

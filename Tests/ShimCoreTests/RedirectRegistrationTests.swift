@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Rule 1 (DESIGN.md): which redirect URIs a client may register.
+/// Rule 1 (docs/security-rules.md): which redirect URIs a client may register.
 /// RFC 7591 §2, RFC 6749 §3.1.2, RFC 8252 §7.1 and §7.3, OAuth 2.1 §2.3.1.
 @Suite("Rule 1: redirect URIs at registration")
 struct RedirectRegistrationTests {

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Rule 8 (DESIGN.md): `resource` must name a configured resource
+/// Rule 8 (docs/security-rules.md): `resource` must name a configured resource
 /// (RFC 8707 §2 `invalid_target`); tokens are for that resource only; toward
 /// Entra v2 the resource becomes scopes (AADSTS901002 / AADSTS9010010), so a
 /// client's short scope name maps to the fully qualified one.

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// Issue 10: ONE scope rule serves /register, /authorize, /token (refresh)
+/// ONE scope rule serves /register, /authorize, /token (refresh)
 /// and `scopes_supported`, across presets: short names and fully qualified
 /// names of a resource's scopes, base scopes, `offline_access` (SEP-2207),
 /// unknown scopes. Each row is asked of all four, which must agree.
@@ -116,7 +116,7 @@ struct ScopeRuleTableTests {
         ("b", nil, nil), ("b", "x", nil), ("x b", "b", nil),
     ]
 
-    // Issue 11 finding 12.
+    // The registered scope bounds what a client may ask (threat T29).
     @Test("the registered scope bounds /authorize; naming none gets the registered ones, or the resource's", arguments: bounds.indices)
     func registeredBound(_ index: Int) {
         let (registered, asked, granted) = Self.bounds[index]

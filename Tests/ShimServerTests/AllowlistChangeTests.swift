@@ -5,7 +5,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// Issue 11, finding 4: the redirect allowlist is checked again at
+/// Rule 1 again: the redirect allowlist is checked again at
 /// /authorize, so an operator who removes a URI or a bundle from
 /// `redirects.*` stops clients that registered before the change.
 @Suite("Rule 1 at /authorize: the allowlist as configured now")

@@ -5,7 +5,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// Issue 11, finding 5: unauthenticated /authorize writes a pending record
+/// Bounded stored rows: unauthenticated /authorize writes a pending record
 /// each time; it is limited per client address and the records are capped.
 @Suite("Authorization limits")
 struct AuthorizationLimitsTests {

@@ -4,9 +4,9 @@ import HummingbirdTesting
 import ShimCore
 import Testing
 
-/// What the consent page tells the user (rule 4; issue 7 "Consent"; issue 11
-/// finding 10): the full redirect URI with plain words for where it leads,
-/// relay and per-connector notes, the identity provider, and for a CIMD
+/// What the consent page tells the user (rule 4; threats C5 and C7): the
+/// full redirect URI with plain words for where it leads, relay and
+/// per-connector notes, the identity provider, and for a CIMD
 /// client its document's host and a warning when all its redirects are local.
 @Suite("Consent page content")
 struct ConsentPageTests {
@@ -29,7 +29,7 @@ struct ConsentPageTests {
         }
     }
 
-    @Test("finding 10: a registered client's page shows the full redirect URI, in plain words for loopback, and the IdP")
+    @Test("consent page: a registered client's page shows the full redirect URI, in plain words for loopback, and the IdP")
     func registeredLoopback() async throws {
         let harness = try ShimHarness()
         let app = try await harness.run { client async throws in try await client.register(name: "Loop App") }
@@ -41,7 +41,7 @@ struct ConsentPageTests {
         #expect(Self.element("document-host", in: html) == nil && Self.element("redirect-note", in: html) == nil)
     }
 
-    @Test("finding 10: relay and per-connector callbacks are shown whole, with what they mean", arguments: [
+    @Test("consent page: relay and per-connector callbacks are shown whole, with what they mean", arguments: [
         ("https://vscode.dev/redirect", "the website vscode.dev", "VS Code's relay page"),
         ("https://insiders.vscode.dev/redirect", "the website insiders.vscode.dev", "VS Code's relay page"),
         ("https://chatgpt.com/connector/oauth/abc_123", "the website chatgpt.com", "ChatGPT connector (abc_123)"),

@@ -8,7 +8,7 @@ import ShimTokens
 import Testing
 
 /// EMA leg 2 at /token: an ID-JAG as an RFC 7523 jwt-bearer grant. Every
-/// negative case of issue 9 is a named test, each a clear 4xx OAuth error.
+/// negative case (threats E1-E4) is a named test, each a clear 4xx OAuth error.
 @Suite("EMA leg 2: jwt-bearer grants with ID-JAGs")
 struct EMAAcceptTests {
     static func expectRefused(_ response: TestResponse, _ words: String, code: String = "invalid_grant",

@@ -72,7 +72,7 @@ struct FlowDetailsTests {
         }
     }
 
-    // DESIGN.md: the client gets a shim refresh token only when there is an upstream one behind it.
+    // The client gets a shim refresh token only when there is an upstream one behind it.
     @Test("without an upstream refresh token the client gets no refresh token")
     func noUpstreamRefreshToken() async throws {
         let harness = try ShimHarness()

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import Testing
 
-/// The whole flow of DESIGN.md through the router, with the fake IdP.
+/// The whole flow (README "Endpoints") through the router, with the fake IdP.
 @Suite("Full flow: register, authorize, consent, callback, token, refresh, revoke")
 struct FlowTests {
     @Test("the flow ends in the IdP's access token and a shim refresh token", arguments: ["none", "client_secret_basic", "client_secret_post"])
@@ -29,7 +29,7 @@ struct FlowTests {
             #expect(response.headers[.cacheControl] == "no-store")
             let upstream = harness.upstream.state.current
             let body = response.json
-            // DESIGN.md `tokens.access: upstream`: the client gets the IdP's access token ...
+            // `tokens.access: upstream`: the client gets the IdP's access token ...
             #expect(body["access_token"] as? String == upstream.issuedAccessTokens.last)
             #expect(body["token_type"] as? String == "Bearer")
             #expect(body["scope"] as? String == "mcp.read")
@@ -42,7 +42,7 @@ struct FlowTests {
         }
     }
 
-    // DESIGN.md: the shim uses its own PKCE pair, state and nonce toward the IdP; the
+    // Rule 3: the shim uses its own PKCE pair, state and nonce toward the IdP; the
     // client's redirect_uri and state never travel upstream (rule 5); resource is stripped (rule 8).
     @Test("the upstream authorization request carries only the shim's own values")
     func upstreamRequestIsTheShims() async throws {
@@ -67,7 +67,7 @@ struct FlowTests {
         }
     }
 
-    // Rule 7 / OAuth 2.1 §4.3.1: every refresh returns a new refresh token; issue 10:
+    // Rule 7 / OAuth 2.1 §4.3.1: every refresh returns a new refresh token,
     // and a new access token from the IdP (one upstream refresh per rotation).
     @Test("refresh rotates the refresh token and brings a new IdP access token")
     func refreshRotates() async throws {

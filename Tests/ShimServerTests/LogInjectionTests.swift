@@ -6,7 +6,7 @@ import ShimCore
 import ShimServer
 import Testing
 
-/// Issue 11, finding 7: control characters in logged values are escaped, in
+/// No log injection: control characters in logged values are escaped, in
 /// the text and the JSON format, so a client cannot forge log lines.
 @Suite("Log injection: every logged value escaped")
 struct LogInjectionTests {

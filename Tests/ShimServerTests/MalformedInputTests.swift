@@ -125,7 +125,7 @@ struct MalformedInputTests {
 
     // RFC 6749 §5.2: invalid_client is 401, and "If the client attempted to authenticate via
     // the Authorization request header field, the authorization server MUST ... include the
-    // WWW-Authenticate response header field". DESIGN.md rule 2: 401 makes clients re-register.
+    // WWW-Authenticate response header field". Rule 2: 401 makes clients re-register.
     @Test("an unknown client or a bad secret at /token is 401 invalid_client; with Basic, WWW-Authenticate",
           arguments: ["unknown-basic", "wrong-secret-basic", "unknown-body", "bearer-header", "malformed-basic", "basic-secret-in-body"])
     func invalidClientAtToken(kind: String) async throws {
@@ -197,7 +197,7 @@ struct MalformedInputTests {
     }
 }
 
-/// Issue 11, finding 2 through the router: a hostile `scope` is refused with
+/// Bounded input through the router: a hostile `scope` is refused with
 /// a clear OAuth error, quickly, at /authorize, at /token and at /register.
 @Suite("Rule 10: hostile list sizes through the endpoints")
 struct HostileListTests {

@@ -5,10 +5,10 @@ import NIOCore
 import ShimCore
 import Testing
 
-/// RFC 8414 §2 metadata, as DESIGN.md lists it, on both well-known names.
+/// RFC 8414 §2 metadata, as README "Endpoints" lists it, on both well-known names.
 @Suite("Authorization server metadata")
 struct MetadataTests {
-    @Test("metadata advertises what DESIGN.md lists",
+    @Test("metadata advertises the endpoints, S256 only, code, none, the grant types, iss and the scopes",
           arguments: ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"])
     func metadataFields(path: String) async throws {
         let harness = try ShimHarness()
@@ -31,7 +31,7 @@ struct MetadataTests {
             #expect((doc["grant_types_supported"] as? [String]).map(Set.init) == ["authorization_code", "refresh_token"])
             // RFC 9207 §3: the `iss` authorization response parameter.
             #expect(doc["authorization_response_iss_parameter_supported"] as? Bool == true)
-            // DESIGN.md: true only once CIMD works (clients switch to it when advertised).
+            // True only when CIMD is enabled (clients switch to it when advertised).
             #expect(doc["client_id_metadata_document_supported"] as? Bool == false)
             let scopes = try #require(doc["scopes_supported"] as? [String])
             #expect(scopes.contains("mcp.read"))

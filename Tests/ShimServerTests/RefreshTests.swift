@@ -36,7 +36,7 @@ struct RefreshTests {
         }
     }
 
-    // DESIGN.md: a short grace window for honest concurrent refreshes.
+    // Rule 7: a short grace window for honest concurrent refreshes.
     @Test("reuse within the grace window returns the same successor, without a second upstream refresh")
     func reuseWithinGraceReturnsSameSuccessor() async throws {
         let harness = try ShimHarness(refreshGrace: "45s")
@@ -161,7 +161,7 @@ struct RefreshTests {
         }
     }
 
-    // DESIGN.md `tokens.refresh_ttl`: a grant ends after it, rotation or not.
+    // `tokens.refresh_ttl`: a grant ends after it, rotation or not.
     @Test("a refresh token is refused once the grant is older than tokens.refresh_ttl")
     func refreshTTL() async throws {
         let harness = try ShimHarness(overrides: ["tokens": .map(["refresh_ttl": .string("1d")])])

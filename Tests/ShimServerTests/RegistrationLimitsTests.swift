@@ -18,7 +18,7 @@ struct RegistrationLimitsTests {
             #expect(page.status == .badRequest)
             #expect(page.location == nil)
             #expect(page.oauthError == "invalid_client")
-            // DESIGN.md rule 2: 401 invalid_client at /token makes the client register again.
+            // Rule 2: 401 invalid_client at /token makes the client register again.
             let token = try await client.exchange(code: "x", app: app)
             #expect(token.status == .unauthorized)
             #expect(token.oauthError == "invalid_client")

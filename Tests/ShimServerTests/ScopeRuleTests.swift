@@ -4,8 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import Testing
 
-/// The one scope rule through the router (issue 10; issue 11 finding 12;
-/// SEP-2207): /register accepts what /authorize accepts, the registered
+/// The one scope rule through the router (threat T29; SEP-2207): /register accepts what /authorize accepts, the registered
 /// scope bounds /authorize, a refresh reads scopes the same way, and
 /// `offline_access` is always advertised and accepted.
 @Suite("One scope rule: /register, /authorize, /token, scopes_supported")
@@ -55,7 +54,7 @@ struct ScopeRuleTests {
         }
     }
 
-    // Issue 11 finding 12; RFC 7591 §2: `scope` lists what "the client can use when requesting access tokens".
+    // Threat T29; RFC 7591 §2: `scope` lists what "the client can use when requesting access tokens".
     @Test("the scope a client registered bounds what it may ask at /authorize")
     func registeredScopeBoundsAuthorize() async throws {
         let harness = try ShimHarness()
@@ -92,7 +91,7 @@ struct ScopeRuleTests {
         let upstream: ConfigValue = .map(["preset": .string("google"), "issuer": .string("https://idp.test"),
                                           "client_id": .string(ShimHarness.upstreamClientID),
                                           "client_secret": .string(ShimHarness.upstreamSecret), "scopes": .list([.string("openid")])])
-        // Upstream mode with google needs the acknowledgement of issue 8.
+        // Upstream mode with google needs `tokens.insecure_upstream_audience_ack` (threat G8).
         let tokens: ConfigValue = .map(["access": .string("upstream"), "insecure_upstream_audience_ack": .string("true")])
         let harness = try ShimHarness(overrides: ["upstream": upstream, "tokens": tokens])
         try await harness.run { client async throws in

@@ -5,9 +5,9 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// What the server writes to its store: secrets by hash (rules 5, 6, 7; STYLE.md
-/// "records are keyed by a hash of the secret, never the secret") and upstream
-/// tokens sealed (DESIGN.md "kept server-side, encrypted").
+/// What the server writes to its store: secrets by hash (rules 5, 6, 7:
+/// records are keyed by a hash of the secret, never the secret) and upstream
+/// tokens sealed (kept server-side, encrypted).
 @Suite("Stored records: hashes and sealed upstream tokens")
 struct StoredSecretsTests {
     @Test("codes and refresh tokens are stored under their hash, never the token itself")

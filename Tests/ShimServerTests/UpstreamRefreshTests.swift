@@ -4,7 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import Testing
 
-/// DESIGN.md `tokens.access: upstream`: "the shim refreshes upstream behind" the
+/// `tokens.access: upstream`: the shim refreshes upstream behind the
 /// client's refresh token, and the upstream refresh token never leaves the shim.
 @Suite("Upstream refresh behind the shim's refresh token")
 struct UpstreamRefreshTests {
@@ -57,7 +57,7 @@ struct UpstreamRefreshTests {
         }
     }
 
-    // Issue 10: a client refreshes because its token was rejected (revoked at the
+    // Threat T26: a client refreshes because its token was rejected (revoked at the
     // IdP, clock skew, a 401 from the MCP server); the old token must not come back.
     @Test("a refresh gives a NEW access token even while the old one has most of its hour left")
     func refreshGivesFreshAccessTokenWhileOldIsFarFromExpiry() async throws {
@@ -81,7 +81,7 @@ struct UpstreamRefreshTests {
     }
 }
 
-/// Issue 11, finding 6 through the router: an IdP's absurd `expires_in`
+/// Clamped outside numbers through the router: an IdP's absurd `expires_in`
 /// gives a clamped `expires_in`, never a crash.
 @Suite("Hostile upstream numbers")
 struct HostileUpstreamNumberTests {

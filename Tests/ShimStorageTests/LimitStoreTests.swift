@@ -3,7 +3,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// Issue 11, findings 3 and 5: the pending-consent count for
+/// Bounded stored rows and shared rate limits: the pending-consent count for
 /// `authorization.max_pending`, and rate-limit windows shared by replicas.
 @Suite("Store conformance: pending count")
 struct PendingCountTests {

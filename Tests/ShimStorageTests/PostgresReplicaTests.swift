@@ -3,7 +3,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// DESIGN.md: PostgreSQL is the store for replicas. Two `PostgresStore`s on one
+/// PostgreSQL is the store for replicas. Two `PostgresStore`s on one
 /// database stand for two replicas; every single-use rule must hold across them.
 /// Runs only when `DCR_SHIM_TEST_POSTGRES_URL` names a server.
 @Suite("PostgresStore across replicas", .enabled(if: PostgresTestDatabase.adminURL != nil))
@@ -97,10 +97,10 @@ struct PostgresReplicaTests {
         }
     }
 
-    // Issue 11 finding 1: the advisory lock held a pooled connection while the
+    // Threat T23: the advisory lock held a pooled connection while the
     // body took more from the same pool (10), so a burst of refreshes of
-    // distinct grants deadlocked the replica. DESIGN.md rule 10: "no request
-    // holds a pooled resource while waiting for another".
+    // distinct grants deadlocked the replica. Rule 10: no request holds a
+    // pooled resource while it waits for another.
     @Test("a burst of refreshes of 30 distinct grants on two replicas, a slow upstream: all finish")
     func refreshBurstBeyondPoolSize() async throws {
         try await Self.withReplicas { a, b in

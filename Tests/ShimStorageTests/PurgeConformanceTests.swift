@@ -3,7 +3,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// Issue 11, finding 5: housekeeping deletes what can never be used again,
+/// Bounded stored rows: housekeeping deletes what can never be used again,
 /// on every store, and keeps what still matters.
 @Suite("Store conformance: purging what can never be used again")
 struct PurgeConformanceTests {

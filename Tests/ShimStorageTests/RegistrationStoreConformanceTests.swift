@@ -3,7 +3,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// `ClientStore.registerClient` (issue 11, "Scale the write path"): the
+/// `ClientStore.registerClient` (the write path scaled for load): the
 /// registration and its audit row in one commit, within the cap, and a
 /// client count that costs O(1) yet stays right through deletes, purges,
 /// restarts and replicas.

@@ -3,7 +3,7 @@ import ShimCore
 import ShimStorage
 import Testing
 
-/// DESIGN.md: SQLite is the durable default; what was acknowledged survives a restart.
+/// SQLite is the durable default; what was acknowledged survives a restart.
 @Suite("SQLiteStore persistence")
 struct SQLitePersistenceTests {
     typealias F = StoreFixtures

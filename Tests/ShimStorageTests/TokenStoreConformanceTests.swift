@@ -65,7 +65,7 @@ struct GrantStatusConformanceTests {
     }
 }
 
-/// DESIGN.md rule 12: an assertion's `jti` is single use, for every replica.
+/// Rule 12: an assertion's `jti` is single use, for every replica.
 @Suite("Store conformance: assertion ids (ID-JAG jti) single use")
 struct AssertionReplayConformanceTests {
     typealias F = StoreFixtures

@@ -36,7 +36,7 @@ struct DiscoveryTests {
         let good = Data(#"{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","revocation_endpoint":"https://idp.example/r"}"#.utf8)
         let endpoints = try OIDCUpstream.parseDiscovery(good, issuer: "https://idp.example", overrides: config)
         var expected = UpstreamEndpoints(authorization: "https://idp.example/a", token: "https://idp.example/t", revocation: "https://idp.example/r")
-        expected.issuer = "https://idp.example"   // what its ID tokens must carry (issue 11, finding 11)
+        expected.issuer = "https://idp.example"   // what its ID tokens must carry (rule 12)
         #expect(endpoints == expected)
     }
 

@@ -2,9 +2,9 @@ import ShimCore
 @testable import ShimUpstream
 import Testing
 
-/// Issue 10: "every IdP error reaches the operator as a sentence that says
-/// what to fix" — Entra's common AADSTS codes each with the portal step, and
-/// a message the user can act on that never repeats the IdP's own text.
+/// Every IdP error reaches the operator as a sentence that says what to
+/// fix (threat T25): Entra's common AADSTS codes each with the portal step,
+/// and a message the user can act on that never repeats the IdP's own text.
 @Suite("Entra AADSTS errors: the client's message and the operator's fix")
 struct EntraErrorTests {
     static let context = FailureContext(config: UpstreamConfiguration(

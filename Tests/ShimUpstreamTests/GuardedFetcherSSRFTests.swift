@@ -3,7 +3,7 @@ import ShimCore
 import ShimUpstream
 import Testing
 
-/// Rule 11 / issue 7's SSRF table, against real HTTPS listeners on loopback
+/// Rule 11's SSRF table (threat C1), against real HTTPS listeners on loopback
 /// addresses that count every connection they accept. Each refused case
 /// asserts the reason AND that the listener it aimed at saw no connection;
 /// the allowed cases prove the listeners do record connections.

@@ -5,7 +5,7 @@ import ShimUpstream
 import Synchronization
 import Testing
 
-/// Issue 11, finding 11: ID tokens verified against the IdP's published
+/// Rule 12 for ID tokens: verified against the IdP's published
 /// keys (OIDC Core §3.1.3.7), with the attacks an ID-token check must stop.
 @Suite("ID token verification")
 struct IDTokenVerifierTests {

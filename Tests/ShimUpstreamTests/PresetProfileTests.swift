@@ -3,7 +3,7 @@ import ShimCore
 @testable import ShimUpstream
 import Testing
 
-/// Each preset produces the requests its IdP accepts (issue 10), from the
+/// Each preset produces the requests its IdP accepts, from the
 /// provider's documentation: parameters, endpoints, refresh, subject, errors.
 @Suite("IdP presets")
 struct PresetProfileTests {
@@ -111,7 +111,7 @@ struct PresetProfileTests {
         let form = try UpstreamTokenResponse.parse(Data("access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=repo%2Cgist&token_type=bearer".utf8),
                                                    formEncoded: true)
         #expect(form.accessToken == "gho_16C7e42F292c6912E7710c838347Ae178B4a" && form.expiresIn == nil && form.refreshToken == nil)
-        #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#.utf8)).expiresIn == Clamp.maxTokenLifetime)  // one clamp for every outside number (issue 11, finding 6)
+        #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#.utf8)).expiresIn == Clamp.maxTokenLifetime)  // one clamp for every outside number (never a crash)
         #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":-5}"#.utf8)).expiresIn == 0)
         #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":[1]}"#.utf8)).expiresIn == nil)
         #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","refresh_token":""}"#.utf8)).refreshToken == nil)

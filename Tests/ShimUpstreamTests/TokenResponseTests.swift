@@ -3,8 +3,8 @@ import ShimCore
 import ShimUpstream
 import Testing
 
-/// RFC 6749 §5.1 responses from the IdP, typed and clamped (issue 11,
-/// finding 6: every number from outside is clamped, nothing traps).
+/// RFC 6749 §5.1 responses from the IdP, typed and clamped (every number
+/// from outside is clamped, nothing traps).
 @Suite("Upstream token response: typed parsing, clamped numbers")
 struct TokenResponseTests {
     static func parse(expiresIn: String) throws(OAuthError) -> UpstreamTokenResponse {

@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import ShimCore
 import ShimUpstream
 
-/// The test-only resolver hook (DESIGN.md rule 11 tests): names in `table`
+/// The test-only resolver hook (rule 11 tests): names in `table`
 /// resolve to the given addresses, each answer in turn (the last repeats),
 /// so a test can play a DNS server that changes its answer between lookups;
 /// every other name goes to the real system resolver (`localhost` resolves
