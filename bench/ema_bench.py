@@ -1,4 +1,4 @@
-"""EMA benchmark (issue 9): jwt-bearer grants per second (an ID-JAG from a
+"""EMA benchmark (ID-JAG): jwt-bearer grants per second (an ID-JAG from a
 trusted issuer, inline keys, checked and answered with an issued access
 token) against complete authorization-code flows per second, on the same
 shim (release build, SQLite, issued tokens) in the same run, with the fast

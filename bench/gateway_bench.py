@@ -1,4 +1,4 @@
-"""Gateway and issued-token benchmarks (issue 8): figures, not pass/fail.
+"""Gateway and issued-token benchmarks: figures, not pass/fail.
 
   1. Gateway overhead per MCP request against a direct call to the same
      upstream, at one connection (latency: p50 overhead) and at 32

@@ -1,4 +1,4 @@
-"""Helpers for the Enterprise-Managed Authorization end-to-end tests (issue 9):
+"""Helpers for the Enterprise-Managed Authorization (ID-JAG) end-to-end tests:
 the MCP client's own sign-in at django-oauth-toolkit (a second application
 there, as an enterprise registers each app for SSO), leg 1 (token exchange at
 a shim acting as ID-JAG issuer) and leg 2 (the real mcp SDK's

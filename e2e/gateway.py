@@ -1,4 +1,4 @@
-"""Helpers for the issued-token and gateway end-to-end tests (issue 8): the
+"""Helpers for the issued-token and gateway end-to-end tests: the
 MCP server without auth, shim configurations in `tokens.access: issued`,
 JWT decoding for assertions, and an SDK tool call that collects progress."""
 from __future__ import annotations

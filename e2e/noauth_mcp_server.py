@@ -1,5 +1,5 @@
 """An MCP server with NO authentication, built with the real `mcp` SDK: the
-kind of server dcr-shim's gateway mode fronts (issue 8). It records the
+kind of server dcr-shim's gateway mode fronts. It records the
 headers of every HTTP request it receives (one JSON line each in --record)
 so the tests can check that it never sees the client's token and does see
 the identity and upstream-token headers the gateway injects.

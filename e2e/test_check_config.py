@@ -34,7 +34,7 @@ def test_check_config_prints_all_three_mistakes(tmp_path):
 
 
 def test_check_config_accepts_the_examples_and_reads_secret_files(tmp_path):
-    """Issue 10, done-when 1: one example per preset (examples/), each passes check-config."""
+    """One example per preset (examples/), each passes check-config."""
     import pathlib
     secret = tmp_path / "secret"
     secret.write_text("from-a-file\n")

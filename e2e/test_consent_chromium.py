@@ -89,7 +89,7 @@ def test_consent_page_renders_and_allow_completes_the_flow(dot_stack, listener, 
     assert urlparse(chromium.current_url).path == "/consent"
     # The client's name is shown as text (escaped, not markup), with the redirect host and the scopes.
     assert chromium.find_element(By.ID, "client-name").text == "Chromium Test Client <b>&"
-    # Issue 11 finding 10: the full redirect URI, in plain words for loopback, and the IdP the user signs in with.
+    # Rule 4 (threat C7): the full redirect URI, in plain words for loopback, and the IdP the user signs in with.
     assert chromium.find_element(By.ID, "redirect-uri").text == listener.redirect_uri
     assert chromium.find_element(By.ID, "redirect-destination").text == \
         f"an application on this computer (listening on port {listener.port})"

@@ -1,4 +1,4 @@
-"""Enterprise-Managed Authorization end to end (issue 9): the user signs in
+"""Enterprise-Managed Authorization (ID-JAG) end to end: the user signs in
 to the MCP client at django-oauth-toolkit (a real ID token); the client
 exchanges it at shim A for an ID-JAG (leg 1, under A's policy); the real
 mcp SDK's IdentityAssertionOAuthProvider presents the ID-JAG as a

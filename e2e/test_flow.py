@@ -28,7 +28,7 @@ def test_full_flow_tool_call_and_refresh(stack):
         f"client_id={stack.idp.client_id}" in u and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in u
         and result.registered_client_id not in u and "resource=" not in u for u in result.upstream_urls)
     assert "upstream refreshed" in shim.log_text()
-    # Issue 11, finding 11: the ID token was verified against the keys the IdP
+    # Rule 12: the ID token was verified against the keys the IdP
     # publishes (signature, iss, aud, exp, nonce), not only read.
     log = shim.log_text()
     assert "upstream signing keys fetched" in log and "upstream id_token verified" in log and "id_token refused" not in log
@@ -114,7 +114,7 @@ def test_cimd_client_flow_tool_call_and_refresh_then_dcr_on_the_same_shim(stack,
 
 
 def test_doctor_tells_a_bad_secret_and_says_what_it_can_of_the_redirect(stack, tmp_path):
-    """Issue 10: `dcr-shim doctor` against the real IdPs with a good and a bad
+    """`dcr-shim doctor` against the real IdPs with a good and a bad
     client secret, and with a callback the IdP does not know. glewlwyd
     refuses an unregistered redirect before sign-in, so doctor can tell;
     django-oauth-toolkit and LemonLDAP::NG ask the user to sign in first, and

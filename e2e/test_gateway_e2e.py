@@ -1,4 +1,4 @@
-"""Gateway mode end to end (issue 8): an MCP server with NO authentication
+"""Gateway mode end to end: an MCP server with NO authentication
 behind the shim. The real Python `mcp` SDK client discovers the shim's RFC
 9728 document from the gateway's 401, registers, signs in at the real IdP
 (django-oauth-toolkit and glewlwyd), calls tools through the gateway (one

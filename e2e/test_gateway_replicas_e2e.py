@@ -1,5 +1,5 @@
 """Gateway mode on two replicas sharing PostgreSQL and their keys through
-configuration (issue 8): a token issued by one replica opens the gateway of
+configuration: a token issued by one replica opens the gateway of
 the other, introspects there, refreshes there; a revocation at one replica
 ends the token at the other's gateway at once."""
 from __future__ import annotations

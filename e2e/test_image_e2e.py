@@ -1,5 +1,5 @@
-"""Issue 11, finding 13: the container image as the Dockerfile ships it,
-proven without a Docker engine. The release binary is built as the
+"""The container image as the Dockerfile ships it, proven without a Docker
+engine. The release binary is built as the
 Dockerfile's build stage builds it (`swift build -c release --static-swift-stdlib`,
 then stripped); a Debian bookworm root file system is laid out with
 mmdebstrap from this machine's apt sources with exactly the runtime stage's

@@ -1,4 +1,4 @@
-"""Issued tokens without the gateway (issue 8): `tokens.access: issued`, and
+"""Issued tokens without the gateway: `tokens.access: issued`, and
 the MCP server of the other tests validating the shim's JWTs itself against
 /jwks.json (PyJWT). django-oauth-toolkit issues access tokens that live an
 hour here, as real IdPs do. The signing key is rotated mid-run the way the
@@ -81,7 +81,7 @@ def test_mcp_server_validates_issued_tokens_against_jwks_across_a_key_rotation(h
         assert second != first and jwt_parts(second)[0]["kid"] == kids[0] != old_kid
         log = mcp.log_path.read_text()
         assert f"token accepted: kid {old_kid}" in log and f"token accepted: kid {kids[0]}" in log
-        # Issue 10's rule holds in issued mode too: one upstream refresh per
+        # The upstream refresh rule holds in issued mode too: one upstream refresh per
         # rotation (an IdP-side revocation ends the grant at the next refresh),
         # even with one-hour IdP tokens; the client never sees the IdP's tokens.
         assert shim.log_text().count("upstream refreshed") == 1

@@ -1,4 +1,4 @@
-"""Issue 10, done-when 1: every preset's end-to-end flow with the real Python
+"""Every preset's end-to-end flow with the real Python
 `mcp` SDK client through the shim, against that preset's recorded-behaviour
 fake IdP (e2e/fakes/, written from the provider's documentation and refusing
 what the provider refuses): discovery, registration, consent, sign-in,
@@ -28,7 +28,7 @@ def test_preset_flow_tool_call_and_refresh(preset_stack):
     # The MCP server accepted the IdP's tokens and saw the provider's subject.
     subject = str(getattr(fake, "user_id", fake.user_sub))
     assert result.tool_results == [f"subject={subject}", "5"]
-    # The refresh brought a NEW access token although the first one had an hour left (issue 10).
+    # The refresh brought a NEW access token although the first one had an hour left (threat T26).
     assert len(result.access_tokens) == 2 and result.access_tokens[0] != result.access_tokens[1]
     assert len(result.refresh_tokens) == 2 and result.refresh_tokens[0] != result.refresh_tokens[1]
     assert all(token in fake.access_tokens for token in result.access_tokens)   # the IdP's own tokens
@@ -230,11 +230,11 @@ def test_doctor_entra_unknown_client_and_a_scope_of_another_api(preset_stack, tm
 
 
 def test_entra_mcp_server_advertising_short_scope_names(preset_stack, tmp_path):
-    """Issue 10: an MCP server that advertises its Entra scope by the short
+    """The one scope rule: an MCP server that advertises its Entra scope by the short
     name (`mcp.access`) in its protected-resource metadata: the `mcp` SDK
     registers that name (and offline_access, SEP-2207), and the shim accepts
     it at /register as at /authorize, asking Entra for the fully qualified
-    api://<app>/mcp.access. Before issue 10 registration refused it."""
+    api://<app>/mcp.access. Before the one scope rule, registration refused it."""
     stack = preset_stack
     fake = stack.idp.proc.fake
     if fake.preset != "entra":

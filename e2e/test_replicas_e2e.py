@@ -117,7 +117,7 @@ def test_admin_commands_against_postgres(dot_stack, replicas):
 
 
 def test_refresh_burst_of_distinct_grants_on_two_replicas_with_a_slow_upstream(postgres, tmp_path):
-    """Issue 11 finding 1: 30 refreshes of distinct grants sent at once to two
+    """Threat T23 (rule 10): 30 refreshes of distinct grants sent at once to two
     replicas (more than the 10 connections of each replica's pool) with an IdP
     that takes a second per refresh. Before the fix each refresh held a pooled
     connection for its lock while needing another: no answer within 20 s, and
@@ -165,7 +165,7 @@ def test_refresh_burst_of_distinct_grants_on_two_replicas_with_a_slow_upstream(p
 
 
 def test_registration_limit_is_shared_by_replicas(postgres, tmp_path):
-    """Issue 11, finding 3: on PostgreSQL the per-address limit holds across
+    """Shared rate limits: on PostgreSQL the per-address limit holds across
     replicas (a shared fixed window), and behind trusted proxies it counts
     the forwarded address: 3 per minute in all, whichever replica answers."""
     import httpx

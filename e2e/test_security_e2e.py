@@ -1,4 +1,4 @@
-"""Negative end-to-end cases for DESIGN.md's security rules, against the
+"""Negative end-to-end cases for the security rules (docs/security-rules.md), against the
 shim in front of django-oauth-toolkit. Each test names its rule."""
 from __future__ import annotations
 
@@ -242,7 +242,7 @@ def test_rule8_unknown_resource_and_resource_mismatch_are_invalid_target(dot_sta
 
 
 def test_an_id_token_outside_the_allowed_algorithms_stops_the_sign_in(dot_stack):
-    """Issue 11, finding 11: django-oauth-toolkit signs its ID tokens RS256;
+    """Rule 12 for ID tokens: django-oauth-toolkit signs its ID tokens RS256;
     with upstream.id_token_algorithms [ES256] every sign-in is refused
     (access_denied to the client, the reason in the log): the ID token is
     verified, not only read."""

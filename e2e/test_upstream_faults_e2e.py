@@ -60,7 +60,7 @@ def test_fault_at_refresh_gives_a_clear_error_and_the_grant_survives_a_5xx(fault
     fake, shim, idp = faulty
     client, params = attempt(shim, idp)
     tokens = client.exchange(params["code"]).json()
-    fake.mode = "500"  # every rotation refreshes upstream (issue 10)
+    fake.mode = "500"  # every rotation refreshes upstream (threat T26)
     r = client.refresh(tokens["refresh_token"])
     assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable"
     fake.mode = "normal"

@@ -64,9 +64,10 @@ build() {
 phase "swift build (debug, with tests)"
 build .build/test-build.log swift build --build-tests
 
-# The binary as the Dockerfile's build stage makes it (issue 11, finding 13):
-# the end-to-end tests run it, and e2e/test_image_e2e.py runs it stripped in
-# a Debian root file system with only the runtime stage's packages.
+# The binary as the Dockerfile's build stage makes it, so that the container
+# image is proven without Docker: the end-to-end tests run it, and
+# e2e/test_image_e2e.py runs it stripped in a Debian root file system with
+# only the runtime stage's packages.
 phase "swift build (release, as the Dockerfile)"
 build .build/release-build.log swift build -c release --product dcr-shim --static-swift-stdlib
 release_bin="$PWD/.build/release/dcr-shim"

@@ -192,7 +192,7 @@ def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_s
         # Discovery is at <issuer>/.well-known/openid-configuration, but not at
         # the RFC 8414 locations; the endpoints are given too, so the shim
         # needs no discovery at all, and so is its key set (jwks_uri), so ID
-        # tokens are verified (issue 11, finding 11).
+        # tokens are verified (rule 12).
         upstream={"preset": "oidc", "issuer": issuer, "client_id": client_id, "client_secret": client_secret,
                   "token_endpoint_auth_method": "client_secret_basic", "scopes": ["openid"],
                   "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token",
