@@ -250,7 +250,7 @@ def test_wrong_secret_and_wrong_verifier_are_refused(idp):
 
 
 def test_basic_auth_alone_is_enough(idp):
-    """PEERS.md says glewlwyd's token endpoint wants client_id in the body even
+    """glewlwyd's token endpoint was reported to want client_id in the body even
     with HTTP Basic; 2.7.5 does not (for the code or the refresh grant). The
     shim may send it anyway: Shimlike.token does, and every other test passes."""
     up = Shimlike(idp)

@@ -2,9 +2,9 @@ import ShimCore
 
 /// Policies and the callback list the redirect tests share.
 ///
-/// The callbacks are copied by hand from PEERS.md ("Callback URIs that popular
-/// MCP clients register") rather than read from `RedirectAllowlist.bundles`,
-/// so a test oracle never shares a bug with the code under test.
+/// The callbacks are copied by hand from the clients' observed callbacks
+/// (README "What each MCP client needs") rather than read from
+/// `RedirectAllowlist.bundles`, so a test oracle never shares a bug with the code under test.
 enum RedirectFixtures {
     static let operatorURI = "https://app.example.com/oauth/callback"
     static let allClients = ["claude", "chatgpt", "vscode", "cursor", "mcp-inspector"]
@@ -19,7 +19,7 @@ enum RedirectFixtures {
         RedirectPolicy(allowlist: RedirectAllowlist(clients: clients, allow: []))
     }
 
-    /// PEERS.md, bundle by bundle.
+    /// The clients' callbacks (README "What each MCP client needs"), bundle by bundle.
     static let callbacks: [String: [String]] = [
         "claude": ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"],
         "chatgpt": ["https://chatgpt.com/connector_platform_oauth_redirect"],

@@ -8,7 +8,7 @@ import Testing
 /// of one (RFC 8252 §7.3), or a ChatGPT connector id of one safe segment.
 ///
 /// The oracle below is written with plain string operations and the
-/// hand-copied PEERS.md list, not with `RedirectURI`, so it cannot share a
+/// hand-copied list of the clients' callbacks, not with `RedirectURI`, so it cannot share a
 /// parser bug with the code under test.
 @Suite("Rule 1: allowlist property")
 struct RedirectPropertyTests {

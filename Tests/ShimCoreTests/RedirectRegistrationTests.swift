@@ -7,7 +7,7 @@ import Testing
 struct RedirectRegistrationTests {
     typealias F = RedirectFixtures
 
-    @Test("each bundle admits the callbacks its client uses, with only that bundle configured (PEERS.md)",
+    @Test("each bundle admits the callbacks its client uses, with only that bundle configured",
           arguments: F.allClients.flatMap { name in F.callbacks[name]!.map { (name, $0) } })
     func bundleAdmits(_ bundle: String, _ uri: String) throws {
         try F.policy(bundle).checkRegistration(uri)

@@ -1,4 +1,4 @@
-"""django-oauth-toolkit 3.4.1 as a strict upstream (PEERS.md): the cleanest of
+"""django-oauth-toolkit 3.4.1 as a strict upstream: the cleanest of
 the real IdPs the shim is tested against.
 
 ``start_dot`` writes a minimal Django project into ``workdir`` and runs it
