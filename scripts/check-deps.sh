@@ -166,7 +166,7 @@ for i in "${!kinds[@]}"; do [ "${kinds[$i]}" = perl ] && perl_modules+=("${whats
 perl_load='for my $m (@ARGV) { (my $f = "$m.pm") =~ s{::}{/}g; print eval { require $f; 1 } ? "" : "$m\n" }'
 perl_failed=" $(perl -e "$perl_load" "${perl_modules[@]}" 2>/dev/null | tr '\n' ' ')"
 # Python modules: one interpreter imports them all and prints "module<TAB>error"
-# for each that fails.
+# for each that fails, then "<TAB>done" (without it, the interpreter itself failed).
 python_errors() {  # interpreter, modules...
   local python=$1; shift
   "$python" -c "import importlib, sys
@@ -174,7 +174,8 @@ for m in sys.argv[1:]:
     try:
         importlib.import_module(m)
     except Exception as e:
-        print(m, f'{type(e).__name__}: {e}'.replace(chr(10), ' '), sep=chr(9))" "$@" 2>&1
+        print(m, f'{type(e).__name__}: {e}'.replace(chr(10), ' '), sep=chr(9))
+print('', 'done', sep=chr(9))" "$@" 2>&1
 }
 declare -A py_error=()
 for interpreter in python3 venv; do
@@ -183,9 +184,14 @@ for interpreter in python3 venv; do
   [ ${#modules[@]} -gt 0 ] || continue
   python=$interpreter; [ "$interpreter" = venv ] && python=$venv
   command -v "$python" >/dev/null 2>&1 || continue
+  out=$(python_errors "$python" "${modules[@]}")
+  if ! grep -q $'^\tdone$' <<< "$out"; then
+    for m in "${modules[@]}"; do py_error["$interpreter $m"]="$python failed: $(tail -1 <<< "$out")"; done
+    continue
+  fi
   while IFS=$'\t' read -r module error; do
-    py_error["$interpreter $module"]=$error
-  done < <(python_errors "$python" "${modules[@]}")
+    [ -n "$module" ] && py_error["$interpreter $module"]=$error
+  done <<< "$out"
 done
 
 checked=0
