@@ -50,21 +50,23 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wrk(url: str, *, connections: int, token: str | None = None, post_mcp: bool = False) -> dict:
-    cmd = ["wrk", "-t1" if connections == 1 else "-t2", f"-c{connections}", f"-d{WRK_SECONDS}s", "--latency"]
+def wrk(url: str, *, connections: int, token: str | None = None, post_mcp: bool = False, call: dict | None = None,
+        seconds: int | None = None) -> dict:
+    seconds = seconds or WRK_SECONDS
+    cmd = ["wrk", "-t1" if connections == 1 else "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
     script = None
     if post_mcp:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write('wrk.method = "POST"\nwrk.body = [[' + json.dumps(MCP_CALL) + ']]\n'
+        script.write('wrk.method = "POST"\nwrk.body = [[' + json.dumps(call or MCP_CALL) + ']]\n'
                      'wrk.headers["Content-Type"] = "application/json"\n'
                      'wrk.headers["Accept"] = "application/json, text/event-stream"\n'
                      'wrk.headers["MCP-Protocol-Version"] = "2026-07-28"\n'
                      'wrk.headers["Mcp-Method"] = "tools/call"\nwrk.headers["Mcp-Name"] = "add"\n')
         script.close()
         cmd += ["-s", script.name]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=WRK_SECONDS + 60).stdout
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
     if script:
         os.unlink(script.name)
 
@@ -72,8 +74,11 @@ def wrk(url: str, *, connections: int, token: str | None = None, post_mcp: bool 
         m = re.search(label + r"\s+([\d.]+)(us|ms|s)\b", out)
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)] if m else float("nan")
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": millis("50%"), "p99_ms": millis("99%"),
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+            "errors": int(non2xx.group(1)) if non2xx else 0, "requests": int(total.group(1)) if total else 0,
+            "socket_errors": sum(int(n) for n in sockets.groups()) if sockets else 0}
 
 
 def median_run(url: str, *, connections: int, token: str | None, post_mcp: bool, runs: list) -> dict:

@@ -1,18 +1,17 @@
 """The container image as the Dockerfile ships it, proven without a Docker
-engine. The release binary is built as the
-Dockerfile's build stage builds it (`swift build -c release --static-swift-stdlib`,
-then stripped); a Debian bookworm root file system is laid out with
-mmdebstrap from this machine's apt sources with exactly the runtime stage's
-packages (read from the Dockerfile, so the two cannot drift); the stage's
-user and directories are created the same way; and the binary runs inside it
-with chroot as uid 10001: check-config, serve, /healthz, /readyz, one
-registration. A runtime library the image lacks fails here, not at a user's.
+engine. The release binary is built as the Dockerfile's build stage builds it
+(`swift build -c release --static-swift-stdlib`, then stripped); a Debian
+bookworm root file system is laid out with mmdebstrap from this machine's apt
+sources with exactly the runtime stage's packages (read from the Dockerfile,
+so the two cannot drift); the stage's user and directories are created the
+same way; and the binary runs inside it with chroot as uid 10001:
+check-config, serve, /healthz, /readyz, one registration. A runtime library
+the image lacks fails here, not at a user's.
 
 The root file system is cached as a tarball under .build/image-rootfs
 (ignored by git), keyed by the package list; CI starts without it."""
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -29,6 +28,7 @@ import yaml
 from .fake_idp import FakeIdP
 from .harness import REPO
 from .idp import free_port
+from .rootfs import rootfs_tarball
 
 RELEASE_BIN = Path(os.environ.get("DCR_SHIM_RELEASE_BIN", str(REPO / ".build" / "release" / "dcr-shim")))
 CACHE = REPO / ".build" / "image-rootfs"
@@ -43,20 +43,6 @@ def runtime_stage() -> tuple[str, list[str]]:
     install = re.search(r"apt-get install -y --no-install-recommends ([^&\\\n]+)", stage)
     assert base == "debian:bookworm-slim" and install, "the runtime stage changed shape: update this test"
     return base, install.group(1).split()
-
-
-def rootfs_tarball(packages: list[str]) -> Path:
-    key = hashlib.sha256(" ".join(["bookworm", "minbase", *sorted(packages)]).encode()).hexdigest()[:16]
-    tarball = CACHE / f"bookworm-{key}.tar"
-    if not tarball.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = tarball.with_suffix(".partial.tar")
-        # debian:bookworm-slim is Debian's minbase variant (with docs trimmed).
-        subprocess.run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=" + ",".join(packages), "bookworm", str(partial),
-                        "/etc/apt/sources.list.d/debian.sources" if Path("/etc/apt/sources.list.d/debian.sources").exists()
-                        else "/etc/apt/sources.list"], check=True, timeout=900)
-        partial.rename(tarball)
-    return tarball
 
 
 def in_image(root: Path, *argv: str, user: bool = True, cwd: str = "/") -> list[str]:
@@ -76,7 +62,7 @@ def image(tmp_path_factory):
     _, packages = runtime_stage()
     root = Path(tempfile.mkdtemp(prefix="dcr-shim-image-"))
     try:
-        subprocess.run(["tar", "-x", "--numeric-owner", "-f", str(rootfs_tarball(packages)), "-C", str(root)], check=True, timeout=300)
+        subprocess.run(["tar", "-x", "--numeric-owner", "-f", str(rootfs_tarball(packages, CACHE)), "-C", str(root)], check=True, timeout=300)
         # The runtime stage's RUN, after its apt-get install:
         for command in (["groupadd", "--system", "--gid", str(UID), "dcrshim"],
                         ["useradd", "--system", "--uid", str(UID), "--gid", "dcrshim", "--home-dir", "/var/lib/dcr-shim",

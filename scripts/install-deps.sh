@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the demo and the end-to-end tests need on a fresh Debian 12
 # machine, as root:
-#   - Debian packages: mmdebstrap and binutils (the image test lays out the
-#     runtime stage's root file system and strips the binary), glewlwyd (the second real IdP), lemonldap-ng (the
-#     third, with the Perl modules its portal needs that Debian only
-#     recommends: GD::SecurityImage with ImageMagick's binding, String::Random,
-#     and plackup to run it), chromium and
-#     chromium-driver (the consent-page tests), postgresql (the replica
-#     tests), sqlite3, curl, and python3 with venv support;
+#   - the Debian packages in scripts/debian-packages.txt (each with the reason
+#     it is there), with --no-install-recommends: the real IdPs (glewlwyd,
+#     LemonLDAP::NG with the Perl modules its portal loads that Debian only
+#     recommends), chromium and chromedriver, postgresql, mmdebstrap, python3;
 #   - a Python virtualenv at <repo>/.venv with e2e/requirements.txt
-#     (django-oauth-toolkit, the mcp SDK, selenium, ...).
+#     (django-oauth-toolkit, the mcp SDK, selenium, ...);
+# then proves it with scripts/check-deps.sh, which loads what the tests load
+# and stops with the name of the package that is missing.
 # Idempotent and fast on re-runs: apt runs only when a package is missing, pip
 # only when e2e/requirements.txt or the interpreter changed (a stamp file in
 # .venv holds their hash).
@@ -21,12 +20,11 @@ say() { echo "[install-deps] $*"; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # --- Debian packages --------------------------------------------------------
-apt_packages=(mmdebstrap binutils glewlwyd lemonldap-ng libgd-securityimage-perl libimage-magick-perl libstring-random-perl libplack-perl
-              chromium chromium-driver sqlite3 postgresql curl ca-certificates python3)
+mapfile -t apt_packages < <(sed 's/#.*//' scripts/debian-packages.txt | tr -s ' \t' '\n' | grep .)
 # Debian's python3 has no ensurepip without python3-venv; another python3
-# (pyenv, a container's own build) may have it already.
-if ! command -v python3 >/dev/null 2>&1 || ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
-  apt_packages+=(python3-venv)
+# (pyenv, a container's own build) may have both already.
+if command -v python3 >/dev/null 2>&1 && python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+  mapfile -t apt_packages < <(printf '%s\n' "${apt_packages[@]}" | grep -vx python3-venv)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -66,5 +64,11 @@ else
   say "pip install -r e2e/requirements.txt into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check -r e2e/requirements.txt
   echo "$want" > "$stamp"
+fi
+
+# --- What the tests load ----------------------------------------------------
+if ! bash scripts/check-deps.sh --venv .venv/bin/python; then
+  say "FAILED: something the tests load is missing (above: what, and the package that provides it)"
+  exit 1
 fi
 say "done"

@@ -93,8 +93,9 @@ struct GuardedFetcherCacheTests {
         let server = try await RecordingTLSServer(host: "127.0.0.1") { path in
             path.hasPrefix("/slow") ? .stall : FetcherFixture.json()
         }
-        let fetcher = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), trusted: ["docs.test"],
-                                                 timeout: .seconds(1))
+        // The fixture's generous deadline: a TLS handshake on a loaded
+        // machine can take over a second, and these fetches must succeed.
+        let fetcher = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), trusted: ["docs.test"])
         // 20 callers, one URL: one connection.
         let same = server.url("/same.json", name: "docs.test")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -102,19 +103,23 @@ struct GuardedFetcherCacheTests {
             try await group.waitForAll()
         }
         #expect(server.connections == 1)
-        // Two stalled fetches occupy the host; a third URL on it is refused at once.
-        async let a: Void = { _ = try? await fetcher.fetch(server.url("/slow-a.json", name: "docs.test")) }()
-        async let b: Void = { _ = try? await fetcher.fetch(server.url("/slow-b.json", name: "docs.test")) }()
-        try await Task.sleep(for: .milliseconds(300))
+        // Two stalled fetches occupy the host (a short deadline of their own
+        // ends them); a third URL on it is refused at once, long before it.
+        let stalling = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), trusted: ["docs.test"],
+                                                  timeout: .seconds(3))
+        async let a: Void = { _ = try? await stalling.fetch(server.url("/slow-a.json", name: "docs.test")) }()
+        async let b: Void = { _ = try? await stalling.fetch(server.url("/slow-b.json", name: "docs.test")) }()
+        let occupied = ContinuousClock.now + .seconds(10)
+        while await stalling.cacheCounts.inFlight < 2, ContinuousClock.now < occupied { try await Task.sleep(for: .milliseconds(20)) }
         let started = ContinuousClock.now
         await #expect(throws: GuardedFetcher.FetchError.busy(host: "docs.test")) {
-            try await fetcher.fetch(server.url("/third.json", name: "docs.test"))
+            try await stalling.fetch(server.url("/third.json", name: "docs.test"))
         }
-        #expect(ContinuousClock.now - started < .milliseconds(200))
+        #expect(ContinuousClock.now - started < .milliseconds(1500))
         _ = await (a, b)
         // Once they gave up, the host's slots are free again.
-        _ = try await fetcher.fetch(server.url("/fourth.json", name: "docs.test"))
-        let counts = await fetcher.cacheCounts
+        _ = try await stalling.fetch(server.url("/fourth.json", name: "docs.test"))
+        let counts = await stalling.cacheCounts
         #expect(counts.inFlight == 0 && counts.hosts == 0)
         await server.close()
     }

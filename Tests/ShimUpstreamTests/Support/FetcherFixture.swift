@@ -37,10 +37,14 @@ final class ManualClock: ShimClock {
 }
 
 enum FetcherFixture {
-    /// The CIMD limits (5 KB), a 2 s deadline, the test CA trusted, and the
-    /// operator relaxation for exactly the names in `trusted`.
+    /// The CIMD limits (5 KB), the test CA trusted, and the operator
+    /// relaxation for exactly the names in `trusted`. The deadline is 15 s,
+    /// generous for a loaded machine: a test that asserts WHY a fetch failed
+    /// (a refused certificate, a redirect, a status) must not get a timeout
+    /// instead because a TLS handshake was slow; a test about the deadline
+    /// itself passes its own short one.
     static func fetcher(resolver: ScriptedResolver, clock: ManualClock = ManualClock(), trusted: Set<String> = [],
-                        timeout: Duration = .seconds(2), perHost: Int = 2, capacity: Int = 1024,
+                        timeout: Duration = .seconds(15), perHost: Int = 2, capacity: Int = 1024,
                         extraCA: String? = TestCertificates.caPEM) throws -> GuardedFetcher {
         var logger = Logger(label: "fetcher-test")
         logger.logLevel = .warning
