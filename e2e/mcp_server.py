@@ -59,7 +59,7 @@ class JWKSVerifier:
     def __init__(self, jwks_url: str, issuer: str, resource: str, cache_seconds: int = 300):
         # PyJWT caches the key set for `lifespan` and refetches it for an unknown
         # kid at most every 30 s: a rotated key must be published that long
-        # before it signs (README, "Rotating the signing key").
+        # before it signs (docs/tokens-and-gateway.md, "Rotating the signing key").
         self.keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds)
         self.issuer = issuer
         self.resource = resource

@@ -1,10 +1,10 @@
 """Issued tokens without the gateway: `tokens.access: issued`, and
 the MCP server of the other tests validating the shim's JWTs itself against
 /jwks.json (PyJWT). django-oauth-toolkit issues access tokens that live an
-hour here, as real IdPs do. The signing key is rotated mid-run the way the
-README says (publish the new key first, then sign with it): tokens signed
-with the previous key keep working until they expire, and the MCP server
-picks the new key up from /jwks.json on its own."""
+hour here, as real IdPs do. The signing key is rotated mid-run the way
+docs/tokens-and-gateway.md says (publish the new key first, then sign with
+it): tokens signed with the previous key keep working until they expire, and
+the MCP server picks the new key up from /jwks.json on its own."""
 from __future__ import annotations
 
 import asyncio

@@ -6,7 +6,7 @@ import Logging
 public import ShimCore
 public import ShimTokens
 
-/// Gateway mode (README "Gateway mode"): each resource with
+/// Gateway mode (docs/tokens-and-gateway.md, "Gateway mode"): each resource with
 /// `resources[i].upstream` is served by the shim as a streaming reverse proxy
 /// in front of an MCP server that has no authentication of its own.
 ///

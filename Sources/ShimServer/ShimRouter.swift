@@ -6,7 +6,7 @@ import ShimCore
 import ShimStorage
 import ShimUpstream
 
-/// Builds the router: one route per endpoint (README "Endpoints").
+/// Builds the router: one route per endpoint (docs/endpoints.md).
 public enum ShimRouter {
     public static func build(_ services: ShimServices) -> Router<ShimRequestContext> {
         let router = Router(context: ShimRequestContext.self)

@@ -2,7 +2,7 @@ import ShimCore
 import Testing
 
 /// The `cimd.*` keys and `upstream.display_name`: defaults, environment,
-/// and check-config's problems (README "Configuration").
+/// and check-config's problems (docs/configuration.md).
 @Suite("Configuration: cimd.* and upstream.display_name")
 struct CIMDConfigurationTests {
     typealias C = ConfigurationTests

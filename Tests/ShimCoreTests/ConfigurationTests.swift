@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// README "Configuration": defaults < file < `DCR_SHIM_`
+/// docs/configuration.md: defaults < file < `DCR_SHIM_`
 /// environment < flags; every secret also as `<key>_file`; unknown keys are
 /// errors; validation returns every problem at once.
 @Suite("Configuration: layering, secret files, unknown keys, every problem at once")

@@ -1,7 +1,7 @@
 import ShimCore
 import Testing
 
-/// `ema.*` (README configuration table): both halves of Enterprise-Managed
+/// `ema.*` (docs/configuration.md): both halves of Enterprise-Managed
 /// Authorization, validated by check-config.
 @Suite("Configuration: Enterprise-Managed Authorization")
 struct EMAConfigurationTests {

@@ -3,7 +3,7 @@ import ShimCore
 /// Policies and the callback list the redirect tests share.
 ///
 /// The callbacks are copied by hand from the clients' observed callbacks
-/// (README "What each MCP client needs") rather than read from
+/// (docs/clients.md, "What each MCP client needs") rather than read from
 /// `RedirectAllowlist.bundles`, so a test oracle never shares a bug with the code under test.
 enum RedirectFixtures {
     static let operatorURI = "https://app.example.com/oauth/callback"
@@ -19,7 +19,7 @@ enum RedirectFixtures {
         RedirectPolicy(allowlist: RedirectAllowlist(clients: clients, allow: []))
     }
 
-    /// The clients' callbacks (README "What each MCP client needs"), bundle by bundle.
+    /// The clients' callbacks (docs/clients.md), bundle by bundle.
     static let callbacks: [String: [String]] = [
         "claude": ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"],
         "chatgpt": ["https://chatgpt.com/connector_platform_oauth_redirect"],

@@ -2,7 +2,7 @@ import ShimCore
 import Testing
 
 /// `tokens.*`, `keys.*signing*`, `introspection.*`, `gateway.*` and the
-/// gateway keys of `resources[i]` (README configuration table).
+/// gateway keys of `resources[i]` (docs/configuration.md).
 @Suite("Configuration: issued tokens, signing keys, introspection, gateway")
 struct TokenConfigurationTests {
     /// Throw-away test keys (openssl), never used anywhere else.
@@ -167,7 +167,7 @@ struct TokenConfigurationTests {
 
 @Suite("Configuration: presets with known endpoints")
 struct PresetEndpointTests {
-    // The README: upstream.issuer is "required unless both endpoints are given (or entra/github/google)".
+    // docs/configuration.md: upstream.issuer is "required unless both endpoints are given (or entra/github/google)".
     @Test("github and google need no upstream.issuer", arguments: ["github", "google"])
     func noIssuerNeeded(_ preset: String) throws {
         let tree = ConfigValue.map([

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import Testing
 
-/// The whole flow (README "Endpoints") through the router, with the fake IdP.
+/// The whole flow (docs/endpoints.md) through the router, with the fake IdP.
 @Suite("Full flow: register, authorize, consent, callback, token, refresh, revoke")
 struct FlowTests {
     @Test("the flow ends in the IdP's access token and a shim refresh token", arguments: ["none", "client_secret_basic", "client_secret_post"])

@@ -5,7 +5,7 @@ import NIOCore
 import ShimCore
 import Testing
 
-/// RFC 8414 §2 metadata, as README "Endpoints" lists it, on both well-known names.
+/// RFC 8414 §2 metadata, as docs/endpoints.md lists it, on both well-known names.
 @Suite("Authorization server metadata")
 struct MetadataTests {
     @Test("metadata advertises the endpoints, S256 only, code, none, the grant types, iss and the scopes",

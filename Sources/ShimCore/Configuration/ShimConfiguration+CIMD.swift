@@ -1,6 +1,6 @@
 import Foundation
 
-/// The `cimd:` block: Client ID Metadata Documents (README "Configuration").
+/// The `cimd:` block: Client ID Metadata Documents (docs/configuration.md).
 public struct CIMDConfiguration: Sendable, Equatable {
     /// `cimd.enabled` (default true): accept https URLs as `client_id` and
     /// advertise `client_id_metadata_document_supported`.

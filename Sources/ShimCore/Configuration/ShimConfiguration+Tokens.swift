@@ -1,4 +1,4 @@
-/// `tokens.*` for issued access tokens (README "Access tokens: upstream or issued").
+/// `tokens.*` for issued access tokens (docs/tokens-and-gateway.md).
 public struct IssuedTokenConfiguration: Sendable, Equatable {
     /// `tokens.access_ttl` (default 5m): lifetime of an issued access token.
     /// Short, because a resource server that validates tokens only against

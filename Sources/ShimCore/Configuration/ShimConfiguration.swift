@@ -1,6 +1,6 @@
-/// Everything `dcr-shim.yaml` configures (README "Configuration"). Each
+/// Everything `dcr-shim.yaml` configures (docs/configuration.md). Each
 /// key can also be set by `DCR_SHIM_<KEY_PATH>`; secrets also by `<key>_file`.
-/// The reference table with defaults is in README.md.
+/// The reference table with defaults is in docs/configuration.md.
 public struct ShimConfiguration: Sendable, Equatable {
     /// `issuer`: the shim's public base URL; https, or http on loopback. Required.
     public var issuer: String

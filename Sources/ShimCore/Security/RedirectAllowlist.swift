@@ -29,7 +29,7 @@ public struct RedirectAllowlist: Sendable {
         self.entries = entries
     }
 
-    /// Callbacks that popular MCP clients register (README "What each MCP client needs" lists them).
+    /// Callbacks that popular MCP clients register (docs/clients.md lists them).
     public static let bundles: [String: [Entry]] = [
         "claude": [
             .exact("https://claude.ai/api/mcp/auth_callback"),

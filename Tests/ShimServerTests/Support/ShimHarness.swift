@@ -39,7 +39,7 @@ struct ShimHarness: Sendable {
                                     subjectTokens: subjectTokens)
     }
 
-    /// A typical configuration (README "Configuration"), as the YAML loader would hand it over.
+    /// A typical configuration (docs/configuration.md), as the YAML loader would hand it over.
     static func configuration(consent: String, refreshGrace: String, overrides: [String: ConfigValue] = [:]) throws -> ShimConfiguration {
         let base: [String: ConfigValue] = [
             "issuer": .string(issuer),
