@@ -30,7 +30,7 @@ public struct Gateway: Sendable {
 
     public init(config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
                 httpClient: HTTPClient, clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true) {
-        let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
+        let issuer = config.issuerBase
         // The scopes named in challenges and metadata: the resource's own,
         // never a base scope or offline_access (the one scope rule, SEP-2207).
         let policy = ResourcePolicy(resources: config.resources, upstreamScopes: config.upstream.scopes)

@@ -31,7 +31,7 @@ public enum ShimRouter {
         api.post("token") { try await TokenEndpoint.handle($0, $1, services) }
         api.post("revoke") { try await RevokeEndpoint.handle($0, $1, services) }
         api.get("jwks.json") { _, _ in KeysEndpoint.handle(services) }
-        if services.config.accessTokenMode == "issued" {
+        if services.config.accessTokenMode == .issued {
             api.post("introspect") { try await IntrospectEndpoint.handle($0, $1, services) }
         }
         router.get("healthz") { _, _ in HealthEndpoint.live() }

@@ -68,14 +68,13 @@ public struct ShimServices: Sendable {
         self.registrationLimiter = AddressRateLimit(bucket: "register", limit: config.registrationRateLimit, shared: shared)
         self.authorizationLimiter = AddressRateLimit(bucket: "authorize", limit: config.authorizationRateLimit, shared: shared)
         self.clientAddress = ClientAddress(trustedProxies: config.trustedProxies.compactMap(IPNetwork.init),
-                                           header: ClientAddress.Header(rawValue: config.clientAddressHeader) ?? .xForwardedFor)
-        if config.accessTokenMode == "issued" || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
+                                           header: config.clientAddressHeader)
+        if config.accessTokenMode == .issued || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.trustedIssuerKeys = config.ema.trustedIssuers.isEmpty ? nil
             : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher)
         self.subjectTokens = subjectTokens
         self.signingKeys = signingKeys
-        let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
-        self.tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: issuer, store: store) }
+        self.tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: config.issuerBase, store: store) }
         self.metadataBody = MetadataEndpoint.encoded(self)
         self.jwksBody = KeysEndpoint.encoded(self)
     }
@@ -89,7 +88,7 @@ public struct ShimServices: Sendable {
     }
 
     /// The issuer without a trailing slash; every endpoint URL starts with it.
-    public var issuer: String { config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer }
+    public var issuer: String { config.issuerBase }
     /// The ONE redirect URI registered at the IdP.
     public var callbackURL: String { issuer + "/callback" }
     /// Routes are mounted under the issuer's path (RFC 8414 §3: endpoints live below the issuer).

@@ -23,16 +23,12 @@ enum AdminStoreOpener {
         let config = try ConfigLoader.loadOrExit(options)
         var logger = Logger(label: "dcr-shim-admin")
         logger.logLevel = .warning
-        if config.storageURL.hasPrefix("postgres") {
-            let store = try await PostgresStore.open(url: config.storageURL, logger: logger)
-            return (store, { store.close() })
-        }
-        guard config.storageURL.hasPrefix("sqlite://") else {
+        if config.storage == .memory {
             FileHandle.standardError.write(Data("error: storage.url memory: keeps nothing to administer\n".utf8))
             throw ExitCode(1)
         }
-        let store = try await SQLiteStore.open(path: String(config.storageURL.dropFirst("sqlite://".count)), logger: logger)
-        return (store, { try? await store.close() })
+        let opened = try await ConfiguredStore.open(config, logger: logger)
+        return (opened.store, opened.close)
     }
 }
 

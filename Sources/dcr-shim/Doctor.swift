@@ -18,7 +18,7 @@ struct Doctor: AsyncParsableCommand {
         let config = try ConfigLoader.loadOrExit(options)
         var logger = Logger(label: "dcr-shim-doctor")
         logger.logLevel = .critical   // the checks print what matters; the IdP's answers are in them
-        let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
+        let issuer = config.issuerBase
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))

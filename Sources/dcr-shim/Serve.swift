@@ -22,32 +22,27 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try ConfigLoader.loadOrExit(options)
         // Every format escapes control characters in logged values (ShimLogHandler).
-        let format = ShimLogHandler.Format(rawValue: config.logFormat) ?? .text
+        let format: ShimLogHandler.Format = switch config.logFormat {
+        case .text: .text
+        case .json: .json
+        }
         LoggingSystem.bootstrap { ShimLogHandler(label: $0, format: format) }
         var logger = Logger(label: "dcr-shim")
-        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+        logger.logLevel = Logger.Level(config.logLevel)
 
-        let ephemeral = config.storageURL == "memory:"
-        let store: any ShimStore
-        if ephemeral {
-            logger.warning("storage.url is memory: registrations and grants are lost on restart")
-            store = MemoryStore()
-        } else if config.storageURL.hasPrefix("postgres") {
-            store = try await PostgresStore.open(url: config.storageURL, logger: logger)
-        } else {
-            let path = String(config.storageURL.dropFirst("sqlite://".count))
-            store = try await SQLiteStore.open(path: path, synchronous: config.sqliteSynchronous, logger: logger)
-        }
+        let ephemeral = config.storage == .memory
+        if ephemeral { logger.warning("storage.url is memory: registrations and grants are lost on restart") }
+        let opened = try await ConfiguredStore.open(config, logger: logger)
+        let store = opened.store
         let keys = try KeyMaterial.load(config: config, ephemeral: ephemeral)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
-        let issuer = config.issuer.hasSuffix("/") ? String(config.issuer.dropLast()) : config.issuer
-        let upstream = OIDCUpstream(config: config.upstream, callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
+        let upstream = OIDCUpstream(config: config.upstream, callbackURL: config.issuerBase + "/callback", httpClient: httpClient, logger: logger)
         for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
         // Issued tokens: the shim's ES256 keys (configured, or generated once into data_dir).
-        let signingKeys = config.accessTokenMode == "issued" || config.ema.issuer.enabled
+        let signingKeys = config.accessTokenMode == .issued || config.ema.issuer.enabled
             ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
         // EMA: trusted issuers' key sets through the rule-11 fetcher, relaxations said out loud.
         let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil } ? try EMAFetching.makeFetcher(config.ema, logger: logger) : nil
@@ -98,8 +93,7 @@ struct Serve: AsyncParsableCommand {
         }
         try? await httpClient.shutdown()
         try? await gatewayClient?.shutdown()
-        if let sqlite = store as? SQLiteStore { try? await sqlite.close() }
-        if let postgres = store as? PostgresStore { postgres.close() }
+        await opened.close()
     }
 }
 
@@ -110,5 +104,20 @@ struct ServerUpstreamTokens: UpstreamAccessTokens {
 
     func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String? {
         try await services.upstreamAccessToken(grantID: grantID, logger: logger)
+    }
+}
+
+extension Logger.Level {
+    /// `log.level`, named as swift-log names its levels.
+    init(_ level: LogLevel) {
+        self = switch level {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
+        case .critical: .critical
+        }
     }
 }

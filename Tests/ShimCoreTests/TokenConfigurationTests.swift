@@ -43,7 +43,7 @@ struct TokenConfigurationTests {
     @Test("issued mode loads with the documented defaults")
     func defaults() throws {
         let config = try ConfigurationTests.load(Self.tree()).get()
-        #expect(config.accessTokenMode == "issued" && config.issuedTokens.accessTTLSeconds == 300)
+        #expect(config.accessTokenMode == .issued && config.issuedTokens.accessTTLSeconds == 300)
         #expect(config.issuedTokens.copiedClaims.isEmpty && !config.issuedTokens.insecureUpstreamAudienceAck)
         #expect(config.signingKeys.signingKey == nil && config.signingKeys.previousSigningKeys.isEmpty)
         #expect(config.introspectionClients.isEmpty && config.gatewayResources.isEmpty)

@@ -64,6 +64,18 @@ public struct ConfigReader {
         text(path) ?? value
     }
 
+    /// One of a fixed set of names (an enum's raw values); another value is a
+    /// problem naming them all, and the default stands in for it.
+    public mutating func choice<Choice: RawRepresentable & CaseIterable>(_ path: String, default value: Choice) -> Choice
+    where Choice.RawValue == String {
+        guard let raw = text(path) else { return value }
+        if let chosen = Choice(rawValue: raw) { return chosen }
+        let names = Choice.allCases.map(\.rawValue)
+        let listed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+        problem("\(path): \(raw.quotedForProblem) is not \(listed)")
+        return value
+    }
+
     /// Which layer sets a scalar: 2 flag, 1 environment, 0 file, nil none.
     func layer(_ path: String) -> Int? {
         if flags[path] != nil { return 2 }

@@ -4,7 +4,7 @@ extension ShimConfiguration {
     /// Checks of `ema.*`; each problem names its key.
     func validateEMA(issued: Bool) -> [String] {
         var problems: [String] = []
-        let ownIssuer = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        let ownIssuer = issuerBase
         if ema.acceptsAssertions, !issued {
             problems.append("ema: accepting ID-JAGs needs tokens.access: issued (the shim answers them with its own access tokens)")
         }

@@ -41,13 +41,15 @@ extension ShimConfiguration {
         let consent = ConsentMode(rawValue: consentName)
         if consent == nil { r.problem("consent.mode: \(consentName.quotedForProblem) is not always or remember") }
 
+        // A secret (it may hold a password): `storage.url_file` works too.
+        let storageURL = r.secret("storage.url") ?? "sqlite://./dcr-shim.db"
         var config = ShimConfiguration(
             issuer: r.string("issuer") ?? "",
             listenHost: r.string("listen.host", default: "0.0.0.0")!,
             listenPort: r.int("listen.port", default: 8080, range: 0...65535),
             listenIdleTimeoutSeconds: r.duration("listen.idle_timeout", default: 60, range: 1...3600),
             trustedProxies: r.stringList("listen.trusted_proxies", default: []),
-            clientAddressHeader: r.string("listen.client_address_header", default: "x-forwarded-for")!,
+            clientAddressHeader: r.choice("listen.client_address_header", default: .xForwardedFor),
             dataDir: r.string("data_dir", default: ".")!,
             upstream: upstream,
             resources: resources,
@@ -55,19 +57,19 @@ extension ShimConfiguration {
             redirectAllow: r.stringList("redirects.allow", default: []),
             consentMode: consent ?? .always,
             consentRememberSeconds: r.duration("consent.remember_for", default: 30 * 86400, range: 60...(400 * 86400)),
-            accessTokenMode: r.string("tokens.access", default: "upstream")!,
+            accessTokenMode: r.choice("tokens.access", default: .upstream),
             refreshTTLSeconds: r.duration("tokens.refresh_ttl", default: 30 * 86400, range: 60...(365 * 86400)),
             refreshGraceSeconds: r.duration("tokens.refresh_grace", default: 45, range: 0...300),
-            // A secret (it may hold a password): `storage.url_file` works too.
-            storageURL: r.secret("storage.url") ?? "sqlite://./dcr-shim.db",
-            sqliteSynchronous: r.string("storage.sqlite_synchronous", default: "full")!,
+            storageURL: storageURL,
+            storage: StorageLocation(storageURL) ?? .memory,
+            sqliteSynchronous: r.choice("storage.sqlite_synchronous", default: .full),
             encryptionKey: r.secret("keys.encryption_key"),
             cookieKey: r.secret("keys.cookie_key"),
             previousEncryptionKeys: r.stringList("keys.previous_encryption_keys", default: []),
             previousCookieKeys: r.stringList("keys.previous_cookie_keys", default: []),
-            logFormat: r.string("log.format", default: "text")!,
+            logFormat: r.choice("log.format", default: .text),
             maxBodyBytes: r.int("limits.max_body_bytes", default: 64 * 1024, range: 1024...(4 * 1024 * 1024)),
-            logLevel: r.string("log.level", default: "info")!,
+            logLevel: r.choice("log.level", default: .info),
             registrationRateLimit: r.int("registration.rate_limit", default: 20, range: 0...100_000),
             maxClients: r.int("registration.max_clients", default: 100_000, range: 1...100_000_000),
             unusedClientTTLSeconds: r.duration("registration.unused_ttl", default: 86400, range: 60...(365 * 86400)),

@@ -9,10 +9,7 @@ extension ShimConfiguration {
     /// resources; each problem names its key.
     func validateTokenSettings() -> [String] {
         var problems: [String] = []
-        let issued = accessTokenMode == "issued"
-        if !["upstream", "issued"].contains(accessTokenMode) {
-            problems.append("tokens.access: \(accessTokenMode.quotedForProblem) is not upstream or issued")
-        }
+        let issued = accessTokenMode == .issued
         problems += Self.checkUpstreamAudience(mode: accessTokenMode, preset: upstream.preset,
                                                acknowledged: issuedTokens.insecureUpstreamAudienceAck)
         for (i, name) in issuedTokens.copiedClaims.enumerated() {
@@ -45,8 +42,8 @@ extension ShimConfiguration {
     /// token that works at GitHub's or Google's APIs (say with `repo`
     /// scope), and the MCP server could not tell a token meant for it from
     /// one meant for another service. Issued tokens are bound to the resource.
-    static func checkUpstreamAudience(mode: String, preset: UpstreamPreset, acknowledged: Bool) -> [String] {
-        guard mode == "upstream", [.github, .google].contains(preset), !acknowledged else { return [] }
+    static func checkUpstreamAudience(mode: AccessTokenMode, preset: UpstreamPreset, acknowledged: Bool) -> [String] {
+        guard mode == .upstream, [.github, .google].contains(preset), !acknowledged else { return [] }
         return ["tokens.access: upstream with the \(preset.rawValue) preset hands every client a general \(preset.rawValue) API token "
                 + "that is not bound to the MCP server (RFC 8707 audience binding cannot hold, and the token works at \(preset.rawValue)'s "
                 + "own APIs); use tokens.access: issued, or set tokens.insecure_upstream_audience_ack: true to accept this"]

@@ -26,21 +26,15 @@ extension ShimConfiguration {
             problems.append("redirects: no client could register; name redirects.clients bundles or redirects.allow URIs")
         }
         problems += validateTokenSettings()
-        if !(storageURL == "memory:" || storageURL.hasPrefix("sqlite://") || storageURL.hasPrefix("postgres://")
-             || storageURL.hasPrefix("postgresql://")) {
+        if StorageLocation(storageURL) == nil {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
         for (i, cidr) in trustedProxies.enumerated() where IPNetwork(cidr) == nil {
             problems.append("listen.trusted_proxies[\(i)]: \(cidr.quotedForProblem) is not an IPv4 or IPv6 address or CIDR block")
         }
-        if ClientAddress.Header(rawValue: clientAddressHeader) == nil {
-            problems.append("listen.client_address_header: must be x-forwarded-for or forwarded")
-        }
-        if storageURL.hasPrefix("postgres"), StorageURL.sslMode(storageURL) == nil {
+        if case .postgres(let url) = storage, StorageURL.sslMode(url) == nil {
             problems.append("storage.url: sslmode must be disable, prefer or require (default require; prefer on a loopback host)")
         }
-        if !["full", "normal"].contains(sqliteSynchronous) { problems.append("storage.sqlite_synchronous: must be full or normal") }
-        if !["text", "json"].contains(logFormat) { problems.append("log.format: must be text or json") }
         if !previousEncryptionKeys.isEmpty, encryptionKey == nil {
             problems.append("keys.previous_encryption_keys: needs keys.encryption_key (the new key) too")
         }
@@ -55,9 +49,6 @@ extension ShimConfiguration {
             }
         }
         problems += cimd.validate()
-        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
-            problems.append("log.level: \(logLevel.quotedForProblem) is not a log level")
-        }
         return problems
     }
 

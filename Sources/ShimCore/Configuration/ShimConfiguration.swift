@@ -15,7 +15,7 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `listen.client_address_header` (see `ClientAddress`).
     public var trustedProxies: [String]
     /// `listen.client_address_header`: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
-    public var clientAddressHeader: String
+    public var clientAddressHeader: ClientAddress.Header
     /// `data_dir` (default `.`): where generated keys are kept (0600).
     public var dataDir: String
     public var upstream: UpstreamConfiguration
@@ -29,7 +29,7 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var consentRememberSeconds: Int
     /// `tokens.access`: `upstream` (default: the client gets the IdP's access
     /// token) or `issued` (the shim's own RFC 9068 JWT, see `issuedTokens`).
-    public var accessTokenMode: String
+    public var accessTokenMode: AccessTokenMode
     /// `tokens.refresh_ttl` (default 30d) and `tokens.refresh_grace` (default 45s).
     public var refreshTTLSeconds: Int
     public var refreshGraceSeconds: Int
@@ -38,11 +38,14 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// with `sslmode` `disable`, `prefer` or `require` (default `require`,
     /// `prefer` on a loopback host).
     public var storageURL: String
+    /// `storage.url` parsed (`StorageLocation`); `.memory` stands in while
+    /// the URL is not of a known form (a configuration problem then).
+    public var storage: StorageLocation
     /// `storage.sqlite_synchronous`: `full` (default: a response is sent only
     /// after its write reached the disk, surviving power loss) or `normal`
     /// (WAL without fsync per commit: survives a process crash, may lose the
     /// last writes on power loss; several times faster).
-    public var sqliteSynchronous: String
+    public var sqliteSynchronous: SQLiteSynchronous
     /// `keys.encryption_key` / `keys.cookie_key`: base64 of 32 bytes each; when
     /// absent they are generated once into `data_dir`.
     public var encryptionKey: String?
@@ -52,11 +55,11 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var previousEncryptionKeys: [String]
     public var previousCookieKeys: [String]
     /// `log.format`: `text` (default) or `json` (one object per line).
-    public var logFormat: String
+    public var logFormat: LogFormat
     /// `limits.max_body_bytes` (default 65536).
     public var maxBodyBytes: Int
     /// `log.level` (default `info`).
-    public var logLevel: String
+    public var logLevel: LogLevel
     /// `registration.rate_limit`: registrations per minute per client address
     /// (default 20; 0 turns it off). Shared by replicas on PostgreSQL.
     public var registrationRateLimit: Int
@@ -169,5 +172,15 @@ public enum UpstreamPreset: String, Sendable, Equatable, CaseIterable {
         case .entra, .okta, .auth0, .keycloak: ["openid", "profile", "offline_access"]
         case .google, .oidc: ["openid", "profile"]
         }
+    }
+}
+
+extension ShimConfiguration {
+    /// `issuer` without a trailing slash: every endpoint URL, the callback and
+    /// the `iss` of what the shim signs start with it (RFC 8414 §2: the
+    /// issuer identifier has no trailing slash to add paths to). The one
+    /// place the slash is trimmed.
+    public var issuerBase: String {
+        issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
     }
 }

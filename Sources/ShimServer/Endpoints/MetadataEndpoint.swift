@@ -27,7 +27,7 @@ enum MetadataEndpoint {
             // The draft §9.1 (identity chaining): the token types this server issues by token exchange.
             document["identity_chaining_requested_token_types_supported"] = [EMAProtocol.idJAGTokenType]
         }
-        if services.config.accessTokenMode == "issued" {
+        if services.config.accessTokenMode == .issued {
             // RFC 8414 §2 (RFC 7662): introspection for configured resource servers.
             document["introspection_endpoint"] = services.issuer + "/introspect"
             document["introspection_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post"]

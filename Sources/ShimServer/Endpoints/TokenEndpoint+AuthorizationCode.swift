@@ -50,7 +50,7 @@ extension TokenEndpoint {
         let refreshable = record.upstream.refreshToken != nil && client.grantTypes.contains("refresh_token")
         // Issued tokens name their grant (`sid`) for revocation checks, so in
         // `issued` mode the grant is created even when no refresh token is returned.
-        if refreshable || services.config.accessTokenMode == "issued" {
+        if refreshable || services.config.accessTokenMode == .issued {
             let token = SecretToken.generate()
             let grant = Grant(
                 id: record.grantID, clientID: client.clientID, subject: record.subject, resource: authorization.resource,

@@ -36,7 +36,7 @@ extension TokenIssuance {
     static func tokenResponse(_ target: IssuanceTarget, upstream: SealedUpstreamTokens, refreshToken: String?,
                               services: ShimServices, logger: Logger) async throws -> [String: Any] {
         let now = services.now
-        guard services.config.accessTokenMode == "issued" else {
+        guard services.config.accessTokenMode == .issued else {
             let access = try openAccessToken(upstream, grantID: target.grantID, services: services)
             return response(accessToken: access, upstream: upstream, refreshToken: refreshToken, scope: target.scope, now: now)
         }
