@@ -80,7 +80,7 @@ struct StoreErrorMiddleware: RouterMiddleware {
             return try error.response(from: request, context: context)
         } catch let error as OAuthError {
             return try OAuthJSONError(error: error).response(from: request, context: context)
-        } catch let error as PostgresStore.LeaseError {
+        } catch let error as StoreBusy {
             // Another replica's refresh of the same grant did not finish in time: retryable.
             context.logger.warning("refresh lease not obtained", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return try OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the grant is being refreshed elsewhere; retry shortly"),

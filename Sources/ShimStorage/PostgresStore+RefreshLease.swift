@@ -61,7 +61,7 @@ extension PostgresStore {
                 RETURNING holder
                 """)
             if !taken.isEmpty { return }
-            guard ContinuousClock.now < deadline else { throw LeaseError.timedOut }
+            guard ContinuousClock.now < deadline else { throw StoreBusy("timed out waiting for another replica's refresh of this grant") }
             try await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))
         }
@@ -84,10 +84,5 @@ extension PostgresStore {
 
     func releaseLease(grantID: String, holder: String) async throws {
         _ = try await rows("DELETE FROM refresh_leases WHERE grant_id = \(grantID) AND holder = \(holder)")
-    }
-
-    public enum LeaseError: Error, CustomStringConvertible {
-        case timedOut
-        public var description: String { "timed out waiting for another replica's refresh of this grant" }
     }
 }
