@@ -14,16 +14,13 @@ enum ClientAuthentication {
                              logger: Logger) async throws -> RegisteredClient {
         var basic: (id: String, secret: String)?
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("basic ") else {
+            guard HTTPBasicCredentials.isBasic(header) else {
                 throw OAuthJSONError(error: .invalidClient("only HTTP Basic client authentication is supported"), basicChallenge: true)
             }
-            guard let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-                  let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
-                  let id = try? FormEncoding.decode("v=" + text[..<colon])["v"],
-                  let secret = try? FormEncoding.decode("v=" + text[text.index(after: colon)...])["v"] else {
+            guard let credentials = HTTPBasicCredentials(header) else {
                 throw OAuthJSONError(error: .invalidClient("malformed HTTP Basic credentials"), basicChallenge: true)
             }
-            basic = (id, secret)
+            basic = (credentials.id, credentials.secret)
         }
         if let basic, let bodyID = form["client_id"], bodyID != basic.id {
             throw OAuthJSONError(error: .invalidRequest("client_id in the body differs from the authenticated client"))

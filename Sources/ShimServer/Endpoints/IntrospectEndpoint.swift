@@ -42,13 +42,11 @@ enum IntrospectEndpoint {
     static func authenticate(_ request: Request, form: [String: String], services: ShimServices) throws(OAuthError) -> IntrospectionClient {
         var id = form["client_id"], secret = form["client_secret"]
         if let header = request.headers[.authorization] {
-            guard header.lowercased().hasPrefix("basic "), id == nil, secret == nil,
-                  let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-                  let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else {
+            guard id == nil, secret == nil, let credentials = HTTPBasicCredentials(header) else {
                 throw .invalidClient("use HTTP Basic with the introspection credentials")
             }
-            id = try? FormEncoding.decode("v=" + text[..<colon])["v"]
-            secret = try? FormEncoding.decode("v=" + text[text.index(after: colon)...])["v"]
+            id = credentials.id
+            secret = credentials.secret
         }
         guard let id, let secret,
               let caller = IntrospectionClient.authenticate(id: id, secret: secret, among: services.config.introspectionClients) else {
