@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
             services: [HousekeepingService(services: services, logger: logger)],
             onServerRunning: { _ in
-                runLogger.info("dcr-shim listening", metadata: ["issuer": "\(issuer)", "callback": "\(issuer)/callback"])
+                runLogger.info("dcr-shim listening", metadata: ["issuer": "\(config.issuerBase)", "callback": "\(config.issuerBase)/callback"])
                 if await !upstream.isReady() { runLogger.warning("upstream discovery failed at start; will retry on use") }
             },
             logger: logger
