@@ -180,7 +180,7 @@ struct GatewayUploadTests {
         }
     }
 
-    @Test("a chunked POST answered with an SSE stream: both events arrive, then the next request on the connection is served")
+    @Test("a chunked POST answered with an SSE stream: both events arrive, the answer says Connection: close, and the next request is served")
     func chunkedPostStreamedAnswer() async throws {
         let harness = try await GatewayHarness()
         try await harness.run { _, port in
@@ -199,6 +199,9 @@ struct GatewayUploadTests {
                     let response = try await http.execute(request, timeout: .seconds(10))
                     let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
                     #expect(response.status == .ok && text.contains("\"n\":2"), "\(response.status) \(text)")
+                    // Watching the client's connection reads past this request, so the
+                    // server closes it after the stream: the answer must say so.
+                    #expect(response.headers.first(name: "connection")?.lowercased() == "close")
                 } catch {
                     failure = error
                     break
