@@ -70,6 +70,10 @@ public actor MemoryStore: ShimStore {
     private static func consentKey(_ parts: String...) -> String { parts.map { "\($0.utf8.count):\($0)" }.joined() }
 
     public func saveCode(_ code: AuthorizationCodeRecord, hash: String) { codes[hash] = (code, false) }
+    public func code(hash: String, now: Date) -> StoredCode? {
+        guard let entry = codes[hash], now < entry.record.expiresAt else { return nil }
+        return StoredCode(record: entry.record, used: entry.used)
+    }
     public func redeemCode(hash: String, now: Date) -> CodeRedemption {
         guard let entry = codes[hash], now < entry.record.expiresAt else { return .invalid }
         if entry.used { return .replayed(entry.record) }

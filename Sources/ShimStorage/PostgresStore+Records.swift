@@ -91,6 +91,16 @@ extension PostgresStore: ShimStore {
         _ = try await rows("INSERT INTO codes (hash, body, expires_at) VALUES (\(hash), \(body), \(at))")
     }
 
+    public func code(hash: String, now: Date) async throws -> StoredCode? {
+        let t = now.timeIntervalSince1970
+        if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(
+            "SELECT body FROM codes WHERE hash = \(hash) AND used = 0 AND expires_at > \(t)").first) {
+            return StoredCode(record: record, used: false)
+        }
+        return try Self.body(AuthorizationCodeRecord.self, try await rows(
+            "SELECT body FROM codes WHERE hash = \(hash) AND used = 1 AND expires_at > \(t)").first).map { StoredCode(record: $0, used: true) }
+    }
+
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
         let t = now.timeIntervalSince1970
         if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(

@@ -55,9 +55,26 @@ public enum CodeRedemption: Sendable, Equatable {
     case invalid
 }
 
+/// A stored authorization code, read without using it up.
+public struct StoredCode: Sendable, Equatable {
+    public let record: AuthorizationCodeRecord
+    /// Whether it was redeemed already.
+    public let used: Bool
+
+    public init(record: AuthorizationCodeRecord, used: Bool) {
+        self.record = record
+        self.used = used
+    }
+}
+
 /// Authorization codes, keyed by `SecretToken.hash(code)`.
 public protocol AuthorizationCodeStore: Sendable {
     func saveCode(_ code: AuthorizationCodeRecord, hash: String) async throws
+    /// The code as stored, used or not, changing nothing; nil when unknown
+    /// or expired. The token endpoint checks the client, redirect URI and
+    /// PKCE against it before `redeemCode`, so a request that fails them
+    /// cannot use a code up.
+    func code(hash: String, now: Date) async throws -> StoredCode?
     /// Marks the code used atomically; exactly one caller ever sees
     /// `.redeemed` for a code. A used code is kept until it expires so that a
     /// replay is recognised.

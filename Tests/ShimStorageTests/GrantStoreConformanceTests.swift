@@ -22,6 +22,22 @@ struct GrantStoreConformanceTests {
         }
     }
 
+    // Rule 6: the token endpoint reads a code before it uses it up.
+    @Test("reading a code changes nothing: unused until redeemed, then used; expired and unknown codes are nil",
+          arguments: StoreKind.available)
+    func codeReadWithoutUsingUp(kind: StoreKind) async throws {
+        try await kind.with { store async throws in
+            try await store.saveCode(F.code(lifetime: 300), hash: "h1")
+            let now = F.t0.addingTimeInterval(60)
+            #expect(try await store.code(hash: "h1", now: now) == StoredCode(record: F.code(lifetime: 300), used: false))
+            #expect(try await store.code(hash: "h1", now: now)?.used == false)
+            #expect(try await store.redeemCode(hash: "h1", now: now) == .redeemed(F.code(lifetime: 300)))
+            #expect(try await store.code(hash: "h1", now: now) == StoredCode(record: F.code(lifetime: 300), used: true))
+            #expect(try await store.code(hash: "h1", now: F.t0.addingTimeInterval(300)) == nil)
+            #expect(try await store.code(hash: "unknown", now: now) == nil)
+        }
+    }
+
     // Rule 6: codes live at most 5 minutes.
     @Test("an expired code is invalid", arguments: StoreKind.available)
     func codeExpired(kind: StoreKind) async throws {

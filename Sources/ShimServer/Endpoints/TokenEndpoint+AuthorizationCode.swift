@@ -14,25 +14,15 @@ extension TokenEndpoint {
         guard let redirectURI = form["redirect_uri"] else { throw OAuthError.invalidRequest("redirect_uri is missing") }
         guard let verifier = form["code_verifier"] else { throw OAuthError.invalidRequest("code_verifier is missing (PKCE)") }
         let now = services.now
-        let record: AuthorizationCodeRecord
-        switch try await services.store.redeemCode(hash: SecretToken.hash(code), now: now) {
-        case .invalid:
+        let hash = SecretToken.hash(code)
+        guard let stored = try await services.store.code(hash: hash, now: now) else {
             throw OAuthError.invalidGrant("the authorization code is invalid or expired")
-        case .replayed(let used):
-            // Rule 6 / RFC 6749 §4.1.2: "If an authorization code is used more than
-            // once, the authorization server ... SHOULD revoke (when possible) all
-            // tokens previously issued based on that authorization code."
-            context.logger.warning("authorization code replayed; revoking its grant",
-                                   metadata: ["client_id": "\(used.request.clientID)", "code": "\(SecretToken.logTag(code))"])
-            await Audit.record(AuditEvent(at: now, kind: .codeReplayed, clientID: used.request.clientID, subject: used.subject,
-                                          resource: used.request.resource, detail: "grant " + used.grantID.prefix(8) + " revoked"),
-                               services: services, logger: context.logger)
-            try await RefreshFamily.revoke(grantID: used.grantID, upstream: used.upstream, services: services)
-            throw OAuthError.invalidGrant("the authorization code was already used")
-        case .redeemed(let found):
-            record = found
         }
-        let authorization = record.request
+        // Every check before the code is used up: whoever intercepted a code
+        // without its client's verifier (or is another client) can neither
+        // redeem it nor burn it for the client it was issued to, and a replay
+        // of theirs revokes nothing.
+        let authorization = stored.record.request
         // §4.1.3: "ensure that the authorization code was issued to the authenticated confidential client".
         guard authorization.clientID == client.clientID else {
             throw OAuthError.invalidGrant("the authorization code was issued to another client")
@@ -45,6 +35,26 @@ extension TokenEndpoint {
             throw OAuthError.invalidGrant("code_verifier does not match the code_challenge")
         }
         try ResourcePolicy.checkSameResource(requested: form["resource"], bound: authorization.resource)
+        let record: AuthorizationCodeRecord
+        switch try await services.store.redeemCode(hash: hash, now: now) {
+        case .invalid:
+            throw OAuthError.invalidGrant("the authorization code is invalid or expired")
+        case .replayed(let used):
+            // Rule 6 / RFC 6749 §4.1.2: "If an authorization code is used more than
+            // once, the authorization server ... SHOULD revoke (when possible) all
+            // tokens previously issued based on that authorization code." Only the
+            // code's own client with its verifier gets here: the code and the
+            // verifier have both left that client, so its grant cannot be trusted.
+            context.logger.warning("authorization code replayed; revoking its grant",
+                                   metadata: ["client_id": "\(used.request.clientID)", "code": "\(SecretToken.logTag(code))"])
+            await Audit.record(AuditEvent(at: now, kind: .codeReplayed, clientID: used.request.clientID, subject: used.subject,
+                                          resource: used.request.resource, detail: "grant " + used.grantID.prefix(8) + " revoked"),
+                               services: services, logger: context.logger)
+            try await RefreshFamily.revoke(grantID: used.grantID, upstream: used.upstream, services: services)
+            throw OAuthError.invalidGrant("the authorization code was already used")
+        case .redeemed(let found):
+            record = found
+        }
 
         var refreshToken: String?
         let refreshable = record.upstream.refreshToken != nil && client.grantTypes.contains("refresh_token")

@@ -90,6 +90,12 @@ extension SQLiteStore {
         _ = try await writeQuery("INSERT INTO codes (hash, body, expires_at) VALUES (?, ?, ?)", [.text(hash), body, RecordCoding.time(code.expiresAt)])
     }
 
+    public func code(hash: String, now: Date) async throws -> StoredCode? {
+        let rows = try await readQuery("SELECT body, used FROM codes WHERE hash = ? AND expires_at > ?", [.text(hash), RecordCoding.time(now)])
+        guard let row = rows.first, let record = try RecordCoding.decode(AuthorizationCodeRecord.self, row) else { return nil }
+        return StoredCode(record: record, used: row["used"]?.integer == 1)
+    }
+
     /// `UPDATE … WHERE used = 0 RETURNING` marks the code used in one
     /// statement; only the first caller gets the row back.
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
