@@ -121,6 +121,22 @@ struct EMAAcceptTests {
         }
     }
 
+    // RFC 7523 §3: the used jti values are kept "for the length of time for which
+    // the JWT would be considered valid" — by every replica, whatever its clock.
+    @Test("replayed jti at a replica whose clock runs behind, after another replica purged expired records")
+    func replayedBehindClock() async throws {
+        let ema = try await EMAHarness()
+        try await ema.run { client async throws in
+            let assertion = try await ema.idJAG()                 // exp = now + 300
+            #expect(try await client.jwtBearer(assertion).status == .ok)
+            // A replica with a right clock purges just after exp...
+            try await ema.harness.store.purgeExpiredAssertionIDs(now: ema.harness.clock.now().addingTimeInterval(301))
+            // ...while one whose clock runs 60 s behind still finds the ID-JAG valid.
+            ema.harness.clock.advance(by: 240)
+            Self.expectRefused(try await client.jwtBearer(assertion), "already used")
+        }
+    }
+
     @Test("bad signature: the issuer's kid, another key") func badSignature() async throws {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in

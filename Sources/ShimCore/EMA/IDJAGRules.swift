@@ -32,6 +32,13 @@ public enum IDJAGRules {
         }
     }
 
+    /// How long past its `exp` a used `jti` stays recorded: RFC 7523 §3 asks
+    /// to keep it "for the length of time for which the JWT would be
+    /// considered valid", and a replica whose clock runs behind considers it
+    /// valid for longer. Five minutes covers any clock that NTP keeps; the
+    /// records are small and purged after.
+    public static let replayRecordMarginSeconds = 300
+
     /// The claim rules, on an ID-JAG whose signature verified:
     /// - `iss` is the trusted issuer whose key verified it (exact match);
     /// - `aud` is this server's issuer: "The aud claim MAY be a string

@@ -25,8 +25,8 @@ extension TokenEndpoint {
                                            requestedResource: form["resource"], requestedScope: form["scope"],
                                            policy: services.resourcePolicy, now: Int(now.timeIntervalSince1970),
                                            maxLifetime: services.config.ema.maxAssertionLifetimeSeconds)
-        let expires = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt))
-        guard try await services.store.recordAssertionID(EMAAssertions.replayKey(claims), expiresAt: expires, now: now) else {
+        let recordedUntil = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt + IDJAGRules.replayRecordMarginSeconds))
+        guard try await services.store.recordAssertionID(EMAAssertions.replayKey(claims), expiresAt: recordedUntil, now: now) else {
             context.logger.warning("ID-JAG replayed", metadata: ["client_id": "\(client.clientID)", "issuer": "\(claims.issuer)",
                                                                  "jti": "\(SecretToken.logTag(claims.tokenID))"])
             throw OAuthError.invalidGrant("the assertion is not accepted: it was already used (its jti is single use)")
