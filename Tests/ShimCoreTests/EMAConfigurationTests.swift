@@ -71,6 +71,13 @@ struct EMAConfigurationTests {
         (["max_assertion_lifetime": .string("2h")], "ema.max_assertion_lifetime:"),
         (["issuer": .map(["enabled": .string("true"), "lifetime": .string("5s")]), "clients": .list([client]), "policy": .list([rule])],
          "ema.issuer.lifetime:"),
+        // The shim would refuse its own ID-JAGs: they would live longer than it accepts.
+        (["issuer": .map(["enabled": .string("true"), "lifetime": .string("15m")]), "max_assertion_lifetime": .string("10m"),
+          "clients": .list([client]), "policy": .list([rule])], "ema.issuer.lifetime:"),
+        // An https id is taken for a Client ID Metadata Document URL, never authenticated as a configured client.
+        (["issuer": .map(["enabled": .string("true")]), "policy": .list([rule]),
+          "clients": .list([.map(["id": .string("https://app.example.com/client"), "secret": .string("client-secret-0123456789")])])],
+         "ema.clients[0].id:"),
     ])
     func refused(_ ema: [String: ConfigValue], _ key: String) {
         let problems = ConfigurationTests.problems(Self.tree(ema))
@@ -108,5 +115,15 @@ struct EMAConfigurationTests {
                                                                                               "jwks": .string(Self.jwks)])])],
                                                              tokens: "upstream"))
         #expect(problems.contains { $0.hasPrefix("ema: accepting ID-JAGs needs tokens.access: issued") })
+    }
+
+    @Test("PostgreSQL replicas share one signing key: without keys.signing_key each would sign with its own")
+    func replicasShareTheSigningKey() {
+        var ema = Self.tree([:])
+        if case .map(var root) = ema {
+            root["storage"] = .map(["url": .string("postgres://shim@db.example.com/shim")])
+            ema = .map(root)
+        }
+        #expect(ConfigurationTests.problems(ema).contains { $0.hasPrefix("keys.signing_key:") })
     }
 }

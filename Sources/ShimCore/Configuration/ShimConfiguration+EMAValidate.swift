@@ -40,6 +40,8 @@ extension ShimConfiguration {
             let key = "ema.clients[\(i)]"
             if client.id.isEmpty || !client.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
                 problems.append("\(key).id: required, visible ASCII")
+            } else if client.id.lowercased().hasPrefix("https://") {
+                problems.append("\(key).id: an https URL is taken for a Client ID Metadata Document, never authenticated as a configured client; choose another id")
             } else if !ids.insert(client.id).inserted {
                 problems.append("\(key).id: \(client.id.quotedForProblem) is listed twice")
             }
@@ -47,6 +49,10 @@ extension ShimConfiguration {
             if !["client_secret_post", "client_secret_basic"].contains(client.authMethod) {
                 problems.append("\(key).token_endpoint_auth_method: client_secret_post or client_secret_basic")
             }
+        }
+        if ema.issuer.enabled, ema.issuer.lifetimeSeconds > ema.maxAssertionLifetimeSeconds {
+            problems.append("ema.issuer.lifetime: \(ema.issuer.lifetimeSeconds) s is longer than ema.max_assertion_lifetime "
+                            + "(\(ema.maxAssertionLifetimeSeconds) s): the shim would refuse its own ID-JAGs")
         }
         if !ema.clients.isEmpty, !ema.acceptsAssertions {
             problems.append("ema.clients: no ema.trusted_issuers and ema.issuer.enabled is false: these clients could do nothing")

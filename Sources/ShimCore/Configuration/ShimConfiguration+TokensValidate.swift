@@ -10,6 +10,10 @@ extension ShimConfiguration {
     func validateTokenSettings() -> [String] {
         var problems: [String] = []
         let issued = accessTokenMode == .issued
+        if case .postgres = storage, issued || ema.issuer.enabled, signingKeys.signingKey == nil {
+            problems.append("keys.signing_key: required with PostgreSQL storage (replicas): without it each replica generates its own key, "
+                            + "and a token one replica signs fails at another (set keys.signing_key_file on every replica)")
+        }
         problems += Self.checkUpstreamAudience(mode: accessTokenMode, preset: upstream.preset,
                                                acknowledged: issuedTokens.insecureUpstreamAudienceAck)
         for (i, name) in issuedTokens.copiedClaims.enumerated() {
