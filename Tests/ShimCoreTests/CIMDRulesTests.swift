@@ -55,6 +55,19 @@ struct CIMDRulesTests {
         #expect(try #require(HostPattern(pattern)).matches(host) == expected, "\(pattern) vs \(host)")
     }
 
+    // An IP-literal entry names an address, not a spelling: every URL host that
+    // resolves to that address without DNS must match it.
+    @Test("IP-literal host patterns match the address however the URL spells it", arguments: [
+        ("[2001:db8::1]", "2001:db8::1", true), ("2001:DB8:0:0::1", "2001:db8::1", true), ("2001:db8::1", "2001:db8:0::0:1", true),
+        ("93.184.216.34", "::ffff:93.184.216.34", true), ("93.184.216.34", "::ffff:5db8:d822", true),
+        ("93.184.216.34", "1572395042", true), ("93.184.216.34", "0x5db8d822", true), ("93.184.216.34", "93.184.55330", true),
+        ("93.184.216.34", "0135.0270.0330.042", true), ("93.184.216.34", "93.184.216.35", false), ("2001:db8::1", "2001:db8::2", false),
+        ("93.184.216.34", "93.184.216.34.example.com", false),
+    ])
+    func addressPatterns(_ pattern: String, _ host: String, _ expected: Bool) throws {
+        #expect(try #require(HostPattern(pattern)).matches(host) == expected, "\(pattern) vs \(host)")
+    }
+
     @Test("host patterns that could not mean what they say are refused", arguments: [
         "*", "*.com", "*.", "a.*.example.com", "*example.com", "**.example.com", "example.com.", "exa mple.com",
         "https://example.com", "example.com/path", "", "-bad.example", "ex_ample.com",

@@ -56,6 +56,10 @@ public struct CIMDClientID: Sendable, Equatable {
 public struct HostPattern: Sendable, Equatable, CustomStringConvertible {
     public let text: String
     let suffix: String?
+    /// For an IP-literal entry, the address it names (compared as an
+    /// address, not as text: `[::ffff:a.b.c.d]`, `0x…` and decimal spellings
+    /// of it match too).
+    let address: NetworkAddress?
 
     /// nil when `text` is neither a host name nor `*.` followed by one.
     public init?(_ text: String) {
@@ -64,8 +68,10 @@ public struct HostPattern: Sendable, Equatable, CustomStringConvertible {
             let rest = String(lowered.dropFirst(2))
             guard rest.contains("."), Self.isHostName(rest) else { return nil }
             suffix = "." + rest
+            address = nil
         } else {
-            guard Self.isHostName(lowered) || NetworkAddress(lowered) != nil else { return nil }
+            address = NetworkAddress(lowered)?.unmapped
+            guard Self.isHostName(lowered) || address != nil else { return nil }
             suffix = nil
         }
         self.text = lowered
@@ -74,6 +80,7 @@ public struct HostPattern: Sendable, Equatable, CustomStringConvertible {
     /// `host` as `CIMDClientID.host` gives it (lowercased, no brackets).
     public func matches(_ host: String) -> Bool {
         if let suffix { return host.count > suffix.count && host.hasSuffix(suffix) }
+        if let address { return NetworkAddress.named(by: host) == address }
         return host == text
     }
 
