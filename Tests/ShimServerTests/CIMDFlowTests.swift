@@ -144,6 +144,44 @@ struct CIMDFlowTests {
         }
     }
 
+    // A passing failure to fetch the document says nothing about the client:
+    // answered invalid_client, MCP SDKs drop their credentials and sign in again,
+    // so an attacker who slows the document's host would log every user out.
+    @Test("/token: a fetch that fails for a while is 503 temporarily_unavailable; a document that is gone is invalid_client",
+          arguments: [(GuardedFetcher.FetchError.timeout(seconds: 5), 503), (.busy(host: "app.example.com"), 503),
+                      (.connection(host: "app.example.com", "connection refused"), 503), (.resolution(host: "app.example.com"), 503),
+                      (.status(503), 503), (.status(429), 503), (.status(500), 503),
+                      (.status(404), 401), (.status(410), 401), (.contentType("text/html"), 401), (.tooLarge(limit: 5120), 401)])
+    func tokenEndpointTransientFailures(_ failure: GuardedFetcher.FetchError, _ status: Int) async throws {
+        let (harness, documents) = try Self.harness()
+        documents.publish(Self.url, FakeDocuments.document(Self.url))
+        try await harness.run { client async throws in
+            var browser = Browser()
+            let callback = try await client.authorizeThroughCallback(AuthorizeParams(app: Self.app), browser: &browser)
+            documents.fail(Self.url, failure)
+            let response = try await client.exchange(code: callback.code, app: Self.app)
+            #expect(Int(response.status.code) == status, "\(failure): \(response.text)")
+            #expect(response.oauthError == (status == 503 ? "temporarily_unavailable" : "invalid_client"), "\(failure): \(response.text)")
+            if status == 503 { #expect(response.headers[.retryAfter] != nil) }
+        }
+    }
+
+    // The reason a fetch failed can map the shim's network (which private address
+    // a name has, how a port answered): it goes to the log, not to the caller.
+    @Test("a refused fetch tells the caller no address and no port's behaviour")
+    func noNetworkDetailToCaller() async throws {
+        let (harness, documents) = try Self.harness()
+        documents.fail(Self.url, .forbiddenAddress(host: "app.example.com", address: NetworkAddress("10.1.2.3")!, .privateUse))
+        try await harness.run { client async throws in
+            let response = try await client.get(AuthorizeParams(app: Self.app).uri)
+            #expect(response.status == .badRequest, "\(response.text)")
+            #expect(!response.text.contains("10.1.2.3") && !response.text.contains("private"), "\(response.text)")
+            documents.fail(Self.url, .connection(host: "app.example.com", "connection refused"))
+            let refused = try await client.get(AuthorizeParams(app: Self.app).uri)
+            #expect(!refused.text.contains("refused"), "\(refused.text)")
+        }
+    }
+
     @Test("GHSA-6x8h-498w-gv8c: remembered consent is keyed on the document URL and skips the page only for cimd.allowed_hosts",
           arguments: [false, true])
     func rememberedConsent(allowedHost: Bool) async throws {

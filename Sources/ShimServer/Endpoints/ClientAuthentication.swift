@@ -32,7 +32,11 @@ enum ClientAuthentication {
         // describes (re-fetched when the cached copy expired): a document that
         // is gone or no longer valid stops its tokens from being refreshed.
         let client: RegisteredClient?
-        do { client = try await services.resolveClient(id: clientID, logger: logger)?.client } catch let error as OAuthError {
+        do { client = try await services.resolveClient(id: clientID, logger: logger)?.client } catch let error as OAuthError
+            where error.code == .temporarilyUnavailable {
+            logger.notice("client document unavailable", metadata: ["client_id": "\(clientID)", "detail": "\(error.detail ?? "")"])
+            throw OAuthJSONError(error: error, retryAfter: 5)
+        } catch let error as OAuthError {
             throw OAuthJSONError(error: OAuthError(.invalidClient, error.description, detail: error.detail), basicChallenge: basic != nil)
         } catch {
             throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))

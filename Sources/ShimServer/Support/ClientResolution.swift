@@ -34,8 +34,16 @@ extension ShimServices {
         do {
             fetched = try await documentFetcher.fetch(clientID.url)
         } catch {
-            throw OAuthError(.invalidClient, "the application's metadata document at \(clientID.host) could not be fetched: \(error)",
-                             detail: "cimd fetch \(clientID.url): \(error)", status: 400)
+            // The reason goes to the log only: told to the caller, it would say
+            // which address a name has and how a port answers (a map of the
+            // shim's network). A passing failure is not the client's fault:
+            // invalid_client would make SDKs drop their credentials.
+            let detail = "cimd fetch \(clientID.url): \(error)"
+            if error.isTransient {
+                throw OAuthError(.temporarilyUnavailable, "the application's metadata document at \(clientID.host) could not be fetched just now; "
+                                 + "try again", detail: detail, status: 503)
+            }
+            throw OAuthError(.invalidClient, "the application's metadata document at \(clientID.host) cannot be used", detail: detail, status: 400)
         }
         let document: CIMDDocument
         if let parsed = parsedDocuments.document(url: clientID.url, body: fetched.body) {

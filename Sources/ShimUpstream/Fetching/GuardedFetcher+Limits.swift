@@ -77,6 +77,19 @@ extension GuardedFetcher {
         case contentType(String?)
         case busy(host: String)
 
+        /// A failure that says nothing about the document and may pass: the
+        /// name did not resolve, the host did not answer or not in time, it
+        /// answered 429 or 5xx, or this process had too many fetches under
+        /// way. A document that is missing (404, 410), unusable or on a
+        /// refused address is not transient.
+        public var isTransient: Bool {
+            switch self {
+            case .resolution, .connection, .timeout, .busy: true
+            case .status(let code): code == 429 || code >= 500
+            case .invalidURL, .forbiddenAddress, .redirectRefused, .tooLarge, .contentType: false
+            }
+        }
+
         public var description: String {
             switch self {
             case .invalidURL(let why): "the URL cannot be fetched: \(why)"
