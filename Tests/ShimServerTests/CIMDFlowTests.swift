@@ -144,6 +144,25 @@ struct CIMDFlowTests {
         }
     }
 
+    // Such a client holds no code and no refresh token the shim has not seen it
+    // ask for, so fetching its document for /token or /revoke only gives an
+    // unauthenticated caller outbound requests and stored rows for free.
+    @Test("/token and /revoke: a document URL never seen at /authorize is invalid_client without a fetch")
+    func neverSeenIsNotFetched() async throws {
+        let (harness, documents) = try Self.harness()
+        let stranger = "https://stranger.example.com/oauth/client.json"
+        documents.publish(stranger, FakeDocuments.document(stranger))
+        try await harness.run { client async throws in
+            let app = TestApp(clientID: stranger, secret: nil, redirectURIs: [ShimHarness.loopbackRedirect], authMethod: "none")
+            let token = try await client.exchange(code: "made-up-code", app: app)
+            #expect(token.status == .unauthorized && token.oauthError == "invalid_client", "\(token.text)")
+            let revoke = try await client.post("/revoke", form: [("token", "made-up"), ("client_id", stranger)])
+            #expect(revoke.status == .unauthorized && revoke.oauthError == "invalid_client", "\(revoke.text)")
+            #expect(documents.fetched.isEmpty, "\(documents.fetched)")
+            #expect(try await harness.store.cimdClient(url: stranger) == nil)
+        }
+    }
+
     // A passing failure to fetch the document says nothing about the client:
     // answered invalid_client, MCP SDKs drop their credentials and sign in again,
     // so an attacker who slows the document's host would log every user out.

@@ -31,6 +31,19 @@ enum ClientAuthentication {
         // A CIMD client is authenticated as the public client its document
         // describes (re-fetched when the cached copy expired): a document that
         // is gone or no longer valid stops its tokens from being refreshed.
+        // A metadata-document client the shim has never seen at /authorize holds
+        // no code and no refresh token: refused without fetching its document,
+        // so an unauthenticated caller gets neither outbound fetches nor rows.
+        if CIMDClientID.isCandidate(clientID) {
+            let seen: Bool
+            do { seen = try await services.store.cimdClient(url: clientID) != nil } catch {
+                throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))
+            }
+            guard seen else {
+                throw OAuthJSONError(error: .invalidClient("unknown client; sign in again", detail: "metadata document never seen at /authorize"),
+                                     basicChallenge: basic != nil)
+            }
+        }
         let client: RegisteredClient?
         do { client = try await services.resolveClient(id: clientID, logger: logger)?.client } catch let error as OAuthError
             where error.code == .temporarilyUnavailable {
