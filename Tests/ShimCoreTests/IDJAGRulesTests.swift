@@ -28,6 +28,21 @@ struct IDJAGRulesTests {
                              requestedScope: scope, policy: policy, now: now, maxLifetime: 600)
     }
 
+    // An ID-JAG that names no resource would otherwise grant every scope of any
+    // resource the client asks for: refused unless the issuer's entry says its
+    // ID-JAGs may omit it (ema.trusted_issuers[i].allow_without_resource).
+    @Test("an ID-JAG that names no resource is refused unless its issuer is allowed to omit it")
+    func withoutResource() throws {
+        let bare = Self.claims { $0.resources = []; $0.scope = nil }
+        #expect(throws: OAuthError.invalidGrant("the assertion is not accepted: it names no resource")) {
+            try Self.check(bare, resource: Self.resource)
+        }
+        let granted = try IDJAGRules.check(bare, trustedIssuer: Self.idp, audience: Self.shim, clientID: "mcp-client",
+                                           requestedResource: Self.resource, requestedScope: nil, policy: Self.policy, now: Self.now,
+                                           maxLifetime: 600, resourceRequired: false)
+        #expect(granted.resource == Self.resource)
+    }
+
     @Test("a good ID-JAG grants its user, resource and scope")
     func good() throws {
         #expect(try Self.check(Self.claims()) == .init(subject: "U019488227", resource: Self.resource, scope: ScopeSet("mcp.read")))
@@ -52,9 +67,12 @@ struct IDJAGRulesTests {
         ("no subject", claims { $0.subject = "" }, "mcp-client", nil, "invalid_grant", "subject"),
         ("no jti", claims { $0.tokenID = "" }, "mcp-client", nil, "invalid_grant", "jti"),
         ("unknown resource in the ID-JAG", claims { $0.resources = ["https://unknown.example.com/mcp"] }, "mcp-client", nil, "invalid_grant", "resource"),
-        ("unknown resource asked for", claims { $0.resources = [] }, "mcp-client", "https://unknown.example.com/mcp", "invalid_target", "resource"),
+        ("unknown resource asked for", claims { $0.resources = [resource, "https://unknown.example.com/mcp"] }, "mcp-client",
+         "https://unknown.example.com/mcp", "invalid_target", "resource"),
         ("request for a resource the ID-JAG does not grant", claims(), "mcp-client", "https://other.example.com/mcp", "invalid_grant", "resource"),
-        ("no resource anywhere", claims { $0.resources = [] }, "mcp-client", nil, "invalid_target", "resource"),
+        ("no resource anywhere", claims { $0.resources = [] }, "mcp-client", nil, "invalid_grant", "resource"),
+        ("two resources, none asked for", claims { $0.resources = [resource, "https://other.example.com/mcp"] }, "mcp-client", nil,
+         "invalid_target", "resource"),
         ("no scope offered", claims { $0.scope = "admin" }, "mcp-client", nil, "invalid_grant", "scopes"),
     ])
     func refusals(_ name: String, _ claims: IDJAGClaims, _ client: String, _ resource: String?, _ code: String, _ words: String) {

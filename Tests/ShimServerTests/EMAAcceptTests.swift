@@ -82,8 +82,11 @@ struct EMAAcceptTests {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
             Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = ["https://unknown.example.com/mcp"] }), "resource")
-            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = [] },
+            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = [ShimHarness.resource, "https://unknown.example.com/mcp"] },
                                                           extra: [("resource", "https://unknown.example.com/mcp")]), "resource", code: "invalid_target")
+            // An ID-JAG that names no resource: its issuer's entry does not allow that.
+            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = [] },
+                                                          extra: [("resource", ShimHarness.resource)]), "names no resource")
         }
     }
 

@@ -39,12 +39,19 @@ public struct TrustedIssuer: Sendable, Equatable {
     /// `algorithms` (default `[RS256, ES256]`): the `alg` values accepted
     /// from it; asymmetric only.
     public var algorithms: [String]
+    /// `allow_without_resource` (default false): accept its ID-JAGs that name
+    /// no `resource` (the client's `resource` parameter then chooses among the
+    /// served resources). Off, such an ID-JAG is refused: it would grant
+    /// every scope of any resource the client asks for.
+    public var allowWithoutResource: Bool
 
-    public init(issuer: String, jwksURI: String? = nil, jwks: String? = nil, algorithms: [String] = ["RS256", "ES256"]) {
+    public init(issuer: String, jwksURI: String? = nil, jwks: String? = nil, algorithms: [String] = ["RS256", "ES256"],
+                allowWithoutResource: Bool = false) {
         self.issuer = issuer
         self.jwksURI = jwksURI
         self.jwks = jwks
         self.algorithms = algorithms
+        self.allowWithoutResource = allowWithoutResource
     }
 }
 
@@ -119,7 +126,8 @@ extension EMAConfiguration {
             let key = "ema.trusted_issuers[\(i)]"
             ema.trustedIssuers.append(TrustedIssuer(issuer: r.string(key + ".issuer") ?? "", jwksURI: r.string(key + ".jwks_uri"),
                                                     jwks: r.secret(key + ".jwks"),
-                                                    algorithms: r.stringList(key + ".algorithms", default: ["RS256", "ES256"])))
+                                                    algorithms: r.stringList(key + ".algorithms", default: ["RS256", "ES256"]),
+                                                    allowWithoutResource: r.bool(key + ".allow_without_resource", default: false)))
         }
         for i in 0..<r.count("ema.clients") {
             let key = "ema.clients[\(i)]"

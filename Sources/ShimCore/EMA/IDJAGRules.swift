@@ -60,7 +60,7 @@ public enum IDJAGRules {
     /// `jti` single use is the store's (it spans replicas).
     public static func check(_ claims: IDJAGClaims, trustedIssuer: String, audience: String, clientID: String,
                              requestedResource: String?, requestedScope: String?, policy: ResourcePolicy,
-                             now: Int, leeway: Int = 30, maxLifetime: Int) throws(OAuthError) -> Grant {
+                             now: Int, leeway: Int = 30, maxLifetime: Int, resourceRequired: Bool = true) throws(OAuthError) -> Grant {
         func refuse(_ text: String) -> OAuthError { .invalidGrant("the assertion is not accepted: " + text) }
         guard claims.issuer == trustedIssuer else { throw refuse("its issuer is not the one whose key signed it") }
         guard claims.audience == [audience] else { throw refuse("its audience is not this authorization server") }
@@ -72,6 +72,9 @@ public enum IDJAGRules {
         guard !claims.subject.isEmpty else { throw refuse("it names no subject") }
         guard !claims.tokenID.isEmpty else { throw refuse("it has no jti") }
 
+        // Without a resource an ID-JAG would grant every scope of whatever
+        // resource the client names: only an issuer allowed to omit it may.
+        guard !claims.resources.isEmpty || !resourceRequired else { throw refuse("it names no resource") }
         let resource: String
         if let requestedResource {
             guard claims.resources.isEmpty || claims.resources.contains(requestedResource) else {

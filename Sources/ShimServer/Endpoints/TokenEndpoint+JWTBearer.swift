@@ -19,12 +19,16 @@ extension TokenEndpoint {
     static func jwtBearer(_ form: [String: String], client: RegisteredClient, services: ShimServices,
                           context: ShimRequestContext) async throws -> [String: Any] {
         guard let assertion = form["assertion"] else { throw OAuthError.invalidRequest("assertion is missing") }
-        let claims = try await EMAAssertions.verify(assertion, services: services)
+        let verified = try await EMAAssertions.verify(assertion, services: services)
+        let claims = verified.claims
         let now = services.now
-        let granted = try IDJAGRules.check(claims, trustedIssuer: claims.issuer, audience: services.issuer, clientID: client.clientID,
+        // The issuer compared is the one whose key verified the signature, not
+        // the claim compared with itself.
+        let granted = try IDJAGRules.check(claims, trustedIssuer: verified.issuer, audience: services.issuer, clientID: client.clientID,
                                            requestedResource: form["resource"], requestedScope: form["scope"],
                                            policy: services.resourcePolicy, now: Int(now.timeIntervalSince1970),
-                                           maxLifetime: services.config.ema.maxAssertionLifetimeSeconds)
+                                           maxLifetime: services.config.ema.maxAssertionLifetimeSeconds,
+                                           resourceRequired: verified.resourceRequired)
         let recordedUntil = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt + IDJAGRules.replayRecordMarginSeconds))
         guard try await services.store.recordAssertionID(EMAAssertions.replayKey(claims), expiresAt: recordedUntil, now: now) else {
             context.logger.warning("ID-JAG replayed", metadata: ["client_id": "\(client.clientID)", "issuer": "\(claims.issuer)",

@@ -9,9 +9,20 @@ import ShimUpstream
 /// that the issuer is trusted, its header, its signature with that issuer's
 /// key, and its claims. The claim rules are `IDJAGRules` (ShimCore).
 enum EMAAssertions {
+    /// A verified ID-JAG and what its issuer's entry allows.
+    struct Verified {
+        var claims: IDJAGClaims
+        /// The issuer whose key verified the signature (the shim itself, or
+        /// an `ema.trusted_issuers` entry), for `IDJAGRules.check`.
+        var issuer: String
+        /// `allow_without_resource` of that entry (never for the shim's own
+        /// ID-JAGs, which always name their resource).
+        var resourceRequired: Bool
+    }
+
     /// The verified claims; every refusal is `invalid_grant` naming the
     /// rule, except an issuer whose keys cannot be read (503).
-    static func verify(_ assertion: String, services: ShimServices) async throws(OAuthError) -> IDJAGClaims {
+    static func verify(_ assertion: String, services: ShimServices) async throws(OAuthError) -> Verified {
         func refuse(_ problem: TokenProblem) -> OAuthError {
             if case .keysUnavailable = problem {
                 return OAuthError(.temporarilyUnavailable, "the assertion's issuer cannot be checked now; try again", detail: problem.description)
@@ -24,13 +35,18 @@ enum EMAAssertions {
         guard let issuer = (try? JSONDecoder().decode(Issuer.self, from: jws.payload))?.iss else {
             throw refuse(.missingClaim("iss"))
         }
+        let resourceRequired: Bool, verifiedBy: String
         do {
             if issuer == services.issuer, services.config.ema.issuer.enabled, let keys = services.signingKeys {
+                resourceRequired = true
+                verifiedBy = services.issuer
                 // The shim's own ID-JAGs (leg 1 here): its ES256 keys.
                 try IDJAGRules.checkHeader(jws.header, algorithms: ["ES256"])
                 guard let kid = jws.header.kid, keys.keyIDs.contains(kid) else { throw TokenProblem.unknownKey }
                 guard await keys.verifySignature(assertion) else { throw TokenProblem.badSignature }
             } else if let trusted = await services.trustedIssuerKeys?.trusted(issuer), let keys = services.trustedIssuerKeys {
+                resourceRequired = !trusted.allowWithoutResource
+                verifiedBy = trusted.issuer
                 try IDJAGRules.checkHeader(jws.header, algorithms: Set(trusted.algorithms))
                 try await keys.verifySignature(assertion, header: jws.header, issuer: issuer)
             } else {
@@ -43,9 +59,11 @@ enum EMAAssertions {
         } catch {
             throw OAuthError(.serverError, "the assertion cannot be checked", detail: "\(error)")
         }
-        do { return try JSONDecoder().decode(IDJAGClaims.self, from: jws.payload) } catch {
+        let claims: IDJAGClaims
+        do { claims = try JSONDecoder().decode(IDJAGClaims.self, from: jws.payload) } catch {
             throw refuse(.malformed("its claims are not an ID-JAG claim set"))
         }
+        return Verified(claims: claims, issuer: verifiedBy, resourceRequired: resourceRequired)
     }
 
     /// The store key of an assertion's `jti`: per issuer, hashed.
