@@ -91,7 +91,8 @@ public actor MemoryStore: ShimStore {
     public func refreshToken(hash: String) -> RefreshTokenRecord? { refreshTokens[hash] }
     public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
                        successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) -> Bool {
-        guard var old = refreshTokens[oldHash], old.rotatedAt == nil else { return false }
+        guard var old = refreshTokens[oldHash], old.rotatedAt == nil,
+              let grant = grants[successor.grantID], grant.revokedAt == nil else { return false }
         old.rotatedAt = rotatedAt
         old.sealedSuccessor = sealedSuccessor
         refreshTokens[oldHash] = old

@@ -149,19 +149,21 @@ extension PostgresStore: ShimStore {
             let locked = try await connection.query(
                 "SELECT body FROM refresh_tokens WHERE hash = \(oldHash) AND rotated = 0 FOR UPDATE", logger: logger).collect()
             guard var old = try Self.body(RefreshTokenRecord.self, locked.first) else { return false }
+            // The grant's row lock orders this against a revocation on another
+            // replica: whichever commits first, the other sees it.
+            let grants = try await connection.query(
+                "SELECT body FROM grants WHERE id = \(successor.grantID) AND body IS NOT NULL AND revoked_at IS NULL FOR UPDATE",
+                logger: logger).collect()
+            guard var grant = try Self.body(Grant.self, grants.first) else { return false }
             old.rotatedAt = rotatedAt
             old.sealedSuccessor = sealedSuccessor
             let oldBody = try Self.encode(old)
             try await connection.query("UPDATE refresh_tokens SET rotated = 1, body = \(oldBody) WHERE hash = \(oldHash)", logger: logger)
             try await connection.query(
                 "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (\(successorHash), \(successor.grantID), \(successorBody))", logger: logger)
-            let grants = try await connection.query(
-                "SELECT body FROM grants WHERE id = \(successor.grantID) AND body IS NOT NULL FOR UPDATE", logger: logger).collect()
-            if var grant = try Self.body(Grant.self, grants.first) {
-                grant.upstream = upstream
-                let grantBody = try Self.encode(grant)
-                try await connection.query("UPDATE grants SET body = \(grantBody) WHERE id = \(grant.id)", logger: logger)
-            }
+            grant.upstream = upstream
+            let grantBody = try Self.encode(grant)
+            try await connection.query("UPDATE grants SET body = \(grantBody) WHERE id = \(grant.id)", logger: logger)
             return true
         }
     }

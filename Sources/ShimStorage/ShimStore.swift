@@ -92,7 +92,9 @@ public protocol GrantStore: Sendable {
     /// In one step: if the token `oldHash` is still unrotated, marks it rotated
     /// (keeping `sealedSuccessor` for the grace window), inserts the successor
     /// and stores the grant's new upstream tokens. Returns false, changing
-    /// nothing, when the old token was already rotated.
+    /// nothing, when the old token was already rotated or its grant is
+    /// revoked (checked in the same step, so a revocation on another replica
+    /// during the upstream refresh wins).
     func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
                 successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool
     /// Runs `body` while no other refresh of this grant runs: in this

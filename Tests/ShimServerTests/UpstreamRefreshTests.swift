@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
+import ShimStorage
 import Testing
 
 /// `tokens.access: upstream`: the shim refreshes upstream behind the
@@ -40,6 +41,33 @@ struct UpstreamRefreshTests {
             let second = try await client.refresh(try #require(first.json["refresh_token"] as? String), app: signedIn.app)
             #expect(second.status == .ok, "\(second.text)")
             #expect(harness.upstream.state.current.refreshCalls == [original, original])
+        }
+    }
+
+    // Rule 7: a revocation (RFC 7009, reuse detection, `grants revoke`) that lands
+    // on another replica while this replica's upstream refresh runs must win:
+    // no new tokens for the client, and what the IdP just issued revoked there.
+    @Test("a grant revoked during the upstream refresh: no tokens, and the fresh upstream refresh token is revoked at the IdP")
+    func revokedDuringUpstreamRefresh() async throws {
+        let harness = try ShimHarness()
+        harness.upstream.state.withLock {
+            $0.accessTokenLifetime = 30
+            $0.refreshDelay = .milliseconds(400)
+        }
+        try await harness.run { client async throws in
+            let signedIn = try await client.signIn()
+            let token = try #require(signedIn.refreshToken)
+            let grantID = try #require(try await harness.store.refreshToken(hash: SecretToken.hash(token))?.grantID)
+            async let refreshed = client.refresh(token, app: signedIn.app)
+            try await Task.sleep(for: .milliseconds(150))
+            try await harness.store.revokeGrant(id: grantID, at: harness.clock.now())
+            let response = try await refreshed
+            #expect(response.status == .badRequest && response.oauthError == "invalid_grant", "\(response.text)")
+            #expect(response.json["refresh_token"] == nil && response.json["access_token"] == nil)
+            let upstream = harness.upstream.state.current
+            let fresh = try #require(upstream.issuedRefreshTokens.last)
+            #expect(upstream.refreshCalls.count == 1)
+            #expect(upstream.revoked.contains(fresh), "the refresh token the IdP issued during the race is revoked there")
         }
     }
 

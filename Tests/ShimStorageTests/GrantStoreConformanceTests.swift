@@ -97,6 +97,23 @@ struct GrantStoreConformanceTests {
         }
     }
 
+    // A revocation that lands while the upstream refresh runs (on another
+    // replica) must win: the rotation checks the grant inside its own step.
+    @Test("rotate of a token whose grant was revoked returns false and changes nothing", arguments: StoreKind.available)
+    func rotateRevokedGrant(kind: StoreKind) async throws {
+        try await kind.with { store async throws in
+            _ = try await store.createGrant(F.grant(), refreshTokenHash: "r1", refreshToken: F.refresh())
+            try await store.revokeGrant(id: "grant-1", at: F.t0.addingTimeInterval(50))
+            let at = F.t0.addingTimeInterval(100)
+            let successor = RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: at)
+            #expect(try await store.rotate(oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r2", successorHash: "r2",
+                                           successor: successor, upstream: F.upstream("2")) == false)
+            #expect(try await store.refreshToken(hash: "r2") == nil)
+            #expect(try await store.refreshToken(hash: "r1")?.rotatedAt == nil)
+            #expect(try await store.grant(id: "grant-1")?.upstream != F.upstream("2"))
+        }
+    }
+
     @Test("20 concurrent rotations of one token: exactly one returns true", arguments: StoreKind.available)
     func rotateConcurrent(kind: StoreKind) async throws {
         try await kind.with { store async throws in

@@ -47,6 +47,14 @@ extension TokenEndpoint {
                 oldHash: hash, rotatedAt: now, sealedSuccessor: sealedSuccessor, successorHash: SecretToken.hash(successor),
                 successor: RefreshTokenRecord(grantID: grant.id, clientID: client.clientID, issuedAt: now), upstream: upstream)
             guard rotated else {
+                if try await services.store.grant(id: grant.id).map({ $0.revokedAt != nil }) ?? true {
+                    // A revocation landed while the upstream refresh ran (another
+                    // replica, RFC 7009, reuse detection): it wins, and what the
+                    // IdP just issued is revoked there too.
+                    context.logger.notice("grant revoked during its refresh", metadata: ["grant": "\(grant.id.prefix(8))"])
+                    try await RefreshFamily.revoke(grantID: grant.id, upstream: upstream, services: services)
+                    throw OAuthError.invalidGrant("the grant was revoked")
+                }
                 return try await RefreshFamily.reuse(record, token: token, requestedScope: requestedScope, resource: resource,
                                                      services: services, context: context)
             }

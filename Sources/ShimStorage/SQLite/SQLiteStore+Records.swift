@@ -138,6 +138,8 @@ extension SQLiteStore {
         return try await write { db in
             let rows = try db.query("SELECT body FROM refresh_tokens WHERE hash = ? AND rotated = 0", [.text(oldHash)])
             guard var old = try RecordCoding.decode(RefreshTokenRecord.self, rows.first) else { return false }
+            let live = try db.query("SELECT 1 FROM grants WHERE id = ? AND body IS NOT NULL AND revoked_at IS NULL", [.text(successor.grantID)])
+            guard !live.isEmpty else { return false }
             old.rotatedAt = rotatedAt
             old.sealedSuccessor = sealedSuccessor
             try db.query("UPDATE refresh_tokens SET rotated = 1, body = ? WHERE hash = ?", [try RecordCoding.encode(old), .text(oldHash)])
