@@ -16,7 +16,7 @@ struct PresetWireTests {
             preset: preset, tenant: preset == .entra ? "t1" : nil, issuer: nil, authorizationEndpoint: base + "/authorize",
             tokenEndpoint: base + "/token", revocationEndpoint: nil, clientID: "static-client", clientSecret: "sec",
             tokenEndpointAuthMethod: preset.defaultTokenEndpointAuthMethod, scopes: [], extraAuthorizeParams: [:],
-            extraTokenParams: [:], timeoutSeconds: 2)
+            extraTokenParams: [:], timeoutSeconds: 15)   // generous: a loaded machine answers slowly; no test here asserts a timeout
         config.userinfoEndpoint = base + "/userinfo"
         return OIDCUpstream(config: config, callbackURL: "http://127.0.0.1:1/callback", httpClient: .shared, logger: Logger(label: "test"))
     }

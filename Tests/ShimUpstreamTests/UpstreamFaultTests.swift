@@ -11,7 +11,10 @@ import Testing
 /// (issue "Hardening": down, slow, 5xx, invalid JSON, missing fields).
 @Suite("Upstream faults")
 struct UpstreamFaultTests {
-    static func upstream(_ base: String, timeout: Int = 2) -> OIDCUpstream {
+    /// A generous `upstream.timeout` by default: a loopback IdP can take
+    /// seconds to answer on a loaded machine, and only the slow-IdP case
+    /// asserts the timeout (with its own short one).
+    static func upstream(_ base: String, timeout: Int = 15) -> OIDCUpstream {
         let config = UpstreamConfiguration(
             preset: .oidc, tenant: nil, issuer: nil, authorizationEndpoint: base + "/authorize", tokenEndpoint: base + "/token",
             revocationEndpoint: nil, clientID: "static-client", clientSecret: "static secret&=", tokenEndpointAuthMethod: "client_secret_basic",
@@ -36,7 +39,8 @@ struct UpstreamFaultTests {
         let (mode, expected, status) = Self.faults[index]
         let idp = FakeIdP()
         try await idp.run { base in
-            let upstream = Self.upstream(base)
+            let isSlow = if case .slow = mode { true } else { false }
+            let upstream = Self.upstream(base, timeout: isSlow ? 2 : 15)
             idp.set(mode)
             let error = await #expect(throws: OAuthError.self) { try await upstream.exchangeCode("c", codeVerifier: "v") }
             #expect(error?.code == expected)
