@@ -52,14 +52,18 @@ struct UpstreamRefreshTests {
         let harness = try ShimHarness()
         harness.upstream.state.withLock {
             $0.accessTokenLifetime = 30
-            $0.refreshDelay = .milliseconds(400)
+            $0.refreshDelay = .seconds(2)
         }
         try await harness.run { client async throws in
             let signedIn = try await client.signIn()
             let token = try #require(signedIn.refreshToken)
             let grantID = try #require(try await harness.store.refreshToken(hash: SecretToken.hash(token))?.grantID)
             async let refreshed = client.refresh(token, app: signedIn.app)
-            try await Task.sleep(for: .milliseconds(150))
+            // Revoke once the upstream refresh is under way (it then takes 2 s).
+            let started = ContinuousClock.now + .seconds(20)
+            while harness.upstream.state.current.refreshCalls.isEmpty, ContinuousClock.now < started {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             try await harness.store.revokeGrant(id: grantID, at: harness.clock.now())
             let response = try await refreshed
             #expect(response.status == .badRequest && response.oauthError == "invalid_grant", "\(response.text)")
