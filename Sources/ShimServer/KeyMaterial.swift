@@ -1,5 +1,5 @@
 public import Foundation
-import ShimCore
+public import ShimCore
 
 /// The encryption key (AES-GCM, upstream tokens at rest) and the cookie key
 /// (HMAC, browser binding and CSRF).

@@ -28,8 +28,8 @@ public enum ShimRouter {
         api.get("consent") { try await ConsentEndpoint.show($0, $1, services) }
         api.post("consent") { try await ConsentEndpoint.decide($0, $1, services) }
         api.get("callback") { try await CallbackEndpoint.handle($0, $1, services) }
-        api.post("token") { try await TokenEndpoint.handle($0, $1, services) }
-        api.post("revoke") { try await RevokeEndpoint.handle($0, $1, services) }
+        api.post("token") { try await services.tokenEndpoint.handle($0, $1) }
+        api.post("revoke") { try await services.revokeEndpoint.handle($0, $1) }
         api.get("jwks.json") { _, _ in KeysEndpoint.handle(services) }
         if services.config.accessTokenMode == .issued {
             api.post("introspect") { try await IntrospectEndpoint.handle($0, $1, services) }

@@ -30,13 +30,18 @@ public struct ShimServices: Sendable {
     public var metricsRegistry: PrometheusCollectorRegistry?
     /// RFC 8414 metadata, encoded once.
     private(set) var metadataBody = ByteBuffer()
-    /// Fetches Client ID Metadata Documents (`GuardedFetcher` in production);
-    /// nil turns CIMD off whatever `cimd.enabled` says.
-    let documentFetcher: (any DocumentFetching)?
-    /// `cimd.*` as a policy: enabled, allowed and blocked hosts.
-    let cimdPolicy: CIMDPolicy
-    /// Validated documents, so a cached fetch is not validated again per request.
-    let parsedDocuments = ParsedDocumentCache(capacity: 4096)
+    /// Who a `client_id` is: a registration or a metadata document.
+    let clients: ClientResolver
+    /// `cimd.*` as a policy (enabled only with a fetcher).
+    var cimdPolicy: CIMDPolicy { clients.cimdPolicy }
+    /// Upstream tokens at rest, sealed per grant.
+    let vault: UpstreamTokenVault
+    let auditor: Auditor
+    /// The one refresh and revocation path of upstream tokens (token
+    /// endpoint, revocation, gateway).
+    public let refresher: UpstreamRefresher
+    let tokenEndpoint: TokenEndpoint
+    let revokeEndpoint: RevokeEndpoint
     /// The ES256 keys of issued tokens (`tokens.access: issued`), nil otherwise.
     public let signingKeys: SigningKeys?
     /// Validates issued tokens (signature, claims, live grant): /introspect and /revoke.
@@ -52,10 +57,6 @@ public struct ShimServices: Sendable {
                 clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
                 signingKeys: SigningKeys? = nil, jwksFetcher: (any DocumentFetching)? = nil,
                 subjectTokens: (any SubjectTokenVerifying)? = nil) throws {
-        self.documentFetcher = documentFetcher
-        var cimdPolicy = config.cimd.policy
-        cimdPolicy.enabled = config.cimd.enabled && documentFetcher != nil
-        self.cimdPolicy = cimdPolicy
         self.config = config
         self.store = store
         self.upstream = upstream
@@ -74,18 +75,38 @@ public struct ShimServices: Sendable {
             : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher)
         self.subjectTokens = subjectTokens
         self.signingKeys = signingKeys
-        self.tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: config.issuerBase, store: store) }
+        let tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: config.issuerBase, store: store) }
+        self.tokenValidator = tokenValidator
+        let vault = UpstreamTokenVault(sealer: sealer)
+        let auditor = Auditor(store: store)
+        var cimdPolicy = config.cimd.policy
+        cimdPolicy.enabled = config.cimd.enabled && documentFetcher != nil
+        let clients = ClientResolver(store: store, clock: clock, unusedClientTTLSeconds: config.unusedClientTTLSeconds,
+                                     documentFetcher: documentFetcher, cimdPolicy: cimdPolicy,
+                                     parsedDocuments: ParsedDocumentCache(capacity: 4096), allowlist: redirectPolicy.allowlist,
+                                     resourcePolicy: resourcePolicy, auditor: auditor)
+        let refresher = UpstreamRefresher(store: store, upstream: upstream, vault: vault, clock: clock)
+        let authenticator = ClientAuthenticator(clients: clients)
+        self.vault = vault
+        self.auditor = auditor
+        self.clients = clients
+        self.refresher = refresher
+        self.tokenEndpoint = TokenEndpoint(
+            authenticator: authenticator,
+            handlers: Self.grantHandlers(config: config, store: store, refresher: refresher, vault: vault, auditor: auditor, clock: clock,
+                                         resourcePolicy: resourcePolicy, signingKeys: signingKeys, trustedIssuerKeys: trustedIssuerKeys,
+                                         subjectTokens: subjectTokens),
+            maxBodyBytes: config.maxBodyBytes)
+        self.revokeEndpoint = RevokeEndpoint(authenticator: authenticator, store: store, refresher: refresher, auditor: auditor, clock: clock,
+                                             tokenValidator: tokenValidator, maxBodyBytes: config.maxBodyBytes)
         self.metadataBody = MetadataEndpoint.encoded(self)
         self.jwksBody = KeysEndpoint.encoded(self)
     }
 
     /// A registered client that has not expired unused (`registration.unused_ttl`).
-    func liveClient(id: String) async throws -> RegisteredClient? {
-        guard let client = try await store.client(id: id), !client.isExpired(now: now, unusedTTL: config.unusedClientTTLSeconds) else {
-            return nil
-        }
-        return client
-    }
+    func liveClient(id: String) async throws -> RegisteredClient? { try await clients.liveClient(id: id) }
+
+    func resolveClient(id: String, logger: Logger) async throws -> ResolvedClient? { try await clients.resolve(id: id, logger: logger) }
 
     /// The issuer without a trailing slash; every endpoint URL starts with it.
     public var issuer: String { config.issuerBase }

@@ -81,10 +81,10 @@ public actor MemoryStore: ShimStore {
         return .redeemed(entry.record)
     }
 
-    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) -> Bool {
+    public func createGrant(_ grant: Grant, firstRefreshToken: StoredRefreshToken?) -> Bool {
         guard grants[grant.id] == nil, tombstones[grant.id] == nil else { return false }
         grants[grant.id] = grant
-        refreshTokens[refreshTokenHash] = refreshToken
+        if let firstRefreshToken { refreshTokens[firstRefreshToken.hash] = firstRefreshToken.record }
         return true
     }
     public func grant(id: String) -> Grant? { grants[id] }

@@ -114,8 +114,8 @@ extension PostgresStore: ShimStore {
         return .invalid
     }
 
-    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
-        let grantBody = try Self.encode(grant), tokenBody = try Self.encode(refreshToken)
+    public func createGrant(_ grant: Grant, firstRefreshToken: StoredRefreshToken?) async throws -> Bool {
+        let grantBody = try Self.encode(grant), tokenBody = try firstRefreshToken.map { try Self.encode($0.record) }
         let expiry = grant.expiresAt.timeIntervalSince1970
         return try await client.withTransaction(logger: logger) { connection in
             let inserted = try await connection.query("""
@@ -123,8 +123,11 @@ extension PostgresStore: ShimStore {
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """, logger: logger).collect()
             guard !inserted.isEmpty else { return false }
-            try await connection.query(
-                "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (\(refreshTokenHash), \(grant.id), \(tokenBody))", logger: logger)
+            if let firstRefreshToken, let tokenBody {
+                try await connection.query(
+                    "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (\(firstRefreshToken.hash), \(grant.id), \(tokenBody))",
+                    logger: logger)
+            }
             return true
         }
     }

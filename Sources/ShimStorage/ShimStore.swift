@@ -83,10 +83,11 @@ public protocol AuthorizationCodeStore: Sendable {
 
 /// Grants (token families) and their refresh tokens, keyed by hash (rule 7).
 public protocol GrantStore: Sendable {
-    /// Creates the grant and its first refresh token together. Returns false,
-    /// creating nothing, when a grant with this id exists or was revoked
-    /// before it was created (a replayed code wins the race).
-    func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool
+    /// Creates the grant and its first refresh token (when it has one)
+    /// together. Returns false, creating nothing, when a grant with this id
+    /// exists or was revoked before it was created (a replayed code wins the
+    /// race).
+    func createGrant(_ grant: Grant, firstRefreshToken: StoredRefreshToken?) async throws -> Bool
     func grant(id: String) async throws -> Grant?
     func refreshToken(hash: String) async throws -> RefreshTokenRecord?
     /// In one step: if the token `oldHash` is still unrotated, marks it rotated
@@ -106,6 +107,24 @@ public protocol GrantStore: Sendable {
     /// Revoking an id not yet created leaves a tombstone that makes a later
     /// `createGrant` with that id fail.
     func revokeGrant(id: String, at: Date) async throws
+}
+
+/// A refresh token to store: its hash (the key) and its record.
+public struct StoredRefreshToken: Sendable, Equatable {
+    public var hash: String
+    public var record: RefreshTokenRecord
+
+    public init(hash: String, record: RefreshTokenRecord) {
+        self.hash = hash
+        self.record = record
+    }
+}
+
+extension GrantStore {
+    /// A grant with its first refresh token.
+    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
+        try await createGrant(grant, firstRefreshToken: StoredRefreshToken(hash: refreshTokenHash, record: refreshToken))
+    }
 }
 
 /// Readiness and housekeeping.

@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand {
         if !config.gatewayResources.isEmpty, let validator = services.tokenValidator {
             let client = Gateway.makeHTTPClient(config.gateway)
             gatewayClient = client
-            Gateway(config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(services: services), httpClient: client)
+            Gateway(config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher), httpClient: client)
                 .register(on: router)
             logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
         }
@@ -100,10 +100,10 @@ struct Serve: AsyncParsableCommand {
 /// The gateway injects upstream tokens through the authorization server's
 /// own refresh machinery.
 struct ServerUpstreamTokens: UpstreamAccessTokens {
-    let services: ShimServices
+    let refresher: UpstreamRefresher
 
     func upstreamAccessToken(grantID: String, logger: Logger) async throws -> String? {
-        try await services.upstreamAccessToken(grantID: grantID, logger: logger)
+        try await refresher.accessToken(grantID: grantID, logger: logger)
     }
 }
 

@@ -47,7 +47,7 @@ struct GatewayHarness: Sendable {
         keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let upstream = SealedUpstreamTokens(accessToken: "x", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
         let now = clock.now()
-        _ = await store.createGrant(
+        _ = try await store.createGrant(
             Grant(id: Self.grantID, clientID: Self.clientID, subject: "user-1", resource: Self.resource, scope: ScopeSet("mcp.read"),
                   upstreamScope: ScopeSet("mcp.read"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
             refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: Self.grantID, clientID: Self.clientID, issuedAt: now))

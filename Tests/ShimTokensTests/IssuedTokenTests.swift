@@ -23,7 +23,7 @@ struct IssuedTokenTests {
     static func store(grant: String = "grant-1") async throws -> MemoryStore {
         let store = MemoryStore()
         let upstream = SealedUpstreamTokens(accessToken: "sealed", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
-        let created = await store.createGrant(
+        let created = try await store.createGrant(
             Grant(id: grant, clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"), upstreamScope: ScopeSet("mcp"),
                   upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
             refreshTokenHash: "h-" + grant, refreshToken: RefreshTokenRecord(grantID: grant, clientID: "client-1", issuedAt: now))

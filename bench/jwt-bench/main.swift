@@ -17,7 +17,7 @@ let keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
 let store = MemoryStore()
 let now = Date()
 let upstream = SealedUpstreamTokens(accessToken: "x", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
-_ = await store.createGrant(Grant(id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
+_ = try await store.createGrant(Grant(id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
                                   upstreamScope: ScopeSet("mcp"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(3600)),
                             refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: now))
 let validator = IssuedTokenValidator(keys: keys, issuer: issuer, store: store)

@@ -89,9 +89,9 @@ public struct IDJAGClaims: Codable, Sendable, Equatable {
 /// The registered values of Enterprise-Managed Authorization.
 public enum EMAProtocol {
     /// RFC 7523 §2.1: the JWT bearer authorization grant.
-    public static let jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    public static let jwtBearerGrant = GrantType.jwtBearer.rawValue
     /// RFC 8693 §2.1: token exchange.
-    public static let tokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange"
+    public static let tokenExchangeGrant = GrantType.tokenExchange.rawValue
     /// The draft §4.3 / §9: the token type of an ID-JAG.
     public static let idJAGTokenType = "urn:ietf:params:oauth:token-type:id-jag"
     /// RFC 8693 §3: an OpenID Connect ID token as `subject_token`.

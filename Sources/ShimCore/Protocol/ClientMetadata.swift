@@ -26,7 +26,7 @@ public struct ClientMetadata: Sendable, Equatable {
     public var applicationType: ApplicationType?
 
     public init(redirectURIs: [String], clientName: String? = nil, clientURI: String? = nil,
-                grantTypes: [String] = ["authorization_code"], responseTypes: [String] = ["code"],
+                grantTypes: [String] = [GrantType.authorizationCode.rawValue], responseTypes: [String] = ["code"],
                 tokenEndpointAuthMethod: RegisteredClient.AuthMethod = .clientSecretBasic, scope: String? = nil,
                 applicationType: ApplicationType? = nil) {
         self.redirectURIs = redirectURIs
@@ -130,9 +130,9 @@ public struct ClientMetadata: Sendable, Equatable {
     /// serves the authorization-code grant, optionally with refresh tokens,
     /// and, where it accepts ID-JAGs, the RFC 7523 jwt-bearer grant.
     static func checkGrantTypes(_ member: Member<[String]>, assertionGrant: Bool) throws(OAuthError) -> [String] {
-        let grantTypes = try stringList(member, "grant_types") ?? ["authorization_code"]
-        let allowed = ["authorization_code", "refresh_token"] + (assertionGrant ? [EMAProtocol.jwtBearerGrant] : [])
-        guard grantTypes.allSatisfy(allowed.contains), grantTypes.contains("authorization_code") else {
+        let grantTypes = try stringList(member, "grant_types") ?? [GrantType.authorizationCode.rawValue]
+        let allowed = [GrantType.authorizationCode, .refreshToken].map(\.rawValue) + (assertionGrant ? [EMAProtocol.jwtBearerGrant] : [])
+        guard grantTypes.allSatisfy(allowed.contains), grantTypes.contains(GrantType.authorizationCode.rawValue) else {
             throw OAuthError(.invalidClientMetadata, "grant_types must be authorization_code, optionally with refresh_token"
                 + (assertionGrant ? " and \(EMAProtocol.jwtBearerGrant)" : ""))
         }

@@ -49,7 +49,10 @@ public struct Grant: Codable, Sendable, Equatable {
     public var scope: ScopeSet
     /// What the IdP was asked for; asked again on upstream refresh.
     public var upstreamScope: ScopeSet
-    public var upstream: SealedUpstreamTokens
+    /// The IdP's tokens, sealed. nil for a grant that has none: one made from
+    /// an ID-JAG (Enterprise-Managed Authorization, leg 2) asserts a user the
+    /// IdP never issued tokens to this shim for.
+    public var upstream: SealedUpstreamTokens?
     public var createdAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
@@ -58,7 +61,7 @@ public struct Grant: Codable, Sendable, Equatable {
     public var claims: [String: JSONValue]?
 
     public init(id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, upstreamScope: ScopeSet,
-                upstream: SealedUpstreamTokens, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
+                upstream: SealedUpstreamTokens?, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
                 claims: [String: JSONValue]? = nil) {
         self.id = id
         self.clientID = clientID
@@ -71,6 +74,29 @@ public struct Grant: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
         self.claims = claims
+    }
+}
+
+extension Grant {
+    private enum CodingKeys: String, CodingKey {
+        case id, clientID, subject, resource, scope, upstreamScope, upstream, createdAt, expiresAt, revokedAt, claims
+    }
+
+    /// Grants stored before `upstream` was optional marked "no upstream
+    /// tokens" with an empty access token (type `N_A`): read as nil.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        clientID = try container.decode(String.self, forKey: .clientID)
+        subject = try container.decodeIfPresent(String.self, forKey: .subject)
+        resource = try container.decode(String.self, forKey: .resource)
+        scope = try container.decode(ScopeSet.self, forKey: .scope)
+        upstreamScope = try container.decode(ScopeSet.self, forKey: .upstreamScope)
+        upstream = try container.decodeIfPresent(SealedUpstreamTokens.self, forKey: .upstream).flatMap { $0.accessToken.isEmpty ? nil : $0 }
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        expiresAt = try container.decode(Date.self, forKey: .expiresAt)
+        revokedAt = try container.decodeIfPresent(Date.self, forKey: .revokedAt)
+        claims = try container.decodeIfPresent([String: JSONValue].self, forKey: .claims)
     }
 }
 

@@ -10,7 +10,7 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     /// RFC 9068 §2.2: `iss`, the shim's issuer.
     public var issuer: String
     /// RFC 9068 §2.2: `sub`, the upstream subject (or the grant when the IdP
-    /// sent no ID token, see `TokenIssuance`).
+    /// sent no ID token, see `TokenResponder`).
     public var subject: String
     /// RFC 9068 §2.2 and §3: `aud`, the resource the token was requested for.
     public var audience: [String]

@@ -65,7 +65,7 @@ enum CallbackEndpoint {
         }
         let grantID = SecretToken.generate(bytes: 16)
         let now = services.now
-        let sealed = try TokenIssuance.seal(tokens, grantID: grantID, now: now, services: services)
+        let sealed = try services.vault.seal(tokens, grantID: grantID, now: now).sealed
         let code = SecretToken.generate()
         let record = AuthorizationCodeRecord(grantID: grantID, request: transaction.request, subject: subject, upstream: sealed,
                                              expiresAt: now.addingTimeInterval(ShimServices.codeLifetime), claims: copied)

@@ -60,7 +60,7 @@ enum ConsentEndpoint {
         let event = AuditEvent(at: services.now, kind: decision == "allow" ? .consentGiven : .consentDenied, clientID: authorization.clientID,
                                clientName: clientName ?? nil, redirectHost: Audit.host(authorization.redirectURI),
                                resource: authorization.resource, scope: authorization.scope.text)
-        await Audit.record(event, services: services, logger: context.logger)
+        await services.auditor.record(event, logger: context.logger)
         guard decision == "allow" else {
             return AuthorizationFlow.errorRedirect(OAuthError(.accessDenied, "the user denied the request"),
                                                    redirectURI: authorization.redirectURI, state: authorization.state,

@@ -18,7 +18,7 @@ enum MetadataEndpoint {
             // has resource servers fetch them from the issuer's metadata).
             document["jwks_uri"] = services.issuer + "/jwks.json"
         }
-        document["grant_types_supported"] = TokenEndpoint.supportedGrantTypes(services)
+        document["grant_types_supported"] = services.tokenEndpoint.supportedGrantTypes.map(\.rawValue)
         if services.config.ema.acceptsAssertions {
             // The draft §9.2: a resource AS that processes ID-JAGs (it also lists jwt-bearer above).
             document["authorization_grant_profiles_supported"] = [EMAProtocol.grantProfile]

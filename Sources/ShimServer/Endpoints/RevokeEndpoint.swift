@@ -4,36 +4,41 @@ import Hummingbird
 import Logging
 import ShimCore
 import ShimStorage
-import ShimUpstream
 import ShimTokens
 
 /// POST /revoke (RFC 7009). A shim refresh token revokes its whole grant
 /// here and its refresh token at the IdP. Access tokens are the IdP's in
 /// `upstream` mode; they are revoked by revoking the grant's refresh token.
-enum RevokeEndpoint {
-    static func handle(_ request: Request, _ context: ShimRequestContext, _ services: ShimServices) async throws -> Response {
+struct RevokeEndpoint: Sendable {
+    let authenticator: ClientAuthenticator
+    let store: any GrantStore
+    let refresher: UpstreamRefresher
+    let auditor: Auditor
+    let clock: any ShimClock
+    /// Verifies issued access tokens (`tokens.access: issued`), nil otherwise.
+    let tokenValidator: IssuedTokenValidator?
+    let maxBodyBytes: Int
+
+    func handle(_ request: Request, _ context: ShimRequestContext) async throws -> Response {
         var request = request
         do {
-            let form = try await RequestParameters.form(&request, maxBytes: services.config.maxBodyBytes)
-            let client = try await ClientAuthentication.authenticate(request, form: form, services: services, logger: context.logger)
+            let form = try await RequestParameters.form(&request, maxBytes: maxBodyBytes)
+            let client = try await authenticator.authenticate(request, form: form, logger: context.logger)
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is missing") }
             // §2.2: an invalid or unknown token gets 200 with no change. §2.1: a
             // token issued to another client is refused (the caller learns only
             // that this token is not its own; it changes nothing).
-            let record = try await services.store.refreshToken(hash: SecretToken.hash(token))
-            if let record, record.clientID != client.clientID {
-                context.logger.warning("revocation of another client's token refused", metadata: ["client_id": "\(client.clientID)"])
-                throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
-            }
-            if let record {
-                let grant = try await services.store.grant(id: record.grantID)
-                try await RefreshFamily.revoke(grantID: record.grantID, upstream: grant?.upstream, services: services)
-                await Audit.record(AuditEvent(at: services.now, kind: .revocation, clientID: client.clientID, clientName: client.clientName,
-                                              subject: grant?.subject, resource: grant?.resource, detail: "grant " + record.grantID.prefix(8)),
-                                   services: services, logger: context.logger)
-            }
-            if record == nil, let validator = services.tokenValidator {
-                try await revokeIssued(token, client: client, validator: validator, services: services, context: context)
+            if let record = try await store.refreshToken(hash: SecretToken.hash(token)) {
+                try await revoke(grantID: record.grantID, issuedTo: record.clientID, client: client, what: "", logger: context.logger)
+            } else if let tokenValidator,
+                      let claims = try? await tokenValidator.verify(token, resource: nil, now: clock.now()), let grantID = claims.grantID {
+                // §2.1 for an issued access token: "If the token passed to the
+                // request is an access token, the server MAY revoke the
+                // respective refresh token as well" — the shim revokes the
+                // grant (`sid`), which ends every token of the family at
+                // introspection and at the gateway. A token that does not
+                // verify is unknown (§2.2: 200, no change).
+                try await revoke(grantID: grantID, issuedTo: claims.clientID, client: client, what: " (access token)", logger: context.logger)
             }
             return Response(status: .ok, headers: [.cacheControl: "no-store"])
         } catch let error as OAuthError {
@@ -41,22 +46,15 @@ enum RevokeEndpoint {
         }
     }
 
-    /// §2.1 for an issued access token: "If the token passed to the request
-    /// is an access token, the server MAY revoke the respective refresh token
-    /// as well" — the shim revokes the grant (`sid`), which ends every token
-    /// of the family at introspection and at the gateway. A token that does
-    /// not verify is unknown (§2.2: 200, no change).
-    static func revokeIssued(_ token: String, client: RegisteredClient, validator: IssuedTokenValidator,
-                             services: ShimServices, context: ShimRequestContext) async throws {
-        guard let claims = try? await validator.verify(token, resource: nil, now: services.now), let grantID = claims.grantID else { return }
-        guard claims.clientID == client.clientID else {
-            context.logger.warning("revocation of another client's token refused", metadata: ["client_id": "\(client.clientID)"])
+    private func revoke(grantID: String, issuedTo owner: String, client: RegisteredClient, what: String, logger: Logger) async throws {
+        guard owner == client.clientID else {
+            logger.warning("revocation of another client's token refused", metadata: ["client_id": "\(client.clientID)"])
             throw OAuthError(.unauthorizedClient, "the token was not issued to this client")
         }
-        let grant = try await services.store.grant(id: grantID)
-        try await RefreshFamily.revoke(grantID: grantID, upstream: grant?.upstream, services: services)
-        await Audit.record(AuditEvent(at: services.now, kind: .revocation, clientID: client.clientID, clientName: client.clientName,
-                                      subject: grant?.subject, resource: grant?.resource, detail: "grant " + grantID.prefix(8) + " (access token)"),
-                           services: services, logger: context.logger)
+        let grant = try await store.grant(id: grantID)
+        try await refresher.revoke(grantID: grantID, upstream: grant?.upstream)
+        await auditor.record(AuditEvent(at: clock.now(), kind: .revocation, clientID: client.clientID, clientName: client.clientName,
+                                        subject: grant?.subject, resource: grant?.resource, detail: "grant " + grantID.prefix(8) + what),
+                             logger: logger)
     }
 }

@@ -8,16 +8,22 @@ import ShimStorage
 /// (one `audit` line each), and to the `dcr_shim_events_total{kind}` counter.
 /// A failed audit write is logged as an error and does not fail the request:
 /// the log line still carries the event.
-enum Audit {
-    static func record(_ event: AuditEvent, services: ShimServices, logger: Logger) async {
-        announce(event, logger: logger)
+struct Auditor: Sendable {
+    let store: any AuditStore
+
+    func record(_ event: AuditEvent, logger: Logger) async {
+        Audit.announce(event, logger: logger)
         do {
-            try await services.store.appendAudit(event)
+            try await store.appendAudit(event)
         } catch {
             logger.error("audit write failed", metadata: ["audit": "\(event.kind.rawValue)", "error": "\(error)"])
         }
     }
+}
 
+/// The shapes of audit lines, shared by `Auditor` and callers that store
+/// their event themselves.
+enum Audit {
     /// The log line and the counter of an event stored by the caller (a
     /// registration stores its audit row in the same commit as the client).
     static func announce(_ event: AuditEvent, logger: Logger) {

@@ -19,11 +19,35 @@ struct ResolvedClient: Sendable {
     var isCIMD: Bool { document != nil }
 }
 
-extension ShimServices {
+/// Finds the client behind a `client_id`, for every endpoint that takes one.
+struct ClientResolver: Sendable {
+    let store: any ClientStore & CIMDClientStore
+    let clock: any ShimClock
+    /// `registration.unused_ttl`: a registration never used expires.
+    let unusedClientTTLSeconds: Int
+    /// Fetches Client ID Metadata Documents (`GuardedFetcher` in production);
+    /// nil turns CIMD off whatever `cimd.enabled` says.
+    let documentFetcher: (any DocumentFetching)?
+    /// `cimd.*` as a policy: enabled, allowed and blocked hosts.
+    let cimdPolicy: CIMDPolicy
+    /// Validated documents, so a cached fetch is not validated again per request.
+    let parsedDocuments: ParsedDocumentCache
+    let allowlist: RedirectAllowlist
+    let resourcePolicy: ResourcePolicy
+    let auditor: Auditor
+
+    /// A registered client that has not expired unused (`registration.unused_ttl`).
+    func liveClient(id: String) async throws -> RegisteredClient? {
+        guard let client = try await store.client(id: id), !client.isExpired(now: clock.now(), unusedTTL: unusedClientTTLSeconds) else {
+            return nil
+        }
+        return client
+    }
+
     /// nil for an unknown (or expired) registered client. A CIMD client whose
     /// document cannot be used throws `OAuthError` `invalid_client` (400) with
     /// the reason; a store failure throws what the store threw.
-    func resolveClient(id: String, logger: Logger) async throws -> ResolvedClient? {
+    func resolve(id: String, logger: Logger) async throws -> ResolvedClient? {
         guard CIMDClientID.isCandidate(id) else {
             return try await liveClient(id: id).map { ResolvedClient(client: $0, document: nil) }
         }
@@ -50,7 +74,7 @@ extension ShimServices {
             document = parsed
         } else {
             do {
-                document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: redirectPolicy.allowlist,
+                document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: allowlist,
                                                   scopes: resourcePolicy)
             } catch {
                 logger.notice("cimd document refused", metadata: ["client_id": "\(clientID.url)", "reason": "\(error.description)"])
@@ -74,10 +98,10 @@ extension ShimServices {
         let previous = try await store.recordCIMDClient(record)
         if previous?.documentHash != document.documentHash {
             let what = previous == nil ? "first fetch" : "document changed (was \(previous!.documentHash.prefix(8)))"
-            await Audit.record(AuditEvent(at: fetchedAt, kind: .clientDocument, clientID: record.url, clientName: record.clientName,
-                                          redirectHost: record.redirectURIs.compactMap(Audit.host).joined(separator: ","),
-                                          detail: "\(what); host \(record.host); hash \(document.documentHash.prefix(8))"),
-                               services: self, logger: logger)
+            await auditor.record(AuditEvent(at: fetchedAt, kind: .clientDocument, clientID: record.url, clientName: record.clientName,
+                                            redirectHost: record.redirectURIs.compactMap(Audit.host).joined(separator: ","),
+                                            detail: "\(what); host \(record.host); hash \(document.documentHash.prefix(8))"),
+                                 logger: logger)
         }
         return previous?.firstSeen ?? fetchedAt
     }

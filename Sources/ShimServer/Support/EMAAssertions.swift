@@ -8,7 +8,13 @@ import ShimUpstream
 /// Reading an ID-JAG presented at /token (leg 2): which issuer it claims,
 /// that the issuer is trusted, its header, its signature with that issuer's
 /// key, and its claims. The claim rules are `IDJAGRules` (ShimCore).
-enum EMAAssertions {
+struct EMAAssertions: Sendable {
+    /// The shim's own issuer, and its keys when it issues ID-JAGs itself (leg 1).
+    let issuer: String
+    let ownKeys: SigningKeys?
+    /// `ema.trusted_issuers`, nil when none is trusted.
+    let trustedIssuerKeys: TrustedIssuerKeys?
+
     /// A verified ID-JAG and what its issuer's entry allows.
     struct Verified {
         var claims: IDJAGClaims
@@ -22,7 +28,7 @@ enum EMAAssertions {
 
     /// The verified claims; every refusal is `invalid_grant` naming the
     /// rule, except an issuer whose keys cannot be read (503).
-    static func verify(_ assertion: String, services: ShimServices) async throws(OAuthError) -> Verified {
+    func verify(_ assertion: String) async throws(OAuthError) -> Verified {
         func refuse(_ problem: TokenProblem) -> OAuthError {
             if case .keysUnavailable = problem {
                 return OAuthError(.temporarilyUnavailable, "the assertion's issuer cannot be checked now; try again", detail: problem.description)
@@ -37,14 +43,14 @@ enum EMAAssertions {
         }
         let resourceRequired: Bool, verifiedBy: String
         do {
-            if issuer == services.issuer, services.config.ema.issuer.enabled, let keys = services.signingKeys {
+            if issuer == self.issuer, let keys = ownKeys {
                 resourceRequired = true
-                verifiedBy = services.issuer
+                verifiedBy = self.issuer
                 // The shim's own ID-JAGs (leg 1 here): its ES256 keys.
                 try IDJAGRules.checkHeader(jws.header, algorithms: ["ES256"])
                 guard let kid = jws.header.kid, keys.keyIDs.contains(kid) else { throw TokenProblem.unknownKey }
                 guard await keys.verifySignature(assertion) else { throw TokenProblem.badSignature }
-            } else if let trusted = await services.trustedIssuerKeys?.trusted(issuer), let keys = services.trustedIssuerKeys {
+            } else if let keys = trustedIssuerKeys, let trusted = await keys.trusted(issuer) {
                 resourceRequired = !trusted.allowWithoutResource
                 verifiedBy = trusted.issuer
                 try IDJAGRules.checkHeader(jws.header, algorithms: Set(trusted.algorithms))

@@ -53,6 +53,17 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A typed body, encoded with sorted keys and unescaped slashes.
+    static func make(encoding value: some Encodable, status: HTTPResponse.Status = .ok, cache: String = "no-store") -> Response {
+        make(encoded: encoded(value), status: status, cache: cache)
+    }
+
+    static func encoded(_ value: some Encodable) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
     /// A body already encoded (typed `Codable` responses).
     static func make(encoded data: Data, status: HTTPResponse.Status = .ok, cache: String = "no-store") -> Response {
         let headers: HTTPFields = [.contentType: "application/json", .cacheControl: cache]

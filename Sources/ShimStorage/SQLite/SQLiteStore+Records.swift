@@ -109,14 +109,17 @@ extension SQLiteStore {
         }
     }
 
-    public func createGrant(_ grant: Grant, refreshTokenHash: String, refreshToken: RefreshTokenRecord) async throws -> Bool {
-        let grantBody = try RecordCoding.encode(grant), tokenBody = try RecordCoding.encode(refreshToken)
+    public func createGrant(_ grant: Grant, firstRefreshToken: StoredRefreshToken?) async throws -> Bool {
+        let grantBody = try RecordCoding.encode(grant), tokenBody = try firstRefreshToken.map { try RecordCoding.encode($0.record) }
         return try await write { db in
             let inserted = try db.query(
                 "INSERT INTO grants (id, client_id, body, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
                 [.text(grant.id), .text(grant.clientID), grantBody, RecordCoding.time(grant.expiresAt)])
             guard !inserted.isEmpty else { return false }
-            try db.query("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)", [.text(refreshTokenHash), .text(grant.id), tokenBody])
+            if let firstRefreshToken, let tokenBody {
+                try db.query("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)",
+                             [.text(firstRefreshToken.hash), .text(grant.id), tokenBody])
+            }
             return true
         }
     }

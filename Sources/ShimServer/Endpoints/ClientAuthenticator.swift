@@ -8,10 +8,12 @@ import ShimUpstream
 
 /// RFC 6749 §2.3 client authentication at /token and /revoke, by the method
 /// the client registered. Failures are 401 `invalid_client`, which makes
-/// clients such as Claude register again.
-enum ClientAuthentication {
-    static func authenticate(_ request: Request, form: [String: String], services: ShimServices,
-                             logger: Logger) async throws -> RegisteredClient {
+/// clients such as Claude register again. Runs once per request, before
+/// any grant or the revocation sees the client.
+struct ClientAuthenticator: Sendable {
+    let clients: ClientResolver
+
+    func authenticate(_ request: Request, form: [String: String], logger: Logger) async throws -> RegisteredClient {
         var basic: (id: String, secret: String)?
         if let header = request.headers[.authorization] {
             guard HTTPBasicCredentials.isBasic(header) else {
@@ -36,7 +38,7 @@ enum ClientAuthentication {
         // so an unauthenticated caller gets neither outbound fetches nor rows.
         if CIMDClientID.isCandidate(clientID) {
             let seen: Bool
-            do { seen = try await services.store.cimdClient(url: clientID) != nil } catch {
+            do { seen = try await clients.store.cimdClient(url: clientID) != nil } catch {
                 throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))
             }
             guard seen else {
@@ -45,7 +47,7 @@ enum ClientAuthentication {
             }
         }
         let client: RegisteredClient?
-        do { client = try await services.resolveClient(id: clientID, logger: logger)?.client } catch let error as OAuthError
+        do { client = try await clients.resolve(id: clientID, logger: logger)?.client } catch let error as OAuthError
             where error.code == .temporarilyUnavailable {
             logger.notice("client document unavailable", metadata: ["client_id": "\(clientID)", "detail": "\(error.detail ?? "")"])
             throw OAuthJSONError(error: error, retryAfter: 5)
