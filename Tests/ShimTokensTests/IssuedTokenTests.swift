@@ -131,8 +131,11 @@ struct IssuedTokenTests {
         let otherClient = try await keys.sign(Self.claims(client: "client-2"), type: "at+jwt")
         await #expect(throws: TokenProblem.revoked) { try await validator.validate(otherClient, resource: Self.resource, now: Self.now) }
         // No `sid`: no grant to find live, so nothing could ever revoke it; refused (it used to pass).
-        var grantless = Self.claims()
-        grantless.grantID = nil
+        let grantless: AccessTokenClaims = {
+            var claims = Self.claims()
+            claims.grantID = nil
+            return claims
+        }()
         let noGrant = try await keys.sign(grantless, type: "at+jwt")
         await #expect(throws: TokenProblem.revoked) { try await validator.validate(noGrant, resource: Self.resource, now: Self.now) }
         await #expect(throws: TokenProblem.revoked) { try await validator.checkGrant(grantless) }
