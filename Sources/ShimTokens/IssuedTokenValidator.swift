@@ -58,9 +58,13 @@ public struct IssuedTokenValidator: Sendable {
     /// not revoked. A missing grant is a revoked one: in `issued` mode every
     /// token's grant is created before the token is returned, and revoking
     /// an id not yet created leaves a tombstone (GrantStore.revokeGrant).
+    /// A token without `sid` is refused the same way: every token the shim
+    /// issues names its grant (the code, refresh and jwt-bearer grants all
+    /// create one first), so one without names nothing that could be revoked
+    /// and must not outlive every revocation (fail closed).
     /// Store errors propagate (the caller answers 503, never "active").
     public func checkGrant(_ claims: AccessTokenClaims) async throws {
-        guard let grantID = claims.grantID else { return }
+        guard let grantID = claims.grantID else { throw TokenProblem.revoked }
         guard let status = try await store.grantStatus(id: grantID), !status.revoked, status.clientID == claims.clientID else {
             throw TokenProblem.revoked
         }

@@ -41,6 +41,18 @@ struct ApplicationTypeTests {
         #expect(error?.code == .invalidRedirectURI && error?.description.contains("SEP-837") == (type == "web"), "\(type) \(uri)")
     }
 
+    // oidc-agent registers `web` (OIDC's default) with an http://localhost redirect: the error must say what to send instead.
+    @Test("SEP-837: a web client with a loopback or app-scheme redirect is told to register as native", arguments: [
+        ("http://localhost:4242/callback", "http://localhost"), ("http://127.0.0.1:33418/callback", "http://localhost"),
+        ("cursor://anysphere.cursor-mcp/oauth/callback", "app's own scheme"),
+    ])
+    func webErrorNamesTheFix(_ uri: String, _ names: String) {
+        let error = #expect(throws: OAuthError.self) { try Self.parse(#""web""#, [uri]) }
+        let text = error?.description ?? ""
+        #expect(text.contains("application_type \"web\" requires https redirect URIs"), "\(text)")
+        #expect(text.contains(names) && text.contains("registers as application_type \"native\""), "\(text)")
+    }
+
     @Test("SEP-837: only \"web\" and \"native\"; anything else is invalid_client_metadata", arguments: [
         #""browser""#, #""Native""#, #""""#, "1", "true", #"["native"]"#, #"{"type":"native"}"#,
     ])

@@ -81,10 +81,13 @@ struct CIMDDocumentTests {
     }
 
     @Test("member checks are registration's: grant types, scope, display text")
-    func members() {
-        for extra in [#","grant_types":["client_credentials"]"#, #","scope":"admin""#, #","client_name":"App\u202Egnp.exe""#,
+    func members() throws {
+        for extra in [#","grant_types":["client_credentials"]"#, #","scope":5"#, #","client_name":"App\u202Egnp.exe""#,
                       #","response_types":["token"]"#] {
             #expect(throws: OAuthError.self, "\(extra)") { try Self.parse(Self.doc(extra)) }
         }
+        // Scope values the server does not offer are dropped, as at /register (RFC 7591 §2).
+        #expect(try Self.parse(Self.doc(#","scope":"mcp admin""#)).metadata.scope == "mcp")
+        #expect(try Self.parse(Self.doc(#","scope":"admin""#)).metadata.scope == nil)
     }
 }

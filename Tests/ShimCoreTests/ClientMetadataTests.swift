@@ -57,6 +57,20 @@ struct ClientMetadataTests {
         #expect(try Self.parse(Self.with(#""token_endpoint_auth_method":"client_secret_post""#)).tokenEndpointAuthMethod == .clientSecretPost)
     }
 
+    // RFC 7591 §2: the server "MAY ... replace the requested scope"; §3.2.1 returns what was registered.
+    @Test("§2 scope: values the server does not offer are dropped, not refused; the response carries the narrowed scope", arguments: [
+        ("mcp openid", "mcp openid"),                       // all offered: kept as sent
+        ("openid offline_access email", "openid offline_access"),
+        ("admin mcp", "mcp"),
+        ("admin", nil), ("email profile", nil),             // nothing offered: registered with no scope, as if none was sent
+    ] as [(String, String?)])
+    func scopeNarrowed(_ asked: String, _ registered: String?) throws {
+        let metadata = try Self.parse(Self.with(#""scope":"\#(asked)""#))
+        #expect(metadata.scope == registered, "\(asked)")
+        let echoed = try Self.responseObject(ClientInformation(clientID: "c", clientSecret: nil, clientIDIssuedAt: Date(), metadata: metadata))
+        #expect(echoed["scope"] as? String == registered, "\(asked)")
+    }
+
     @Test("§3.2.2: a body that is not a JSON object is invalid_client_metadata", arguments: [
         "", "{", "}", "[]", "\"x\"", "1", "null", "true", "{\"redirect_uris\":[\"http://127.0.0.1/cb\"]", "redirect_uris=x",
         "\u{feff}{", "{'redirect_uris':['http://127.0.0.1/cb']}",
@@ -94,7 +108,7 @@ struct ClientMetadataTests {
         #""token_endpoint_auth_method":"""#, #""token_endpoint_auth_method":5"#, #""token_endpoint_auth_method":["none"]"#,
         #""client_name":5"#, #""client_name":{"x":1}"#, #""client_name":["a"]"#, #""client_name":true"#,
         #""client_uri":"javascript:alert(1)""#, #""client_uri":"data:text/html,x""#, #""client_uri":"ftp://x""#, #""client_uri":5"#,
-        #""client_uri":"//evil.example""#, #""scope":"admin""#, #""scope":"mcp admin""#, #""scope":5"#, #""scope":["mcp"]"#,
+        #""client_uri":"//evil.example""#, #""scope":5"#, #""scope":["mcp"]"#, #""scope":"mcp\u0000""#,
     ])
     func badFields(_ fields: String) {
         let error = #expect(throws: OAuthError.self) { try Self.parse(Self.with(fields)) }

@@ -125,6 +125,27 @@ struct ConfigurationTests {
         #expect(Self.problems(Self.tree(overrides)).contains("\(key): unknown key"))
     }
 
+    // RFC 8707 §2: a server "can use a default resource indicator" for a request that names none.
+    @Test("resources[i].default: read per resource, at most one, a boolean; a misspelling is an unknown key")
+    func defaultResource() throws {
+        func resources(_ flags: [String?]) -> ConfigValue {
+            .list(flags.enumerated().map { (i, flag) -> ConfigValue in
+                var entry: [String: ConfigValue] = ["resource": .string("https://m\(i).example/mcp"), "scopes": .list([.string("mcp")])]
+                if let flag { entry["default"] = .string(flag) }
+                return .map(entry)
+            })
+        }
+        let config = try Self.load(Self.tree(["resources": resources([nil, "true"])])).get()
+        #expect(config.resources.map(\.isDefault) == [false, true])
+        #expect(ResourcePolicy(resources: config.resources, upstreamScopes: []).defaultResource?.resource == "https://m1.example/mcp")
+        #expect(try Self.load(Self.tree(["resources": resources([nil, nil])])).get().resources.allSatisfy { !$0.isDefault })
+        #expect(Self.problems(Self.tree(["resources": resources(["true", nil, "yes"])]))
+            .contains("resources[0].default, resources[2].default: at most one resource is the default for requests that name none"))
+        #expect(Self.problems(Self.tree(["resources": resources([nil, "sometimes"])])).contains { $0.hasPrefix("resources[1].default:") })
+        let misspelt: ConfigValue = .list([.map(["resource": .string("https://m.example/mcp"), "defaults": .string("true")])])
+        #expect(Self.problems(Self.tree(["resources": misspelt])).contains("resources[0].defaults: unknown key"))
+    }
+
     /// A YAML author may write `listen.port: 9000`, meaning the nested key; the
     /// reader looks keys up by dotted path, so the literal key is never read
     /// and must be reported, not silently ignored.

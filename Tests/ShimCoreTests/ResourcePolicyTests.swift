@@ -36,6 +36,20 @@ struct ResourcePolicyTests {
         #expect(try Self.two.resolve(resource: "https://b.example/mcp", scope: nil).resource == "https://b.example/mcp")
     }
 
+    // RFC 8707 §2: the server "can use a default resource indicator"; clients written for plain OAuth send none.
+    @Test("a missing resource with several configured is the one marked default; a named resource still wins")
+    func defaultResource() throws {
+        let withDefault = ResourcePolicy(
+            resources: [.init(resource: "https://a.example/mcp", scopes: ["a"]), .init(resource: "https://b.example/mcp", scopes: ["b"], isDefault: true)],
+            upstreamScopes: ["openid"])
+        let decision = try withDefault.resolve(resource: nil, scope: nil)
+        #expect(decision.resource == "https://b.example/mcp" && decision.scope.values == ["b"])
+        #expect(try withDefault.resolve(resource: "https://a.example/mcp", scope: nil).resource == "https://a.example/mcp")
+        // The default's scopes only: another resource's scope is not offered for it.
+        #expect(throws: OAuthError.self) { try withDefault.resolve(resource: nil, scope: "a") }
+        #expect(Self.two.defaultResource == nil && Self.one.defaultResource?.resource == Self.mcp)
+    }
+
     @Test("no scope asked: all of the resource's; upstream gets base scopes plus those")
     func defaultScopes() throws {
         for scope in [nil, "", " ", "   "] as [String?] {

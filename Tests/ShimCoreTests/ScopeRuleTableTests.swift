@@ -52,7 +52,8 @@ struct ScopeRuleTableTests {
         let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: spec.scopes)], upstreamScopes: spec.upstream)
         let context = "\(spec.preset): \(value)"
 
-        let registered = (try? policy.checkRegistration(ScopeSet(value))) != nil
+        // /register keeps what is offered and drops the rest (RFC 7591 §2).
+        let registered = policy.registrationScope(ScopeSet(value)).values == [value]
         let decision = try? policy.resolve(resource: Self.resource, scope: value)
         let refreshed = try? policy.refreshScope(ScopeSet(value), granted: ScopeSet(values: spec.scopes), resource: Self.resource)
         switch expect {
@@ -74,7 +75,7 @@ struct ScopeRuleTableTests {
             #expect(policy.supportedScopes.contains(value), "\(context)")
         case .refused:
             #expect(policy.meaning(of: value, in: nil) == nil, "\(context)")
-            #expect(!registered, "\(context): /register accepted it")
+            #expect(policy.registrationScope(ScopeSet(value)).isEmpty, "\(context): /register kept it")
             #expect(decision == nil, "\(context): /authorize accepted it")
             #expect(refreshed == nil, "\(context): refresh accepted it")
             #expect(!policy.supportedScopes.contains(value), "\(context)")
@@ -87,7 +88,7 @@ struct ScopeRuleTableTests {
             let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: spec.scopes)], upstreamScopes: spec.upstream)
             #expect(policy.supportedScopes.contains("offline_access"), "\(spec.preset): SEP-2207")
             for value in policy.supportedScopes {
-                try policy.checkRegistration(ScopeSet(value))
+                #expect(policy.registrationScope(ScopeSet(value)).values == [value], "\(spec.preset): /register dropped \(value)")
                 _ = try policy.resolve(resource: Self.resource, scope: value)
                 _ = try policy.refreshScope(ScopeSet(value), granted: ScopeSet(values: spec.scopes), resource: Self.resource)
             }

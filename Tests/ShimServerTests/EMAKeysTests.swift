@@ -50,6 +50,68 @@ struct EMAKeysTests {
         await #expect(throws: TokenProblem.unknownKey) { try await trusted.verifySignature(oldToken, header: oldHeader, issuer: Self.issuer) }
     }
 
+    /// A JWKS endpoint behind a cache, as `GuardedFetcher` serves it: `fetch`
+    /// answers the copy taken at the first fetch until `fetchFresh` takes a new one.
+    final class CachingJWKS: DocumentFetching {
+        private let published = Locked<String>("")
+        private let cached = Locked<String?>(nil)
+        private let forced = Locked<Int>(0)
+        var freshFetches: Int { forced.current }
+
+        func publish(_ body: String) { published.withLock { $0 = body } }
+
+        func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
+            let body = cached.withLock { copy -> String in
+                if copy == nil { copy = published.current }
+                return copy ?? ""
+            }
+            return Self.document(url, body)
+        }
+
+        func fetchFresh(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
+            forced.withLock { $0 += 1 }
+            let body = published.current
+            cached.withLock { $0 = body }
+            return Self.document(url, body)
+        }
+
+        static func document(_ url: String, _ body: String) -> GuardedFetcher.Document {
+            let now = Date()
+            return GuardedFetcher.Document(url: url, body: Data(body.utf8), address: NetworkAddress("93.184.216.34")!,
+                                           fetchedAt: now, expiresAt: now.addingTimeInterval(300), fromCache: false)
+        }
+    }
+
+    @Test("an unknown kid fetches the issuer's keys again past the cache, at most once per 30 s: a key rotated before the cached copy expired verifies")
+    func unknownKidRefetches() async throws {
+        let jwks = CachingJWKS(), clock = TestClock()
+        let old = try await SigningKeys.make(current: P256.Signing.PrivateKey()), new = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        jwks.publish(try Self.keys([old]))
+        let trusted = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])],
+                                            fetcher: jwks, clock: clock, refetchInterval: 30)
+        let (oldToken, oldHeader) = try await Self.idJAG(old)
+        try await trusted.verifySignature(oldToken, header: oldHeader, issuer: Self.issuer)
+        #expect(jwks.freshFetches == 0)
+        // The issuer rotates; the cache still holds the old set. Before, the new kid was unknown until the copy expired.
+        jwks.publish(try Self.keys([new]))
+        let (newToken, newHeader) = try await Self.idJAG(new)
+        try await trusted.verifySignature(newToken, header: newHeader, issuer: Self.issuer)
+        #expect(jwks.freshFetches == 1)
+        // Made-up kids within the interval force nothing more.
+        let stranger = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let (strangerToken, strangerHeader) = try await Self.idJAG(stranger)
+        for _ in 0..<5 {
+            await #expect(throws: TokenProblem.unknownKey) { try await trusted.verifySignature(strangerToken, header: strangerHeader, issuer: Self.issuer) }
+        }
+        #expect(jwks.freshFetches == 1)
+        // Past the interval, one more.
+        clock.advance(by: 30)
+        await #expect(throws: TokenProblem.unknownKey) { try await trusted.verifySignature(strangerToken, header: strangerHeader, issuer: Self.issuer) }
+        #expect(jwks.freshFetches == 2)
+        try await trusted.verifySignature(newToken, header: newHeader, issuer: Self.issuer)
+        #expect(jwks.freshFetches == 2)
+    }
+
     @Test("no kid: only when exactly one key fits; a key that names another alg never fits")
     func keySelection() async throws {
         let a = try await SigningKeys.make(current: P256.Signing.PrivateKey()), b = try await SigningKeys.make(current: P256.Signing.PrivateKey())

@@ -72,7 +72,7 @@ struct RegisterTests {
         ("unsupported auth method", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_method":"private_key_jwt"}"#,
          "invalid_client_metadata"),
         ("client_name not a string", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"client_name":42}"#, "invalid_client_metadata"),
-        ("scope not offered", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"scope":"admin"}"#, "invalid_client_metadata"),
+        ("scope not a scope list", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"scope":"mcp.read \"admin\""}"#, "invalid_client_metadata"),
         ("JSON array body", #"[{"redirect_uris":["http://127.0.0.1:1/cb"]}]"#, "invalid_client_metadata"),
         ("malformed JSON", #"{"redirect_uris":["http://127.0.0.1:1/cb"]"#, "invalid_client_metadata"),
         ("repeated member", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"redirect_uris":["http://127.0.0.1:2/cb"]}"#,

@@ -38,6 +38,32 @@ struct ResourceTests {
         }
     }
 
+    // RFC 8707 §2: the server "can use a default resource indicator". oidc-agent, a plain OAuth
+    // client, sends no resource; `resources[i].default: true` names the one it gets.
+    @Test("without resource, a server with two resources uses the one marked default; naming the other still works")
+    func defaultResource() async throws {
+        let harness = try ShimHarness(overrides: ["resources": .list([
+            .map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]),
+            .map(["resource": .string(Self.files), "scopes": .list([.string("files.read")]), "default": .string("true")]),
+        ])])
+        try await harness.run { client async throws in
+            let app = try await client.register()
+            var params = AuthorizeParams(app: app)
+            params.resource = nil
+            params.scope = nil
+            var browser = Browser()
+            let callback = try await client.authorizeThroughCallback(params, browser: &browser)
+            #expect(harness.upstream.state.current.authorizations.last?.scope.values.contains("files.read") == true)
+            // The code is for the default resource; a token request that names no resource gets it.
+            let tokens = try await client.exchange(code: callback.code, app: app, resource: nil)
+            #expect(tokens.status == .ok, "\(tokens.text)")
+            #expect(tokens.json["scope"] as? String == "files.read")
+            let named = try await client.toUpstream(AuthorizeParams(app: app), browser: &browser)
+            let query = try URLQuery.parse(named)
+            #expect(ScopeSet(query["scope"]).values.contains("mcp.read"))
+        }
+    }
+
     @Test("each resource is asked upstream with its own mapped scopes; `resource` itself never goes upstream")
     func scopesMappedPerResource() async throws {
         let harness = try ShimHarness(overrides: Self.twoResources)

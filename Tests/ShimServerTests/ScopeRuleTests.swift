@@ -47,10 +47,37 @@ struct ScopeRuleTests {
             #expect(registered.status == .created, "\(registered.text)")
             let tokens = try await Self.tokens(client, try #require(app), scope: "mcp.access")
             #expect(tokens.json["scope"] as? String == "api://app-1/mcp.access")
-            // Fully qualified works too, and an unknown name is still refused.
+            // Fully qualified works too; an unknown name is dropped (RFC 7591 §2), never registered.
             #expect(try await Self.register(client, scope: "api://app-1/mcp.admin openid").0.status == .created)
-            let unknown = try await Self.register(client, scope: "mcp.delete")
-            #expect(unknown.0.status == .badRequest && unknown.0.oauthError == "invalid_client_metadata")
+            let unknown = try await Self.register(client, scope: "mcp.delete mcp.access")
+            #expect(unknown.0.status == .created && unknown.0.json["scope"] as? String == "mcp.access", "\(unknown.0.text)")
+        }
+    }
+
+    // RFC 7591 §2: the server "MAY ... replace the requested scope"; §3.2.1: the response carries what was registered.
+    // oidc-agent asks every server for `openid offline_access`; it used to be refused when upstream.scopes had no openid.
+    @Test("RFC 7591 §2: /register drops scope values it does not offer and answers the narrowed scope; the flow then works")
+    func registrationNarrowsScope() async throws {
+        let upstream: ConfigValue = .map(["preset": .string("oidc"), "issuer": .string("https://idp.test"),
+                                          "client_id": .string(ShimHarness.upstreamClientID),
+                                          "client_secret": .string(ShimHarness.upstreamSecret), "scopes": .list([.string("profile")])])
+        let noOpenID = try ShimHarness(overrides: ["upstream": upstream])
+        try await noOpenID.run { client async throws in
+            let (registered, _) = try await Self.register(client, scope: "openid offline_access")
+            #expect(registered.status == .created, "\(registered.text)")
+            #expect(registered.json["scope"] as? String == "offline_access")
+            // Nothing offered left: registered with no scope, as if it had sent none.
+            let (bare, _) = try await Self.register(client, scope: "openid email")
+            #expect(bare.status == .created && bare.json["scope"] == nil, "\(bare.text)")
+        }
+        let harness = try ShimHarness()
+        try await harness.run { client async throws in
+            let (registered, app) = try await Self.register(client, scope: "openid offline_access mcp.read mcp.delete")
+            #expect(registered.json["scope"] as? String == "openid offline_access mcp.read", "\(registered.text)")
+            let app1 = try #require(app)
+            // The narrowed scope is the bound (T29): mcp.read is granted, mcp.delete was never registered.
+            #expect(try await Self.tokens(client, app1, scope: nil).json["scope"] as? String == "mcp.read")
+            #expect(try await Self.authorizeError(client, app1, scope: "mcp.delete") == "invalid_scope")
         }
     }
 

@@ -114,7 +114,7 @@ struct IssuedTokenTests {
         await expect(parts[0] + "." + parts[1] + "." + String(flipped), .badSignature, "one signature character changed")
     }
 
-    @Test("claims and grant: another audience, expired, revoked, missing, or another client's grant")
+    @Test("claims and grant: another audience, expired, revoked, missing, no sid, or another client's grant")
     func claimsAndGrant() async throws {
         let keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let store = try await Self.store()
@@ -130,6 +130,15 @@ struct IssuedTokenTests {
         await #expect(throws: TokenProblem.revoked) { try await validator.validate(unknownGrant, resource: Self.resource, now: Self.now) }
         let otherClient = try await keys.sign(Self.claims(client: "client-2"), type: "at+jwt")
         await #expect(throws: TokenProblem.revoked) { try await validator.validate(otherClient, resource: Self.resource, now: Self.now) }
+        // No `sid`: no grant to find live, so nothing could ever revoke it; refused (it used to pass).
+        let grantless: AccessTokenClaims = {
+            var claims = Self.claims()
+            claims.grantID = nil
+            return claims
+        }()
+        let noGrant = try await keys.sign(grantless, type: "at+jwt")
+        await #expect(throws: TokenProblem.revoked) { try await validator.validate(noGrant, resource: Self.resource, now: Self.now) }
+        await #expect(throws: TokenProblem.revoked) { try await validator.checkGrant(grantless) }
         await store.revokeGrant(id: "grant-1", at: Self.now)
         await #expect(throws: TokenProblem.revoked) { try await validator.validate(token, resource: Self.resource, now: Self.now) }
         // Signature and claims alone (RFC 7009 revocation uses this) still pass.

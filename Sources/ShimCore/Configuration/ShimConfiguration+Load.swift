@@ -34,7 +34,8 @@ extension ShimConfiguration {
         for i in 0..<r.count("resources") {
             resources.append(.init(
                 resource: r.string("resources[\(i)].resource") ?? "",
-                scopes: r.stringList("resources[\(i)].scopes", default: [])
+                scopes: r.stringList("resources[\(i)].scopes", default: []),
+                isDefault: r.bool("resources[\(i)].default", default: false)
             ))
         }
         let consentName = r.string("consent.mode", default: "always")!

@@ -16,6 +16,10 @@ extension ShimConfiguration {
             }
         }
         if Set(resources.map(\.resource)).count != resources.count { problems.append("resources: a resource is listed twice") }
+        let defaults = resources.indices.filter { resources[$0].isDefault }.map { "resources[\($0)].default" }
+        if defaults.count > 1 {
+            problems.append("\(defaults.joined(separator: ", ")): at most one resource is the default for requests that name none")
+        }
         for name in redirectClients where RedirectAllowlist.bundles[name] == nil {
             problems.append("redirects.clients: \(name.quotedForProblem) is not one of \(RedirectAllowlist.bundles.keys.sorted().joined(separator: ", "))")
         }

@@ -159,14 +159,21 @@ public struct ClientMetadata: Sendable, Equatable {
     }
 
     /// RFC 7591 §2 `scope`: a space-separated list (RFC 6749 §3.3) read by
-    /// the one scope rule (`ResourcePolicy.checkRegistration`): what /authorize
-    /// accepts, short names of fully qualified scopes and base scopes included.
+    /// the one scope rule (`ResourcePolicy.registrationScope`): what /authorize
+    /// accepts, short names of fully qualified scopes and base scopes included,
+    /// is kept; values the server does not offer are dropped (RFC 7591 §2 lets
+    /// the server replace the requested scope), and the narrowed scope is what
+    /// is registered and returned (§3.2.1). When nothing offered remains the
+    /// client is registered with no scope, exactly as if it had sent none
+    /// (threat T29: a request naming no resource scope gets the resource's).
+    /// A malformed list is still `invalid_client_metadata`.
     static func checkScope(_ member: Member<String>, scopes: ResourcePolicy) throws(OAuthError) -> String? {
         guard let scope = try checkDisplayText(member, "scope", maxCharacters: 1024) else { return nil }
         let parsed: ScopeSet
         do { parsed = try ScopeSet(parsing: scope) } catch { throw OAuthError(.invalidClientMetadata, error.description) }
-        try scopes.checkRegistration(parsed)
-        return scope
+        let offered = scopes.registrationScope(parsed)
+        if offered.values.count == parsed.values.count { return scope }   // nothing dropped: as sent
+        return offered.isEmpty ? nil : offered.text
     }
 
     static func stringList(_ member: Member<[String]>, _ key: String) throws(OAuthError) -> [String]? {

@@ -46,8 +46,18 @@ public enum ApplicationType: String, Sendable, Equatable, Codable {
         case (.web, "https"):
             return
         case (.web, _):
-            throw OAuthError(.invalidRedirectURI,
-                             "a web application's redirect_uri must be https on a public host; loopback and app schemes belong to application_type \"native\" (SEP-837): \(raw)")
+            throw OAuthError(.invalidRedirectURI, Self.webNeedsHTTPS(uri, raw))
         }
+    }
+
+    /// The refusal of a non-https redirect for a `web` client, naming the
+    /// fix: generic OAuth clients (oidc-agent) send `web`, OIDC's default,
+    /// with an `http://localhost` redirect, and must learn that they are
+    /// `native` clients (SEP-837).
+    static func webNeedsHTTPS(_ uri: RedirectURI, _ raw: String) -> String {
+        let fix = uri.scheme == "http" && uri.isLoopback
+            ? "a client that redirects to http://localhost (or 127.0.0.1, [::1]) registers as application_type \"native\""
+            : "a client that redirects to an app's own scheme registers as application_type \"native\""
+        return "application_type \"web\" requires https redirect URIs on a public host; \(fix) (SEP-837): \(raw)"
     }
 }

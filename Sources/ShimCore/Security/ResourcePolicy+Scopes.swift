@@ -63,14 +63,17 @@ extension ResourcePolicy {
         return scopes.first { $0.contains("://") && $0.hasSuffix("/" + value) }
     }
 
-    /// RFC 7591 §2 `scope` at /register: every value must mean something
-    /// for some configured resource, or be a base scope; RFC 7591 §3.2.2
-    /// `invalid_client_metadata` otherwise.
-    public func checkRegistration(_ scope: ScopeSet) throws(OAuthError) {
-        let unknown = scope.values.filter { meaning(of: $0, in: nil) == nil }
-        guard unknown.isEmpty else {
-            throw OAuthError(.invalidClientMetadata, "scope contains values this server does not offer: \(unknown.sorted().joined(separator: " "))")
-        }
+    /// RFC 7591 §2 `scope` at /register: the values that mean something for
+    /// some configured resource, or are base scopes, in the client's order
+    /// and spelling; the rest is dropped. RFC 7591 §2: "the authorization
+    /// server MAY ... replace the requested scope" — a generic OAuth client
+    /// (oidc-agent asks `openid offline_access` of any server) registers
+    /// with what is offered instead of being refused, and learns the
+    /// narrowed scope from the §3.2.1 response. Nothing is gained by asking
+    /// for more: a dropped value was never grantable, and /authorize still
+    /// refuses it as `invalid_scope`.
+    public func registrationScope(_ scope: ScopeSet) -> ScopeSet {
+        ScopeSet(values: scope.values.filter { meaning(of: $0, in: nil) != nil })
     }
 
     /// The resource scopes a request names for `target`, fully qualified;

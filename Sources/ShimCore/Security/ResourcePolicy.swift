@@ -5,9 +5,13 @@ public struct ResourcePolicy: Sendable {
     public struct Resource: Sendable, Equatable {
         public var resource: String
         public var scopes: [String]
-        public init(resource: String, scopes: [String]) {
+        /// `resources[i].default`: the resource a request that names none is
+        /// for when several are served (at most one; check-config).
+        public var isDefault: Bool
+        public init(resource: String, scopes: [String], isDefault: Bool = false) {
             self.resource = resource
             self.scopes = scopes
+            self.isDefault = isDefault
         }
     }
 
@@ -30,8 +34,11 @@ public struct ResourcePolicy: Sendable {
     }
 
     /// RFC 8707 §2: "the authorization server SHOULD ... [return] invalid_target"
-    /// when the resource is unknown; a missing resource defaults to the only
-    /// configured one, and is an error when there are several.
+    /// when the resource is unknown. A missing resource (RFC 8707 §2: the
+    /// server "can use a default resource indicator"; clients written for
+    /// plain OAuth send none) is the only configured one, or with several the
+    /// one marked `default: true` (`defaultResource`); without a default it
+    /// is an error.
     ///
     /// The scope is read by the one scope rule (`meaning(of:in:)`): each value
     /// names one of the resource's scopes (exactly or by its short name) or a
@@ -45,8 +52,8 @@ public struct ResourcePolicy: Sendable {
                 throw OAuthError(.invalidTarget, "resource is not served by this authorization server")
             }
             target = found
-        } else if resources.count == 1 {
-            target = resources[0]
+        } else if let fallback = defaultResource {
+            target = fallback
         } else {
             throw OAuthError(.invalidTarget, "resource is required: this server protects several resources")
         }
@@ -69,6 +76,12 @@ public struct ResourcePolicy: Sendable {
             scope: clientScope,
             upstreamScope: ScopeSet(values: upstreamScopes + clientScope.values)
         )
+    }
+
+    /// The resource a request that names none is for: the only configured
+    /// one, else the one marked `default` (nil: none, `resource` is required).
+    public var defaultResource: Resource? {
+        resources.count == 1 ? resources[0] : resources.first(where: \.isDefault)
     }
 
     /// Re-checks a later request (token, refresh) against the resource bound

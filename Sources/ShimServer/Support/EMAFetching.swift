@@ -7,8 +7,10 @@ public import ShimUpstream
 public enum EMAFetching {
     /// https only, public addresses (plus `ema.insecure_private_hosts`),
     /// 64 KB (JWKS with certificate chains are larger than CIMD's 5 KB),
-    /// 10 s, cached per `Cache-Control` between 30 s and 5 minutes (a
-    /// rotated key is seen within 5 minutes), failures for 10 s.
+    /// 10 s, cached per `Cache-Control` between 30 s and 5 minutes, failures
+    /// for 10 s; a token naming a key the cached set lacks makes
+    /// `TrustedIssuerKeys` fetch it again past the cache (`fetchFresh`), at
+    /// most every 30 s per issuer, so a rotated key is seen at once.
     public static func makeFetcher(_ config: EMAConfiguration, logger: Logger) throws -> GuardedFetcher {
         let limits = GuardedFetcher.Limits(maxBytes: 64 * 1024, timeout: .seconds(10), cacheFloor: 30, cacheCeiling: 300, cacheFallback: 300,
                                            negativeTTL: 10, maxConcurrentPerHost: 2, maxConcurrentTotal: 8, cacheCapacity: 64)

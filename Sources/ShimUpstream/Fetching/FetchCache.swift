@@ -34,10 +34,12 @@ actor FetchCache {
 
     /// A cached outcome that has not expired; else the fetch in flight for
     /// `url`; else a new fetch started with `work`, unless `host` (or the
-    /// whole fetcher) already has its limit of fetches in flight.
-    func lookup(url: String, host: String, now: Date, perHostLimit: Int, totalLimit: Int,
+    /// whole fetcher) already has its limit of fetches in flight. With
+    /// `reuse` false the stored outcome is skipped (a fetch in flight is
+    /// still shared: it is as fresh as a new one).
+    func lookup(url: String, host: String, now: Date, perHostLimit: Int, totalLimit: Int, reuse: Bool = true,
                 work: @escaping @Sendable () async -> Outcome) -> Lookup {
-        if let entry = entries[url], now < entry.expiresAt {
+        if reuse, let entry = entries[url], now < entry.expiresAt {
             useCounter += 1
             entries[url]?.lastUse = useCounter
             if case .success(var document) = entry.outcome {

@@ -121,6 +121,15 @@ extension GuardedFetcher {
 /// production; router tests substitute documents they hold in memory.
 public protocol DocumentFetching: Sendable {
     func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
+    /// The document from its source, not a cached copy (see `GuardedFetcher.fetchFresh`).
+    func fetchFresh(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
+}
+
+extension DocumentFetching {
+    /// A fetcher that keeps no copies answers every fetch fresh.
+    public func fetchFresh(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
+        try await fetch(url)
+    }
 }
 
 extension GuardedFetcher: DocumentFetching {}

@@ -69,6 +69,18 @@ public final class GuardedFetcher: Sendable {
 
     /// The document at `url`, from the cache when fresh. Throws `FetchError`.
     public func fetch(_ url: String) async throws(FetchError) -> Document {
+        try await fetch(url, reuseCache: true)
+    }
+
+    /// The document at `url` from the network, whatever the cache holds
+    /// (a fetch already in flight is shared); the answer is cached as usual.
+    /// For a caller that knows its cached copy is stale: a JWKS lacking the
+    /// `kid` a token names. The caller bounds how often it asks.
+    public func fetchFresh(_ url: String) async throws(FetchError) -> Document {
+        try await fetch(url, reuseCache: false)
+    }
+
+    func fetch(_ url: String, reuseCache: Bool) async throws(FetchError) -> Document {
         guard let target = RedirectURI(url), target.scheme == "https", url.hasPrefix("https://"), !target.host.isEmpty,
               !target.hasUserinfo, !target.hasFragment else {
             throw .invalidURL("only https URLs without userinfo or fragment")
@@ -80,7 +92,7 @@ public final class GuardedFetcher: Sendable {
         }
         let host = target.host.hasPrefix("[") ? String(target.host.dropFirst().dropLast()).lowercased() : target.host.lowercased()
         let lookup = await cache.lookup(url: url, host: host, now: clock.now(), perHostLimit: limits.maxConcurrentPerHost,
-                                        totalLimit: limits.maxConcurrentTotal) { [self] in
+                                        totalLimit: limits.maxConcurrentTotal, reuse: reuseCache) { [self] in
             let outcome = await self.fetchWithDeadline(url: url, host: host, spelledAs: target.host)
             let now = self.clock.now()
             let expiry: Date
