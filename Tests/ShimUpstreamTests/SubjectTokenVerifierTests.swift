@@ -24,6 +24,7 @@ struct SubjectTokenVerifierTests {
         var roles: [String]?
         var azpacr: String?
         var idtyp: String?
+        var tid: String?
         func verify(using algorithm: some JWTAlgorithm) throws {}
     }
 

@@ -37,7 +37,9 @@ extension OIDCUpstream {
         if let cached = await verifiers.value { return cached }
         let endpoints = try await endpoints()
         guard let jwks = config.jwksURI ?? endpoints.jwks ?? profile.defaultJWKS(config),
-              let issuer = endpoints.issuer ?? profile.idTokenIssuer(config) else { return nil }
+              var issuer = endpoints.issuer ?? profile.idTokenIssuer(config) else { return nil }
+        // Entra by domain: the tenant's own GUID issuer, never the `{tenantid}` template.
+        if let pinned = try await pinnedEntraIssuer() { issuer = pinned }
         let published = Set(endpoints.idTokenAlgorithms ?? []).intersection(IDTokenVerifier.Expectations.asymmetric)
         let algorithms = !config.idTokenAlgorithms.isEmpty ? Set(config.idTokenAlgorithms) : published.isEmpty ? ["RS256"] : published
         let verifier = IDTokenVerifier(
