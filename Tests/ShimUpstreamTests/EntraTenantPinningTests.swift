@@ -26,9 +26,9 @@ struct EntraTenantPinningTests {
     static func router(_ base: Base, issuer: @escaping @Sendable (String) -> String) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/\(domain)/v2.0/.well-known/openid-configuration") { _, _ -> Response in
-            let base = base.value.withLock { $0 }
+            let url = base.value.withLock { $0 }
             return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"issuer":"\#(issuer(base))","jwks_uri":"\#(base)/keys"}"#)))
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"issuer":"\#(issuer(url))","jwks_uri":"\#(url)/keys"}"#)))
         }
         router.get("/keys") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"],
