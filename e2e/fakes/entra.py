@@ -31,8 +31,13 @@ class EntraFake(StandardProvider):
     s256_only = False             # Entra accepts plain and S256 (v2-oauth2-auth-code-flow)
     user_sub = "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"   # pairwise, per app (id-token-claims-reference)
 
+    #: A verified domain of the home tenant: its discovery document names the tenant's GUID issuer.
+    domain = "contoso.onmicrosoft.com"
+
     def __init__(self, callback_url: str, **kwargs) -> None:
         self.tenant = str(uuid.uuid4())
+        #: Another tenant whose users can sign in to a multi-tenant application.
+        self.other_tenant = str(uuid.uuid4())
         self.api_app = str(uuid.uuid4())
         self.exposed = {"mcp.access", "mcp.admin"}
         self.oid = str(uuid.uuid4())
@@ -53,7 +58,12 @@ class EntraFake(StandardProvider):
         t = f"/{self.tenant}"
         return {("GET", t + "/oauth2/v2.0/authorize"): "authorize", ("POST", t + "/oauth2/v2.0/token"): "token",
                 ("GET", t + "/v2.0/.well-known/openid-configuration"): "discovery",
-                ("GET", t + "/discovery/v2.0/keys"): "jwks", ("GET", "/oidc/userinfo"): "userinfo"}
+                ("GET", t + "/discovery/v2.0/keys"): "jwks", ("GET", "/oidc/userinfo"): "userinfo",
+                # v2-protocols-oidc: the document asked for by domain names the tenant's GUID issuer.
+                ("GET", f"/{self.domain}/v2.0/.well-known/openid-configuration"): "discovery"}
+
+    def jwks_url(self) -> str:
+        return f"{self.base}/{self.tenant}/discovery/v2.0/keys"
 
     def endpoint(self, name: str) -> str:
         return f"{self.base}/{self.tenant}/oauth2/v2.0/{name}"
@@ -164,6 +174,29 @@ class EntraFake(StandardProvider):
         claims.update({"oid": self.oid, "tid": self.tenant, "ver": "2.0", "preferred_username": "adele@contoso.example",
                        "name": "Adele Vance"})
         return claims
+
+    # --- tokens of other applications (ID-JAG leg 1) ------------------------------
+
+    def sso_id_token(self, audience: str, tenant: str | None = None) -> str:
+        """The ID token Entra gives another application (`audience`, e.g. an MCP
+        client's multi-tenant registration) when a user of `tenant` (the home
+        tenant by default) signs in to it: iss names the user's tenant, tid too
+        (id-token-claims-reference); every tenant's tokens are signed with the
+        same keys (v2-protocols-oidc, the common key set)."""
+        now = int(time.time())
+        tenant = tenant or self.tenant
+        return self.id_token({"iss": f"{self.base}/{tenant}/v2.0", "aud": audience, "sub": self.user_sub, "oid": self.oid,
+                              "tid": tenant, "ver": "2.0", "iat": now, "nbf": now, "exp": now + 3600,
+                              "preferred_username": "adele@contoso.example", "name": "Adele Vance"})
+
+    def api_access_token(self, app: str) -> str:
+        """A v2 access token the application got for its own API (aud and azp = its client id):
+        same iss, keys and aud as its ID tokens, plus scp and azpacr
+        (access-token-claims-reference)."""
+        now = int(time.time())
+        return self.id_token({"iss": self.issuer, "aud": app, "sub": self.user_sub, "oid": self.oid, "tid": self.tenant,
+                              "ver": "2.0", "iat": now, "nbf": now, "exp": now + 3600, "azp": app,
+                              "azpacr": "1", "scp": "access_as_user"})
 
     def access_claims(self, scope: str) -> dict:
         return {"aud": self.api_app}

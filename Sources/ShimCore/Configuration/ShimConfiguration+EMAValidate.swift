@@ -92,6 +92,28 @@ extension ShimConfiguration {
             if rule.scopes.isEmpty { problems.append("\(key).scopes: at least one") }
             if rule.clientID.isEmpty { problems.append("\(key).client_id: the client's id at the target authorization server") }
         }
+        problems += validateLegOneTenants()
+        return problems
+    }
+
+    /// Entra's `common`, `organizations` and `consumers` accept ID tokens of
+    /// every tenant whose users can sign in to the application (the issuer
+    /// is the `{tenantid}` template, filled from each token's `tid`): a leg-1
+    /// rule without `tenants` would issue ID-JAGs for users of any such
+    /// tenant. Each rule must name the tenants it admits.
+    func validateLegOneTenants() -> [String] {
+        guard ema.issuer.enabled, upstream.preset == .entra, let tenant = upstream.tenant,
+              EntraTenant(tenant).servesSeveralTenants else { return [] }
+        var problems: [String] = []
+        for (i, rule) in ema.policy.enumerated() {
+            if rule.tenants.isEmpty {
+                problems.append("ema.policy[\(i)].tenants: upstream.tenant is \(tenant.quotedForProblem), so ID tokens of any Entra tenant can "
+                    + "reach leg 1; list the Directory (tenant) IDs this rule admits (or set upstream.tenant to your tenant's ID or domain)")
+            }
+            for value in rule.tenants where !EntraTenant.isGUID(value) {
+                problems.append("ema.policy[\(i)].tenants: \(value.quotedForProblem) is not a Directory (tenant) ID; the ID token's tid is a GUID")
+            }
+        }
         return problems
     }
 

@@ -94,6 +94,7 @@ public actor IDTokenVerifier {
         // Every claim, for callers that read more than the subject (leg 1's
         // groups, tenant, email); the signature covers these bytes.
         verified.claims = (try? JSONDecoder().decode([String: JSONValue].self, from: jws.payload)) ?? [:]
+        verified.headerType = jws.header.typ
         return verified
     }
 
@@ -148,4 +149,6 @@ public struct VerifiedIDToken: Sendable, Equatable {
     public var tenant: String?
     /// All the token's claims (signature-checked).
     public var claims: [String: JSONValue] = [:]
+    /// The JOSE header's `typ`, when present (leg 1 refuses other kinds of JWT).
+    public var headerType: String?
 }

@@ -37,7 +37,9 @@ extension OIDCUpstream {
         if let cached = await verifiers.value { return cached }
         let endpoints = try await endpoints()
         guard let jwks = config.jwksURI ?? endpoints.jwks ?? profile.defaultJWKS(config),
-              let issuer = endpoints.issuer ?? profile.idTokenIssuer(config) else { return nil }
+              var issuer = endpoints.issuer ?? profile.idTokenIssuer(config) else { return nil }
+        // Entra by domain: the tenant's own GUID issuer, never the `{tenantid}` template.
+        if let pinned = try await pinnedEntraIssuer() { issuer = pinned }
         let published = Set(endpoints.idTokenAlgorithms ?? []).intersection(IDTokenVerifier.Expectations.asymmetric)
         let algorithms = !config.idTokenAlgorithms.isEmpty ? Set(config.idTokenAlgorithms) : published.isEmpty ? ["RS256"] : published
         let verifier = IDTokenVerifier(
@@ -98,8 +100,9 @@ extension OIDCUpstream: SubjectTokenVerifying {
         // Without published keys an ID token is only trustworthy on the back
         // channel it came from; one presented by a client is refused.
         guard let verifier = found else { throw .keysUnavailable("the identity provider publishes no signing keys (set upstream.jwks_uri)") }
+        let verified: VerifiedIDToken
         do {
-            return try await verifier.verify(idToken, nonce: nil, audience: audience).claims
+            verified = try await verifier.verify(idToken, nonce: nil, audience: audience)
         } catch {
             logger.notice("subject_token refused", metadata: ["reason": "\(error.description)"])
             throw switch error {
@@ -118,5 +121,15 @@ extension OIDCUpstream: SubjectTokenVerifying {
             case .noSubject: .missingClaim("sub")
             }
         }
+        // Only an ID token of the asking application: not an access token or
+        // app-only token the IdP signed with the same keys (`SubjectTokenRules`).
+        // Its `exp` stays in the claims: the ID-JAG ends no later.
+        do {
+            _ = try await verifier.checkSubjectToken(verified, audience: audience)
+        } catch {
+            logger.notice("subject_token refused", metadata: ["reason": "\(error.description)"])
+            throw error
+        }
+        return verified.claims
     }
 }
