@@ -62,6 +62,7 @@ cimd:
   cache_max: 1h
   insecure_private_hosts: ["*.corp"]       # mistake 4: relaxations name exact hosts
   fetch_timeout: 5 minutes                 # mistake 5: not a duration
+  nat64_prefixes: ["2001:db8:64::/64"]     # mistake 6: a NAT64 prefix here is a /96
 """
 
 
@@ -71,9 +72,9 @@ def test_check_config_validates_the_cimd_keys_and_accepts_the_cimd_example(tmp_p
     path.write_text(BAD_CIMD)
     run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30)
     errors = [line for line in run.stdout.splitlines() if line.startswith("error:")]
-    assert run.returncode != 0 and len(errors) == 5, run.stdout
+    assert run.returncode != 0 and len(errors) == 6, run.stdout
     for key in ("cimd.allowed_hosts[0]", "cimd.blocked_hosts[0]", "cimd.cache_min", "cimd.insecure_private_hosts[0]",
-                "cimd.fetch_timeout"):
+                "cimd.fetch_timeout", "cimd.nat64_prefixes[0]"):
         assert any(line.startswith(f"error: {key}") for line in errors), (key, run.stdout)
 
     # A CA file that is not PEM, and one that looks like PEM but holds no certificate.

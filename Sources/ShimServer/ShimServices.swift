@@ -72,7 +72,7 @@ public struct ShimServices: Sendable {
                                            header: config.clientAddressHeader)
         if config.accessTokenMode == .issued || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.trustedIssuerKeys = config.ema.trustedIssuers.isEmpty ? nil
-            : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher)
+            : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher, clock: clock)
         self.subjectTokens = subjectTokens
         self.signingKeys = signingKeys
         let tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: config.issuerBase, store: store) }
@@ -106,7 +106,9 @@ public struct ShimServices: Sendable {
     /// A registered client that has not expired unused (`registration.unused_ttl`).
     func liveClient(id: String) async throws -> RegisteredClient? { try await clients.liveClient(id: id) }
 
-    func resolveClient(id: String, logger: Logger) async throws -> ResolvedClient? { try await clients.resolve(id: id, logger: logger) }
+    func resolveClient(id: String, clientAddress: String?, logger: Logger) async throws -> ResolvedClient? {
+        try await clients.resolve(id: id, clientAddress: clientAddress, logger: logger)
+    }
 
     /// The issuer without a trailing slash; every endpoint URL starts with it.
     public var issuer: String { config.issuerBase }

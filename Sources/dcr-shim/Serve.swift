@@ -45,7 +45,8 @@ struct Serve: AsyncParsableCommand {
         let signingKeys = config.accessTokenMode == .issued || config.ema.issuer.enabled
             ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
         // EMA: trusted issuers' key sets through the rule-11 fetcher, relaxations said out loud.
-        let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil } ? try EMAFetching.makeFetcher(config.ema, logger: logger) : nil
+        let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil }
+            ? try EMAFetching.makeFetcher(config.ema, nat64Prefixes: config.cimd.nat64, logger: logger) : nil
         for host in config.ema.insecurePrivateHosts {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "ema.insecure_private_hosts: \(host)"])
         }

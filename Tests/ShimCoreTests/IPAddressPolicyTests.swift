@@ -78,6 +78,43 @@ struct IPAddressPolicyTests {
         #expect(IPAddressPolicy.isGloballyRoutable(try #require(NetworkAddress(text))), "\(text)")
     }
 
+    /// The deployment's NAT64 prefixes (`cimd.nat64_prefixes`): an address
+    /// inside one is a connection to the IPv4 address in its last 32 bits.
+    static let nat64 = ["2001:db8:64::/96", "64:ff9b:1:fffe::/96"].compactMap(NAT64Prefix.init)
+
+    @Test("NAT64: an address in a translator's prefix is judged by the IPv4 address it carries", arguments: [
+        // (address, with the deployment's prefixes listed?, expected)
+        ("64:ff9b::a9fe:a9fe", false, Use.linkLocal as Use?), ("64:ff9b::a9fe:a9fe", true, .linkLocal),
+        ("64:ff9b::808:808", false, nil),
+        // A prefix of the deployment's own: metadata refused, a public IPv4 allowed
+        ("2001:db8:64::a9fe:a9fe", true, .linkLocal), ("2001:db8:64::169.254.169.254", true, .linkLocal),
+        ("2001:db8:64::a00:1", true, .privateUse), ("2001:db8:64::7f00:1", true, .loopback),
+        ("2001:db8:64::808:808", true, nil),
+        // Unlisted, the same addresses are what they look like (here: documentation space)
+        ("2001:db8:64::808:808", false, .documentation), ("2001:db8:64::a9fe:a9fe", false, .documentation),
+        // The local-use block (RFC 8215): refused whole, except a listed /96 inside it
+        ("64:ff9b:1:fffe::808:808", false, .nat64LocalUse), ("64:ff9b:1:fffe::808:808", true, nil),
+        ("64:ff9b:1:fffe::a9fe:a9fe", true, .linkLocal), ("64:ff9b:1:ffff::808:808", true, .nat64LocalUse),
+        // Unrelated IPv6 is unaffected by the list
+        ("2606:4700:4700::1111", true, nil), ("2001:db8:65::808:808", true, .documentation), ("fe80::a9fe:a9fe", true, .linkLocal),
+        ("::ffff:169.254.169.254", true, .linkLocal), ("10.0.0.1", true, .privateUse), ("8.8.8.8", true, nil),
+    ])
+    func nat64(_ text: String, _ listed: Bool, _ expected: Use?) throws {
+        let address = try #require(NetworkAddress(text))
+        #expect(IPAddressPolicy.specialUse(address, nat64Prefixes: listed ? Self.nat64 : []) == expected, "\(text)")
+    }
+
+    @Test("NAT64 prefixes: /96, host bits zero, where a translator's prefix can lie", arguments: [
+        ("2001:db8:64::/96", "2001:db8:64:0:0:0::/96" as String?), ("64:ff9b::/96", "64:ff9b:0:0:0:0::/96"),
+        ("64:ff9b:1:fffe::/96", "64:ff9b:1:fffe:0:0::/96"), ("fd00:64::/96", "fd00:64:0:0:0:0::/96"),
+        ("2001:db8:64::/64", nil), ("2001:db8:64::/48", nil), ("2001:db8:64::1/96", nil), ("2001:db8:64::", nil),
+        ("10.0.0.0/8", nil), ("::ffff:0:0/96", nil), ("::/96", nil), ("fe80::/96", nil), ("ff02::/96", nil),
+        ("64:ff9b:2::/96", nil), ("nonsense/96", nil), ("2001:db8:64::/096", nil),
+    ])
+    func nat64Prefix(_ text: String, _ normalised: String?) {
+        #expect(NAT64Prefix(text)?.description == normalised, "\(text)")
+    }
+
     @Test("the parser refuses ambiguous and malformed forms instead of guessing", arguments: [
         "127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "010.0.0.1", "127.0.0.1.", "127.0.0.256", "1.2.3.4.5",
         "1.2.3", "", ".", "::1%lo", "fe80::1%eth0", ":::", "1::2::3", "12345::", "g::1", "1:2:3:4:5:6:7:8:9",

@@ -26,6 +26,12 @@ public struct CIMDConfiguration: Sendable, Equatable {
     /// certificates of extra CAs trusted for document fetches, besides the
     /// system's (a private deployment's CA, a test CA). Logged at start.
     public var insecureCAPEM: String?
+    /// `cimd.nat64_prefixes` (default empty): the /96 prefixes of the
+    /// deployment's NAT64 translators (RFC 6052 §2.3), as `2001:db8:64::/96`.
+    /// An address inside one is judged by the IPv4 address in its last 32
+    /// bits (rule 11). The well-known 64:ff9b::/96 is always recognised, and
+    /// the rest of the local-use block 64:ff9b:1::/48 (RFC 8215) is refused.
+    public var nat64Prefixes: [String] = []
 
     /// A document larger than this is refused (draft §"Maximum Response Size": 5 KB).
     public static let maxDocumentBytes = 5 * 1024
@@ -38,6 +44,10 @@ public struct CIMDConfiguration: Sendable, Equatable {
                    blockedHosts: blockedHosts.compactMap(HostPattern.init),
                    insecurePrivateHosts: insecurePrivateHosts.compactMap(HostPattern.init))
     }
+
+    /// The translator prefixes, validated by `validate()`; the guarded
+    /// fetchers (documents and trusted issuers' keys) judge addresses with them.
+    public var nat64: [NAT64Prefix] { nat64Prefixes.compactMap(NAT64Prefix.init) }
 
     /// The start-up warnings for the relaxations in effect.
     public var relaxationWarnings: [String] {
@@ -62,6 +72,7 @@ public struct CIMDConfiguration: Sendable, Equatable {
         c.cacheMaxSeconds = r.duration("cimd.cache_max", default: 3600, range: 0...(7 * 86400))
         c.insecurePrivateHosts = r.stringList("cimd.insecure_private_hosts", default: [])
         c.insecureCAPEM = r.secret("cimd.insecure_ca")
+        c.nat64Prefixes = r.stringList("cimd.nat64_prefixes", default: [])
         return c
     }
 
@@ -74,6 +85,10 @@ public struct CIMDConfiguration: Sendable, Equatable {
         }
         for (i, entry) in insecurePrivateHosts.enumerated() where HostPattern(entry) == nil || entry.hasPrefix("*") {
             problems.append("cimd.insecure_private_hosts[\(i)]: \(entry.quotedForProblem) must be an exact host name (no patterns)")
+        }
+        for (i, entry) in nat64Prefixes.enumerated() where NAT64Prefix(entry) == nil {
+            problems.append("cimd.nat64_prefixes[\(i)]: \(entry.quotedForProblem) is not an IPv6 /96 prefix in global unicast, unique local "
+                            + "or 64:ff9b:1::/48 space with its last 32 bits zero (like 2001:db8:64::/96)")
         }
         if cacheMinSeconds > cacheMaxSeconds {
             problems.append("cimd.cache_min: must not be longer than cimd.cache_max")

@@ -10,7 +10,11 @@
 /// (all of 192.0.0.0/24 and 2001::/23). IPv6 must be in 2000::/3, the
 /// global unicast space; IPv4 hidden inside IPv6 (mapped, NAT64, 6to4,
 /// ISATAP) is judged by the IPv4 address it carries, so `::ffff:127.0.0.1`
-/// or `64:ff9b::a00:1` are as refused as `127.0.0.1` and `10.0.0.1`.
+/// or `64:ff9b::a00:1` are as refused as `127.0.0.1` and `10.0.0.1`. The
+/// NAT64 prefixes are the well-known 64:ff9b::/96 and those the operator
+/// lists (`cimd.nat64_prefixes`, `NAT64Prefix`): a deployment's own prefix
+/// may lie anywhere, even in global unicast space, so only the operator can
+/// say which addresses a translator turns into IPv4 connections.
 public enum IPAddressPolicy {
     /// Why an address is not a destination for an outbound fetch.
     public enum SpecialUse: String, Sendable, Equatable {
@@ -35,12 +39,17 @@ public enum IPAddressPolicy {
     }
 
     /// nil when `address` is globally routable; otherwise the range that makes it not.
-    public static func specialUse(_ address: NetworkAddress) -> SpecialUse? {
-        address.isIPv4 ? ipv4(address) : ipv6(address)
+    /// An address inside one of `nat64Prefixes` (the operator's translator
+    /// prefixes, besides the well-known one) is judged by the IPv4 address
+    /// it carries, wherever the prefix lies.
+    public static func specialUse(_ address: NetworkAddress, nat64Prefixes: [NAT64Prefix] = []) -> SpecialUse? {
+        if address.isIPv4 { return ipv4(address) }
+        if let prefix = nat64Prefixes.first(where: { $0.contains(address) }) { return ipv4(prefix.embeddedIPv4(address)) }
+        return ipv6(address)
     }
 
-    public static func isGloballyRoutable(_ address: NetworkAddress) -> Bool {
-        specialUse(address) == nil
+    public static func isGloballyRoutable(_ address: NetworkAddress, nat64Prefixes: [NAT64Prefix] = []) -> Bool {
+        specialUse(address, nat64Prefixes: nat64Prefixes) == nil
     }
 
     /// IANA IPv4 Special-Purpose Address Registry.
@@ -69,6 +78,10 @@ public enum IPAddressPolicy {
     /// IANA IPv6 Special-Purpose Address Registry, then "outside 2000::/3".
     static let ipv6Table: [(prefix: [UInt8], bits: Int, use: SpecialUse)] = [
         ([0x01, 0x00, 0, 0, 0, 0, 0, 0], 64, .discardOnly),
+        // RFC 8215 §2: 64:ff9b:1::/48 is "for local use within domains that enable
+        // IPv4/IPv6 translation mechanisms". Each domain carves its prefixes from
+        // it with a layout it does not announce, so the whole block is refused;
+        // a /96 the operator lists in `cimd.nat64_prefixes` is judged first.
         ([0x00, 0x64, 0xff, 0x9b, 0x00, 0x01], 48, .nat64LocalUse),
         ([0x20, 0x01, 0x00, 0x00], 32, .teredo),
         ([0x20, 0x01, 0x00, 0x00], 23, .protocolAssignments),
@@ -90,7 +103,7 @@ public enum IPAddressPolicy {
         // ::/96, IPv4-compatible (deprecated, RFC 4291 §2.5.5.1), and the rest of ::/8.
         if b[0..<12].allSatisfy({ $0 == 0 }) { return .ipv4Compatible }
         // 64:ff9b::/96, the NAT64 well-known prefix (RFC 6052): the gateway connects to the IPv4 address.
-        if address.hasPrefix([0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], bits: 96) { return ipv4(address.embeddedIPv4(at: 12)) }
+        if NAT64Prefix.wellKnown.contains(address) { return ipv4(NAT64Prefix.wellKnown.embeddedIPv4(address)) }
         if let special = ipv6Table.first(where: { address.hasPrefix($0.prefix, bits: $0.bits) })?.use { return special }
         // Only 2000::/3 is global unicast; everything else is unassigned or reserved.
         guard address.hasPrefix([0x20], bits: 3) else { return .reserved }

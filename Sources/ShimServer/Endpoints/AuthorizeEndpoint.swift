@@ -25,7 +25,9 @@ enum AuthorizeEndpoint {
         }
         // A registration, or a Client ID Metadata Document fetched (or cached) now.
         let resolved: ResolvedClient?
-        do { resolved = try await services.resolveClient(id: clientID, logger: context.logger) } catch let error as OAuthError {
+        do {
+            resolved = try await services.resolveClient(id: clientID, clientAddress: context.clientAddress?.limitKey, logger: context.logger)
+        } catch let error as OAuthError {
             throw ErrorPage(error: error)
         } catch {
             throw ErrorPage(error: OAuthError(.serverError, "the client registry is unavailable", detail: "\(error)"))

@@ -13,7 +13,7 @@ import ShimUpstream
 struct ClientAuthenticator: Sendable {
     let clients: ClientResolver
 
-    func authenticate(_ request: Request, form: [String: String], logger: Logger) async throws -> RegisteredClient {
+    func authenticate(_ request: Request, form: [String: String], clientAddress: String?, logger: Logger) async throws -> RegisteredClient {
         var basic: (id: String, secret: String)?
         if let header = request.headers[.authorization] {
             guard HTTPBasicCredentials.isBasic(header) else {
@@ -47,7 +47,7 @@ struct ClientAuthenticator: Sendable {
             }
         }
         let client: RegisteredClient?
-        do { client = try await clients.resolve(id: clientID, logger: logger)?.client } catch let error as OAuthError
+        do { client = try await clients.resolve(id: clientID, clientAddress: clientAddress, logger: logger)?.client } catch let error as OAuthError
             where error.code == .temporarilyUnavailable {
             logger.notice("client document unavailable", metadata: ["client_id": "\(clientID)", "detail": "\(error.detail ?? "")"])
             throw OAuthJSONError(error: error, retryAfter: 5)

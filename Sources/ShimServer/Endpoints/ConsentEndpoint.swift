@@ -22,7 +22,10 @@ enum ConsentEndpoint {
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
         let resolved: ResolvedClient?
-        do { resolved = try await services.resolveClient(id: pending.request.clientID, logger: context.logger) } catch let error as OAuthError {
+        do {
+            resolved = try await services.resolveClient(id: pending.request.clientID, clientAddress: context.clientAddress?.limitKey,
+                                                        logger: context.logger)
+        } catch let error as OAuthError {
             throw ErrorPage(error: error)
         }
         guard let client = resolved else {
@@ -56,7 +59,8 @@ enum ConsentEndpoint {
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: otherBrowser) }
         let authorization = pending.request
-        let clientName = try? await services.resolveClient(id: authorization.clientID, logger: context.logger)?.client.clientName
+        let clientName = try? await services.resolveClient(id: authorization.clientID, clientAddress: context.clientAddress?.limitKey,
+                                                           logger: context.logger)?.client.clientName
         let event = AuditEvent(at: services.now, kind: decision == "allow" ? .consentGiven : .consentDenied, clientID: authorization.clientID,
                                clientName: clientName ?? nil, redirectHost: Audit.host(authorization.redirectURI),
                                resource: authorization.resource, scope: authorization.scope.text)

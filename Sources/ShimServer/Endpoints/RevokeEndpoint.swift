@@ -23,7 +23,8 @@ struct RevokeEndpoint: Sendable {
         var request = request
         do {
             let form = try await RequestParameters.form(&request, maxBytes: maxBodyBytes)
-            let client = try await authenticator.authenticate(request, form: form, logger: context.logger)
+            let client = try await authenticator.authenticate(request, form: form, clientAddress: context.clientAddress?.limitKey,
+                                                              logger: context.logger)
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is missing") }
             // §2.2: an invalid or unknown token gets 200 with no change. §2.1: a
             // token issued to another client is refused (the caller learns only

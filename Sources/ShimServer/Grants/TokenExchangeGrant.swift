@@ -72,11 +72,17 @@ struct TokenExchangeGrant: GrantHandler {
         }
         let now = clock.now()
         let issuedAt = Int(now.timeIntervalSince1970)
+        // The ID-JAG never outlives the sign-in it stands for.
+        guard let subjectExpiry = SubjectTokenRules.expiry(of: idClaims) else {
+            throw OAuthError.invalidGrant("the subject token is not accepted: it has no exp")
+        }
+        let expiresAt = SubjectTokenRules.cappedExpiry(issuedAt: issuedAt, lifetime: settings.lifetimeSeconds, subjectExpiry: subjectExpiry)
+        guard expiresAt > issuedAt else { throw OAuthError.invalidGrant("the subject token is not accepted: it has expired") }
         var extra: [String: JSONValue] = [:]
         for name in ["email", "auth_time", "acr", "amr"] { extra[name] = idClaims[name] }
         if let tid = idClaims["tid"] { extra["tenant"] = tid }
         let claims = IDJAGClaims(issuer: issuer, subject: subject, audience: [audience], clientID: decision.clientID,
-                                 tokenID: SecretToken.generate(bytes: 16), expiresAt: issuedAt + settings.lifetimeSeconds,
+                                 tokenID: SecretToken.generate(bytes: 16), expiresAt: expiresAt,
                                  issuedAt: issuedAt, resources: [resource], scope: decision.scope.text, extra: extra)
         let idJAG: String
         do { idJAG = try await signingKeys.sign(claims, type: EMAProtocol.mediaType) } catch {
@@ -87,7 +93,7 @@ struct TokenExchangeGrant: GrantHandler {
                                         detail: "audience \(audience) client_id \(decision.clientID) jti \(SecretToken.logTag(claims.tokenID))"),
                              logger: logger)
         // RFC 8693 §2.2.1; the draft §4.3.2: token_type N_A, no refresh token.
-        return TokenResponse(accessToken: idJAG, tokenType: "N_A", expiresIn: settings.lifetimeSeconds, scope: decision.scope.text,
+        return TokenResponse(accessToken: idJAG, tokenType: "N_A", expiresIn: expiresAt - issuedAt, scope: decision.scope.text,
                              issuedTokenType: EMAProtocol.idJAGTokenType)
     }
 }

@@ -47,7 +47,9 @@ struct ClientResolver: Sendable {
     /// nil for an unknown (or expired) registered client. A CIMD client whose
     /// document cannot be used throws `OAuthError` `invalid_client` (400) with
     /// the reason; a store failure throws what the store threw.
-    func resolve(id: String, logger: Logger) async throws -> ResolvedClient? {
+    /// `clientAddress` (the requester's `IPAddress.limitKey`) counts a
+    /// document fetch against that address's limit of fetches in flight.
+    func resolve(id: String, clientAddress: String? = nil, logger: Logger) async throws -> ResolvedClient? {
         guard CIMDClientID.isCandidate(id) else {
             return try await liveClient(id: id).map { ResolvedClient(client: $0, document: nil) }
         }
@@ -56,7 +58,7 @@ struct ClientResolver: Sendable {
         guard let documentFetcher else { throw OAuthError(.invalidClient, "Client ID Metadata Documents are not accepted here", status: 400) }
         let fetched: GuardedFetcher.Document
         do {
-            fetched = try await documentFetcher.fetch(clientID.url)
+            fetched = try await documentFetcher.fetch(clientID.url, clientAddress: clientAddress)
         } catch {
             // The reason goes to the log only: told to the caller, it would say
             // which address a name has and how a port answers (a map of the

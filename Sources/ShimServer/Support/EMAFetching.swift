@@ -10,14 +10,17 @@ public enum EMAFetching {
     /// 10 s, cached per `Cache-Control` between 30 s and 5 minutes, failures
     /// for 10 s; a token naming a key the cached set lacks makes
     /// `TrustedIssuerKeys` fetch it again past the cache (`fetchFresh`), at
-    /// most every 30 s per issuer, so a rotated key is seen at once.
-    public static func makeFetcher(_ config: EMAConfiguration, logger: Logger) throws -> GuardedFetcher {
+    /// most every 30 s per issuer, so a rotated key is seen at once. Its own
+    /// 8 fetch slots and 8 resolver threads: document fetches, which any
+    /// client can start, never take the ones trusted issuers' keys need.
+    /// `nat64Prefixes`: `cimd.nat64_prefixes` (the deployment's translators).
+    public static func makeFetcher(_ config: EMAConfiguration, nat64Prefixes: [NAT64Prefix] = [], logger: Logger) throws -> GuardedFetcher {
         let limits = GuardedFetcher.Limits(maxBytes: 64 * 1024, timeout: .seconds(10), cacheFloor: 30, cacheCeiling: 300, cacheFallback: 300,
                                            negativeTTL: 10, maxConcurrentPerHost: 2, maxConcurrentTotal: 8, cacheCapacity: 64)
         let privateHosts = Set(config.insecurePrivateHosts.map { $0.lowercased() })
         do {
             return try GuardedFetcher(purpose: "jwks", limits: limits, logger: logger, extraTrustRootsPEM: config.insecureCA,
-                                      trustsPrivateAddresses: { privateHosts.contains($0.lowercased()) },
+                                      trustsPrivateAddresses: { privateHosts.contains($0.lowercased()) }, nat64Prefixes: nat64Prefixes,
                                       accepts: { type in
                                           let base = type?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
                                           return base == "application/json" || base == "application/jwk-set+json"

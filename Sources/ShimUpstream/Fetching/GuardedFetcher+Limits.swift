@@ -19,13 +19,21 @@ extension GuardedFetcher {
         public var negativeTTL: Int
         /// Fetches in flight to one host at once; more fail fast (`.busy`).
         public var maxConcurrentPerHost: Int
-        /// Fetches in flight in total (each may hold a resolver thread).
+        /// Fetches in flight in total. A fetch holds its slot until its name
+        /// lookup has returned, even past the deadline, so this also bounds
+        /// the resolver threads (a hung lookup cannot be abandoned).
         public var maxConcurrentTotal: Int
+        /// Fetches in flight started on behalf of one client address (its
+        /// `IPAddress.limitKey`); more fail fast (`.clientBusy`). One client
+        /// naming hosts whose name servers never answer then holds this many
+        /// slots, not all of them.
+        public var maxConcurrentPerClient: Int
         /// Cached responses kept (least recently used evicted first).
         public var cacheCapacity: Int
 
         public init(maxBytes: Int, timeout: Duration, cacheFloor: Int = 60, cacheCeiling: Int = 3600, cacheFallback: Int = 600,
-                    negativeTTL: Int = 10, maxConcurrentPerHost: Int = 2, maxConcurrentTotal: Int = 32, cacheCapacity: Int = 1024) {
+                    negativeTTL: Int = 10, maxConcurrentPerHost: Int = 2, maxConcurrentTotal: Int = 32, maxConcurrentPerClient: Int = 4,
+                    cacheCapacity: Int = 1024) {
             self.maxBytes = maxBytes
             self.timeout = timeout
             self.cacheFloor = cacheFloor
@@ -34,6 +42,7 @@ extension GuardedFetcher {
             self.negativeTTL = negativeTTL
             self.maxConcurrentPerHost = maxConcurrentPerHost
             self.maxConcurrentTotal = maxConcurrentTotal
+            self.maxConcurrentPerClient = maxConcurrentPerClient
             self.cacheCapacity = cacheCapacity
         }
     }
@@ -76,6 +85,10 @@ extension GuardedFetcher {
         case timeout(seconds: Int)
         case contentType(String?)
         case busy(host: String)
+        /// The client address asking has its limit of fetches in flight.
+        case clientBusy
+        /// Every resolver thread is taken (by lookups that have not returned).
+        case resolverBusy(host: String)
 
         /// A failure that says nothing about the document and may pass: the
         /// name did not resolve, the host did not answer or not in time, it
@@ -84,9 +97,20 @@ extension GuardedFetcher {
         /// refused address is not transient.
         public var isTransient: Bool {
             switch self {
-            case .resolution, .connection, .timeout, .busy: true
+            case .resolution, .connection, .timeout, .busy, .clientBusy, .resolverBusy: true
             case .status(let code): code == 429 || code >= 500
             case .invalidURL, .forbiddenAddress, .redirectRefused, .tooLarge, .contentType: false
+            }
+        }
+
+        /// A refusal by this process, for want of room, before anything was
+        /// asked of the network: it says nothing about the URL and is never
+        /// remembered (the next caller, perhaps the document's real client,
+        /// tries again). Only the remote side's answers and silences are.
+        public var isLocalSaturation: Bool {
+            switch self {
+            case .busy, .clientBusy, .resolverBusy: true
+            default: false
             }
         }
 
@@ -103,6 +127,8 @@ extension GuardedFetcher {
             case .timeout(let seconds): "no complete response within \(seconds) s"
             case .contentType(let type): "the response is \(type ?? "untyped"), not JSON"
             case .busy(let host): "too many fetches from \(host) are in progress; try again"
+            case .clientBusy: "too many fetches for this client address are in progress; try again"
+            case .resolverBusy(let host): "no resolver is free to look up \(host); try again"
             }
         }
     }
@@ -120,15 +146,23 @@ extension GuardedFetcher {
 /// What the server needs from a document fetcher: `GuardedFetcher` in
 /// production; router tests substitute documents they hold in memory.
 public protocol DocumentFetching: Sendable {
-    func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
+    /// `clientAddress`: the `IPAddress.limitKey` of the client whose request
+    /// needs the document, for the per-client limit; nil when the fetch is
+    /// not on a client's behalf (or its address is unknown).
+    func fetch(_ url: String, clientAddress: String?) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
     /// The document from its source, not a cached copy (see `GuardedFetcher.fetchFresh`).
     func fetchFresh(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document
 }
 
 extension DocumentFetching {
+    /// A fetch on no particular client's behalf.
+    public func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
+        try await fetch(url, clientAddress: nil)
+    }
+
     /// A fetcher that keeps no copies answers every fetch fresh.
     public func fetchFresh(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
-        try await fetch(url)
+        try await fetch(url, clientAddress: nil)
     }
 }
 

@@ -12,10 +12,12 @@ public import ShimCore
 /// Metadata Document; a trusted issuer's JWKS), made so that it cannot be
 /// turned against the shim's own network.
 ///
-/// - https only; the host is resolved ONCE (`HostResolver`, off the event
-///   loop) and every address it resolves to must be globally routable
-///   (`IPAddressPolicy`); one bad address refuses the whole name (an
-///   attacker's DNS answering a public and a private address gets nothing).
+/// - https only; the host is resolved ONCE (`HostResolver`: by default
+///   `getaddrinfo` on threads of this fetcher's own, as many as it has
+///   fetch slots) and every address it resolves to must be globally
+///   routable (`IPAddressPolicy`, with the operator's NAT64 prefixes); one
+///   bad address refuses the whole name (an attacker's DNS answering a
+///   public and a private address gets nothing).
 /// - The connection goes to the checked address (AsyncHTTPClient's
 ///   `dnsOverride`), while `Host`, SNI and certificate validation use the
 ///   original name: no second lookup, so no DNS rebinding between the check
@@ -23,8 +25,14 @@ public import ShimCore
 /// - No redirects; exactly 200; a content-type check; the body streamed
 ///   with a size cap; one deadline for the whole fetch.
 /// - Responses cached per `Cache-Control` within bounds; failures cached
-///   briefly; one fetch per URL in flight (callers share it); a per-host and
-///   a total limit on fetches in flight. Every table is bounded.
+///   briefly, but never a refusal for want of room here; one fetch per URL
+///   in flight (callers share it); a per-host, a per-client-address and a
+///   total limit on fetches in flight, each refusing at once beyond it. A
+///   fetch whose deadline passes during its name lookup answers at the
+///   deadline but keeps its slot until the lookup returns: lookups that
+///   never answer fill this fetcher's slots (and are refused as busy), not
+///   an unbounded number of threads, and never another fetcher's. Every
+///   table is bounded.
 ///
 /// The operator may let named hosts resolve to loopback or private
 /// addresses (tests, private deployments) and add trust roots; link-local
@@ -37,6 +45,7 @@ public final class GuardedFetcher: Sendable {
     let eventLoopGroup: any EventLoopGroup
     let tlsConfiguration: TLSConfiguration
     let trustsPrivateAddresses: @Sendable (String) -> Bool
+    let nat64Prefixes: [NAT64Prefix]
     let accepts: @Sendable (String?) -> Bool
     /// A label for logs and `dcr_shim_outbound_fetches_total{purpose}`.
     let purpose: String
@@ -47,13 +56,19 @@ public final class GuardedFetcher: Sendable {
     ///   - trustsPrivateAddresses: hosts the operator allows on loopback or
     ///     private addresses (never link-local, multicast or reserved ones).
     ///   - accepts: the allowed `Content-Type` (default: JSON).
-    public init(purpose: String, limits: Limits, resolver: any HostResolver = SystemResolver(), clock: any ShimClock = SystemClock(),
+    ///   - resolver: nil (production) for a `SystemResolver` of this
+    ///     fetcher's own with `limits.maxConcurrentTotal` threads.
+    ///   - nat64Prefixes: the deployment's NAT64 translator prefixes
+    ///     (`cimd.nat64_prefixes`), besides the well-known one.
+    public init(purpose: String, limits: Limits, resolver: (any HostResolver)? = nil, clock: any ShimClock = SystemClock(),
                 logger: Logger, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
                 extraTrustRootsPEM: String? = nil, trustsPrivateAddresses: @escaping @Sendable (String) -> Bool = { _ in false },
+                nat64Prefixes: [NAT64Prefix] = [],
                 accepts: @escaping @Sendable (String?) -> Bool = GuardedFetcher.isJSONMediaType) throws {
         self.purpose = purpose
         self.limits = limits
-        self.resolver = resolver
+        self.resolver = resolver ?? SystemResolver(maxConcurrentLookups: limits.maxConcurrentTotal)
+        self.nat64Prefixes = nat64Prefixes
         self.clock = clock
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
@@ -68,8 +83,10 @@ public final class GuardedFetcher: Sendable {
     }
 
     /// The document at `url`, from the cache when fresh. Throws `FetchError`.
-    public func fetch(_ url: String) async throws(FetchError) -> Document {
-        try await fetch(url, reuseCache: true)
+    /// `clientAddress` (an `IPAddress.limitKey`) counts the fetch against
+    /// that client's limit; nil for fetches on no client's behalf.
+    public func fetch(_ url: String, clientAddress: String?) async throws(FetchError) -> Document {
+        try await fetch(url, clientAddress: clientAddress, reuseCache: true)
     }
 
     /// The document at `url` from the network, whatever the cache holds
@@ -77,10 +94,10 @@ public final class GuardedFetcher: Sendable {
     /// For a caller that knows its cached copy is stale: a JWKS lacking the
     /// `kid` a token names. The caller bounds how often it asks.
     public func fetchFresh(_ url: String) async throws(FetchError) -> Document {
-        try await fetch(url, reuseCache: false)
+        try await fetch(url, clientAddress: nil, reuseCache: false)
     }
 
-    func fetch(_ url: String, reuseCache: Bool) async throws(FetchError) -> Document {
+    func fetch(_ url: String, clientAddress: String?, reuseCache: Bool) async throws(FetchError) -> Document {
         guard let target = RedirectURI(url), target.scheme == "https", url.hasPrefix("https://"), !target.host.isEmpty,
               !target.hasUserinfo, !target.hasFragment else {
             throw .invalidURL("only https URLs without userinfo or fragment")
@@ -91,16 +108,18 @@ public final class GuardedFetcher: Sendable {
             throw .invalidURL("the host must be a plain DNS name or IP literal")
         }
         let host = target.host.hasPrefix("[") ? String(target.host.dropFirst().dropLast()).lowercased() : target.host.lowercased()
-        let lookup = await cache.lookup(url: url, host: host, now: clock.now(), perHostLimit: limits.maxConcurrentPerHost,
-                                        totalLimit: limits.maxConcurrentTotal, reuse: reuseCache) { [self] in
-            let outcome = await self.fetchWithDeadline(url: url, host: host, spelledAs: target.host)
+        let lookup = await cache.lookup(url: url, host: host, client: clientAddress, now: clock.now(), limits: limits,
+                                        reuse: reuseCache) { [self] in
+            let outcome = await self.fetchWithDeadline(url: url, host: host, spelledAs: target.host) {
+                await self.cache.release(host: host, client: clientAddress)
+            }
             let now = self.clock.now()
             let expiry: Date
             switch outcome {
             case .success(let document): expiry = document.expiresAt
             case .failure: expiry = now.addingTimeInterval(TimeInterval(self.limits.negativeTTL))
             }
-            await self.cache.finish(url: url, host: host, outcome: outcome, expiresAt: expiry, now: now)
+            await self.cache.finish(url: url, outcome: outcome, expiresAt: expiry, now: now)
             return outcome
         }
         let outcome: FetchCache.Outcome
@@ -114,22 +133,39 @@ public final class GuardedFetcher: Sendable {
     /// One network fetch raced against `limits.timeout`. The answer comes at
     /// the deadline even if the connection is slow to give up; the work left
     /// behind is bounded by the client's own connect and read timeouts.
-    func fetchWithDeadline(url: String, host: String, spelledAs: String) async -> FetchCache.Outcome {
+    /// `release` gives the fetch's slot back exactly once: when the work
+    /// ends, or at the deadline if the name lookup has returned by then
+    /// (the rest is cancellable network I/O), else when the lookup returns.
+    /// So a lookup that never answers holds its slot, and the thread under
+    /// it stays counted, for as long as it runs.
+    func fetchWithDeadline(url: String, host: String, spelledAs: String,
+                           release: @escaping @Sendable () async -> Void) async -> FetchCache.Outcome {
         let started = ContinuousClock.now
         let timedOut = FetchCache.Outcome.failure(.timeout(seconds: seconds(limits.timeout)))
-        let once = NIOLockedValueBox<CheckedContinuation<FetchCache.Outcome, Never>?>(nil)
+        let attempt = Attempt()
         let outcome: FetchCache.Outcome = await withCheckedContinuation { continuation in
-            once.withLockedValue { $0 = continuation }
+            attempt.state.withLockedValue { $0.waiting = continuation }
             let work = Task {
-                let result = await self.fetchFromNetwork(url: url, host: host, spelledAs: spelledAs)
-                once.withLockedValue { $0.take() }?.resume(returning: result)
+                let resolved = await self.resolveHost(host)
+                if attempt.lookupReturned() {
+                    // The deadline passed during the lookup: the caller has its answer.
+                    if attempt.takeRelease() { await release() }
+                    return
+                }
+                let result: FetchCache.Outcome
+                switch resolved {
+                case .success(let addresses): result = await self.fetchFromNetwork(url: url, host: host, spelledAs: spelledAs, addresses: addresses)
+                case .failure(let error): result = .failure(error)
+                }
+                if attempt.takeRelease() { await release() }
+                attempt.takeWaiting()?.resume(returning: result)
             }
             Task {
                 try? await Task.sleep(for: self.limits.timeout)
-                if let waiting = once.withLockedValue({ $0.take() }) {
-                    work.cancel()
-                    waiting.resume(returning: timedOut)
-                }
+                guard let waiting = attempt.takeWaiting() else { return }
+                work.cancel()
+                if attempt.deadlinePassed(), attempt.takeRelease() { await release() }
+                waiting.resume(returning: timedOut)
             }
         }
         let elapsed = ContinuousClock.now - started
@@ -147,18 +183,31 @@ public final class GuardedFetcher: Sendable {
         return outcome
     }
 
-    /// Resolve once, judge every address, connect to the checked one.
-    /// `host` is lowercased; `spelledAs` is the host as the URL writes it,
-    /// which is what the HTTP client looks up in `dnsOverride`.
-    func fetchFromNetwork(url: String, host: String, spelledAs: String) async -> FetchCache.Outcome {
+    /// The name's addresses, each judged (rule 11): resolved once, on the
+    /// fetcher's resolver. A resolver with no thread free is a refusal for
+    /// want of room here (`resolverBusy`), not an answer about the name.
+    func resolveHost(_ host: String) async -> Result<[NetworkAddress], FetchError> {
         let addresses: [NetworkAddress]
-        do { addresses = try await resolver.resolve(host: host) } catch { return .failure(.resolution(host: host)) }
-        if Task.isCancelled { return .failure(.timeout(seconds: Int(limits.timeout.components.seconds))) }
+        do { addresses = try await resolver.resolve(host: host) } catch is HostResolverBusy {
+            return .failure(.resolverBusy(host: host))
+        } catch {
+            return .failure(.resolution(host: host))
+        }
+        if addresses.isEmpty { return .failure(.resolution(host: host)) }
         for address in addresses {
-            if let use = IPAddressPolicy.specialUse(address), !(trustsPrivateAddresses(host) && Self.relaxable.contains(use)) {
+            if let use = IPAddressPolicy.specialUse(address, nat64Prefixes: nat64Prefixes),
+               !(trustsPrivateAddresses(host) && Self.relaxable.contains(use)) {
                 return .failure(.forbiddenAddress(host: host, address: address, use))
             }
         }
+        return .success(addresses)
+    }
+
+    /// Connect to a checked address of `addresses` (from `resolveHost`).
+    /// `host` is lowercased; `spelledAs` is the host as the URL writes it,
+    /// which is what the HTTP client looks up in `dnsOverride`.
+    func fetchFromNetwork(url: String, host: String, spelledAs: String, addresses: [NetworkAddress]) async -> FetchCache.Outcome {
+        if Task.isCancelled { return .failure(.timeout(seconds: seconds(limits.timeout))) }
         // An IPv4 address when there is one (hosts without IPv6 routes are common).
         guard let pinned = addresses.first(where: \.isIPv4) ?? addresses.first else { return .failure(.resolution(host: host)) }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tlsConfiguration, redirectConfiguration: .disallow,
@@ -221,9 +270,52 @@ public final class GuardedFetcher: Sendable {
 
     func seconds(_ duration: Duration) -> Int { max(1, Int(duration.components.seconds)) }
 
-    /// Sizes of the cache tables: remembered responses, fetches in flight,
-    /// hosts with a fetch in flight (for tests and diagnostics).
-    public var cacheCounts: (entries: Int, inFlight: Int, hosts: Int) { get async { await cache.counts } }
+    /// Sizes of the cache tables: remembered responses, URLs being fetched,
+    /// hosts and client addresses holding slots, slots held (for tests and
+    /// diagnostics).
+    public var cacheCounts: (entries: Int, inFlight: Int, hosts: Int, clients: Int, slots: Int) { get async { await cache.counts } }
+}
+
+/// One fetch's race between its work and its deadline: who answers the
+/// caller (once), and who gives the slot back (once).
+final class Attempt: Sendable {
+    struct State {
+        var waiting: CheckedContinuation<FetchCache.Outcome, Never>?
+        var lookupDone = false
+        var timedOut = false
+        var released = false
+    }
+
+    let state = NIOLockedValueBox(State())
+
+    /// The continuation, for whoever answers first.
+    func takeWaiting() -> CheckedContinuation<FetchCache.Outcome, Never>? {
+        state.withLockedValue { $0.waiting.take() }
+    }
+
+    /// Marks the lookup returned; true when the deadline had already passed.
+    func lookupReturned() -> Bool {
+        state.withLockedValue { state in
+            state.lookupDone = true
+            return state.timedOut
+        }
+    }
+
+    /// Marks the deadline passed; true when the lookup had already returned.
+    func deadlinePassed() -> Bool {
+        state.withLockedValue { state in
+            state.timedOut = true
+            return state.lookupDone
+        }
+    }
+
+    /// True exactly once: the caller gives the slot back.
+    func takeRelease() -> Bool {
+        state.withLockedValue { state in
+            defer { state.released = true }
+            return !state.released
+        }
+    }
 }
 
 extension Result where Success == GuardedFetcher.Document, Failure == GuardedFetcher.FetchError {
@@ -242,6 +334,8 @@ extension Result where Success == GuardedFetcher.Document, Failure == GuardedFet
             case .timeout: "timeout"
             case .contentType: "content_type"
             case .busy: "busy"
+            case .clientBusy: "client_busy"
+            case .resolverBusy: "resolver_busy"
             }
         }
     }

@@ -33,7 +33,7 @@ final class FakeDocuments: DocumentFetching {
 
     var fetched: [String] { fetches.current }
 
-    func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
+    func fetch(_ url: String, clientAddress: String?) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
         fetches.withLock { $0.append(url) }
         let entry = entries.withLock { table -> Entry? in
             let found = table[url]
