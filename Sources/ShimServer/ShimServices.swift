@@ -28,8 +28,6 @@ public struct ShimServices: Sendable {
     /// The Prometheus registry `/metrics` renders; set by the executable after
     /// bootstrapping swift-metrics (nil: `/metrics` answers 404).
     public var metricsRegistry: PrometheusCollectorRegistry?
-    /// RFC 8414 metadata, encoded once.
-    private(set) var metadataBody = ByteBuffer()
     /// Who a `client_id` is: a registration or a metadata document.
     let clients: ClientResolver
     /// `cimd.*` as a policy (enabled only with a fetcher).
@@ -46,8 +44,6 @@ public struct ShimServices: Sendable {
     public let signingKeys: SigningKeys?
     /// Validates issued tokens (signature, claims, live grant): /introspect and /revoke.
     public let tokenValidator: IssuedTokenValidator?
-    /// /jwks.json, encoded once.
-    private(set) var jwksBody = ByteBuffer()
     /// The keys of `ema.trusted_issuers` (leg 2), nil when none is trusted.
     public let trustedIssuerKeys: TrustedIssuerKeys?
     /// Verifies upstream ID tokens presented for ID-JAG issuance (leg 1).
@@ -99,8 +95,6 @@ public struct ShimServices: Sendable {
             maxBodyBytes: config.maxBodyBytes)
         self.revokeEndpoint = RevokeEndpoint(authenticator: authenticator, store: store, refresher: refresher, auditor: auditor, clock: clock,
                                              tokenValidator: tokenValidator, maxBodyBytes: config.maxBodyBytes)
-        self.metadataBody = MetadataEndpoint.encoded(self)
-        self.jwksBody = KeysEndpoint.encoded(self)
     }
 
     /// A registered client that has not expired unused (`registration.unused_ttl`).

@@ -7,10 +7,10 @@ import ShimStorage
 /// Metadata Document: the document URL (their client_id), its host, the
 /// name and redirects it declared, when it was first seen and last fetched.
 enum CIMDAdmin {
-    static func json(_ r: CIMDClientRecord) -> [String: Any] {
-        ["client_id": r.url, "kind": "cimd", "host": r.host, "client_name": r.clientName ?? NSNull(), "redirect_uris": r.redirectURIs,
-         "token_endpoint_auth_method": "none", "document_hash": r.documentHash, "first_seen": Output.time(r.firstSeen),
-         "last_fetched": Output.time(r.lastFetched)]
+    static func json(_ r: CIMDClientRecord) -> [String: JSONValue] {
+        ["client_id": .string(r.url), "kind": .string("cimd"), "host": .string(r.host), "client_name": .optional(r.clientName),
+         "redirect_uris": .array(r.redirectURIs.map(JSONValue.string)), "token_endpoint_auth_method": .string("none"),
+         "document_hash": .string(r.documentHash), "first_seen": .string(Output.time(r.firstSeen)), "last_fetched": .string(Output.time(r.lastFetched))]
     }
 
     /// The second table of `clients list` (nothing when there is none).

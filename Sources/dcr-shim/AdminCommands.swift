@@ -32,15 +32,35 @@ enum AdminStoreOpener {
     }
 }
 
+extension JSONValue {
+    /// A string, or `null` for nil.
+    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+}
+
 /// Output as an aligned table or as JSON.
 enum Output {
     static func time(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "-" }
 
     static func parseTime(_ text: String) -> Date? { try? Date(text, strategy: .iso8601) }
 
-    static func print(rows: [[String]], headers: [String], json: [[String: Any]], asJSON: Bool) {
+    /// A value in a table cell: strings as they are, `-` for null, anything
+    /// else as compact JSON.
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .null: return "-"
+        default:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "-"
+        }
+    }
+
+    static func print(rows: [[String]], headers: [String], json: [[String: JSONValue]], asJSON: Bool) {
         if asJSON {
-            let data = (try? JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(json)) ?? Data()
             Swift.print(String(decoding: data, as: UTF8.self))
             return
         }
@@ -56,10 +76,10 @@ struct ClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "clients", abstract: "List, show or revoke clients (registered, or known by their metadata document).",
                                                     subcommands: [List.self, Show.self, Revoke.self])
 
-    static func json(_ c: RegisteredClient) -> [String: Any] {
-        ["client_id": c.clientID, "client_name": c.clientName ?? NSNull(), "redirect_uris": c.redirectURIs,
-         "token_endpoint_auth_method": c.tokenEndpointAuthMethod.rawValue, "created_at": Output.time(c.createdAt),
-         "used_at": c.usedAt.map(Output.time) ?? NSNull()]
+    static func json(_ c: RegisteredClient) -> [String: JSONValue] {
+        ["client_id": .string(c.clientID), "client_name": .optional(c.clientName), "redirect_uris": .array(c.redirectURIs.map(JSONValue.string)),
+         "token_endpoint_auth_method": .string(c.tokenEndpointAuthMethod.rawValue), "created_at": .string(Output.time(c.createdAt)),
+         "used_at": .optional(c.usedAt.map(Output.time))]
     }
 
     struct List: AsyncParsableCommand {
@@ -91,8 +111,8 @@ struct ClientsCommand: AsyncParsableCommand {
             guard var object = found.map(ClientsCommand.json) ?? document.map(CIMDAdmin.json) else {
                 throw ValidationError("no client \(clientID)")
             }
-            object["grants"] = grants.map(GrantsCommand.json)
-            Output.print(rows: object.keys.sorted().map { [$0, "\(object[$0]!)"] }, headers: ["FIELD", "VALUE"], json: [object], asJSON: json)
+            object["grants"] = .array(grants.map { .object(GrantsCommand.json($0)) })
+            Output.print(rows: object.keys.sorted().map { [$0, Output.text(object[$0]!)] }, headers: ["FIELD", "VALUE"], json: [object], asJSON: json)
         }
     }
 
@@ -119,10 +139,10 @@ struct GrantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "grants", abstract: "List or revoke grants.",
                                                     subcommands: [List.self, Revoke.self])
 
-    static func json(_ g: Grant) -> [String: Any] {
-        ["grant": String(g.id.prefix(8)), "client_id": g.clientID, "subject": g.subject ?? NSNull(), "resource": g.resource,
-         "scope": g.scope.text, "created_at": Output.time(g.createdAt), "expires_at": Output.time(g.expiresAt),
-         "revoked_at": g.revokedAt.map(Output.time) ?? NSNull()]
+    static func json(_ g: Grant) -> [String: JSONValue] {
+        ["grant": .string(String(g.id.prefix(8))), "client_id": .string(g.clientID), "subject": .optional(g.subject), "resource": .string(g.resource),
+         "scope": .string(g.scope.text), "created_at": .string(Output.time(g.createdAt)), "expires_at": .string(Output.time(g.expiresAt)),
+         "revoked_at": .optional(g.revokedAt.map(Output.time))]
     }
 
     struct List: AsyncParsableCommand {
@@ -172,9 +192,9 @@ struct AuditCommand: AsyncParsableCommand {
         Output.print(rows: events.map { [Output.time($0.at), $0.kind.rawValue, $0.clientID, $0.clientName ?? "-", $0.subject ?? "-", $0.resource ?? "-", $0.scope ?? "-", $0.detail ?? ""] },
                      headers: ["TIME", "EVENT", "CLIENT_ID", "CLIENT_NAME", "SUBJECT", "RESOURCE", "SCOPE", "DETAIL"],
                      json: events.map { e in
-                         ["at": Output.time(e.at), "event": e.kind.rawValue, "client_id": e.clientID, "client_name": e.clientName ?? NSNull(),
-                          "redirect_host": e.redirectHost ?? NSNull(), "subject": e.subject ?? NSNull(), "resource": e.resource ?? NSNull(),
-                          "scope": e.scope ?? NSNull(), "detail": e.detail ?? NSNull()]
+                         ["at": .string(Output.time(e.at)), "event": .string(e.kind.rawValue), "client_id": .string(e.clientID),
+                          "client_name": .optional(e.clientName), "redirect_host": .optional(e.redirectHost), "subject": .optional(e.subject),
+                          "resource": .optional(e.resource), "scope": .optional(e.scope), "detail": .optional(e.detail)]
                      }, asJSON: json)
     }
 }

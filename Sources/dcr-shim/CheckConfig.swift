@@ -15,7 +15,7 @@ struct CheckConfig: AsyncParsableCommand {
         case .success(let config):
             // What only building the fetcher can tell: whether cimd.insecure_ca holds certificates.
             if config.cimd.enabled, config.cimd.insecureCAPEM != nil {
-                do { _ = try CIMDFetching.makeFetcher(config.cimd, logger: Logger(label: "check-config")) } catch {
+                do { _ = try GuardedFetcher.documents(config.cimd, logger: Logger(label: "check-config")) } catch {
                     print("error: \(error)")
                     print("1 problem(s) found")
                     throw ExitCode(1)

@@ -46,13 +46,13 @@ struct Serve: AsyncParsableCommand {
             ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
         // EMA: trusted issuers' key sets through the rule-11 fetcher, relaxations said out loud.
         let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil }
-            ? try EMAFetching.makeFetcher(config.ema, nat64Prefixes: config.cimd.nat64, logger: logger) : nil
+            ? try GuardedFetcher.issuerKeys(config.ema, nat64Prefixes: config.cimd.nat64, logger: logger) : nil
         for host in config.ema.insecurePrivateHosts {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "ema.insecure_private_hosts: \(host)"])
         }
         if config.ema.insecureCA != nil { logger.warning("insecure relaxation in effect", metadata: ["setting": "ema.insecure_ca"]) }
         // Client ID Metadata Documents: the guarded fetcher, and the operator's relaxations said out loud.
-        let documentFetcher = config.cimd.enabled ? try CIMDFetching.makeFetcher(config.cimd, logger: logger) : nil
+        let documentFetcher = config.cimd.enabled ? try GuardedFetcher.documents(config.cimd, logger: logger) : nil
         for warning in config.cimd.relaxationWarnings where config.cimd.enabled {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "\(warning)"])
         }

@@ -13,11 +13,12 @@ struct EMAIssueTests {
     static let resourceB = "https://mcp-b.example.com/mcp"
 
     /// An ID token the fake IdP check accepts, issued to the wiki app.
-    static func idToken(_ ema: EMAHarness, subject: String = "alice", groups: [String] = ["engineering"], audience: String = EMAHarness.app.id)
-        -> String {
+    static func idToken(_ ema: EMAHarness, subject: String = "alice", groups: [String] = ["engineering"], audience: String = EMAHarness.app.id,
+                        expiresIn: Int = 3600) -> String {
         let token = "id-token-" + UUID().uuidString
         ema.subjectTokens.tokens.withLock {
-            $0[token] = (audience, ["sub": .string(subject), "groups": .array(groups.map { .string($0) }), "email": .string("\(subject)@example.com")])
+            $0[token] = (audience, ["sub": .string(subject), "groups": .array(groups.map { .string($0) }), "email": .string("\(subject)@example.com"),
+                                    "exp": .int(ema.now + expiresIn)])
         }
         return token
     }
@@ -44,6 +45,19 @@ struct EMAIssueTests {
             let events = try await ema.harness.store.auditEvents(since: nil, limit: 50).filter { $0.kind == .idJAGIssued }
             #expect(events.count == 1 && events[0].subject == "alice" && events[0].detail?.contains(EMAHarness.targetAS) == true)
             #expect(!events[0].detail!.contains(idJAG))
+        }
+    }
+
+    @Test("the ID-JAG never outlives its subject token: expires_in and exp are capped by the ID token's exp")
+    func cappedBySubjectToken() async throws {
+        let ema = try await EMAHarness()
+        try await ema.run { client async throws in
+            let response = try await client.exchange(subjectToken: Self.idToken(ema, expiresIn: 60), audience: EMAHarness.targetAS,
+                                                     resource: Self.resourceB, scope: "mcp")
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(response.json["expires_in"] as? Int == 60)
+            let claims = try IssuedHarness.claims(try #require(response.json["access_token"] as? String))
+            #expect(claims["exp"] as? Int == ema.now + 60)
         }
     }
 

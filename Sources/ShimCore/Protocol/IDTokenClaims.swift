@@ -20,9 +20,9 @@ public struct IDTokenClaims: Sendable, Equatable {
     public init?(jwt: String) {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
-              let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] else { return nil }
-        subject = object["sub"] as? String
-        nonce = object["nonce"] as? String
-        issuer = object["iss"] as? String
+              let object = try? JSONDecoder().decode([String: JSONValue].self, from: payload) else { return nil }
+        subject = object["sub"]?.stringValue
+        nonce = object["nonce"]?.stringValue
+        issuer = object["iss"]?.stringValue
     }
 }

@@ -28,7 +28,7 @@ struct TokenEndpoint: Sendable {
             guard client.mayUse(handler.grantType) else {
                 throw OAuthError(.unauthorizedClient, "this client may not use the \(name) grant")
             }
-            return JSONResponse.make(encoding: try await handler.exchange(form, client: client, logger: context.logger))
+            return JSONResponse.make(try await handler.exchange(form, client: client, logger: context.logger))
         } catch let error as OAuthError {
             throw OAuthJSONError(error: error)
         }
