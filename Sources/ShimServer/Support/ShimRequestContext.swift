@@ -26,6 +26,9 @@ public struct ShimRequestContext: RequestContext {
     var clientKey: String { clientAddress?.limitKey ?? "unknown" }
 }
 
+/// The gateway reads the resolved address to set `X-Forwarded-For`.
+extension ShimRequestContext: ClientAddressCarrying {}
+
 /// Sets `clientAddress` from the forwarding header when the peer is a
 /// trusted proxy (the rule is `ClientAddress`).
 struct ClientAddressMiddleware: RouterMiddleware {
