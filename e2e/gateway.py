@@ -54,6 +54,36 @@ class NoAuthMCP:
         stop_process(self.proc)
 
 
+class ServletLikeUpstream:
+    """`e2e/servlet_like_server.py` in its own process: resolves paths as a
+    servlet container does (`;params` cut, percent-decoded, dot-segments
+    removed) and serves a secret marker at `/admin`, outside the resource."""
+
+    def __init__(self, workdir: Path):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.record = workdir / "servlet-requests.jsonl"
+        self.record.write_text("")
+        self.log_path = workdir / "servlet-like.log"
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "e2e.servlet_like_server", "--port", str(self.port),
+                                          "--record", str(self.record)],
+                                         cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        try:
+            wait_http(self.url, proc=self.proc, log_path=str(self.log_path))
+        except BaseException:
+            self.stop()
+            raise
+
+    def requests(self) -> list[dict]:
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
 def pem_key() -> str:
     """A fresh ES256 (P-256) private key in PKCS#8 PEM, as an operator would configure it."""
     key = ec.generate_private_key(ec.SECP256R1())

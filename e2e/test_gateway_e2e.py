@@ -8,9 +8,11 @@ server never sees the client's token and does see the user's upstream one."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import subprocess
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import httpx2
@@ -20,8 +22,9 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from .flow import SDKFlow, step
-from .gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, call_with_progress, introspect, issued_extra,
-                      jwt_parts)
+from .gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, ServletLikeUpstream, call_with_progress, introspect,
+                      issued_extra, jwt_parts)
+from .servlet_like_server import SECRET_MARKER
 from .harness import SHIM_BIN, Browser, Shim
 from .shimclient import RawClient
 
@@ -208,3 +211,61 @@ def test_an_mcp_server_that_answers_before_reading_the_body(stack, tmp_path):
         step("100 refusals before the body was read and 100 answers through the gateway; the shim is up")
     finally:
         refusing.stop()
+
+
+def raw_request(shim: Shim, method: str, path: str, token: str) -> tuple[int, str]:
+    """One request with `path` sent exactly as written (httpx would remove
+    its dot-segments before sending)."""
+    address = urlsplit(shim.base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        connection.request(method, path, body=b"{}" if method == "POST" else None,
+                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+SERVLET_ESCAPES = ["/mcp/..;/admin", "/mcp/..;jsessionid=1/admin", "/mcp/%2e%2e;/admin", "/mcp/%2E%2E;/admin",
+                   "/mcp/..%3b/admin", "/mcp/..%3B/admin", "/mcp/%252e%252e/admin", "/mcp/.;/..;/admin", "/mcp/x/..;/..;/admin",
+                   "/mcp/../admin", "/mcp/%2e%2e/admin", "/mcp//../admin", "/mcp/..%2fadmin", "/mcp/..\\admin"]
+
+
+def test_gateway_never_reaches_outside_the_resource_of_a_servlet_like_mcp_server(stack, tmp_path):
+    """An MCP server that resolves paths as Tomcat and Jetty do (`;params`
+    cut before dot-segments are removed) has an `/admin` outside the
+    resource the gateway authorizes. With a valid token for `/mcp`, no
+    spelling of `/mcp/..;/admin` reaches it: each is refused by the gateway
+    and the server's record holds only the resource's own paths. Run once."""
+    if stack.idp.name != "django-oauth-toolkit":
+        pytest.skip("run once")
+    upstream = ServletLikeUpstream(tmp_path / "servlet")
+    try:
+        # The stand-in really does resolve these to its secret (checked directly, without the gateway).
+        assert SECRET_MARKER in raw_request_direct(upstream.port, "/mcp/..;/admin")
+        shim = gateway_shim(stack, upstream, "gateway-servlet")
+        client = RawClient.register(shim)
+        token = client.exchange(client.sign_in(Browser(), stack.idp.new_session())["code"]).json()["access_token"]
+        status, body = raw_request(shim, "POST", "/mcp/tools", token)
+        assert status == 200 and '"path": "/mcp/tools"' in body, (status, body)   # the token and the route work
+        before = len(upstream.requests())
+        for path in SERVLET_ESCAPES:
+            for method in ("GET", "POST"):
+                status, body = raw_request(shim, method, path, token)
+                assert SECRET_MARKER not in body, f"{method} {path} reached /admin: {status} {body}"
+                assert status in (400, 404), f"{method} {path}: {status} {body}"
+        seen = upstream.requests()[before:]
+        assert all(r["resolved"].startswith("/mcp") for r in seen), seen
+        step(f"{len(SERVLET_ESCAPES) * 2} spellings of /mcp/..;/admin refused; the servlet-like server's /admin never reached")
+    finally:
+        upstream.stop()
+
+
+def raw_request_direct(port: int, path: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().read().decode("utf-8", "replace")
+    finally:
+        connection.close()

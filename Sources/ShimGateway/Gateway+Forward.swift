@@ -13,13 +13,15 @@ extension Gateway {
     /// streams back without being collected (SSE events reach the client as
     /// they come); a client that goes away during an SSE stream cancels the
     /// upstream call.
-    func forward(_ request: Request, claims: AccessTokenClaims, route: GatewayRoute, logger: Logger) async -> Response {
+    func forward(_ request: Request, claims: AccessTokenClaims, route: GatewayRoute, clientAddress: IPAddress?, logger: Logger) async -> Response {
         var headers = HTTPHeaders()
-        let connectionTokens = ProxyHeaderPolicy.connectionTokens(request.headers[values: .connection])
-        let injected = route.injectedNames
-        for field in request.headers
-        where ProxyHeaderPolicy.forwardsRequestHeader(field.name.canonicalName, connectionTokens: connectionTokens, injected: injected) {
-            headers.add(name: field.name.rawName, value: field.value)
+        // The header policy (ProxyHeaderPolicy): the client's forgeable and
+        // connection headers dropped, X-Forwarded-For/-Proto/-Host set; the
+        // identity headers after that, from the token only.
+        let fields = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        for field in ProxyHeaderPolicy.forwardedRequestHeaders(fields, clientAddress: clientAddress, publicURL: route.resource,
+                                                               injected: route.injectedNames) {
+            headers.add(name: field.name, value: field.value)
         }
         if route.identityHeaders { addIdentity(claims, to: &headers) }
         // The body first: a refused one costs no upstream-token work.
@@ -59,14 +61,10 @@ extension Gateway {
         do {
             upstream = try await httpClient.execute(outbound, timeout: .seconds(Int64(settings.responseTimeoutSeconds)), logger: logger)
         } catch {
-            if let error = error as? HTTPClientError, error == .deadlineExceeded {
-                logger.warning("gateway: MCP server did not answer in time", metadata: ["resource": "\(route.resource)"])
-                return GatewayResponses.jsonRPCError(.gatewayTimeout, "MCP server did not answer in time")
-            }
-            logger.warning("gateway: MCP server unreachable", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
-            return GatewayResponses.jsonRPCError(.badGateway, "MCP server unavailable")
+            logger.warning("gateway: MCP server call failed", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
+            return GatewayResponses.upstreamFailure(error)
         }
-        return await streamed(upstream, request: request, logger: logger)
+        return await streamed(upstream, request: request, route: route, logger: logger)
     }
 
     /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and
@@ -80,14 +78,17 @@ extension Gateway {
         }
     }
 
-    /// The MCP server's response, its hop-by-hop headers removed, its body
-    /// passed on chunk by chunk as the client reads (back-pressure reaches
-    /// the MCP server through AsyncHTTPClient).
-    func streamed(_ upstream: HTTPClientResponse, request: Request, logger: Logger) async -> Response {
+    /// The MCP server's response, its headers as the policy returns them
+    /// (`ProxyHeaderPolicy.returnedResponseHeaders`: hop-by-hop, cookies and
+    /// its challenge removed, `Location` mapped, `private`, HTML sandboxed),
+    /// its body passed on chunk by chunk as the client reads (back-pressure
+    /// reaches the MCP server through AsyncHTTPClient).
+    func streamed(_ upstream: HTTPClientResponse, request: Request, route: GatewayRoute, logger: Logger) async -> Response {
         var headers = HTTPFields()
-        let connectionTokens = ProxyHeaderPolicy.connectionTokens(upstream.headers[canonicalForm: "connection"].map(String.init))
-        for (name, value) in upstream.headers where ProxyHeaderPolicy.forwardsResponseHeader(name, connectionTokens: connectionTokens) {
-            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        let fields = upstream.headers.map { (name: $0.name, value: $0.value) }
+        for field in ProxyHeaderPolicy.returnedResponseHeaders(fields, status: Int(upstream.status.code), upstreamBase: route.upstreamBase,
+                                                               publicURL: route.resource, challenge: route.challenge) {
+            if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }
         }
         let isStream = upstream.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true
         let watchClient = isStream && cancelsOnClientClose

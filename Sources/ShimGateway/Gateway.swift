@@ -11,11 +11,19 @@ public import ShimTokens
 /// in front of an MCP server that has no authentication of its own.
 ///
 /// Per request, in this order (the order oauth2-proxy and Cloudflare's
-/// provider use): the Origin check (DNS rebinding), the bearer token
-/// (signature, `aud` = this resource, expiry, live grant), the required
-/// scopes, then the header rewrite (the client's Authorization and Host and
-/// the hop-by-hop headers removed, identity headers deleted then set, the
-/// user's upstream token injected when configured) and the upstream call.
+/// provider use): the Host check (`HostPolicy`, 421 for a name this server
+/// does not answer for), the Origin check (DNS rebinding; 403, which also
+/// refuses a CORS preflight from an origin not allowed), a CORS preflight
+/// from an allowed origin answered (`CORSPolicy`, 204, no token), the
+/// bearer token (signature, `aud` = this resource, expiry, live grant), the
+/// required scopes, the request body read whole, then the header rewrite
+/// (`ProxyHeaderPolicy`: the client's Authorization, Host, Origin, Expect,
+/// cookies, hop-by-hop and forgeable headers removed, X-Forwarded-For/-Proto/
+/// -Host set, identity headers set after that, the user's upstream token
+/// injected when configured), the path check (`GatewayPath`) and the
+/// upstream call; on the way back the response headers are rewritten
+/// (`Location`, `Set-Cookie`, `WWW-Authenticate`, `Cache-Control`, CSP on
+/// HTML) and every answer to an allowed browser origin gets its CORS headers.
 public struct Gateway: Sendable {
     let routes: [GatewayRoute]
     let validator: IssuedTokenValidator
@@ -67,10 +75,15 @@ public struct Gateway: Sendable {
     public func register<Context: RequestContext>(on router: Router<Context>) {
         for route in routes {
             router.get(RouterPath(route.metadataPath)) { _, _ in GatewayResponses.metadata(route) }
+            router.on(RouterPath(route.metadataPath), method: .options) { request, _ -> Response in
+                GatewayResponses.metadata(route, preflight: true, requestedHeaders: request.headers[.accessControlRequestHeaders])
+            }
             for path in [route.path, route.path + "/**"] {
                 for method in [HTTPRequest.Method.get, .post, .delete, .put, .patch, .options, .head] {
-                    router.on(RouterPath(path), method: method) { request, context in
-                        await handle(request, route: route, logger: context.logger)
+                    router.on(RouterPath(path), method: method) { request, context -> Response in
+                        // The client's address as the server resolved it (listen.trusted_proxies), when its context knows it.
+                        let clientAddress = (context as? any ClientAddressCarrying)?.clientAddress
+                        return await handle(request, route: route, clientAddress: clientAddress, logger: context.logger)
                     }
                 }
             }
@@ -78,10 +91,36 @@ public struct Gateway: Sendable {
     }
 
     /// One request through the gateway; every outcome is a response.
-    func handle(_ request: Request, route: GatewayRoute, logger: Logger) async -> Response {
+    func handle(_ request: Request, route: GatewayRoute, clientAddress: IPAddress? = nil, logger: Logger) async -> Response {
         let started = ContinuousClock.now
-        let response = await authorizeAndForward(request, route: route, logger: logger)
+        let response = await answer(request, route: route, clientAddress: clientAddress, logger: logger)
         route.metrics.record(status: response.status.code, nanoseconds: Self.nanoseconds(ContinuousClock.now - started))
+        return response
+    }
+
+    /// The checks before authorization: Host, Origin, the CORS preflight;
+    /// then the CORS headers on every answer to an allowed origin.
+    func answer(_ request: Request, route: GatewayRoute, clientAddress: IPAddress?, logger: Logger) async -> Response {
+        let host = request.head.authority ?? request.headers[.host]
+        guard HostPolicy.allows(host, hosts: route.hosts) else {
+            logger.notice("gateway: host refused", metadata: ["host": "\(host?.prefix(100) ?? "")"])
+            return GatewayResponses.jsonRPCError(.misdirectedRequest, "This server does not answer for that host")
+        }
+        let origin = request.headers[.origin]
+        guard OriginPolicy.allows(origin, allowed: route.allowedOrigins) else {
+            logger.notice("gateway: origin refused", metadata: ["origin": "\(origin?.prefix(100) ?? "")"])
+            return GatewayResponses.jsonRPCError(.forbidden, "Origin not allowed")
+        }
+        if let origin, CORSPolicy.isPreflight(method: request.method.rawValue, origin: origin,
+                                              requestMethod: request.headers[.accessControlRequestMethod]) {
+            return GatewayResponses.preflight(origin: origin, requestedHeaders: request.headers[.accessControlRequestHeaders])
+        }
+        var response = await authorizeAndForward(request, route: route, clientAddress: clientAddress, logger: logger)
+        if let origin {
+            for (name, value) in CORSPolicy.responseHeaders(origin: origin) {
+                if let field = HTTPField.Name(name) { response.headers.append(HTTPField(name: field, value: value)) }
+            }
+        }
         return response
     }
 
@@ -89,11 +128,7 @@ public struct Gateway: Sendable {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
-    func authorizeAndForward(_ request: Request, route: GatewayRoute, logger: Logger) async -> Response {
-        guard OriginPolicy.allows(request.headers[.origin], allowed: route.allowedOrigins) else {
-            logger.notice("gateway: origin refused", metadata: ["origin": "\(request.headers[.origin]?.prefix(100) ?? "")"])
-            return GatewayResponses.jsonRPCError(.forbidden, "Origin not allowed")
-        }
+    func authorizeAndForward(_ request: Request, route: GatewayRoute, clientAddress: IPAddress?, logger: Logger) async -> Response {
         let token: String
         switch BearerChallenge.credential(request.headers[.authorization]) {
         case .absent:
@@ -116,6 +151,6 @@ public struct Gateway: Sendable {
         guard AccessTokenRules.missingScopes(required: route.requiredScopes, granted: claims.scope).isEmpty else {
             return GatewayResponses.insufficientScope(route)
         }
-        return await forward(request, claims: claims, route: route, logger: logger)
+        return await forward(request, claims: claims, route: route, clientAddress: clientAddress, logger: logger)
     }
 }

@@ -24,11 +24,14 @@ struct GatewayRoute: Sendable {
     /// Per-resource metrics, made once (a lookup in the metrics registry per request is not free).
     let metrics: RouteMetrics
 
+    /// Host names the gateway answers for (`HostPolicy`): the resource's and the issuer's.
+    let hosts: Set<String>
+    /// The gateway's own challenge, put on an MCP server's 401.
+    let challenge: String
+
     /// Names the gateway sets itself; a client's copies are deleted first.
-    static let identityHeaderNames = ["x-forwarded-user", "x-forwarded-client-id", "x-forwarded-scope", "x-forwarded-email",
-                                      "x-forwarded-access-token"]
     var injectedNames: Set<String> {
-        Set(Self.identityHeaderNames + (upstreamTokenHeader.map { [$0.lowercased()] } ?? []))
+        Set(ProxyHeaderPolicy.identityHeaders + (upstreamTokenHeader.map { [$0.lowercased()] } ?? []))
     }
 
     init(_ gateway: GatewayResource, scopes: [String], issuer: String) {
@@ -49,6 +52,8 @@ struct GatewayRoute: Sendable {
         let configured = gateway.allowedOrigins.compactMap(OriginPolicy.normalise)
         allowedOrigins = Set(configured.isEmpty ? [OriginPolicy.origin(of: gateway.resource), OriginPolicy.origin(of: issuer)].compactMap { $0 }
                                                 : configured)
+        hosts = Set([gateway.resource, issuer].compactMap { RedirectURI($0)?.host.lowercased() })
+        challenge = BearerChallenge.header(resourceMetadata: metadataURL, scope: challengeScopes)
         metrics = RouteMetrics(resource: gateway.resource)
     }
 

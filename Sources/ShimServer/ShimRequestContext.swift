@@ -25,3 +25,6 @@ public struct ShimRequestContext: RequestContext {
     /// What per-address limits count by (an IPv6 client by its /64).
     var clientKey: String { clientAddress?.limitKey ?? "unknown" }
 }
+
+/// The gateway reads the resolved address to set `X-Forwarded-For`.
+extension ShimRequestContext: ClientAddressCarrying {}

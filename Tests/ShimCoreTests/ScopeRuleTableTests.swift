@@ -98,7 +98,7 @@ struct ScopeRuleTableTests {
     }
 
     // SEP-2207: "resources never put offline_access in their challenges".
-    @Test("SEP-2207: a resource's challenge scopes never include offline_access or another base scope")
+    @Test("SEP-2207: a resource's challenge scopes never include offline_access, nor another resource's scopes")
     func sep2207ChallengeScopes() {
         let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: ["mcp", "offline_access"]),
                                                 .init(resource: "https://b.example/mcp", scopes: ["b"])],
@@ -106,6 +106,18 @@ struct ScopeRuleTableTests {
         #expect(policy.challengeScopes(for: Self.resource) == ["mcp"])
         #expect(policy.challengeScopes(for: "https://b.example/mcp") == ["b"])
         #expect(policy.challengeScopes(for: "https://unknown.example/mcp").isEmpty)
+    }
+
+    @Test("a resource's own scope is named in its challenge even when it is also a base scope", arguments: [
+        (["mcp.read"], ["openid", "mcp.read"], ["mcp.read"]),
+        (["openid", "mcp"], ["openid"], ["openid", "mcp"]),
+        (["User.Read", "offline_access"], ["User.Read", "offline_access"], ["User.Read"]),
+    ] as [([String], [String], [String])])
+    func challengeScopesNameTheResourcesOwn(_ scopes: [String], _ upstream: [String], _ named: [String]) {
+        let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: scopes)], upstreamScopes: upstream)
+        #expect(policy.challengeScopes(for: Self.resource) == named)
+        #expect(ProtectedResourceMetadata(resource: Self.resource, issuer: "https://auth", scopes: policy.challengeScopes(for: Self.resource))
+                    .scopesSupported == named)
     }
 
     /// (registered, asked, granted or nil for invalid_scope)

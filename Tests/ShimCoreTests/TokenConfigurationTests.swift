@@ -120,10 +120,49 @@ struct TokenConfigurationTests {
         (["upstream": .string("http://x/mcp"), "allowed_origins": .list([.string("https://app.example.com/path")])], "resources[0].allowed_origins[0]:"),
         (["required_scopes": .list([.string("mcp.read")])], "resources[0]:"),                // gateway keys without upstream
         (["upstream": .string("http://x/mcp"), "upstreams": .string("x")], "resources[0].upstreams"),
+        // The request's path and query are appended to the upstream URL: it has neither query nor fragment.
+        (["upstream": .string("http://127.0.0.1:3000/mcp?key=1")], "resources[0].upstream:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp?")], "resources[0].upstream:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp#x")], "resources[0].upstream:"),
+        // Identity in clear text across the network only when said so.
+        (["upstream": .string("http://mcp.internal:3000/mcp")], "resources[0].upstream: plain http"),
+        (["upstream": .string("http://10.0.0.5/mcp")], "resources[0].upstream: plain http"),
+        (["upstream": .string("https://mcp.internal/mcp"), "insecure_http_upstream": .string("maybe")], "resources[0].insecure_http_upstream"),
+        (["insecure_http_upstream": .string("true")], "resources[0]:"),                      // without upstream
+        // The token header may not be one the gateway removes or sets itself.
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-User")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-Access-Token")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-For")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Real-IP")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Auth-Request-Access-Token")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Remote-User")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Origin")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Cookie")], "resources[0].upstream_token_header:"),
+        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Upstream_Token")], "resources[0].upstream_token_header:"),
     ])
     func gatewayRefused(_ gateway: [String: ConfigValue], _ key: String) {
         let problems = ConfigurationTests.problems(Self.tree(gateway: gateway))
         #expect(problems.contains { $0.hasPrefix(key) }, "\(problems)")
+    }
+
+    @Test("gateway upstreams accepted: https anywhere, http on loopback, http elsewhere with insecure_http_upstream; Authorization may carry the token",
+          arguments: [
+        ["upstream": ConfigValue.string("https://mcp.internal/mcp")], ["upstream": .string("http://localhost:3000/mcp")],
+        ["upstream": .string("http://127.0.0.2:3000")], ["upstream": .string("http://[::1]:3000/mcp")],
+        ["upstream": .string("http://mcp.internal:3000/mcp"), "insecure_http_upstream": .string("true")],
+        ["upstream": .string("https://mcp.internal/mcp"), "upstream_token_header": .string("Authorization")],
+        ["upstream": .string("https://mcp.internal/mcp"), "upstream_token_header": .string("X-Upstream-Token")],
+    ])
+    func gatewayAccepted(_ gateway: [String: ConfigValue]) {
+        let problems = ConfigurationTests.problems(Self.tree(gateway: gateway))
+        #expect(!problems.contains { $0.hasPrefix("resources[0]") }, "\(problems)")
+    }
+
+    @Test("a gateway resource's path has no trailing slash (nothing below it could be reached)")
+    func trailingSlash() {
+        let tree = Self.tree(["resources": .list([.map(["resource": .string("https://auth.example.com/mcp/"), "scopes": .list([.string("mcp")]),
+                                                        "upstream": .string("http://127.0.0.1:3000/mcp")])])])
+        #expect(ConfigurationTests.problems(tree).contains { $0.hasPrefix("resources[0].resource:") && $0.contains("must not end in") })
     }
 
     @Test("a gateway resource path may not shadow the shim's own endpoints", arguments: [

@@ -50,6 +50,20 @@ final class FakeMCPServer: Sendable {
         seen.withLock { $0.requests.append((request.uri.path, request.uri.query, request.method.rawValue, headers, body)) }
         switch request.uri.path {
         case "/mcp/sse": return stream()
+        case "/mcp/redirect":
+            // A redirect to its own address, as a server behind a proxy writes it.
+            let own = "http://" + (request.head.authority ?? "127.0.0.1")
+            return Response(status: .temporaryRedirect, headers: [.location: own + "/mcp/next?step=2", .setCookie: "upstream-session=1; Path=/",
+                                                                  .cacheControl: "public, max-age=600"])
+        case "/mcp/elsewhere":
+            let own = "http://" + (request.head.authority ?? "127.0.0.1")
+            return Response(status: .found, headers: [.location: own + "/admin"])
+        case "/mcp/html":
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .setCookie: "tracker=1"],
+                            body: .init(byteBuffer: ByteBuffer(string: "<script>document.cookie</script>")))
+        case "/mcp/refuse":
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Basic realm="internal""#, .contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: "{}")))
         case "/mcp/silent": return silent(request)
         case "/mcp/slow":
             try await Task.sleep(for: .seconds(5))

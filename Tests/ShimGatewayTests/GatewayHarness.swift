@@ -87,7 +87,7 @@ struct GatewayHarness: Sendable {
             let mcpPort = try #require(mcpClient.port)
             let config = try Self.configuration(upstream: upstreamURL ?? "http://127.0.0.1:\(mcpPort)/mcp", gateway: gateway, settings: settings)
             let http = Gateway.makeHTTPClient(config.gateway)
-            let router = Router()
+            let router = Router(context: GatewayTestContext.self)
             Gateway(config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
                     upstreamTokens: harness.tokens, httpClient: http, clock: harness.clock).register(on: router)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -99,6 +99,18 @@ struct GatewayHarness: Sendable {
             }
             try await http.shutdown()
         }
+    }
+}
+
+/// The gateway's request context in tests: like the shim's own, it knows
+/// the client's address (here always the TCP peer, loopback).
+struct GatewayTestContext: RequestContext, ClientAddressCarrying {
+    var coreContext: CoreRequestContextStorage
+    let clientAddress: IPAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
     }
 }
 

@@ -67,15 +67,21 @@ public struct GatewayResource: Sendable, Equatable {
     /// `resources[i].allowed_origins` (default: the resource's and the
     /// issuer's origins): browser origins allowed to call it.
     public var allowedOrigins: [String]
+    /// `resources[i].insecure_http_upstream` (default false): allows a plain
+    /// `http` upstream on another machine (the user's identity headers and
+    /// upstream token then cross the network in clear text). Loopback needs
+    /// no such setting.
+    public var insecureHTTPUpstream: Bool
 
     public init(resource: String, upstream: String, requiredScopes: [String] = [], upstreamTokenHeader: String? = nil,
-                identityHeaders: Bool = true, allowedOrigins: [String] = []) {
+                identityHeaders: Bool = true, allowedOrigins: [String] = [], insecureHTTPUpstream: Bool = false) {
         self.resource = resource
         self.upstream = upstream
         self.requiredScopes = requiredScopes
         self.upstreamTokenHeader = upstreamTokenHeader
         self.identityHeaders = identityHeaders
         self.allowedOrigins = allowedOrigins
+        self.insecureHTTPUpstream = insecureHTTPUpstream
     }
 }
 
@@ -119,11 +125,14 @@ extension ShimConfiguration {
             let header = r.string(key + ".upstream_token_header")
             let identity = r.bool(key + ".identity_headers", default: true)
             let origins = r.stringList(key + ".allowed_origins", default: [])
+            let insecureHTTP = r.bool(key + ".insecure_http_upstream", default: false)
             if let upstream {
                 gatewayResources.append(GatewayResource(resource: configured.resource, upstream: upstream, requiredScopes: required,
-                                                        upstreamTokenHeader: header, identityHeaders: identity, allowedOrigins: origins))
-            } else if !required.isEmpty || header != nil || !origins.isEmpty {
-                r.problem("\(key): required_scopes, upstream_token_header and allowed_origins apply only with \(key).upstream (gateway mode)")
+                                                        upstreamTokenHeader: header, identityHeaders: identity, allowedOrigins: origins,
+                                                        insecureHTTPUpstream: insecureHTTP))
+            } else if !required.isEmpty || header != nil || !origins.isEmpty || insecureHTTP {
+                r.problem("\(key): required_scopes, upstream_token_header, allowed_origins and insecure_http_upstream apply only with "
+                          + "\(key).upstream (gateway mode)")
             }
         }
         gateway.connectTimeoutSeconds = r.duration("gateway.connect_timeout", default: 5, range: 1...120)

@@ -81,16 +81,15 @@ extension ShimConfiguration {
             if !issued {
                 problems.append("\(key).upstream: gateway mode needs tokens.access: issued (the gateway validates the shim's own tokens)")
             }
-            if let uri = RedirectURI(gatewayResource.upstream) {
-                if !["http", "https"].contains(uri.scheme) || uri.hasUserinfo || uri.hasFragment {
-                    problems.append("\(key).upstream: must be an http(s) URL without userinfo or fragment")
-                }
-            } else {
-                problems.append("\(key).upstream: must be an absolute http(s) URL")
-            }
+            problems += Self.checkGatewayUpstream(gatewayResource, key: key)
             let path = RedirectURI(gatewayResource.resource)?.path ?? ""
             if path.isEmpty || path == "/" {
                 problems.append("\(key).resource: a gateway resource needs a path (e.g. /mcp); the shim's own endpoints share the host")
+            } else if path.hasSuffix("/") {
+                // The gateway serves the path and what lies below `path + "/"`: with the slash in the
+                // resource, `/mcp//x` would be the only form below it (and is refused as an empty segment).
+                problems.append("\(key).resource: a gateway resource's path must not end in \"/\" (write \(path.dropLast().quotedForProblem)); "
+                                + "nothing below it could be reached")
             } else if path.hasPrefix("/.well-known/") || Self.reservedPaths.contains(where: { path == prefix + $0 || path.hasPrefix(prefix + $0 + "/") })
                         || path.contains("*") || path.contains("{") || path.contains(":") {
                 problems.append("\(key).resource: the path \(path.quotedForProblem) is one of the shim's own endpoints")
@@ -101,19 +100,47 @@ extension ShimConfiguration {
             for scope in gatewayResource.requiredScopes where !offered.contains(scope) {
                 problems.append("\(key).required_scopes: \(scope.quotedForProblem) is not in \(key).scopes")
             }
-            if let header = gatewayResource.upstreamTokenHeader {
-                let lower = header.lowercased()
-                let token = !header.isEmpty && header.utf8.allSatisfy { byte in
-                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "-")
-                }
-                if !token || ProxyHeaderPolicy.hopByHop.contains(lower) || ["host", "cookie", "content-length", "content-type"].contains(lower) {
-                    problems.append("\(key).upstream_token_header: \(header.quotedForProblem) cannot carry the token")
-                }
+            if let header = gatewayResource.upstreamTokenHeader, !Self.canCarryUpstreamToken(header) {
+                problems.append("\(key).upstream_token_header: \(header.quotedForProblem) cannot carry the token (a hop-by-hop, "
+                                + "identity, forwarding or request header the gateway removes or sets itself)")
             }
             for (j, origin) in gatewayResource.allowedOrigins.enumerated() where OriginPolicy.normalise(origin) == nil {
                 problems.append("\(key).allowed_origins[\(j)]: \(origin.quotedForProblem) is not an origin (scheme://host[:port] or null)")
             }
         }
         return problems
+    }
+
+    /// `resources[i].upstream`: an http(s) URL without userinfo, query or
+    /// fragment (the request's own path and query are appended to it), and
+    /// https unless the MCP server is on loopback or
+    /// `insecure_http_upstream` says the clear-text hop is intended.
+    static func checkGatewayUpstream(_ gatewayResource: GatewayResource, key: String) -> [String] {
+        guard let uri = RedirectURI(gatewayResource.upstream), uri.hasAuthority else {
+            return ["\(key).upstream: must be an absolute http(s) URL"]
+        }
+        var problems: [String] = []
+        if !["http", "https"].contains(uri.scheme) || uri.hasUserinfo || uri.hasFragment || uri.query != nil {
+            problems.append("\(key).upstream: must be an http(s) URL without userinfo, query or fragment")
+        } else if uri.scheme == "http", !uri.isLoopback, !gatewayResource.insecureHTTPUpstream {
+            problems.append("\(key).upstream: plain http to \(uri.host.quotedForProblem) sends the user's identity (and upstream token) "
+                            + "in clear text; use https, a loopback address, or set \(key).insecure_http_upstream: true")
+        }
+        return problems
+    }
+
+    /// Whether a header name may carry the user's upstream token: a plain
+    /// token name (letters, digits, `-`) that the gateway neither removes
+    /// from requests nor sets itself (hop-by-hop, Host, Cookie, Content-*,
+    /// Origin, Expect, the identity headers, every forgeable forwarding
+    /// name). `Authorization` is the one request header it may replace.
+    static func canCarryUpstreamToken(_ header: String) -> Bool {
+        let lower = header.lowercased()
+        if lower == "authorization" { return true }
+        let token = !header.isEmpty && header.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "-")
+        }
+        return token && !ProxyHeaderPolicy.hopByHop.contains(lower) && !ProxyHeaderPolicy.requestOnly.contains(lower)
+            && lower != "content-type" && !ProxyHeaderPolicy.identityHeaders.contains(lower) && !ProxyHeaderPolicy.isForgeable(lower)
     }
 }

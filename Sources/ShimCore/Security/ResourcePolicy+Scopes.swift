@@ -36,12 +36,15 @@ extension ResourcePolicy {
         ScopeSet(values: resources.flatMap(\.scopes) + baseScopes).values
     }
 
-    /// The scopes a resource's 401 challenge names (RFC 6750 §3 `scope`,
-    /// MCP's `WWW-Authenticate`): the resource's own, never a base scope —
-    /// SEP-2207: resources never put `offline_access` in their challenges.
+    /// The scopes a resource's 401 challenge and its RFC 9728
+    /// `scopes_supported` name (RFC 6750 §3 `scope`, MCP's
+    /// `WWW-Authenticate`): the resource's own, as configured, and nothing
+    /// else; a base scope appears only when the operator made it one of the
+    /// resource's scopes too (a resource whose scope is `openid` or `User.Read`
+    /// must still name it, or clients ask for no scope at all). Never
+    /// `offline_access` — SEP-2207: resources never put it in their challenges.
     public func challengeScopes(for resource: String) -> [String] {
-        let base = Set(baseScopes)
-        return resources.first { $0.resource == resource }?.scopes.filter { !base.contains($0) } ?? []
+        resources.first { $0.resource == resource }?.scopes.filter { $0 != Self.offlineAccess } ?? []
     }
 
     /// The meaning of `value` for `resource` (nil: for any configured resource);
