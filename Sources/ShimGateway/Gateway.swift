@@ -101,7 +101,7 @@ public struct Gateway: Sendable {
     /// The checks before authorization: Host, Origin, the CORS preflight;
     /// then the CORS headers on every answer to an allowed origin.
     func answer(_ request: Request, route: GatewayRoute, clientAddress: IPAddress?, logger: Logger) async -> Response {
-        let host = request.head.authority ?? request.headers[.host]
+        let host = request.head.authority
         guard HostPolicy.allows(host, hosts: route.hosts) else {
             logger.notice("gateway: host refused", metadata: ["host": "\(host?.prefix(100) ?? "")"])
             return GatewayResponses.jsonRPCError(.misdirectedRequest, "This server does not answer for that host")

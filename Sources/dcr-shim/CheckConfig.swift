@@ -1,7 +1,7 @@
 import ArgumentParser
 import Logging
 import ShimCore
-import ShimServer
+import ShimUpstream
 
 /// `dcr-shim check-config`: prints every problem at once; exit 1 when there is one.
 struct CheckConfig: AsyncParsableCommand {

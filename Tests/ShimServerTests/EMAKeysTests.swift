@@ -60,7 +60,7 @@ struct EMAKeysTests {
 
         func publish(_ body: String) { published.withLock { $0 = body } }
 
-        func fetch(_ url: String) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
+        func fetch(_ url: String, clientAddress: String?) async throws(GuardedFetcher.FetchError) -> GuardedFetcher.Document {
             let body = cached.withLock { copy -> String in
                 if copy == nil { copy = published.current }
                 return copy ?? ""
