@@ -81,7 +81,10 @@ struct Serve: AsyncParsableCommand {
         let subjectTokens: (any SubjectTokenVerifying)? = config.ema.issuer.enabled ? upstream : nil
         var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
                                         signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
-        try await services.installConfiguredClients()
+        // ema.clients installed; configured clients no longer listed withdrawn (grants revoked, audited).
+        for id in try await services.installConfiguredClients() {
+            logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         services.metricsRegistry = registry
