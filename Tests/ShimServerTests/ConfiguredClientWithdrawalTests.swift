@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
+import ShimServer
 import ShimStorage
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
 struct ConfiguredClientWithdrawalTests {
     @Test("removed from ema.clients, then a restart on the same store: its secret is invalid_client at /token, its grants revoked, audited")
     func withdrawnAtRestart() async throws {
-        let store = MemoryStore()
+        let store: any ShimStore = MemoryStore()
         let before = try await EMAHarness(store: store)
         try await before.run { client async throws in
             let response = try await client.jwtBearer(try await before.idJAG())
@@ -43,7 +44,7 @@ struct ConfiguredClientWithdrawalTests {
 
     @Test("a registration named like a configured client is a registered client: never withdrawn, never replaced")
     func lookalikeRegistrationIsNotConfigured() async throws {
-        let store = MemoryStore()
+        let store: any ShimStore = MemoryStore()
         let ema = try await EMAHarness(store: store, withoutEMAClient: true)
         let app = try await ema.harness.run { client async throws in
             try await client.register(name: RegisteredClient.configuredClientName)

@@ -163,8 +163,9 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .readableByOthers(let path, let mode):
-            "key file \(path) has mode \(String(mode, radix: 8)): group or others may read it. If nobody else could have read it, "
-                + "run `chmod 600 \(path)` (as its owner); otherwise replace the key (see rotation in docs/configuration.md)"
+            "key file \(path) has mode 0\(String(mode, radix: 8)): group or others may read it. If nobody else could have read it, "
+                + "run `chmod 600 \(path)` (as its owner); otherwise remove it, or give the key in configuration, "
+                + "and let the old key go (docs/configuration.md, Key files)"
         case .unreadable(let path, let reason):
             "key file \(path) cannot be read (\(reason)); it is not replaced: fix its owner and mode (`chmod 600 \(path)`), "
                 + "or move it away to have a new key generated (every token made with the old one then stops working)"
