@@ -32,6 +32,9 @@ public actor MemoryStore: ShimStore {
         return true
     }
     public func client(id: String) -> RegisteredClient? { clients[id] }
+    public func configuredClients() -> [RegisteredClient] {
+        clients.values.filter { $0.origin == .configured }.sorted { $0.clientID < $1.clientID }
+    }
     public func markClientUsed(id: String, at: Date) {
         if clients[id]?.usedAt == nil { clients[id]?.usedAt = at }
     }

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore: ShimStore {
     public func insertClient(_ client: RegisteredClient) async throws {
         let body = try Self.encode(client), at = client.createdAt.timeIntervalSince1970
-        _ = try await rows("INSERT INTO clients (id, body, created_at) VALUES (\(client.clientID), \(body), \(at))")
+        _ = try await rows("INSERT INTO clients (id, body, created_at, origin) VALUES (\(client.clientID), \(body), \(at), \(client.origin.rawValue))")
     }
 
     /// One transaction: the client only while the shard sum is under the
@@ -15,7 +15,7 @@ extension PostgresStore: ShimStore {
         let auditBody = try Self.encode(audit)
         return try await self.client.withTransaction(logger: logger) { connection in
             let inserted = try await connection.query("""
-                INSERT INTO clients (id, body, created_at) SELECT \(client.clientID), \(body), \(at)
+                INSERT INTO clients (id, body, created_at, origin) SELECT \(client.clientID), \(body), \(at), \(client.origin.rawValue)
                 WHERE (SELECT coalesce(sum(value), 0) FROM row_counts WHERE name = 'clients') < \(cap) RETURNING id
                 """, logger: logger).collect()
             guard !inserted.isEmpty else { return false }
@@ -33,6 +33,15 @@ extension PostgresStore: ShimStore {
         var client = try Self.decode(RegisteredClient.self, body)
         if let used { client?.usedAt = Date(timeIntervalSince1970: used) }
         return client
+    }
+
+    public func configuredClients() async throws -> [RegisteredClient] {
+        try await rows("SELECT body, used_at FROM clients WHERE origin = 'configured' ORDER BY id").compactMap { row in
+            let (body, used) = try row.decode((String, Double?).self)
+            var client = try Self.decode(RegisteredClient.self, body)
+            if let used { client?.usedAt = Date(timeIntervalSince1970: used) }
+            return client
+        }
     }
 
     public func markClientUsed(id: String, at: Date) async throws {

@@ -122,6 +122,24 @@ public final class PostgresStore: Sendable {
         "CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, window_start DOUBLE PRECISION NOT NULL, count INTEGER NOT NULL)",
         // Refresh leases (see PostgresStore+RefreshLease.swift); times are the database's clock.
         "CREATE TABLE IF NOT EXISTS refresh_leases (grant_id TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+        // Clients carry their `origin` as a column too (the clients installed
+        // from `ema.clients` are found by it at start). When the column is
+        // added, rows written before are registered ones, except those the
+        // start-up installation of `ema.clients` wrote: its fixed name and no
+        // redirect URI, which no registration can have.
+        """
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = current_schema() AND table_name = 'clients' AND column_name = 'origin') THEN
+                ALTER TABLE clients ADD COLUMN origin TEXT NOT NULL DEFAULT 'registered';
+                UPDATE clients SET origin = 'configured', body = jsonb_set(body::jsonb, '{origin}', '"configured"')::text
+                WHERE body::jsonb->>'clientName' = '\(RegisteredClient.configuredClientName)'
+                    AND jsonb_array_length(body::jsonb->'redirectURIs') = 0;
+            END IF;
+        END $$
+        """,
+        "CREATE INDEX IF NOT EXISTS clients_configured ON clients (id) WHERE origin = 'configured'",
     ]
 
     /// Replicas starting together migrate one at a time (advisory lock).

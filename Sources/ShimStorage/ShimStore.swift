@@ -11,6 +11,9 @@ public protocol ClientStore: Sendable {
     /// the cap by at most their number.
     func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool
     func client(id: String) async throws -> RegisteredClient?
+    /// Every client installed from configuration (`origin` configured), by
+    /// id; at start, those `ema.clients` no longer lists are withdrawn.
+    func configuredClients() async throws -> [RegisteredClient]
     /// Records the first token issuance; later calls change nothing.
     func markClientUsed(id: String, at: Date) async throws
     /// The number of stored registrations, in O(1).

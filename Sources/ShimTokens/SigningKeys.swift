@@ -36,16 +36,20 @@ public struct SigningKeys: Sendable {
     }
 
     /// Keys from configuration, or the signing key generated once into
-    /// `data_dir/signing-key.pem` (0600) and read back on later starts.
+    /// `data_dir/signing-key.pem` (0600) and read back on later starts. A key
+    /// file that is there but open to group or others, unreadable or not a
+    /// P-256 key stops the start (`KeyFile`): it is never replaced.
     /// `ephemeral` (storage `memory:`) keeps a generated key in memory only.
-    public static func load(_ config: SigningKeyConfiguration, dataDir: String, ephemeral: Bool) async throws -> SigningKeys {
+    /// - Parameter created: called with the path of the key file when it was generated now.
+    public static func load(_ config: SigningKeyConfiguration, dataDir: String, ephemeral: Bool,
+                            created: (String) -> Void = { _ in }) async throws -> SigningKeys {
         let current: P256.Signing.PrivateKey
         if let pem = config.signingKey {
             current = try P256.Signing.PrivateKey(pemRepresentation: pem)
         } else if ephemeral {
             current = P256.Signing.PrivateKey()
         } else {
-            current = try loadOrGenerate(path: (dataDir as NSString).appendingPathComponent("signing-key.pem"), dataDir: dataDir)
+            current = try loadOrGenerate(path: filePath(dataDir: dataDir), created: created)
         }
         let previous = try config.previousSigningKeys.map { pem in
             if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) { return key.publicKey }
@@ -54,17 +58,19 @@ public struct SigningKeys: Sendable {
         return try await make(current: current, previous: previous)
     }
 
-    static func loadOrGenerate(path: String, dataDir: String) throws -> P256.Signing.PrivateKey {
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            return try P256.Signing.PrivateKey(pemRepresentation: text)
-        }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let key = P256.Signing.PrivateKey()
-        guard FileManager.default.createFile(atPath: path, contents: Data(key.pemRepresentation.utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw SigningKeyError.cannotWrite(path)
-        }
-        return key
+    /// Where a generated signing key is kept.
+    public static func filePath(dataDir: String) -> String {
+        (dataDir as NSString).appendingPathComponent("signing-key.pem")
+    }
+
+    static func loadOrGenerate(path: String, created: (String) -> Void = { _ in }) throws -> P256.Signing.PrivateKey {
+        try KeyFile.load(path: path, parse: { contents in
+            guard let text = String(data: contents, encoding: .utf8) else { return nil }
+            return try? P256.Signing.PrivateKey(pemRepresentation: text)
+        }, generate: {
+            let key = P256.Signing.PrivateKey()
+            return (key, Data(key.pemRepresentation.utf8))
+        }, created: created)
     }
 
     /// Signs `payload` with the current key; the JOSE header carries `kid`,
@@ -78,15 +84,6 @@ public struct SigningKeys: Sendable {
     /// an unknown `kid` never applies). The payload is not decoded here.
     public func verifySignature(_ token: String) async -> Bool {
         (try? await collection.verify(token, as: AnyPayload.self)) != nil
-    }
-}
-
-public enum SigningKeyError: Error, CustomStringConvertible {
-    case cannotWrite(String)
-    public var description: String {
-        switch self {
-        case .cannotWrite(let path): "cannot write key file \(path)"
-        }
     }
 }
 

@@ -79,7 +79,7 @@ struct ClientsCommand: AsyncParsableCommand {
     static func json(_ c: RegisteredClient) -> [String: JSONValue] {
         ["client_id": .string(c.clientID), "client_name": .optional(c.clientName), "redirect_uris": .array(c.redirectURIs.map(JSONValue.string)),
          "token_endpoint_auth_method": .string(c.tokenEndpointAuthMethod.rawValue), "created_at": .string(Output.time(c.createdAt)),
-         "used_at": .optional(c.usedAt.map(Output.time))]
+         "used_at": .optional(c.usedAt.map(Output.time)), "origin": .string(c.origin.rawValue)]
     }
 
     struct List: AsyncParsableCommand {

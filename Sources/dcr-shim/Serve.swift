@@ -34,7 +34,23 @@ struct Serve: AsyncParsableCommand {
         if ephemeral { logger.warning("storage.url is memory: registrations and grants are lost on restart") }
         let opened = try await ConfiguredStore.open(config, logger: logger)
         let store = opened.store
-        let keys = try KeyMaterial.load(config: config, ephemeral: ephemeral)
+        // Key files: where they live is logged (never their content); one
+        // open to others, unreadable or not a key stops the start (KeyFile).
+        let signs = config.accessTokenMode == .issued || config.ema.issuer.enabled
+        let keyFiles = KeyMaterial.filePaths(config: config, ephemeral: ephemeral)
+            + (signs && !ephemeral && config.signingKeys.signingKey == nil ? [SigningKeys.filePath(dataDir: config.dataDir)] : [])
+        if !keyFiles.isEmpty {
+            logger.info("keys kept in files", metadata: ["data_dir": "\(config.dataDir)", "files": "\(keyFiles.joined(separator: ", "))"])
+        }
+        let keyLogger = logger
+        let noteCreated: (String) -> Void = { path in keyLogger.notice("key generated", metadata: ["file": "\(path)"]) }
+        let keys: KeyMaterial
+        do {
+            keys = try KeyMaterial.load(config: config, ephemeral: ephemeral, created: noteCreated)
+        } catch {
+            logger.critical("cannot load keys", metadata: ["error": "\(error)"])
+            throw error
+        }
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
@@ -42,8 +58,13 @@ struct Serve: AsyncParsableCommand {
         for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
         // Issued tokens: the shim's ES256 keys (configured, or generated once into data_dir).
-        let signingKeys = config.accessTokenMode == .issued || config.ema.issuer.enabled
-            ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral) : nil
+        let signingKeys: SigningKeys?
+        do {
+            signingKeys = signs ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral, created: noteCreated) : nil
+        } catch {
+            logger.critical("cannot load the signing key", metadata: ["error": "\(error)"])
+            throw error
+        }
         // EMA: trusted issuers' key sets through the rule-11 fetcher, relaxations said out loud.
         let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil }
             ? try GuardedFetcher.issuerKeys(config.ema, nat64Prefixes: config.cimd.nat64, logger: logger) : nil
@@ -60,7 +81,10 @@ struct Serve: AsyncParsableCommand {
         let subjectTokens: (any SubjectTokenVerifying)? = config.ema.issuer.enabled ? upstream : nil
         var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
                                         signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
-        try await services.installConfiguredClients()
+        // ema.clients installed; configured clients no longer listed withdrawn (grants revoked, audited).
+        for id in try await services.installConfiguredClients() {
+            logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         services.metricsRegistry = registry

@@ -41,7 +41,7 @@ struct ConfigurationTests {
     @Test("a minimal file loads with the documented defaults")
     func defaults() throws {
         let config = try Self.load(Self.tree()).get()
-        #expect(config.issuer == "https://auth.example.com" && config.dataDir == ".")
+        #expect(config.issuer == "https://auth.example.com" && config.dataDir == DataDirectory.forThisProcess() && config.dataDir != ".")
         #expect(config.listenHost == "0.0.0.0" && config.listenPort == 8080)
         #expect(config.consentMode == .always && config.consentRememberSeconds == 30 * 86400 && config.accessTokenMode == .upstream)
         #expect(config.refreshTTLSeconds == 30 * 86400 && config.refreshGraceSeconds == 45)

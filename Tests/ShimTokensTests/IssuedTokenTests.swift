@@ -164,4 +164,27 @@ struct IssuedTokenTests {
         _ = try await SigningKeys.load(SigningKeyConfiguration(), dataDir: memoryDir, ephemeral: true)
         #expect(!FileManager.default.fileExists(atPath: memoryDir))
     }
+
+    @Test("keys: a signing-key.pem open to others, or not a P-256 key, stops the start and is never replaced")
+    func untrustedKeyFile() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dcr-shim-keys-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try await SigningKeys.load(SigningKeyConfiguration(), dataDir: dir, ephemeral: false)
+        let path = SigningKeys.filePath(dataDir: dir)
+        let pem = try String(contentsOfFile: path, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        await #expect(throws: KeyFileError.readableByOthers(path: path, mode: 0o644)) {
+            try await SigningKeys.load(SigningKeyConfiguration(), dataDir: dir, ephemeral: false)
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == pem)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(try await SigningKeys.load(SigningKeyConfiguration(), dataDir: dir, ephemeral: false).currentKeyID == first.currentKeyID)
+        let broken = Data(pem.utf8.dropLast(40))
+        try broken.write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        await #expect(throws: KeyFileError.invalid(path: path)) {
+            try await SigningKeys.load(SigningKeyConfiguration(), dataDir: dir, ephemeral: false)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == broken)
+    }
 }

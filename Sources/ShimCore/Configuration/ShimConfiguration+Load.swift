@@ -1,8 +1,12 @@
 extension ShimConfiguration {
     /// Reads and validates a configuration. Returns the configuration when
     /// there is no problem, and every problem found otherwise.
+    /// - Parameter defaultDataDir: `data_dir` when nothing sets it: the
+    ///   process's state directory (`DataDirectory.standard`), never the
+    ///   working directory.
     public static func load(
         file: ConfigValue, environment: [String: String] = [:], flags: [String: String] = [:],
+        defaultDataDir: String = DataDirectory.forThisProcess(),
         readFile: @escaping (String) throws -> String
     ) -> Result<ShimConfiguration, ConfigurationProblems> {
         var r = ConfigReader(root: file, environment: environment, flags: flags, readFile: readFile)
@@ -51,7 +55,7 @@ extension ShimConfiguration {
             listenIdleTimeoutSeconds: r.duration("listen.idle_timeout", default: 60, range: 1...3600),
             trustedProxies: r.stringList("listen.trusted_proxies", default: []),
             clientAddressHeader: r.choice("listen.client_address_header", default: .xForwardedFor),
-            dataDir: r.string("data_dir", default: ".")!,
+            dataDir: r.string("data_dir", default: defaultDataDir)!,
             upstream: upstream,
             resources: resources,
             redirectClients: r.stringList("redirects.clients", default: []),

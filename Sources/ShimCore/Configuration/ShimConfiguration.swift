@@ -16,7 +16,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var trustedProxies: [String]
     /// `listen.client_address_header`: `x-forwarded-for` (default) or `forwarded` (RFC 7239).
     public var clientAddressHeader: ClientAddress.Header
-    /// `data_dir` (default `.`): where generated keys are kept (0600).
+    /// `data_dir`: where generated keys are kept (0600). Default: the
+    /// process's state directory (`DataDirectory.standard`).
     public var dataDir: String
     public var upstream: UpstreamConfiguration
     /// `resources`: at least one `{resource, scopes}`.

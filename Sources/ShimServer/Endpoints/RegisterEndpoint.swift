@@ -26,7 +26,9 @@ enum RegisterEndpoint {
             let client = RegisteredClient(
                 clientID: clientID, clientSecretHash: secret.map(SecretToken.hash), clientName: metadata.clientName,
                 clientURI: metadata.clientURI, redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes,
-                tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod, scope: metadata.scope, createdAt: now)
+                tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod, scope: metadata.scope, createdAt: now,
+                // Whatever it calls itself, a registered client is never taken for a configured one.
+                origin: .registered)
             let event = AuditEvent(at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
                                    redirectHost: metadata.redirectURIs.compactMap(Audit.host).joined(separator: ","), scope: metadata.scope)
             try await store(client, audit: event, context, services)

@@ -4,8 +4,8 @@ public import ShimCore
 extension SQLiteStore {
     public func insertClient(_ client: RegisteredClient) async throws {
         let body = try RecordCoding.encode(client)
-        _ = try await writeQuery("INSERT INTO clients (id, body, created_at) VALUES (?, ?, ?)",
-                                 [.text(client.clientID), body, RecordCoding.time(client.createdAt)])
+        _ = try await writeQuery("INSERT INTO clients (id, body, created_at, origin) VALUES (?, ?, ?, ?)",
+                                 [.text(client.clientID), body, RecordCoding.time(client.createdAt), .text(client.origin.rawValue)])
     }
 
     /// The count check and both inserts run in one write of the writer's
@@ -15,7 +15,8 @@ extension SQLiteStore {
         return try await write { db in
             let count = try db.query("SELECT value FROM counters WHERE name = 'clients'").first?["value"]?.integer ?? 0
             guard count < maxClients else { return false }
-            try db.query("INSERT INTO clients (id, body, created_at) VALUES (?, ?, ?)", [.text(client.clientID), body, RecordCoding.time(client.createdAt)])
+            try db.query("INSERT INTO clients (id, body, created_at, origin) VALUES (?, ?, ?, ?)",
+                         [.text(client.clientID), body, RecordCoding.time(client.createdAt), .text(client.origin.rawValue)])
             try Self.insertAudit(audit, body: auditBody, db)
             return true
         }
@@ -26,6 +27,15 @@ extension SQLiteStore {
         guard var client = try RecordCoding.decode(RegisteredClient.self, rows.first) else { return nil }
         if let used = RecordCoding.date(rows.first?["used_at"]) { client.usedAt = used }
         return client
+    }
+
+    public func configuredClients() async throws -> [RegisteredClient] {
+        let rows = try await readQuery("SELECT body, used_at FROM clients WHERE origin = 'configured' ORDER BY id", [])
+        return try rows.compactMap { row in
+            var client = try RecordCoding.decode(RegisteredClient.self, row)
+            if let used = RecordCoding.date(row["used_at"]) { client?.usedAt = used }
+            return client
+        }
     }
 
     public func markClientUsed(id: String, at: Date) async throws {

@@ -37,7 +37,8 @@ public final class SQLiteStore: ShimStore, Sendable {
             do {
                 for statement in Self.schema + Self.cimdSchema { try db.execute(statement) }
                 try Self.addGrantExpiry(db)
-                try db.execute("PRAGMA user_version = 4")
+                try Self.addClientOrigin(db)
+                try db.execute("PRAGMA user_version = 5")
                 try db.execute("COMMIT")
             } catch {
                 try? db.execute("ROLLBACK")
@@ -120,6 +121,22 @@ public final class SQLiteStore: ShimStore, Sendable {
         try db.execute("UPDATE grants SET expires_at = json_extract(body, '$.expiresAt') WHERE body IS NOT NULL")
         try db.execute("CREATE INDEX IF NOT EXISTS grants_expiry ON grants (expires_at)")
         try db.execute("CREATE INDEX IF NOT EXISTS grants_revoked ON grants (revoked_at) WHERE revoked_at IS NOT NULL")
+    }
+
+    /// Version 5: clients carry their `origin` as a column too (the clients
+    /// installed from `ema.clients` are found by it at start). Rows written
+    /// before are registered ones, except those the start-up installation of
+    /// `ema.clients` wrote: its fixed name and no redirect URI, which no
+    /// registration can have (RFC 7591 registrations need one).
+    static func addClientOrigin(_ db: SQLiteDB) throws {
+        let columns = try db.query("PRAGMA table_info(clients)").compactMap { $0["name"]?.text }
+        guard !columns.contains("origin") else { return }
+        try db.execute("ALTER TABLE clients ADD COLUMN origin TEXT NOT NULL DEFAULT 'registered'")
+        try db.execute("""
+            UPDATE clients SET origin = 'configured', body = json_set(body, '$.origin', 'configured')
+            WHERE json_extract(body, '$.clientName') = '\(RegisteredClient.configuredClientName)' AND json_array_length(body, '$.redirectURIs') = 0
+            """)
+        try db.execute("CREATE INDEX IF NOT EXISTS clients_configured ON clients (id) WHERE origin = 'configured'")
     }
 
     /// A write, committed with whatever other writes are waiting (group commit).

@@ -34,14 +34,16 @@ struct EMAHarness {
     let idp: SigningKeys
     let subjectTokens = FakeSubjectTokens()
 
-    init(maxLifetime: String = "10m") async throws {
+    /// - Parameters: `store` is shared with another harness to restart on it;
+    ///   `withoutEMAClient` leaves `EMAHarness.client` out of `ema.clients`.
+    init(maxLifetime: String = "10m", store: any ShimStore = MemoryStore(), withoutEMAClient: Bool = false) async throws {
         idp = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let jwks = String(decoding: try JSONEncoder().encode(idp.jwks), as: UTF8.self)
         let ema: ConfigValue = .map([
             "trusted_issuers": .list([.map(["issuer": .string(Self.idpIssuer), "jwks": .string(jwks), "algorithms": .list([.string("ES256")])])]),
-            "clients": .list([.map(["id": .string(Self.client.id), "secret": .string(Self.client.secret)]),
-                              .map(["id": .string(Self.app.id), "secret": .string(Self.app.secret),
-                                    "token_endpoint_auth_method": .string("client_secret_basic")])]),
+            "clients": .list((withoutEMAClient ? [] : [ConfigValue.map(["id": .string(Self.client.id), "secret": .string(Self.client.secret)])])
+                             + [.map(["id": .string(Self.app.id), "secret": .string(Self.app.secret),
+                                      "token_endpoint_auth_method": .string("client_secret_basic")])]),
             "max_assertion_lifetime": .string(maxLifetime),
             "issuer": .map(["enabled": .string("true"), "lifetime": .string("5m")]),
             "policy": .list([
@@ -58,7 +60,7 @@ struct EMAHarness {
         harness = try ShimHarness(overrides: ["tokens": .map(["access": .string("issued")]), "ema": ema,
                                               "introspection": .map(["clients": .list([.map(["id": .string(IssuedHarness.introspectionID),
                                                                                             "secret": .string(IssuedHarness.introspectionSecret)])])])],
-                                  signingKeys: keys, subjectTokens: subjectTokens)
+                                  store: store, signingKeys: keys, subjectTokens: subjectTokens)
     }
 
     /// Runs `body` once the configured clients are installed.
