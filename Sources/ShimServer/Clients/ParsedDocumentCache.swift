@@ -1,8 +1,8 @@
 import Foundation
-public import Logging
+import Logging
 import NIOConcurrencyHelpers
-public import ShimCore
-public import ShimUpstream
+import ShimCore
+import ShimUpstream
 
 /// Validated documents by URL, for the exact bytes they were validated
 /// from: a cached fetch is not parsed and validated again on every request,

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import ShimCore
+import ShimCore
 import ShimStorage
 import ShimUpstream
 
