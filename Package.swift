@@ -62,6 +62,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -90,7 +92,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strictSettings
         ),
@@ -100,7 +101,7 @@ let package = Package(
         .target(
             name: "ShimGateway",
             dependencies: [
-                "ShimCore", "ShimStorage", "ShimTokens",
+                "ShimCore", "ShimTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -117,12 +118,20 @@ let package = Package(
                 "ShimCore", "ShimStorage", "ShimServer", "ShimUpstream", "ShimTokens", "ShimGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // What the test targets share: the test clock, a lock for test
+        // doubles, log capture (as HummingbirdTesting serves Hummingbird's).
+        .target(
+            name: "ShimTesting",
+            dependencies: ["ShimCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // bench/jwt-bench: the cost of signing and checking issued tokens (figures, not a test).
@@ -135,13 +144,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ShimCoreTests",
-            dependencies: ["ShimCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["ShimTesting", "ShimCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ShimStorageTests",
             dependencies: [
-                "ShimStorage", "ShimCore",
+                "ShimTesting", "ShimStorage", "ShimCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -150,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "ShimUpstreamTests",
             dependencies: [
-                "ShimUpstream", "ShimCore",
+                "ShimTesting", "ShimUpstream", "ShimCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -166,13 +175,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ShimTokensTests",
-            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ShimTesting", "ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ShimGatewayTests",
             dependencies: [
-                "ShimGateway", "ShimTokens", "ShimStorage", "ShimCore",
+                "ShimTesting", "ShimGateway", "ShimTokens", "ShimStorage", "ShimCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -187,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "ShimServerTests",
             dependencies: [
-                "ShimServer", "ShimStorage", "ShimUpstream", "ShimCore", "ShimTokens",
+                "ShimTesting", "ShimServer", "ShimStorage", "ShimUpstream", "ShimCore", "ShimTokens",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

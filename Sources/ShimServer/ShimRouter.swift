@@ -16,7 +16,7 @@ public enum ShimRouter {
         router.add(middleware: StoreErrorMiddleware())
         let prefix = services.pathPrefix
         let metadata = MetadataEndpoint(AuthorizationServerMetadata(
-            config: services.config, grantTypes: services.tokenEndpoint.supportedGrantTypes, scopes: services.resourcePolicy.supportedScopes,
+            config: services.config, grantTypes: services.token.supportedGrantTypes, scopes: services.resourcePolicy.supportedScopes,
             documentsAccepted: services.cimdPolicy.enabled, publishesKeys: services.signingKeys != nil))
         // RFC 8414 §3.1: metadata is path-inserted when the issuer has a path;
         // OIDC Discovery appends. Both names serve the same document.
@@ -26,12 +26,13 @@ public enum ShimRouter {
             router.get(RouterPath("/.well-known/openid-configuration" + prefix)) { _, _ in metadata.handle() }
         }
         let api = router.group(RouterPath(prefix.isEmpty ? "/" : prefix))
-        api.post("register") { try await RegisterEndpoint.handle($0, $1, services) }
-        api.get("authorize") { try await AuthorizeEndpoint.handle($0, $1, services) }
-        api.get("consent") { try await ConsentEndpoint.show($0, $1, services) }
-        api.post("consent") { try await ConsentEndpoint.decide($0, $1, services) }
-        api.get("callback") { try await CallbackEndpoint.handle($0, $1, services) }
-        let token = services.tokenEndpoint, revoke = services.revokeEndpoint
+        let register = services.register, authorize = services.authorize, consent = services.consent, callback = services.callback
+        let token = services.token, revoke = services.revoke
+        api.post("register") { try await register.handle($0, $1) }
+        api.get("authorize") { try await authorize.handle($0, $1) }
+        api.get("consent") { try await consent.show($0, $1) }
+        api.post("consent") { try await consent.decide($0, $1) }
+        api.get("callback") { try await callback.handle($0, $1) }
         api.post("token") { try await token.handle($0, $1) }
         api.post("revoke") { try await revoke.handle($0, $1) }
         let keys = KeysEndpoint(services.signingKeys)

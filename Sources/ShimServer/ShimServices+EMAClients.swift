@@ -5,7 +5,7 @@ import ShimStorage
 extension ShimServices {
     /// The grant types a configured `ema.clients` entry may use.
     var emaClientGrantTypes: [String] {
-        tokenEndpoint.supportedGrantTypes.filter { $0 == .jwtBearer || $0 == .tokenExchange }.map(\.rawValue)
+        token.supportedGrantTypes.filter { $0 == .jwtBearer || $0 == .tokenExchange }.map(\.rawValue)
     }
 
     /// Makes every `ema.clients` entry a registered client (confidential,

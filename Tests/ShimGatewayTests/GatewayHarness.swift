@@ -12,13 +12,7 @@ import ShimStorage
 import ShimTokens
 import Synchronization
 import Testing
-
-/// The clock the gateway checks expiry with, moved by the test.
-final class TestClock: ShimClock, Sendable {
-    let date = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-    func now() -> Date { date.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { date.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
+import ShimTesting
 
 /// What the gateway injects, or how it fails.
 final class FakeUpstreamTokens: UpstreamAccessTokens, Sendable {

@@ -6,6 +6,7 @@ import ShimServer
 import ShimStorage
 import ShimUpstream
 import Testing
+import ShimTesting
 
 /// Client ID Metadata Documents through the router (SEP-991): a document URL
 /// as client_id is treated like a registered public client at /authorize,

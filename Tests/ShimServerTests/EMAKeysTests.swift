@@ -4,6 +4,7 @@ import ShimCore
 import ShimTokens
 import ShimUpstream
 import Testing
+import ShimTesting
 
 /// Trusted issuers' keys (`ema.trusted_issuers[].jwks_uri`): fetched under
 /// rule 11 (here a fake fetcher), one key per check, rotation, odd keys.

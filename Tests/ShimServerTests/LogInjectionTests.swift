@@ -5,6 +5,7 @@ import Logging
 import ShimCore
 import ShimServer
 import Testing
+import ShimTesting
 
 /// No log injection: control characters in logged values are escaped, in
 /// the text and the JSON format, so a client cannot forge log lines.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import ShimTesting
 
 /// Rule 9: "Secrets, codes, tokens and ID-JAGs are never logged; logs carry hashes or prefixes."
 @Suite("Logs carry no secrets (rule 9)")

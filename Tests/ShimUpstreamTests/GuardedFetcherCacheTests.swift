@@ -2,6 +2,7 @@ import Foundation
 import ShimCore
 import ShimUpstream
 import Testing
+import ShimTesting
 
 /// Rule 11, the rest of the fetcher's contract: one resolution pinned for the
 /// connection (no DNS rebinding), bounded caching per Cache-Control, a short
@@ -54,20 +55,20 @@ struct GuardedFetcherCacheTests {
             default: FetcherFixture.json()
             }
         }
-        let clock = ManualClock()
+        let clock = TestClock()
         let fetcher = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), clock: clock, trusted: ["docs.test"])
         let long = server.url("/long.json", name: "docs.test"), noStore = server.url("/nostore.json", name: "docs.test")
         let first = try await fetcher.fetch(long)
         #expect(!first.fromCache && first.expiresAt == first.fetchedAt.addingTimeInterval(3600), "max-age capped at the 1 h ceiling")
         #expect(try await fetcher.fetch(long).fromCache && server.connections == 1)
-        clock.advance(3599)
+        clock.advance(by: 3599)
         #expect(try await fetcher.fetch(long).fromCache && server.connections == 1)
-        clock.advance(2)
+        clock.advance(by: 2)
         #expect(try await !fetcher.fetch(long).fromCache && server.connections == 2)
 
         _ = try await fetcher.fetch(noStore)
         #expect(try await fetcher.fetch(noStore).fromCache && server.connections == 3, "no-store is held for the 60 s floor")
-        clock.advance(61)
+        clock.advance(by: 61)
         #expect(try await !fetcher.fetch(noStore).fromCache && server.connections == 4)
         await server.close()
     }
@@ -77,12 +78,12 @@ struct GuardedFetcherCacheTests {
         let server = try await RecordingTLSServer(host: "127.0.0.1") { _ in
             .respond(status: 500, headers: [("Content-Type", "application/json")], body: Array("{}".utf8))
         }
-        let clock = ManualClock()
+        let clock = TestClock()
         let fetcher = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), clock: clock, trusted: ["docs.test"])
         let url = server.url("/c.json", name: "docs.test")
         for _ in 0..<5 { await #expect(throws: GuardedFetcher.FetchError.status(500)) { try await fetcher.fetch(url) } }
         #expect(server.connections == 1)
-        clock.advance(11)
+        clock.advance(by: 11)
         await #expect(throws: GuardedFetcher.FetchError.status(500)) { try await fetcher.fetch(url) }
         #expect(server.connections == 2)
         await server.close()

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import ShimCore
 @testable import ShimUpstream
 import Testing
+import ShimTesting
 
 /// A name server that never answers: lookups of `hang*` names wait, deaf to
 /// cancellation as `getaddrinfo` is, until `answer()`; then they (and every
@@ -65,7 +66,7 @@ struct GuardedFetcherResolverTests {
             purpose: "test",
             limits: .init(maxBytes: 5 * 1024, timeout: timeout, maxConcurrentPerHost: 2, maxConcurrentTotal: total,
                           maxConcurrentPerClient: perClient),
-            resolver: resolver, clock: ManualClock(), logger: logger, extraTrustRootsPEM: TestCertificates.caPEM,
+            resolver: resolver, clock: TestClock(), logger: logger, extraTrustRootsPEM: TestCertificates.caPEM,
             trustsPrivateAddresses: { $0 == "docs.test" })
     }
 

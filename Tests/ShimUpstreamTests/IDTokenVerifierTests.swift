@@ -4,6 +4,7 @@ import ShimCore
 import ShimUpstream
 import Synchronization
 import Testing
+import ShimTesting
 
 /// Rule 12 for ID tokens: verified against the IdP's published
 /// keys (OIDC Core §3.1.3.7), with the attacks an ID-token check must stop.
@@ -13,7 +14,6 @@ struct IDTokenVerifierTests {
     static let clientID = "shim-upstream"
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    struct Clock: ShimClock { func now() -> Date { IDTokenVerifierTests.now } }
 
     struct Claims: JWTPayload {
         var iss = IDTokenVerifierTests.issuer
@@ -46,7 +46,7 @@ struct IDTokenVerifierTests {
         func set(_ keys: [String]) { jwks.withLock { $0 = #"{"keys":[\#(keys.joined(separator: ","))]}"# } }
         func verifier(algorithms: Set<String> = ["RS256"]) -> IDTokenVerifier {
             IDTokenVerifier(expectations: .init(issuer: IDTokenVerifierTests.issuer, audience: IDTokenVerifierTests.clientID, algorithms: algorithms),
-                            clock: Clock()) {
+                            clock: TestClock(Self.now)) {
                 self.fetches.withLock { $0 += 1 }
                 return Data(self.jwks.withLock { $0 }.utf8)
             }
@@ -168,7 +168,7 @@ struct IDTokenVerifierTests {
     @Test("unknown kid after the refetch interval: one refetch finds the rotated key; a kid that is nowhere is refused")
     func rotation() async throws {
         let server = KeyServer([Self.rsaJWK("k1")])
-        let verifier = IDTokenVerifier(expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: Clock(), refetchInterval: 0) {
+        let verifier = IDTokenVerifier(expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: TestClock(Self.now), refetchInterval: 0) {
             server.fetches.withLock { $0 += 1 }
             return Data(server.jwks.withLock { $0 }.utf8)
         }
@@ -208,7 +208,7 @@ struct IDTokenVerifierTests {
 
     @Test("the JWKS cannot be read: keysUnavailable, and the last good set keeps serving")
     func keysUnavailable() async throws {
-        let verifier = IDTokenVerifier(expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: Clock()) {
+        let verifier = IDTokenVerifier(expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: TestClock(Self.now)) {
             throw URLError(.cannotConnectToHost)
         }
         guard case .keysUnavailable = await Self.failure(verifier, try await Self.sign()) else { Issue.record("not keysUnavailable"); return }

@@ -1,6 +1,7 @@
 import Foundation
 import ShimCore
 import ShimUpstream
+import ShimTesting
 
 /// Client ID Metadata Documents held in memory, standing in for the guarded
 /// fetcher in router tests (the fetcher itself is tested against real TLS

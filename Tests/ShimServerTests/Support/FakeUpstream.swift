@@ -1,6 +1,7 @@
 import Foundation
 import ShimCore
 import ShimUpstream
+import ShimTesting
 
 /// An in-process identity provider behind `UpstreamIdP`. It records every
 /// call, issues numbered tokens, checks the shim's own PKCE verifier,

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import ShimCore
 import Testing
+import ShimTesting
 
 /// The test side of the HTTP surface: plain requests, registration and the
 /// token endpoint. The browser leg is in `ShimClient+Browser.swift`.

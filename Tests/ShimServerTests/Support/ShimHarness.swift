@@ -9,6 +9,7 @@ import ShimServer
 import ShimStorage
 import ShimTokens
 import ShimUpstream
+import ShimTesting
 
 /// One shim under test: configuration, a MemoryStore, the fake IdP, the test
 /// clock and a log capture, served through `app.test(.router)`.

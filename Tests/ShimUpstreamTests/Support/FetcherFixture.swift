@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ShimCore
 import ShimUpstream
+import ShimTesting
 
 /// The test-only resolver hook (rule 11 tests): names in `table`
 /// resolve to the given addresses, each answer in turn (the last repeats),
@@ -29,13 +30,6 @@ final class ScriptedResolver: HostResolver {
     }
 }
 
-/// A clock the cache tests move by hand.
-final class ManualClock: ShimClock {
-    private let date = NIOLockedValueBox(Date(timeIntervalSince1970: 1_800_000_000))
-    func now() -> Date { date.withLockedValue { $0 } }
-    func advance(_ seconds: TimeInterval) { date.withLockedValue { $0 += seconds } }
-}
-
 enum FetcherFixture {
     /// The CIMD limits (5 KB), the test CA trusted, and the operator
     /// relaxation for exactly the names in `trusted`. The deadline is 15 s,
@@ -43,7 +37,7 @@ enum FetcherFixture {
     /// (a refused certificate, a redirect, a status) must not get a timeout
     /// instead because a TLS handshake was slow; a test about the deadline
     /// itself passes its own short one.
-    static func fetcher(resolver: ScriptedResolver, clock: ManualClock = ManualClock(), trusted: Set<String> = [],
+    static func fetcher(resolver: ScriptedResolver, clock: TestClock = TestClock(), trusted: Set<String> = [],
                         timeout: Duration = .seconds(15), perHost: Int = 2, capacity: Int = 1024,
                         extraCA: String? = TestCertificates.caPEM) throws -> GuardedFetcher {
         var logger = Logger(label: "fetcher-test")
