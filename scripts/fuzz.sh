@@ -42,6 +42,11 @@ if ! (cd fuzz && swift build -c "$config" ${FUZZ_BUILD_FLAGS:-} -Xswiftc -saniti
   echo "fuzz: the fuzz package does not build (see $build_log)"
   exit 1
 fi
+# As for the main package: a warning in the fuzz targets' own files fails.
+if grep -E "^$root/fuzz/Sources/[^ ]*: warning: " "$build_log" | sort -u | grep .; then
+  echo "fuzz: the build above has warnings in fuzz/Sources; fix them (see $build_log)"
+  exit 1
+fi
 bin=$(cd fuzz && swift build -c "$config" --show-bin-path)
 echo "fuzz: built ($config) in $(( $(date +%s) - build_start ))s"
 
