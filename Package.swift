@@ -14,6 +14,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dcr-shim", targets: ["dcr-shim"]),
+        // For the fuzz package (fuzz/Package.swift), which fuzzes ShimCore's parsers.
+        .library(name: "ShimCore", targets: ["ShimCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),

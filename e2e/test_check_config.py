@@ -145,3 +145,21 @@ def test_check_config_accepts_the_ema_examples(tmp_path):
         path.write_text(text)
         run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30, env=env)
         assert run.returncode == 0 and "configuration OK" in run.stdout, (name, run.stdout + run.stderr)
+
+
+def test_check_config_reports_non_string_and_repeated_keys_instead_of_crashing(tmp_path):
+    """A YAML key that is a map or a list (found by fuzzing: `? ?`) made the
+    YAML library trap; a repeated key silently kept its last value. Both are
+    problems check-config reports, with exit status 1."""
+    cases = {
+        "? ?\n": "configuration keys must be strings",
+        "issuer: https://auth.example.com\n? [a, b]\n: 1\n": "configuration keys must be strings (found a list)",
+        "upstream:\n  ? {x: 1}\n  : y\n": "upstream: configuration keys must be strings (found a map)",
+        "issuer: https://auth.example.com\nissuer: https://evil.example\n": "issuer: given twice",
+    }
+    for text, expected in cases.items():
+        path = tmp_path / "bad.yaml"
+        path.write_text(text)
+        run = subprocess.run([SHIM_BIN, "check-config", "--config", str(path)], capture_output=True, text=True, timeout=30)
+        assert run.returncode == 1, (text, run.returncode, run.stdout, run.stderr[-500:])
+        assert expected in run.stdout + run.stderr, (text, run.stdout, run.stderr[-500:])

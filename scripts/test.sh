@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what the tests need (Debian and PyPI packages), builds
 # the shim (debug with the tests; release as the Dockerfile builds it, which
-# the end-to-end tests run), fails on a warning in our own files, runs the
+# the end-to-end tests run), fails on a warning in our own files, fuzzes the
+# parsers of untrusted input for a few seconds each, runs the
 # Swift unit and router tests, then the end-to-end tests
 # against django-oauth-toolkit and glewlwyd with the Python mcp SDK client
 # and headless Chromium. Exits non-zero on any failure; prints how long each
@@ -71,6 +72,14 @@ build .build/test-build.log swift build --build-tests
 phase "swift build (release, as the Dockerfile)"
 build .build/release-build.log swift build -c release --product dcr-shim --static-swift-stdlib
 release_bin="$PWD/.build/release/dcr-shim"
+
+# libFuzzer on the parsers of untrusted input (redirect URIs, strict JSON,
+# client metadata and metadata documents, JWS, form bodies, the YAML
+# configuration), a few seconds per target; a crash or a broken invariant
+# fails the run and prints the input (scripts/fuzz.sh; docs/security.md,
+# "Fuzzing").
+phase "fuzz (libFuzzer)"
+scripts/fuzz.sh "${DCR_SHIM_FUZZ_SECONDS:-10}"
 
 phase "swift test"
 # A throw-away PostgreSQL (Debian's server, run as the postgres user on a

@@ -10,7 +10,7 @@ enum ConfigLoader {
         let tree: ConfigValue
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            tree = try convert(Yams.load(yaml: text))
+            tree = try parse(yaml: text)
         } catch let error as ConfigurationProblems {
             return .failure(error)
         } catch let error as YamlError {
@@ -36,6 +36,47 @@ enum ConfigLoader {
         case .failure(let problems):
             for problem in problems.problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             throw ExitCode(1)
+        }
+    }
+
+    /// The YAML text as a tree. Yams traps on a mapping key that is not a
+    /// scalar (`? [a, b]`, `{[a]: 1}`, or just `? ?`) and silently keeps the
+    /// last of a repeated key, so the composed document is checked for both
+    /// first and each is reported as a problem (as `check-config` reports
+    /// every mistake), never a crash or a silently dropped value.
+    static func parse(yaml text: String) throws -> ConfigValue {
+        let node = try Yams.compose(yaml: text)
+        var problems: [String] = []
+        if let node { checkKeys(node, path: "", problems: &problems) }
+        guard problems.isEmpty else { throw ConfigurationProblems(problems: problems) }
+        return try convert(node?.any)
+    }
+
+    static func checkKeys(_ node: Node, path: String, problems: inout [String]) {
+        switch node {
+        case .mapping(let mapping):
+            var seen: Set<String> = []
+            for (key, value) in mapping {
+                guard case .scalar(let scalar) = key else {
+                    let kind = switch key {
+                    case .mapping: "map"
+                    case .sequence: "list"
+                    default: "reference"
+                    }
+                    problems.append("\(path.isEmpty ? "the top level" : path): configuration keys must be strings (found a \(kind))")
+                    continue
+                }
+                let name = path.isEmpty ? scalar.string : "\(path).\(scalar.string)"
+                // "<<" (a merge key) may repeat; Yams merges each.
+                if scalar.string != "<<", !seen.insert(scalar.string).inserted {
+                    problems.append("\(name): given twice")
+                }
+                checkKeys(value, path: name, problems: &problems)
+            }
+        case .sequence(let items):
+            for (i, item) in items.enumerated() { checkKeys(item, path: "\(path)[\(i)]", problems: &problems) }
+        case .scalar, .alias:
+            return
         }
     }
 
