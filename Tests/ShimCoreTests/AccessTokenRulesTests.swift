@@ -1,6 +1,7 @@
 import Foundation
 import ShimCore
 import Testing
+import ShimTesting
 
 /// RFC 9068 §4 (validating JWT access tokens) and RFC 8725 §3.1 (algorithm
 /// fixed by the verifier), as the gateway and /introspect apply them.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Synchronization
+import ShimTesting
 
 /// A stand-in MCP server with no authentication, for the gateway's unit
 /// tests (the end-to-end tests use a real `mcp` SDK server). It records the

@@ -6,6 +6,7 @@ import ShimCore
 import ShimStorage
 import ShimTokens
 import Testing
+import ShimTesting
 
 /// The gateway's front door: RFC 9728 metadata, the 401 challenge (RFC 6750
 /// §3, RFC 9728 §5.1), 403 `insufficient_scope` (SEP-835), the Origin check

@@ -7,6 +7,7 @@ import NIOHTTP1
 import ShimCore
 import Synchronization
 import Testing
+import ShimTesting
 
 /// The proxy itself: what the MCP server receives, what the client gets
 /// back, streaming, cancellation, and every failure answered, never a hang.

@@ -7,6 +7,7 @@ import NIOHTTP1
 import ShimCore
 import Synchronization
 import Testing
+import ShimTesting
 
 /// The gateway between two parties that each must not steer the other: the
 /// client's forwarding and identity headers never reach the MCP server, the

@@ -6,6 +6,7 @@ import NIOHTTP1
 import ShimCore
 import Synchronization
 import Testing
+import ShimTesting
 
 /// What an MCP server can do to a request body on its way through the
 /// gateway: answer before reading it, reset the connection mid-upload, or

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// Bounded stored rows: unauthenticated /authorize writes a pending record
 /// each time; it is limited per client address and the records are capped.

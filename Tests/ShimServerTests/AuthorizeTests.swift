@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import ShimTesting
 
 /// GET /authorize: rules 2 (redirect_uri), 3 (PKCE) and 8 (resource).
 @Suite("Authorization endpoint: redirect_uri, PKCE, resource")

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// GET /callback: rule 5 (transactions) and what the shim does when the IdP fails.
 @Suite("Callback: upstream transactions (rule 5) and IdP failures")

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import ShimTesting
 
 /// POST /token with `authorization_code`: rule 6 (codes), rule 3 (PKCE) and rule 8 (resource).
 @Suite("Token endpoint: authorization codes (rules 3, 6, 8)")

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import ShimTesting
 
 /// GET/POST /consent: rule 4 in `always` mode.
 @Suite("Consent page and decision (rule 4)")

@@ -6,6 +6,7 @@ import ShimCore
 import ShimStorage
 import ShimTokens
 import Testing
+import ShimTesting
 
 /// EMA leg 2 at /token: an ID-JAG as an RFC 7523 jwt-bearer grant. Every
 /// negative case (threats E1-E4) is a named test, each a clear 4xx OAuth error.

@@ -5,6 +5,7 @@ import ShimCore
 import ShimStorage
 import Synchronization
 import Testing
+import ShimTesting
 
 /// EMA leg 1 at /token: RFC 8693 token exchange of an upstream ID token for
 /// an ID-JAG the shim signs, under `ema.policy`.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import ShimTesting
 
 /// Details of the authorization response and token issuance that clients depend on.
 @Suite("Flow details: state, redirect_uri query, optional refresh tokens")

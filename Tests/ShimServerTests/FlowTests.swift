@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// The whole flow (docs/endpoints.md) through the router, with the fake IdP.
 @Suite("Full flow: register, authorize, consent, callback, token")

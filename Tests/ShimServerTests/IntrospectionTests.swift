@@ -4,6 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// POST /introspect (RFC 7662) for issued tokens: who may call it, and every
 /// way a token stops being active (expiry, RFC 7009 revocation, refresh-token

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// `tokens.access: issued`: the shim's own RFC 9068 access tokens at the
 /// token endpoint, /jwks.json and the metadata that points to it.

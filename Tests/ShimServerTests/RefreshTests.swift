@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// POST /token with `refresh_token`: rule 7 (rotation, binding, reuse, grace window).
 @Suite("Token endpoint: refresh tokens (rule 7)")

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// Registration abuse limits (`registration.*`): unused registrations expire,
 /// a per-address rate limit and a cap on live registrations.

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// Rule 8 with two configured resources: RFC 8707 resource indicators and
 /// "tokens are for that resource only".

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// POST /revoke (RFC 7009): who may revoke what, and what a revocation ends.
 /// Issued access tokens at /revoke are in `IntrospectionTests`.

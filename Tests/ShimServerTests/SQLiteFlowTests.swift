@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// The flow against the durable default store, so that records survive the
 /// SQLite round trip exactly as the server writes them.

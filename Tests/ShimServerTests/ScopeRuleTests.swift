@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import Testing
+import ShimTesting
 
 /// The one scope rule through the router (threat T29; SEP-2207): /register accepts what /authorize accepts, the registered
 /// scope bounds /authorize, a refresh reads scopes the same way, and

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// What the server writes to its store: secrets by hash (rules 5, 6, 7:
 /// records are keyed by a hash of the secret, never the secret) and upstream

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// `tokens.access: upstream`: the shim refreshes upstream behind the
 /// client's refresh token, and the upstream refresh token never leaves the shim.

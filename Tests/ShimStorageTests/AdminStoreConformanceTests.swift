@@ -2,6 +2,7 @@ import Foundation
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// AuditStore, AdminStore and the per-grant refresh lock (ShimStore.swift),
 /// run against every store.

@@ -2,6 +2,7 @@ import Foundation
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// Bounded stored rows and shared rate limits: the pending-consent count for
 /// `authorization.max_pending`, and rate-limit windows shared by replicas.

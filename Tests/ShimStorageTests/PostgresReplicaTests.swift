@@ -2,6 +2,7 @@ import Foundation
 import ShimCore
 import ShimStorage
 import Testing
+import ShimTesting
 
 /// PostgreSQL is the store for replicas. Two `PostgresStore`s on one
 /// database stand for two replicas; every single-use rule must hold across them.

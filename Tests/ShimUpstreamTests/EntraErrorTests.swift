@@ -1,6 +1,7 @@
 import ShimCore
 @testable import ShimUpstream
 import Testing
+import ShimTesting
 
 /// Every IdP error reaches the operator as a sentence that says what to
 /// fix (threat T25): Entra's common AADSTS codes each with the portal step,

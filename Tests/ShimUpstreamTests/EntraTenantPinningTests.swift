@@ -8,6 +8,7 @@ import ShimCore
 @testable import ShimUpstream
 import Synchronization
 import Testing
+import ShimTesting
 
 /// Entra with `upstream.tenant` given as a domain: the tenant's GUID issuer
 /// is read from the domain's discovery document and pinned, so an ID token

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Synchronization
+import ShimTesting
 
 /// A controllable identity provider over real HTTP, for the fault tests:
 /// OIDCUpstream talks to it through AsyncHTTPClient exactly as to a real IdP.

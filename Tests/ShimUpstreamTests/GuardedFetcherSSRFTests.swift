@@ -2,6 +2,7 @@ import Foundation
 import ShimCore
 import ShimUpstream
 import Testing
+import ShimTesting
 
 /// Rule 11's SSRF table (threat C1), against real HTTPS listeners on loopback
 /// addresses that count every connection they accept. Each refused case

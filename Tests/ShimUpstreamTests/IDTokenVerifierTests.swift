@@ -46,7 +46,7 @@ struct IDTokenVerifierTests {
         func set(_ keys: [String]) { jwks.withLock { $0 = #"{"keys":[\#(keys.joined(separator: ","))]}"# } }
         func verifier(algorithms: Set<String> = ["RS256"]) -> IDTokenVerifier {
             IDTokenVerifier(expectations: .init(issuer: IDTokenVerifierTests.issuer, audience: IDTokenVerifierTests.clientID, algorithms: algorithms),
-                            clock: TestClock(Self.now)) {
+                            clock: TestClock(IDTokenVerifierTests.now)) {
                 self.fetches.withLock { $0 += 1 }
                 return Data(self.jwks.withLock { $0 }.utf8)
             }

@@ -6,6 +6,7 @@ import ShimCore
 @testable import ShimUpstream
 import Synchronization
 import Testing
+import ShimTesting
 
 /// The presets on the wire, through AsyncHTTPClient against a fake IdP over
 /// real HTTP: what is sent, and how the answers are read.

@@ -19,7 +19,7 @@ struct AuthorizeEndpoint: Sendable {
     let signer: MessageSigner
     let signIn: UpstreamSignIn
     let issuer: String
-    let consentMode: ConsentMode
+    let consentMode: ShimConfiguration.ConsentMode
     /// `authorization.max_pending`.
     let maxPending: Int
 

@@ -19,7 +19,7 @@ struct ConsentEndpoint: Sendable {
     let issuer: String
     /// The IdP's name on the page ("Continue with …").
     let identityProviderName: String
-    let consentMode: ConsentMode
+    let consentMode: ShimConfiguration.ConsentMode
     /// `consent.remember_for`.
     let rememberSeconds: Int
     let maxBodyBytes: Int
@@ -85,7 +85,7 @@ struct ConsentEndpoint: Sendable {
                                                    redirectURI: authorization.redirectURI, state: authorization.state,
                                                    issuer: issuer, status: .seeOther)
         }
-        do {
+        do throws(OAuthError) {
             if consentMode == .remember {
                 try await saveConsent(authorization, browser: browser)
             }

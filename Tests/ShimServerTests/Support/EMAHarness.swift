@@ -9,6 +9,7 @@ import ShimTokens
 import ShimUpstream
 import Synchronization
 import Testing
+import ShimTesting
 
 /// A stand-in for the upstream IdP's ID-token check (leg 1): tokens it was
 /// told about verify to their claims, anything else is a bad signature.

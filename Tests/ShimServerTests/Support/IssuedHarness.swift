@@ -7,6 +7,7 @@ import ShimServer
 import ShimStorage
 import ShimTokens
 import Testing
+import ShimTesting
 
 /// A shim in `tokens.access: issued` mode with one introspection client
 /// (`rs`) and its own signing key.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import ShimTesting
 
 /// A real HTTPS listener for the SSRF table: it counts every TCP connection
 /// it accepts (before TLS), so a test can show that a refused address never
