@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what the tests need (Debian and PyPI packages), builds
 # the shim (debug with the tests; release as the Dockerfile builds it, which
-# the end-to-end tests run), fails on a warning in our own files, fuzzes the
+# the end-to-end tests run), checks the formatting, fails on a warning in
+# our own files, fuzzes the
 # parsers of untrusted input for a few seconds each, runs the
 # Swift unit and router tests, then the end-to-end tests
 # against django-oauth-toolkit and glewlwyd with the Python mcp SDK client
@@ -43,6 +44,12 @@ trap summary EXIT
 
 phase "install dependencies"
 bash scripts/install-deps.sh
+
+# The code is formatted as .swift-format says (Hummingbird's settings: line
+# length 150), checked with the toolchain's own swift-format. To fix:
+# swift format format -r -i Sources Tests fuzz/Sources bench/jwt-bench
+phase "format"
+swift format lint --strict -r Sources Tests fuzz/Sources bench/jwt-bench
 
 # Our own sources and tests build without warnings (a warning in another
 # package is not ours to fix): any "warning:" line about a file under this

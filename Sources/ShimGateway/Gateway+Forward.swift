@@ -19,8 +19,10 @@ extension Gateway {
         // connection headers dropped, X-Forwarded-For/-Proto/-Host set; the
         // identity headers after that, from the token only.
         let fields = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        for field in ProxyHeaderPolicy.forwardedRequestHeaders(fields, clientAddress: clientAddress, publicURL: route.resource,
-                                                               injected: route.injectedNames) {
+        for field in ProxyHeaderPolicy.forwardedRequestHeaders(
+            fields, clientAddress: clientAddress, publicURL: route.resource,
+            injected: route.injectedNames)
+        {
             headers.add(name: field.name, value: field.value)
         }
         if route.identityHeaders { addIdentity(claims, to: &headers) }
@@ -86,8 +88,10 @@ extension Gateway {
     func streamed(_ upstream: HTTPClientResponse, request: Request, route: GatewayRoute, logger: Logger) async -> Response {
         var headers = HTTPFields()
         let fields = upstream.headers.map { (name: $0.name, value: $0.value) }
-        for field in ProxyHeaderPolicy.returnedResponseHeaders(fields, status: Int(upstream.status.code), upstreamBase: route.upstreamBase,
-                                                               publicURL: route.resource, challenge: route.challenge) {
+        for field in ProxyHeaderPolicy.returnedResponseHeaders(
+            fields, status: Int(upstream.status.code), upstreamBase: route.upstreamBase,
+            publicURL: route.resource, challenge: route.challenge)
+        {
             if let name = HTTPField.Name(field.name) { headers.append(HTTPField(name: name, value: field.value)) }
         }
         let isStream = upstream.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true

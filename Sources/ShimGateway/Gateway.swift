@@ -36,8 +36,10 @@ public struct Gateway: Sendable {
     /// test mode has no connection to watch).
     let cancelsOnClientClose: Bool
 
-    public init(config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
-                httpClient: HTTPClient, clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true) {
+    public init(
+        config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
+        httpClient: HTTPClient, clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true
+    ) {
         let issuer = config.issuerBase
         // The scopes named in challenges and metadata: the resource's own,
         // never a base scope or offline_access (the one scope rule, SEP-2207).
@@ -111,8 +113,11 @@ public struct Gateway: Sendable {
             logger.notice("gateway: origin refused", metadata: ["origin": "\(origin?.prefix(100) ?? "")"])
             return GatewayResponses.jsonRPCError(.forbidden, "Origin not allowed")
         }
-        if let origin, CORSPolicy.isPreflight(method: request.method.rawValue, origin: origin,
-                                              requestMethod: request.headers[.accessControlRequestMethod]) {
+        if let origin,
+            CORSPolicy.isPreflight(
+                method: request.method.rawValue, origin: origin,
+                requestMethod: request.headers[.accessControlRequestMethod])
+        {
             return GatewayResponses.preflight(origin: origin, requestedHeaders: request.headers[.accessControlRequestHeaders])
         }
         var response = await authorizeAndForward(request, route: route, clientAddress: clientAddress, logger: logger)

@@ -10,10 +10,12 @@ enum GatewayResponses {
     /// RFC 6750 §3 / RFC 9728 §5.1: 401 with the challenge; `Cache-Control:
     /// no-store` (RFC 6750 §5.3 on responses about tokens).
     static func unauthorized(_ route: GatewayRoute, error: String?, description: String?) -> Response {
-        var response = json(["error": error ?? "invalid_request", "error_description": description ?? "a bearer token is required"],
-                            status: .unauthorized)
-        response.headers[.wwwAuthenticate] = BearerChallenge.header(resourceMetadata: route.metadataURL, scope: route.challengeScopes,
-                                                                    error: error, description: description)
+        var response = json(
+            ["error": error ?? "invalid_request", "error_description": description ?? "a bearer token is required"],
+            status: .unauthorized)
+        response.headers[.wwwAuthenticate] = BearerChallenge.header(
+            resourceMetadata: route.metadataURL, scope: route.challengeScopes,
+            error: error, description: description)
         return response
     }
 
@@ -23,8 +25,9 @@ enum GatewayResponses {
     static func insufficientScope(_ route: GatewayRoute) -> Response {
         let description = "this resource requires the scopes " + route.requiredScopes.joined(separator: " ")
         var response = json(["error": "insufficient_scope", "error_description": description], status: .forbidden)
-        response.headers[.wwwAuthenticate] = BearerChallenge.header(resourceMetadata: route.metadataURL, scope: route.requiredScopes,
-                                                                    error: "insufficient_scope", description: description)
+        response.headers[.wwwAuthenticate] = BearerChallenge.header(
+            resourceMetadata: route.metadataURL, scope: route.requiredScopes,
+            error: "insufficient_scope", description: description)
         return response
     }
 
@@ -77,8 +80,9 @@ enum GatewayResponses {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// RFC 9728 §3.2: the metadata document, readable from any origin (it is

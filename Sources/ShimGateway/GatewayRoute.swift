@@ -50,8 +50,10 @@ struct GatewayRoute: Sendable {
         upstreamTokenHeader = gateway.upstreamTokenHeader
         identityHeaders = gateway.identityHeaders
         let configured = gateway.allowedOrigins.compactMap(OriginPolicy.normalise)
-        allowedOrigins = Set(configured.isEmpty ? [OriginPolicy.origin(of: gateway.resource), OriginPolicy.origin(of: issuer)].compactMap { $0 }
-                                                : configured)
+        allowedOrigins = Set(
+            configured.isEmpty
+                ? [OriginPolicy.origin(of: gateway.resource), OriginPolicy.origin(of: issuer)].compactMap { $0 }
+                : configured)
         hosts = Set([gateway.resource, issuer].compactMap { RedirectURI($0)?.host.lowercased() })
         challenge = BearerChallenge.header(resourceMetadata: metadataURL, scope: challengeScopes)
         metrics = RouteMetrics(resource: gateway.resource)

@@ -36,10 +36,12 @@ public struct HousekeepingService: Service {
             let now = services.now
             let purged = try await services.store.purgeExpired(now: now)
             if purged.total > 0 {
-                logger.info("purged expired records", metadata: [
-                    "short_lived": "\(purged.shortLived)", "consents": "\(purged.consents)", "grants": "\(purged.grants)",
-                    "refresh_tokens": "\(purged.refreshTokens)",
-                ])
+                logger.info(
+                    "purged expired records",
+                    metadata: [
+                        "short_lived": "\(purged.shortLived)", "consents": "\(purged.consents)", "grants": "\(purged.grants)",
+                        "refresh_tokens": "\(purged.refreshTokens)",
+                    ])
             }
             try await services.store.purgeExpiredAssertionIDs(now: now)
             let removed = try await services.store.purgeUnusedClients(
@@ -51,7 +53,9 @@ public struct HousekeepingService: Service {
             // nothing of theirs is left to administer (they come back on their next sign-in).
             let forgotten = try await services.store.purgeCIMDClients(
                 lastFetchedBefore: now.addingTimeInterval(-TimeInterval(services.config.refreshTTLSeconds + 86400)))
-            if forgotten > 0 { logger.info("forgot metadata-document clients not seen since their grants expired", metadata: ["count": "\(forgotten)"]) }
+            if forgotten > 0 {
+                logger.info("forgot metadata-document clients not seen since their grants expired", metadata: ["count": "\(forgotten)"])
+            }
         } catch {
             logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
         }

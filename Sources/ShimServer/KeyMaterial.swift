@@ -30,10 +30,12 @@ public struct KeyMaterial: Sendable {
                 throw KeyError.invalid(file)
             }
             if ephemeral { return SecretToken.randomBytes(32) }
-            return try KeyFile.load(path: (config.dataDir as NSString).appendingPathComponent(file), parse: fileKey, generate: {
-                let data = SecretToken.randomBytes(32)
-                return (data, Data(data.base64EncodedString().utf8))
-            }, created: created)
+            return try KeyFile.load(
+                path: (config.dataDir as NSString).appendingPathComponent(file), parse: fileKey,
+                generate: {
+                    let data = SecretToken.randomBytes(32)
+                    return (data, Data(data.base64EncodedString().utf8))
+                }, created: created)
         }
         func decode(_ values: [String], _ name: String) throws -> [Data] {
             try values.map { value in
@@ -41,17 +43,19 @@ public struct KeyMaterial: Sendable {
                 return data
             }
         }
-        return KeyMaterial(encryptionKey: try resolve(config.encryptionKey, file: "encryption.key"),
-                           cookieKey: try resolve(config.cookieKey, file: "cookie.key"),
-                           previousEncryptionKeys: try decode(config.previousEncryptionKeys, "keys.previous_encryption_keys"),
-                           previousCookieKeys: try decode(config.previousCookieKeys, "keys.previous_cookie_keys"))
+        return KeyMaterial(
+            encryptionKey: try resolve(config.encryptionKey, file: "encryption.key"),
+            cookieKey: try resolve(config.cookieKey, file: "cookie.key"),
+            previousEncryptionKeys: try decode(config.previousEncryptionKeys, "keys.previous_encryption_keys"),
+            previousCookieKeys: try decode(config.previousCookieKeys, "keys.previous_cookie_keys"))
     }
 
     /// The key a generated key file holds: base64 of 32 bytes (surrounding
     /// white space allowed); nil for anything else, bad UTF-8 included.
     static func fileKey(_ contents: Data) -> Data? {
         guard let text = String(data: contents, encoding: .utf8),
-              let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else { return nil }
+            let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32
+        else { return nil }
         return data
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
-import NIOCore
 public import Hummingbird
 import Logging
+import NIOCore
 public import ShimCore
 import ShimStorage
 import ShimUpstream

@@ -15,9 +15,10 @@ public enum ShimRouter {
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: StoreErrorMiddleware())
         let prefix = services.pathPrefix
-        let metadata = MetadataEndpoint(AuthorizationServerMetadata(
-            config: services.config, grantTypes: services.token.supportedGrantTypes, scopes: services.resourcePolicy.supportedScopes,
-            documentsAccepted: services.cimdPolicy.enabled, publishesKeys: services.signingKeys != nil))
+        let metadata = MetadataEndpoint(
+            AuthorizationServerMetadata(
+                config: services.config, grantTypes: services.token.supportedGrantTypes, scopes: services.resourcePolicy.supportedScopes,
+                documentsAccepted: services.cimdPolicy.enabled, publishesKeys: services.signingKeys != nil))
         // RFC 8414 §3.1: metadata is path-inserted when the issuer has a path;
         // OIDC Discovery appends. Both names serve the same document.
         router.get(RouterPath("/.well-known/oauth-authorization-server" + prefix)) { _, _ in metadata.handle() }
@@ -26,8 +27,12 @@ public enum ShimRouter {
             router.get(RouterPath("/.well-known/openid-configuration" + prefix)) { _, _ in metadata.handle() }
         }
         let api = router.group(RouterPath(prefix.isEmpty ? "/" : prefix))
-        let register = services.register, authorize = services.authorize, consent = services.consent, callback = services.callback
-        let token = services.token, revoke = services.revoke
+        let register = services.register
+        let authorize = services.authorize
+        let consent = services.consent
+        let callback = services.callback
+        let token = services.token
+        let revoke = services.revoke
         api.post("register") { try await register.handle($0, $1) }
         api.get("authorize") { try await authorize.handle($0, $1) }
         api.get("consent") { try await consent.show($0, $1) }
@@ -38,8 +43,9 @@ public enum ShimRouter {
         let keys = KeysEndpoint(services.signingKeys)
         api.get("jwks.json") { _, _ in keys.handle() }
         if services.config.accessTokenMode == .issued, let validator = services.tokenValidator {
-            let introspect = IntrospectEndpoint(validator: validator, callers: services.config.introspectionClients, clock: services.clock,
-                                                maxBodyBytes: services.config.maxBodyBytes)
+            let introspect = IntrospectEndpoint(
+                validator: validator, callers: services.config.introspectionClients, clock: services.clock,
+                maxBodyBytes: services.config.maxBodyBytes)
             api.post("introspect") { try await introspect.handle($0, $1) }
         }
         let health = HealthEndpoint(store: services.store, upstream: services.upstream, metricsRegistry: services.metricsRegistry)
@@ -48,12 +54,15 @@ public enum ShimRouter {
         router.get("metrics") { _, _ in health.metrics() }
         // Rule 10: a known endpoint called with the wrong method gets 405 and an
         // OAuth error (RFC 9110 §15.5.6), not a bare 404.
-        for (path, allowed) in [("register", [HTTPRequest.Method.post]), ("token", [.post]), ("revoke", [.post]), ("introspect", [.post]),
-                                ("authorize", [.get]), ("callback", [.get]), ("consent", [.get, .post])] {
+        for (path, allowed) in [
+            ("register", [HTTPRequest.Method.post]), ("token", [.post]), ("revoke", [.post]), ("introspect", [.post]),
+            ("authorize", [.get]), ("callback", [.get]), ("consent", [.get, .post]),
+        ] {
             for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !allowed.contains(method) {
                 api.on(RouterPath(path), method: method) { _, _ -> Response in
-                    var response = JSONResponse.make(["error": "invalid_request", "error_description": "method not allowed"],
-                                                     status: .methodNotAllowed)
+                    var response = JSONResponse.make(
+                        ["error": "invalid_request", "error_description": "method not allowed"],
+                        status: .methodNotAllowed)
                     response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
                     return response
                 }

@@ -33,7 +33,8 @@ extension ShimServices {
                 clientURI: nil, redirectURIs: [], grantTypes: emaClientGrantTypes, tokenEndpointAuthMethod: method, scope: nil, createdAt: now,
                 origin: .configured)
             if let existing = try await store.client(id: configured.id) {
-                let same = existing.clientSecretHash == client.clientSecretHash && existing.tokenEndpointAuthMethod == method
+                let same =
+                    existing.clientSecretHash == client.clientSecretHash && existing.tokenEndpointAuthMethod == method
                     && existing.grantTypes == client.grantTypes && existing.redirectURIs.isEmpty && existing.origin == .configured
                 if same { continue }
                 _ = try await store.deleteClient(id: configured.id)
@@ -41,7 +42,8 @@ extension ShimServices {
             do { try await store.insertClient(client) } catch {
                 // Another replica starting at the same moment inserted it first.
                 guard let stored = try await store.client(id: configured.id), stored.clientSecretHash == client.clientSecretHash,
-                      stored.origin == .configured else { throw error }
+                    stored.origin == .configured
+                else { throw error }
             }
             try await store.markClientUsed(id: configured.id, at: now)
         }
@@ -60,8 +62,10 @@ extension ShimServices {
             let at = now
             let revoked = try await store.revokeGrants(clientID: client.clientID, at: at)
             _ = try await store.deleteClient(id: client.clientID)
-            try await store.appendAudit(AuditEvent(at: at, kind: .clientRevoked, clientID: client.clientID, clientName: client.clientName,
-                                                   detail: "no longer in ema.clients: registration deleted, \(revoked) grants revoked"))
+            try await store.appendAudit(
+                AuditEvent(
+                    at: at, kind: .clientRevoked, clientID: client.clientID, clientName: client.clientName,
+                    detail: "no longer in ema.clients: registration deleted, \(revoked) grants revoked"))
             withdrawn.append(client.clientID)
         }
         return withdrawn

@@ -1,10 +1,10 @@
 import Foundation
 import Logging
+public import Prometheus
 public import ShimCore
 public import ShimStorage
-public import ShimUpstream
-public import Prometheus
 public import ShimTokens
+public import ShimUpstream
 
 /// The wiring, done once at start: it reads the configuration, builds the
 /// shared parts (store, IdP, keys, policies) and hands each endpoint and
@@ -38,10 +38,12 @@ public struct ShimServices: Sendable {
     let token: TokenEndpoint
     let revoke: RevokeEndpoint
 
-    public init(config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
-                clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
-                signingKeys: SigningKeys? = nil, jwksFetcher: (any DocumentFetching)? = nil,
-                subjectTokens: (any SubjectTokenVerifying)? = nil) throws {
+    public init(
+        config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
+        clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
+        signingKeys: SigningKeys? = nil, jwksFetcher: (any DocumentFetching)? = nil,
+        subjectTokens: (any SubjectTokenVerifying)? = nil
+    ) throws {
         if config.accessTokenMode == .issued || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.config = config
         self.store = store
@@ -56,7 +58,9 @@ public struct ShimServices: Sendable {
         self.resourcePolicy = resourcePolicy
         let shared = store as? any SharedRateLimitStore
         clientAddress = ClientAddress(trustedProxies: config.trustedProxies.compactMap(IPNetwork.init), header: config.clientAddressHeader)
-        let trustedIssuerKeys = config.ema.trustedIssuers.isEmpty ? nil
+        let trustedIssuerKeys =
+            config.ema.trustedIssuers.isEmpty
+            ? nil
             : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher, clock: clock)
         let tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: issuer, store: store) }
         self.tokenValidator = tokenValidator
@@ -65,10 +69,11 @@ public struct ShimServices: Sendable {
         var cimdPolicy = config.cimd.policy
         cimdPolicy.enabled = config.cimd.enabled && documentFetcher != nil
         self.cimdPolicy = cimdPolicy
-        let clients = ClientResolver(store: store, clock: clock, unusedClientTTLSeconds: config.unusedClientTTLSeconds,
-                                     documentFetcher: documentFetcher, cimdPolicy: cimdPolicy,
-                                     parsedDocuments: ParsedDocumentCache(capacity: 4096), allowlist: redirectPolicy.allowlist,
-                                     resourcePolicy: resourcePolicy, auditor: auditor)
+        let clients = ClientResolver(
+            store: store, clock: clock, unusedClientTTLSeconds: config.unusedClientTTLSeconds,
+            documentFetcher: documentFetcher, cimdPolicy: cimdPolicy,
+            parsedDocuments: ParsedDocumentCache(capacity: 4096), allowlist: redirectPolicy.allowlist,
+            resourcePolicy: resourcePolicy, auditor: auditor)
         let refresher = UpstreamRefresher(store: store, upstream: upstream, vault: vault, clock: clock)
         self.refresher = refresher
         let signIn = UpstreamSignIn(store: store, upstream: upstream, clock: clock)
@@ -86,16 +91,19 @@ public struct ShimServices: Sendable {
             clients: clients, store: store, clock: clock, signer: signer, signIn: signIn, auditor: auditor, issuer: issuer,
             identityProviderName: config.upstream.identityProviderName, consentMode: config.consentMode,
             rememberSeconds: config.consentRememberSeconds, maxBodyBytes: config.maxBodyBytes)
-        callback = CallbackEndpoint(store: store, upstream: upstream, vault: vault, signer: signer, clock: clock, issuer: issuer,
-                                    copiedClaims: config.issuedTokens.copiedClaims)
+        callback = CallbackEndpoint(
+            store: store, upstream: upstream, vault: vault, signer: signer, clock: clock, issuer: issuer,
+            copiedClaims: config.issuedTokens.copiedClaims)
         token = TokenEndpoint(
             authenticator: authenticator,
-            handlers: Self.grantHandlers(config: config, store: store, refresher: refresher, vault: vault, auditor: auditor, clock: clock,
-                                         resourcePolicy: resourcePolicy, signingKeys: signingKeys, trustedIssuerKeys: trustedIssuerKeys,
-                                         subjectTokens: subjectTokens),
+            handlers: Self.grantHandlers(
+                config: config, store: store, refresher: refresher, vault: vault, auditor: auditor, clock: clock,
+                resourcePolicy: resourcePolicy, signingKeys: signingKeys, trustedIssuerKeys: trustedIssuerKeys,
+                subjectTokens: subjectTokens),
             maxBodyBytes: config.maxBodyBytes)
-        revoke = RevokeEndpoint(authenticator: authenticator, store: store, refresher: refresher, auditor: auditor, clock: clock,
-                                tokenValidator: tokenValidator, maxBodyBytes: config.maxBodyBytes)
+        revoke = RevokeEndpoint(
+            authenticator: authenticator, store: store, refresher: refresher, auditor: auditor, clock: clock,
+            tokenValidator: tokenValidator, maxBodyBytes: config.maxBodyBytes)
     }
 
     /// The issuer without a trailing slash; every endpoint URL starts with it.

@@ -99,8 +99,10 @@ public protocol GrantStore: Sendable {
     /// nothing, when the old token was already rotated or its grant is
     /// revoked (checked in the same step, so a revocation on another replica
     /// during the upstream refresh wins).
-    func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
-                successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool
+    func rotate(
+        oldHash: String, rotatedAt: Date, sealedSuccessor: String,
+        successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens
+    ) async throws -> Bool
     /// Runs `body` while no other refresh of this grant runs: in this
     /// process, and for a store shared by replicas, in any replica. Only
     /// one upstream refresh of a grant is ever in flight.

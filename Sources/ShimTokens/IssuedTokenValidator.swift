@@ -1,7 +1,7 @@
 public import Foundation
-import Synchronization
 public import ShimCore
 public import ShimStorage
+import Synchronization
 
 /// Validates the shim's own access tokens (RFC 9068 §4), for the gateway and
 /// for /introspect: header rules, the ES256 signature against the shim's
@@ -25,8 +25,10 @@ public struct IssuedTokenValidator: Sendable {
     /// The token's claims, or the rule it breaks.
     /// - Parameters: `resource`: the audience required (the gateway's
     ///   resource); nil with `allowedAudiences` for introspection.
-    public func validate(_ token: String, resource: String?, allowedAudiences: Set<String>? = nil,
-                         now: Date) async throws -> AccessTokenClaims {
+    public func validate(
+        _ token: String, resource: String?, allowedAudiences: Set<String>? = nil,
+        now: Date
+    ) async throws -> AccessTokenClaims {
         let claims = try await verify(token, resource: resource, allowedAudiences: allowedAudiences, now: now)
         try await checkGrant(claims)
         return claims
@@ -35,8 +37,10 @@ public struct IssuedTokenValidator: Sendable {
     /// Signature and claims only (no store read). The header and signature
     /// checks and the claims' decoding are done once per token and cached;
     /// the claim rules (expiry, audience) run on every call.
-    public func verify(_ token: String, resource: String?, allowedAudiences: Set<String>? = nil,
-                       now: Date) async throws(TokenProblem) -> AccessTokenClaims {
+    public func verify(
+        _ token: String, resource: String?, allowedAudiences: Set<String>? = nil,
+        now: Date
+    ) async throws(TokenProblem) -> AccessTokenClaims {
         let claims: AccessTokenClaims
         if let cached = verified[token] {
             claims = cached
@@ -49,8 +53,9 @@ public struct IssuedTokenValidator: Sendable {
             }
             verified.insert(token, claims)
         }
-        try AccessTokenRules.checkClaims(claims, issuer: issuer, resource: resource, allowedAudiences: allowedAudiences,
-                                         now: Int(now.timeIntervalSince1970))
+        try AccessTokenRules.checkClaims(
+            claims, issuer: issuer, resource: resource, allowedAudiences: allowedAudiences,
+            now: Int(now.timeIntervalSince1970))
         return claims
     }
 

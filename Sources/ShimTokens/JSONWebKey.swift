@@ -1,5 +1,5 @@
-import Foundation
 public import Crypto
+import Foundation
 import ShimCore
 
 /// RFC 7517 §4 public JWK of a P-256 key, as /jwks.json publishes it.

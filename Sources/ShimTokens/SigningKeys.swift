@@ -1,7 +1,7 @@
-import Foundation
-public import ShimCore
 public import Crypto
+import Foundation
 import JWTKit
+public import ShimCore
 
 /// The shim's ES256 keys: the current one signs issued access tokens (and,
 /// with EMA, ID-JAGs); the current and every previous one are published at
@@ -41,8 +41,10 @@ public struct SigningKeys: Sendable {
     /// P-256 key stops the start (`KeyFile`): it is never replaced.
     /// `ephemeral` (storage `memory:`) keeps a generated key in memory only.
     /// - Parameter created: called with the path of the key file when it was generated now.
-    public static func load(_ config: SigningKeyConfiguration, dataDir: String, ephemeral: Bool,
-                            created: (String) -> Void = { _ in }) async throws -> SigningKeys {
+    public static func load(
+        _ config: SigningKeyConfiguration, dataDir: String, ephemeral: Bool,
+        created: (String) -> Void = { _ in }
+    ) async throws -> SigningKeys {
         let current: P256.Signing.PrivateKey
         if let pem = config.signingKey {
             current = try P256.Signing.PrivateKey(pemRepresentation: pem)
@@ -64,13 +66,16 @@ public struct SigningKeys: Sendable {
     }
 
     static func loadOrGenerate(path: String, created: (String) -> Void = { _ in }) throws -> P256.Signing.PrivateKey {
-        try KeyFile.load(path: path, parse: { contents in
-            guard let text = String(data: contents, encoding: .utf8) else { return nil }
-            return try? P256.Signing.PrivateKey(pemRepresentation: text)
-        }, generate: {
-            let key = P256.Signing.PrivateKey()
-            return (key, Data(key.pemRepresentation.utf8))
-        }, created: created)
+        try KeyFile.load(
+            path: path,
+            parse: { contents in
+                guard let text = String(data: contents, encoding: .utf8) else { return nil }
+                return try? P256.Signing.PrivateKey(pemRepresentation: text)
+            },
+            generate: {
+                let key = P256.Signing.PrivateKey()
+                return (key, Data(key.pemRepresentation.utf8))
+            }, created: created)
     }
 
     /// Signs `payload` with the current key; the JOSE header carries `kid`,

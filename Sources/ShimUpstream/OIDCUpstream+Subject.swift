@@ -32,9 +32,11 @@ extension OIDCUpstream {
             throw OAuthError(.temporarilyUnavailable, "the identity provider cannot be reached; try again later", detail: "userinfo: \(error)")
         }
         guard status == 200, let claims = try? JSONDecoder().decode(UserClaims.self, from: body),
-              let subject = profile.preset == .github ? claims.id?.text : claims.sub, !subject.isEmpty else {
+            let subject = profile.preset == .github ? claims.id?.text : claims.sub, !subject.isEmpty
+        else {
             logger.warning("upstream userinfo refused", metadata: ["status": "\(status)", "url": "\(url)"])
-            throw OAuthError(.serverError, "the identity provider did not say who signed in", detail: "userinfo \(status) without a subject", status: 502)
+            throw OAuthError(
+                .serverError, "the identity provider did not say who signed in", detail: "userinfo \(status) without a subject", status: 502)
         }
         return String(subject.prefix(255))
     }
@@ -48,8 +50,7 @@ extension OIDCUpstream {
             var text: String?
             init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
-                if let number = try? container.decode(Int64.self) { text = String(number) }
-                else { text = try? container.decode(String.self) }
+                if let number = try? container.decode(Int64.self) { text = String(number) } else { text = try? container.decode(String.self) }
             }
         }
     }

@@ -1,19 +1,20 @@
-import Foundation
-public import ShimCore
 import AsyncHTTPClient
+import Foundation
 import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+public import ShimCore
 
 extension OIDCUpstream {
     public func exchangeCode(_ code: String, codeVerifier: String) async throws(OAuthError) -> UpstreamTokenResponse {
-        try await tokenRequest([
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", callbackURL),
-            ("code_verifier", codeVerifier),
-        ], purpose: "code exchange")
+        try await tokenRequest(
+            [
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", callbackURL),
+                ("code_verifier", codeVerifier),
+            ], purpose: "code exchange")
     }
 
     public func refresh(_ refreshToken: String, scope: ScopeSet) async throws(OAuthError) -> UpstreamTokenResponse {
@@ -107,7 +108,8 @@ extension OIDCUpstream {
         }
         guard let fields else {
             logger.error("upstream \(purpose) response invalid", metadata: ["detail": "not JSON or form-encoded"])
-            throw OAuthError(.serverError, "the identity provider sent an invalid token response", detail: "upstream token response unreadable", status: 502)
+            throw OAuthError(
+                .serverError, "the identity provider sent an invalid token response", detail: "upstream token response unreadable", status: 502)
         }
         do {
             return try UpstreamTokenResponse.from(fields)
@@ -121,13 +123,16 @@ extension OIDCUpstream {
     /// gets a message it can act on (never the IdP's text), the log gets the
     /// IdP's code and description (never a token) and what the operator must fix.
     func explainTokenError(status: Int, fields: UpstreamTokenResponse.Body?, phase: UpstreamErrorReport.Phase) -> OAuthError {
-        let report = UpstreamErrorReport(phase: phase, status: status, error: fields?.error ?? "none",
-                                         description: fields?.error_description ?? "", providerCodes: fields?.error_codes ?? [])
+        let report = UpstreamErrorReport(
+            phase: phase, status: status, error: fields?.error ?? "none",
+            description: fields?.error_description ?? "", providerCodes: fields?.error_codes ?? [])
         let failure = profile.explain(report, context: failureContext)
-        logger.warning("upstream \(phase.rawValue) refused", metadata: [
-            "status": "\(status)", "error": "\(report.error)", "provider_code": "\(failure.providerCode ?? "-")",
-            "error_description": "\(report.description)", "fix": "\(failure.operatorHint)",
-        ])
+        logger.warning(
+            "upstream \(phase.rawValue) refused",
+            metadata: [
+                "status": "\(status)", "error": "\(report.error)", "provider_code": "\(failure.providerCode ?? "-")",
+                "error_description": "\(report.description)", "fix": "\(failure.operatorHint)",
+            ])
         return failure.error
     }
 

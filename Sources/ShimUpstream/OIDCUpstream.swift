@@ -1,9 +1,9 @@
 public import AsyncHTTPClient
 import Foundation
 public import Logging
-public import ShimCore
 import NIOCore
 import NIOHTTP1
+public import ShimCore
 
 /// A real IdP over HTTP: discovery (cached), the authorization URL with the
 /// shim's PKCE pair and nonce, and the token endpoint with the one static
@@ -54,7 +54,10 @@ public final class OIDCUpstream: UpstreamIdP {
         for url in UpstreamEndpoints.discoveryURLs(issuer: issuer) {
             do {
                 let (status, body, _) = try await send(HTTPClientRequest(url: url))
-                guard status == 200 else { lastProblem = "\(url) answered \(status)"; continue }
+                guard status == 200 else {
+                    lastProblem = "\(url) answered \(status)"
+                    continue
+                }
                 let endpoints = try Self.parseDiscovery(body, issuer: issuer, overrides: config)
                 logger.info("upstream discovery succeeded", metadata: ["url": "\(url)"])
                 return endpoints
@@ -84,20 +87,25 @@ public final class OIDCUpstream: UpstreamIdP {
     /// document is not this IdP's (mix-up defence).
     static func parseDiscovery(_ body: Data, issuer: String, overrides: UpstreamConfiguration) throws(OAuthError) -> UpstreamEndpoints {
         guard let document = try? JSONDecoder().decode(DiscoveryDocument.self, from: body),
-              let authorization = overrides.authorizationEndpoint ?? document.authorization_endpoint,
-              let token = overrides.tokenEndpoint ?? document.token_endpoint else {
+            let authorization = overrides.authorizationEndpoint ?? document.authorization_endpoint,
+            let token = overrides.tokenEndpoint ?? document.token_endpoint
+        else {
             throw OAuthError(.temporarilyUnavailable, "the identity provider's metadata is unusable", detail: "discovery document lacks endpoints")
         }
         let published = document.issuer
-        guard published == issuer || published.map({ $0 + "/" == issuer || issuer + "/" == $0 }) == true
-                || (overrides.preset == .entra && published.map { Self.isEntraIssuer($0, configured: issuer) } == true) else {
-            throw OAuthError(.temporarilyUnavailable, "the identity provider's metadata is unusable",
-                             detail: "discovery issuer \(published ?? "missing") differs from configured \(issuer)")
+        guard
+            published == issuer || published.map({ $0 + "/" == issuer || issuer + "/" == $0 }) == true
+                || (overrides.preset == .entra && published.map { Self.isEntraIssuer($0, configured: issuer) } == true)
+        else {
+            throw OAuthError(
+                .temporarilyUnavailable, "the identity provider's metadata is unusable",
+                detail: "discovery issuer \(published ?? "missing") differs from configured \(issuer)")
         }
-        var endpoints = UpstreamEndpoints(authorization: authorization, token: token,
-                                          revocation: overrides.revocationEndpoint ?? document.revocation_endpoint,
-                                          userinfo: overrides.userinfoEndpoint ?? document.userinfo_endpoint,
-                                          jwks: overrides.jwksURI ?? document.jwks_uri)
+        var endpoints = UpstreamEndpoints(
+            authorization: authorization, token: token,
+            revocation: overrides.revocationEndpoint ?? document.revocation_endpoint,
+            userinfo: overrides.userinfoEndpoint ?? document.userinfo_endpoint,
+            jwks: overrides.jwksURI ?? document.jwks_uri)
         endpoints.issuer = published
         endpoints.idTokenAlgorithms = document.id_token_signing_alg_values_supported
         return endpoints
@@ -131,8 +139,9 @@ public final class OIDCUpstream: UpstreamIdP {
     }
 
     public func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure {
-        profile.explain(UpstreamErrorReport(phase: .authorization, status: nil, error: error, description: description ?? ""),
-                        context: failureContext)
+        profile.explain(
+            UpstreamErrorReport(phase: .authorization, status: nil, error: error, description: description ?? ""),
+            context: failureContext)
     }
 }
 

@@ -35,7 +35,10 @@ extension UpstreamIdP {
 
     public func explainAuthorizationError(_ error: String, description: String?) -> UpstreamFailure {
         let report = UpstreamErrorReport(phase: .authorization, status: nil, error: error, description: description ?? "")
-        return GenericErrors.explain(report, context: FailureContext(preset: .oidc, callbackURL: "<issuer>/callback", clientID: "the upstream client",
-                                                                     tokenEndpointAuthMethod: "the configured method"))
+        return GenericErrors.explain(
+            report,
+            context: FailureContext(
+                preset: .oidc, callbackURL: "<issuer>/callback", clientID: "the upstream client",
+                tokenEndpointAuthMethod: "the configured method"))
     }
 }

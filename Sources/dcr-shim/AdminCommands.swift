@@ -73,13 +73,16 @@ enum Output {
 }
 
 struct ClientsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clients", abstract: "List, show or revoke clients (registered, or known by their metadata document).",
-                                                    subcommands: [List.self, Show.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        commandName: "clients", abstract: "List, show or revoke clients (registered, or known by their metadata document).",
+        subcommands: [List.self, Show.self, Revoke.self])
 
     static func json(_ c: RegisteredClient) -> [String: JSONValue] {
-        ["client_id": .string(c.clientID), "client_name": .optional(c.clientName), "redirect_uris": .array(c.redirectURIs.map(JSONValue.string)),
-         "token_endpoint_auth_method": .string(c.tokenEndpointAuthMethod.rawValue), "created_at": .string(Output.time(c.createdAt)),
-         "used_at": .optional(c.usedAt.map(Output.time)), "origin": .string(c.origin.rawValue)]
+        [
+            "client_id": .string(c.clientID), "client_name": .optional(c.clientName), "redirect_uris": .array(c.redirectURIs.map(JSONValue.string)),
+            "token_endpoint_auth_method": .string(c.tokenEndpointAuthMethod.rawValue), "created_at": .string(Output.time(c.createdAt)),
+            "used_at": .optional(c.usedAt.map(Output.time)), "origin": .string(c.origin.rawValue),
+        ]
     }
 
     struct List: AsyncParsableCommand {
@@ -91,9 +94,12 @@ struct ClientsCommand: AsyncParsableCommand {
             let (clients, documents) = try await AdminStoreOpener.with(options) {
                 (try await $0.listClients(limit: limit), try await $0.listCIMDClients(limit: limit))
             }
-            Output.print(rows: clients.map { [$0.clientID, $0.clientName ?? "-", $0.redirectURIs.joined(separator: " "), Output.time($0.createdAt), Output.time($0.usedAt)] },
-                         headers: ["CLIENT_ID", "NAME", "REDIRECT_URIS", "CREATED", "FIRST_USED"],
-                         json: clients.map(ClientsCommand.json) + documents.map(CIMDAdmin.json), asJSON: json)
+            Output.print(
+                rows: clients.map {
+                    [$0.clientID, $0.clientName ?? "-", $0.redirectURIs.joined(separator: " "), Output.time($0.createdAt), Output.time($0.usedAt)]
+                },
+                headers: ["CLIENT_ID", "NAME", "REDIRECT_URIS", "CREATED", "FIRST_USED"],
+                json: clients.map(ClientsCommand.json) + documents.map(CIMDAdmin.json), asJSON: json)
             if !json { CIMDAdmin.printList(documents) }
         }
     }
@@ -105,19 +111,23 @@ struct ClientsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (found, document, grants) = try await AdminStoreOpener.with(options) { store in
-                (try await store.client(id: clientID), try await store.cimdClient(url: clientID),
-                 try await store.listGrants(clientID: clientID, limit: 1000))
+                (
+                    try await store.client(id: clientID), try await store.cimdClient(url: clientID),
+                    try await store.listGrants(clientID: clientID, limit: 1000)
+                )
             }
             guard var object = found.map(ClientsCommand.json) ?? document.map(CIMDAdmin.json) else {
                 throw ValidationError("no client \(clientID)")
             }
             object["grants"] = .array(grants.map { .object(GrantsCommand.json($0)) })
-            Output.print(rows: object.keys.sorted().map { [$0, Output.text(object[$0]!)] }, headers: ["FIELD", "VALUE"], json: [object], asJSON: json)
+            Output.print(
+                rows: object.keys.sorted().map { [$0, Output.text(object[$0]!)] }, headers: ["FIELD", "VALUE"], json: [object], asJSON: json)
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a registration (or forget a metadata-document client) and revoke all its grants.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a registration (or forget a metadata-document client) and revoke all its grants.")
         @OptionGroup var options: ConfigOptions
         @Argument var clientID: String
 
@@ -126,8 +136,10 @@ struct ClientsCommand: AsyncParsableCommand {
                 if CIMDClientID.isCandidate(clientID) { return try await CIMDAdmin.revoke(clientID, store: store) }
                 let revoked = try await store.revokeGrants(clientID: clientID, at: Date())
                 guard try await store.deleteClient(id: clientID) else { throw ValidationError("no client \(clientID)") }
-                try await store.appendAudit(AuditEvent(at: Date(), kind: .clientRevoked, clientID: clientID,
-                                                       detail: "\(revoked) grant(s) revoked by admin"))
+                try await store.appendAudit(
+                    AuditEvent(
+                        at: Date(), kind: .clientRevoked, clientID: clientID,
+                        detail: "\(revoked) grant(s) revoked by admin"))
                 return revoked
             }
             print("client \(clientID) deleted; \(revoked) grant(s) revoked")
@@ -136,13 +148,17 @@ struct ClientsCommand: AsyncParsableCommand {
 }
 
 struct GrantsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "grants", abstract: "List or revoke grants.",
-                                                    subcommands: [List.self, Revoke.self])
+    static let configuration = CommandConfiguration(
+        commandName: "grants", abstract: "List or revoke grants.",
+        subcommands: [List.self, Revoke.self])
 
     static func json(_ g: Grant) -> [String: JSONValue] {
-        ["grant": .string(String(g.id.prefix(8))), "client_id": .string(g.clientID), "subject": .optional(g.subject), "resource": .string(g.resource),
-         "scope": .string(g.scope.text), "created_at": .string(Output.time(g.createdAt)), "expires_at": .string(Output.time(g.expiresAt)),
-         "revoked_at": .optional(g.revokedAt.map(Output.time))]
+        [
+            "grant": .string(String(g.id.prefix(8))), "client_id": .string(g.clientID), "subject": .optional(g.subject),
+            "resource": .string(g.resource),
+            "scope": .string(g.scope.text), "created_at": .string(Output.time(g.createdAt)), "expires_at": .string(Output.time(g.expiresAt)),
+            "revoked_at": .optional(g.revokedAt.map(Output.time)),
+        ]
     }
 
     struct List: AsyncParsableCommand {
@@ -153,8 +169,15 @@ struct GrantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let grants = try await AdminStoreOpener.with(options) { try await $0.listGrants(clientID: client, limit: limit) }
-            Output.print(rows: grants.map { [String($0.id.prefix(8)), $0.clientID, $0.subject ?? "-", $0.resource, $0.scope.text, Output.time($0.createdAt), $0.revokedAt == nil ? "active" : "revoked"] },
-                         headers: ["GRANT", "CLIENT_ID", "SUBJECT", "RESOURCE", "SCOPE", "CREATED", "STATE"], json: grants.map(GrantsCommand.json), asJSON: json)
+            Output.print(
+                rows: grants.map {
+                    [
+                        String($0.id.prefix(8)), $0.clientID, $0.subject ?? "-", $0.resource, $0.scope.text, Output.time($0.createdAt),
+                        $0.revokedAt == nil ? "active" : "revoked",
+                    ]
+                },
+                headers: ["GRANT", "CLIENT_ID", "SUBJECT", "RESOURCE", "SCOPE", "CREATED", "STATE"], json: grants.map(GrantsCommand.json),
+                asJSON: json)
         }
     }
 
@@ -184,17 +207,29 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         var from: Date?
         if let since {
-            if let seconds = ConfigReader.parseDuration(since) { from = Date().addingTimeInterval(-TimeInterval(seconds)) }
-            else if let date = Output.parseTime(since) { from = date }
-            else { throw ValidationError("--since takes a duration (24h) or an ISO 8601 time") }
+            if let seconds = ConfigReader.parseDuration(since) {
+                from = Date().addingTimeInterval(-TimeInterval(seconds))
+            } else if let date = Output.parseTime(since) {
+                from = date
+            } else {
+                throw ValidationError("--since takes a duration (24h) or an ISO 8601 time")
+            }
         }
         let events = try await AdminStoreOpener.with(options) { try await $0.auditEvents(since: from, limit: limit) }
-        Output.print(rows: events.map { [Output.time($0.at), $0.kind.rawValue, $0.clientID, $0.clientName ?? "-", $0.subject ?? "-", $0.resource ?? "-", $0.scope ?? "-", $0.detail ?? ""] },
-                     headers: ["TIME", "EVENT", "CLIENT_ID", "CLIENT_NAME", "SUBJECT", "RESOURCE", "SCOPE", "DETAIL"],
-                     json: events.map { e in
-                         ["at": .string(Output.time(e.at)), "event": .string(e.kind.rawValue), "client_id": .string(e.clientID),
-                          "client_name": .optional(e.clientName), "redirect_host": .optional(e.redirectHost), "subject": .optional(e.subject),
-                          "resource": .optional(e.resource), "scope": .optional(e.scope), "detail": .optional(e.detail)]
-                     }, asJSON: json)
+        Output.print(
+            rows: events.map {
+                [
+                    Output.time($0.at), $0.kind.rawValue, $0.clientID, $0.clientName ?? "-", $0.subject ?? "-", $0.resource ?? "-", $0.scope ?? "-",
+                    $0.detail ?? "",
+                ]
+            },
+            headers: ["TIME", "EVENT", "CLIENT_ID", "CLIENT_NAME", "SUBJECT", "RESOURCE", "SCOPE", "DETAIL"],
+            json: events.map { e in
+                [
+                    "at": .string(Output.time(e.at)), "event": .string(e.kind.rawValue), "client_id": .string(e.clientID),
+                    "client_name": .optional(e.clientName), "redirect_host": .optional(e.redirectHost), "subject": .optional(e.subject),
+                    "resource": .optional(e.resource), "scope": .optional(e.scope), "detail": .optional(e.detail),
+                ]
+            }, asJSON: json)
     }
 }

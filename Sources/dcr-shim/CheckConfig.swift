@@ -23,7 +23,9 @@ struct CheckConfig: AsyncParsableCommand {
             }
             for warning in config.cimd.relaxationWarnings where config.cimd.enabled { print("warning: \(warning)") }
             // Never a secret: the storage URL's password is shown as ***.
-            print("configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storage.description)")
+            print(
+                "configuration OK: issuer \(config.issuer), upstream \(config.upstream.preset.rawValue), \(config.resources.count) resource(s), storage \(config.storage.description)"
+            )
             for note in config.upstream.presetNotes() { print("note: \(note)") }
         case .failure(let problems):
             for problem in problems.problems { print("error: \(problem)") }

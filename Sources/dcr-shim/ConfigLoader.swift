@@ -58,11 +58,12 @@ enum ConfigLoader {
             var seen: Set<String> = []
             for (key, value) in mapping {
                 guard case .scalar(let scalar) = key else {
-                    let kind = switch key {
-                    case .mapping: "map"
-                    case .sequence: "list"
-                    default: "reference"
-                    }
+                    let kind =
+                        switch key {
+                        case .mapping: "map"
+                        case .sequence: "list"
+                        default: "reference"
+                        }
                     problems.append("\(path.isEmpty ? "the top level" : path): configuration keys must be strings (found a \(kind))")
                     continue
                 }

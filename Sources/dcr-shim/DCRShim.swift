@@ -26,8 +26,11 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Port to listen on (listen.port).")
     var port: Int?
 
-    @Option(name: .customLong("storage-url"),
-            help: "memory:, sqlite://PATH or postgres://user:password@host:port/db[?sslmode=disable|prefer|require] (storage.url; prefer DCR_SHIM_STORAGE_URL_FILE for a password: flags show in ps).")
+    @Option(
+        name: .customLong("storage-url"),
+        help:
+            "memory:, sqlite://PATH or postgres://user:password@host:port/db[?sslmode=disable|prefer|require] (storage.url; prefer DCR_SHIM_STORAGE_URL_FILE for a password: flags show in ps)."
+    )
     var storageURL: String?
 
     @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical (log.level).")

@@ -17,13 +17,16 @@ struct Doctor: AsyncParsableCommand {
     func run() async throws {
         let config = try ConfigLoader.loadOrExit(options)
         var logger = Logger(label: "dcr-shim-doctor")
-        logger.logLevel = .critical   // the checks print what matters; the IdP's answers are in them
+        logger.logLevel = .critical  // the checks print what matters; the IdP's answers are in them
         let issuer = config.issuerBase
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
-        let doctor = UpstreamDoctor(config: config.upstream, resourceScopes: config.resources.first?.scopes ?? [],
-                                    callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
+        let doctor = UpstreamDoctor(
+            config: config.upstream, resourceScopes: config.resources.first?.scopes ?? [],
+            callbackURL: issuer + "/callback", httpClient: httpClient, logger: logger)
         let profile = IdPProfile.of(config.upstream.preset)
         print("dcr-shim doctor: \(profile.displayName) (preset \(config.upstream.preset.rawValue)), client \(config.upstream.clientID)")
         let checks = await doctor.run()

@@ -22,10 +22,11 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try ConfigLoader.loadOrExit(options)
         // Every format escapes control characters in logged values (ShimLogHandler).
-        let format: ShimLogHandler.Format = switch config.logFormat {
-        case .text: .text
-        case .json: .json
-        }
+        let format: ShimLogHandler.Format =
+            switch config.logFormat {
+            case .text: .text
+            case .json: .json
+            }
         LoggingSystem.bootstrap { ShimLogHandler(label: $0, format: format) }
         var logger = Logger(label: "dcr-shim")
         logger.logLevel = Logger.Level(config.logLevel)
@@ -37,7 +38,8 @@ struct Serve: AsyncParsableCommand {
         // Key files: where they live is logged (never their content); one
         // open to others, unreadable or not a key stops the start (KeyFile).
         let signs = config.accessTokenMode == .issued || config.ema.issuer.enabled
-        let keyFiles = KeyMaterial.filePaths(config: config, ephemeral: ephemeral)
+        let keyFiles =
+            KeyMaterial.filePaths(config: config, ephemeral: ephemeral)
             + (signs && !ephemeral && config.signingKeys.signingKey == nil ? [SigningKeys.filePath(dataDir: config.dataDir)] : [])
         if !keyFiles.isEmpty {
             logger.info("keys kept in files", metadata: ["data_dir": "\(config.dataDir)", "files": "\(keyFiles.joined(separator: ", "))"])
@@ -51,22 +53,26 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot load keys", metadata: ["error": "\(error)"])
             throw error
         }
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: config.issuerBase + "/callback", httpClient: httpClient, logger: logger)
         for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
         // Issued tokens: the shim's ES256 keys (configured, or generated once into data_dir).
         let signingKeys: SigningKeys?
         do {
-            signingKeys = signs ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral, created: noteCreated) : nil
+            signingKeys =
+                signs ? try await SigningKeys.load(config.signingKeys, dataDir: config.dataDir, ephemeral: ephemeral, created: noteCreated) : nil
         } catch {
             logger.critical("cannot load the signing key", metadata: ["error": "\(error)"])
             throw error
         }
         // EMA: trusted issuers' key sets through the rule-11 fetcher, relaxations said out loud.
-        let jwksFetcher = config.ema.trustedIssuers.contains { $0.jwksURI != nil }
+        let jwksFetcher =
+            config.ema.trustedIssuers.contains { $0.jwksURI != nil }
             ? try GuardedFetcher.issuerKeys(config.ema, nat64Prefixes: config.cimd.nat64, logger: logger) : nil
         for host in config.ema.insecurePrivateHosts {
             logger.warning("insecure relaxation in effect", metadata: ["setting": "ema.insecure_private_hosts: \(host)"])
@@ -79,8 +85,9 @@ struct Serve: AsyncParsableCommand {
         }
         // EMA leg 1: the user's upstream ID token is checked against the IdP's published keys.
         let subjectTokens: (any SubjectTokenVerifying)? = config.ema.issuer.enabled ? upstream : nil
-        var services = try ShimServices(config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-                                        signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
+        var services = try ShimServices(
+            config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
+            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
         // ema.clients installed; configured clients no longer listed withdrawn (grants revoked, audited).
         for id in try await services.installConfiguredClients() {
             logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
@@ -135,14 +142,15 @@ struct ServerUpstreamTokens: UpstreamAccessTokens {
 extension Logger.Level {
     /// `log.level`, named as swift-log names its levels.
     init(_ level: LogLevel) {
-        self = switch level {
-        case .trace: .trace
-        case .debug: .debug
-        case .info: .info
-        case .notice: .notice
-        case .warning: .warning
-        case .error: .error
-        case .critical: .critical
-        }
+        self =
+            switch level {
+            case .trace: .trace
+            case .debug: .debug
+            case .info: .info
+            case .notice: .notice
+            case .warning: .warning
+            case .error: .error
+            case .critical: .critical
+            }
     }
 }

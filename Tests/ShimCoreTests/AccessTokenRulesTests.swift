@@ -1,7 +1,7 @@
 import Foundation
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// RFC 9068 §4 (validating JWT access tokens) and RFC 8725 §3.1 (algorithm
 /// fixed by the verifier), as the gateway and /introspect apply them.
@@ -13,34 +13,39 @@ struct AccessTokenRulesTests {
     static let now = 1_800_000_000
 
     static func claims(_ change: (inout AccessTokenClaims) -> Void = { _ in }) -> AccessTokenClaims {
-        var claims = AccessTokenClaims(issuer: issuer, subject: "user-1", audience: [resource], expiresAt: now + 300, issuedAt: now,
-                                       tokenID: "jti-1", clientID: "client-1", scope: "mcp", grantID: "grant-1")
+        var claims = AccessTokenClaims(
+            issuer: issuer, subject: "user-1", audience: [resource], expiresAt: now + 300, issuedAt: now,
+            tokenID: "jti-1", clientID: "client-1", scope: "mcp", grantID: "grant-1")
         change(&claims)
         return claims
     }
 
-    @Test("a good header passes: typ at+jwt or application/at+jwt (any case), alg ES256, a known kid", arguments: [
-        "at+jwt", "application/at+jwt", "AT+JWT", "Application/At+Jwt",
-    ])
+    @Test(
+        "a good header passes: typ at+jwt or application/at+jwt (any case), alg ES256, a known kid",
+        arguments: [
+            "at+jwt", "application/at+jwt", "AT+JWT", "Application/At+Jwt",
+        ])
     func goodHeader(_ typ: String) throws {
         try AccessTokenRules.checkHeader(JOSEHeader(alg: "ES256", typ: typ, kid: Self.kid), keyIDs: [Self.kid])
     }
 
-    @Test("the header attack table", arguments: [
-        (JOSEHeader(alg: "ES256", typ: "JWT", kid: kid), TokenProblem.wrongType(expected: "at+jwt")),          // an ID token or any JWT
-        (JOSEHeader(alg: "ES256", typ: nil, kid: kid), .wrongType(expected: "at+jwt")),
-        (JOSEHeader(alg: "ES256", typ: "oauth-id-jag+jwt", kid: kid), .wrongType(expected: "at+jwt")),     // an ID-JAG is not an access token
-        (JOSEHeader(alg: "ES256", typ: "application/jwt", kid: kid), .wrongType(expected: "at+jwt")),
-        (JOSEHeader(alg: "none", typ: "at+jwt", kid: kid), .wrongAlgorithm),                               // RFC 8725 §2.1
-        (JOSEHeader(alg: "HS256", typ: "at+jwt", kid: kid), .wrongAlgorithm),                              // HMAC with the public key
-        (JOSEHeader(alg: "RS256", typ: "at+jwt", kid: kid), .wrongAlgorithm),
-        (JOSEHeader(alg: "ES384", typ: "at+jwt", kid: kid), .wrongAlgorithm),
-        (JOSEHeader(alg: "es256", typ: "at+jwt", kid: kid), .wrongAlgorithm),
-        (JOSEHeader(alg: nil, typ: "at+jwt", kid: kid), .wrongAlgorithm),
-        (JOSEHeader(alg: "ES256", typ: "at+jwt", kid: "other"), .unknownKey),                              // never "try the default key"
-        (JOSEHeader(alg: "ES256", typ: "at+jwt", kid: nil), .unknownKey),
-        (JOSEHeader(alg: "ES256", typ: "at+jwt", kid: kid, crit: ["b64"]), .unsupportedCritical),          // RFC 7515 §4.1.11
-    ])
+    @Test(
+        "the header attack table",
+        arguments: [
+            (JOSEHeader(alg: "ES256", typ: "JWT", kid: kid), TokenProblem.wrongType(expected: "at+jwt")),  // an ID token or any JWT
+            (JOSEHeader(alg: "ES256", typ: nil, kid: kid), .wrongType(expected: "at+jwt")),
+            (JOSEHeader(alg: "ES256", typ: "oauth-id-jag+jwt", kid: kid), .wrongType(expected: "at+jwt")),  // an ID-JAG is not an access token
+            (JOSEHeader(alg: "ES256", typ: "application/jwt", kid: kid), .wrongType(expected: "at+jwt")),
+            (JOSEHeader(alg: "none", typ: "at+jwt", kid: kid), .wrongAlgorithm),  // RFC 8725 §2.1
+            (JOSEHeader(alg: "HS256", typ: "at+jwt", kid: kid), .wrongAlgorithm),  // HMAC with the public key
+            (JOSEHeader(alg: "RS256", typ: "at+jwt", kid: kid), .wrongAlgorithm),
+            (JOSEHeader(alg: "ES384", typ: "at+jwt", kid: kid), .wrongAlgorithm),
+            (JOSEHeader(alg: "es256", typ: "at+jwt", kid: kid), .wrongAlgorithm),
+            (JOSEHeader(alg: nil, typ: "at+jwt", kid: kid), .wrongAlgorithm),
+            (JOSEHeader(alg: "ES256", typ: "at+jwt", kid: "other"), .unknownKey),  // never "try the default key"
+            (JOSEHeader(alg: "ES256", typ: "at+jwt", kid: nil), .unknownKey),
+            (JOSEHeader(alg: "ES256", typ: "at+jwt", kid: kid, crit: ["b64"]), .unsupportedCritical),  // RFC 7515 §4.1.11
+        ])
     func badHeader(_ header: JOSEHeader, _ expected: TokenProblem) {
         #expect(throws: expected) { try AccessTokenRules.checkHeader(header, keyIDs: [Self.kid]) }
     }
@@ -50,24 +55,27 @@ struct AccessTokenRulesTests {
         try AccessTokenRules.checkClaims(Self.claims(), issuer: Self.issuer, resource: Self.resource, now: Self.now)
         try AccessTokenRules.checkClaims(Self.claims(), issuer: Self.issuer, resource: Self.resource, now: Self.now + 299)
         try AccessTokenRules.checkClaims(Self.claims { $0.issuedAt = Self.now + 5 }, issuer: Self.issuer, resource: Self.resource, now: Self.now)
-        try AccessTokenRules.checkClaims(Self.claims { $0.audience = ["https://other/mcp", Self.resource] }, issuer: Self.issuer,
-                                         resource: Self.resource, now: Self.now)
+        try AccessTokenRules.checkClaims(
+            Self.claims { $0.audience = ["https://other/mcp", Self.resource] }, issuer: Self.issuer,
+            resource: Self.resource, now: Self.now)
     }
 
-    @Test("the claims attack table", arguments: [
-        (claims { $0.issuer = "https://auth.example.com/" }, TokenProblem.wrongIssuer),                    // exact match, no normalisation
-        (claims { $0.issuer = "https://evil.example" }, .wrongIssuer),
-        (claims { $0.audience = ["https://mcp.example.com/other"] }, .wrongAudience),                      // a token for another resource
-        (claims { $0.audience = ["https://mcp.example.com/mcp/"] }, .wrongAudience),
-        (claims { $0.audience = [] }, .wrongAudience),
-        (claims { $0.expiresAt = now }, .expired),                                                          // "before the time in exp"
-        (claims { $0.expiresAt = now - 1 }, .expired),
-        (claims { $0.notBefore = now + 60 }, .notYetValid),
-        (claims { $0.issuedAt = now + 60 }, .issuedInFuture),
-        (claims { $0.subject = "" }, .missingClaim("sub")),
-        (claims { $0.clientID = "" }, .missingClaim("client_id")),
-        (claims { $0.tokenID = "" }, .missingClaim("jti")),
-    ])
+    @Test(
+        "the claims attack table",
+        arguments: [
+            (claims { $0.issuer = "https://auth.example.com/" }, TokenProblem.wrongIssuer),  // exact match, no normalisation
+            (claims { $0.issuer = "https://evil.example" }, .wrongIssuer),
+            (claims { $0.audience = ["https://mcp.example.com/other"] }, .wrongAudience),  // a token for another resource
+            (claims { $0.audience = ["https://mcp.example.com/mcp/"] }, .wrongAudience),
+            (claims { $0.audience = [] }, .wrongAudience),
+            (claims { $0.expiresAt = now }, .expired),  // "before the time in exp"
+            (claims { $0.expiresAt = now - 1 }, .expired),
+            (claims { $0.notBefore = now + 60 }, .notYetValid),
+            (claims { $0.issuedAt = now + 60 }, .issuedInFuture),
+            (claims { $0.subject = "" }, .missingClaim("sub")),
+            (claims { $0.clientID = "" }, .missingClaim("client_id")),
+            (claims { $0.tokenID = "" }, .missingClaim("jti")),
+        ])
     func badClaims(_ claims: AccessTokenClaims, _ expected: TokenProblem) {
         #expect(throws: expected) { try AccessTokenRules.checkClaims(claims, issuer: Self.issuer, resource: Self.resource, now: Self.now) }
     }
@@ -85,7 +93,7 @@ struct AccessTokenRulesTests {
         #expect(AccessTokenRules.missingScopes(required: ["mcp.read", "mcp.write"], granted: "mcp.read") == ["mcp.write"])
         #expect(AccessTokenRules.missingScopes(required: ["mcp.read"], granted: "mcp.read mcp.write").isEmpty)
         #expect(AccessTokenRules.missingScopes(required: [], granted: "").isEmpty)
-        #expect(AccessTokenRules.missingScopes(required: ["mcp"], granted: "mcp.read") == ["mcp"])   // no prefix matching
+        #expect(AccessTokenRules.missingScopes(required: ["mcp"], granted: "mcp.read") == ["mcp"])  // no prefix matching
     }
 
     @Test("claims round-trip; aud as a string or an array; copied claims kept; a copied claim cannot replace iss")
@@ -111,16 +119,20 @@ struct AccessTokenRulesTests {
         #expect(throws: (any Error).self) { try JSONDecoder().decode(AccessTokenClaims.self, from: Data(stringExp.utf8)) }
     }
 
-    @Test("compact JWS parsing refuses what is not three base64url parts with a JSON header (rule 10: bounded)", arguments: [
-        "", "a.b", "a.b.c.d", "!!.e30.sig", "e30.!!.c2ln", "bm90IGpzb24.e30.c2ln", String(repeating: "a", count: 16 * 1024 + 1),
-    ])
+    @Test(
+        "compact JWS parsing refuses what is not three base64url parts with a JSON header (rule 10: bounded)",
+        arguments: [
+            "", "a.b", "a.b.c.d", "!!.e30.sig", "e30.!!.c2ln", "bm90IGpzb24.e30.c2ln", String(repeating: "a", count: 16 * 1024 + 1),
+        ])
     func malformedJWS(_ token: String) {
         #expect(throws: TokenProblem.self) { try CompactJWS.parse(token) }
     }
 
-    @Test("byte-level base64url decoding agrees with the reference decoder, and refuses what it refuses", arguments: [
-        "", "QQ", "QUI", "QUJD", "QUJDRA", "_-_-", "AAAA", "eyJhbGciOiJFUzI1NiJ9", "a", "QQ==", "QU=I", "Q+/A", "QR", "QUK", "é",
-    ])
+    @Test(
+        "byte-level base64url decoding agrees with the reference decoder, and refuses what it refuses",
+        arguments: [
+            "", "QQ", "QUI", "QUJD", "QUJDRA", "_-_-", "AAAA", "eyJhbGciOiJFUzI1NiJ9", "a", "QQ==", "QU=I", "Q+/A", "QR", "QUK", "é",
+        ])
     func base64URLBytes(_ text: String) {
         #expect(Base64URL.decode(bytes: Array(text.utf8)) == (text.hasSuffix("R") || text.hasSuffix("K") ? nil : Base64URL.decode(text)))
     }
@@ -159,8 +171,10 @@ struct AccessTokenRulesTests {
 
     @Test("introspection callers: id and secret must both match a configured client")
     func introspectionCallers() {
-        let clients = [IntrospectionClient(id: "rs-1", secret: "secret-one-0123456789", resources: []),
-                       IntrospectionClient(id: "rs-2", secret: "secret-two-0123456789", resources: [])]
+        let clients = [
+            IntrospectionClient(id: "rs-1", secret: "secret-one-0123456789", resources: []),
+            IntrospectionClient(id: "rs-2", secret: "secret-two-0123456789", resources: []),
+        ]
         #expect(IntrospectionClient.authenticate(id: "rs-2", secret: "secret-two-0123456789", among: clients)?.id == "rs-2")
         #expect(IntrospectionClient.authenticate(id: "rs-1", secret: "secret-two-0123456789", among: clients) == nil)
         #expect(IntrospectionClient.authenticate(id: "rs-3", secret: "secret-one-0123456789", among: clients) == nil)

@@ -8,11 +8,13 @@ import Testing
 struct BoundedInputTests {
     // Before the fix, 100k distinct tokens took about 5·10⁹ comparisons: the
     // time limit turns that hang into a failure.
-    @Test("100k scope tokens: invalid_scope at once", .timeLimit(.minutes(1)), arguments: [
-        (0..<100_000).map { "s\($0)" }.joined(separator: " "),
-        String(repeating: "mcp ", count: 100_000),
-        String(repeating: "a", count: 1_000_000),
-    ])
+    @Test(
+        "100k scope tokens: invalid_scope at once", .timeLimit(.minutes(1)),
+        arguments: [
+            (0..<100_000).map { "s\($0)" }.joined(separator: " "),
+            String(repeating: "mcp ", count: 100_000),
+            String(repeating: "a", count: 1_000_000),
+        ])
     func hugeScope(_ scope: String) {
         let error = #expect(throws: OAuthError.self) { try ScopeSet(parsing: scope) }
         #expect(error?.code == .invalidScope)

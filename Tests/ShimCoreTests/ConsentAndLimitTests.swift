@@ -5,13 +5,17 @@ import Testing
 @Suite("Rule 4: remembered consent covers only what was approved")
 struct ConsentRecordTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
-    static let record = ConsentRecord(browser: "b1", clientID: "c1", redirectURI: "http://127.0.0.1:5/cb",
-                                      scope: ScopeSet("mcp read"), resource: "https://m/mcp", expiresAt: now.addingTimeInterval(60))
+    static let record = ConsentRecord(
+        browser: "b1", clientID: "c1", redirectURI: "http://127.0.0.1:5/cb",
+        scope: ScopeSet("mcp read"), resource: "https://m/mcp", expiresAt: now.addingTimeInterval(60))
 
-    static func request(client: String = "c1", redirect: String = "http://127.0.0.1:5/cb", scope: String = "mcp",
-                        resource: String = "https://m/mcp") -> AuthorizationRequest {
-        AuthorizationRequest(clientID: client, redirectURI: redirect, state: nil, codeChallenge: "x", resource: resource,
-                             scope: ScopeSet(scope), upstreamScope: ScopeSet(scope))
+    static func request(
+        client: String = "c1", redirect: String = "http://127.0.0.1:5/cb", scope: String = "mcp",
+        resource: String = "https://m/mcp"
+    ) -> AuthorizationRequest {
+        AuthorizationRequest(
+            clientID: client, redirectURI: redirect, state: nil, codeChallenge: "x", resource: resource,
+            scope: ScopeSet(scope), upstreamScope: ScopeSet(scope))
     }
 
     @Test("same browser, client, redirect_uri, resource and narrower scope: covered")
@@ -20,11 +24,13 @@ struct ConsentRecordTests {
         #expect(Self.record.covers(Self.request(scope: "read mcp"), browser: "b1", now: Self.now))
     }
 
-    @Test("anything else asks again", arguments: [
-        ("b2", request(), now), ("b1", request(client: "c2"), now), ("b1", request(redirect: "http://127.0.0.1:6/cb"), now),
-        ("b1", request(scope: "mcp admin"), now), ("b1", request(resource: "https://other/mcp"), now),
-        ("b1", request(), now.addingTimeInterval(61)),
-    ])
+    @Test(
+        "anything else asks again",
+        arguments: [
+            ("b2", request(), now), ("b1", request(client: "c2"), now), ("b1", request(redirect: "http://127.0.0.1:6/cb"), now),
+            ("b1", request(scope: "mcp admin"), now), ("b1", request(resource: "https://other/mcp"), now),
+            ("b1", request(), now.addingTimeInterval(61)),
+        ])
     func notCovered(_ browser: String, _ request: AuthorizationRequest, _ at: Date) {
         #expect(!Self.record.covers(request, browser: browser, now: at))
     }

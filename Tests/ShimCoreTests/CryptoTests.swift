@@ -23,21 +23,25 @@ struct CryptoTests {
         #expect(SecretToken.randomBytes(32).count == 32 && SecretToken.randomBytes(32) != SecretToken.randomBytes(32))
     }
 
-    @Test("storage keys are lowercase hex SHA-256 (FIPS 180-4 test vectors); log tags are its first 8 digits", arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-    ])
+    @Test(
+        "storage keys are lowercase hex SHA-256 (FIPS 180-4 test vectors); log tags are its first 8 digits",
+        arguments: [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ])
     func hash(_ secret: String, _ hex: String) {
         #expect(SecretToken.hash(secret) == hex)
         #expect(SecretToken.logTag(secret) == String(hex.prefix(8)))
     }
 
-    @Test("constant-time equality is plain equality over bytes", arguments: [
-        ("abc", "abc", true), ("", "", true), ("abc", "abd", false), ("abc", "abcd", false), ("abcd", "abc", false),
-        ("", "a", false), ("a", "", false), ("abc", "ABC", false), ("abc\u{0}", "abc", false), ("K", "\u{212A}", false),
-        ("é", "e\u{301}", false),
-    ])
+    @Test(
+        "constant-time equality is plain equality over bytes",
+        arguments: [
+            ("abc", "abc", true), ("", "", true), ("abc", "abd", false), ("abc", "abcd", false), ("abcd", "abc", false),
+            ("", "a", false), ("a", "", false), ("abc", "ABC", false), ("abc\u{0}", "abc", false), ("K", "\u{212A}", false),
+            ("é", "e\u{301}", false),
+        ])
     func constantTimeEqual(_ a: String, _ b: String, _ equal: Bool) {
         #expect(SecretToken.constantTimeEqual(a, b) == equal)
     }
@@ -68,8 +72,10 @@ struct CryptoTests {
             tampered[index] ^= 0x01
             #expect(throws: (any Error).self, "byte \(index)") { try sealer.open(Base64URL.encode(tampered), context: "rt:grant1") }
         }
-        for broken in ["", "A", "not base64!", sealed + "A", String(sealed.dropLast()), Base64URL.encode(bytes.prefix(27)),
-                       Base64URL.encode(bytes.prefix(12)), sealed.replacingOccurrences(of: "-", with: "+")] where broken != sealed {
+        for broken in [
+            "", "A", "not base64!", sealed + "A", String(sealed.dropLast()), Base64URL.encode(bytes.prefix(27)),
+            Base64URL.encode(bytes.prefix(12)), sealed.replacingOccurrences(of: "-", with: "+"),
+        ] where broken != sealed {
             #expect(throws: (any Error).self, "\(broken.prefix(20))") { try sealer.open(broken, context: "rt:grant1") }
         }
     }
@@ -85,9 +91,11 @@ struct CryptoTests {
         let mac = signer.sign(["a", "bc"], domain: "csrf")
         #expect(mac.count == 43 && signer.verify(mac, ["a", "bc"], domain: "csrf"))
         #expect(signer.sign(["a", "bc"], domain: "csrf") == mac)
-        for (parts, domain) in [(["ab", "c"], "csrf"), (["a", "bc"], "browser"), (["abc"], "csrf"), (["a", "bc", ""], "csrf"),
-                                (["a|bc"], "csrf"), (["1:a|2:bc"], "csrf"), (["bc", "a"], "csrf"), ([], "csrf|1:a|2:bc"),
-                                (["csrf", "a", "bc"], ""), (["a", "bc"], "CSRF")] as [([String], String)] {
+        for (parts, domain) in [
+            (["ab", "c"], "csrf"), (["a", "bc"], "browser"), (["abc"], "csrf"), (["a", "bc", ""], "csrf"),
+            (["a|bc"], "csrf"), (["1:a|2:bc"], "csrf"), (["bc", "a"], "csrf"), ([], "csrf|1:a|2:bc"),
+            (["csrf", "a", "bc"], ""), (["a", "bc"], "CSRF"),
+        ] as [([String], String)] {
             #expect(!signer.verify(mac, parts, domain: domain), "\(parts) \(domain)")
         }
         #expect(signer.sign([""], domain: "d") != signer.sign([], domain: "d"))
@@ -100,9 +108,11 @@ struct CryptoTests {
         _ = try MessageSigner(keyBytes: Data(count: 64))
     }
 
-    @Test("base64url (RFC 4648 §5): no padding, no +/ or other characters; round trips", arguments: [
-        "AAA=", "A+A", "A/A", "A", "AAAAA", "AA AA", "AA\nA", "é", "AA==",
-    ])
+    @Test(
+        "base64url (RFC 4648 §5): no padding, no +/ or other characters; round trips",
+        arguments: [
+            "AAA=", "A+A", "A/A", "A", "AAAAA", "AA AA", "AA\nA", "é", "AA==",
+        ])
     func base64urlRefuses(_ text: String) {
         #expect(Base64URL.decode(text) == nil)
     }
@@ -133,7 +143,8 @@ struct CryptoTests {
 struct KeyRotationTests {
     @Test("a value sealed under the old key opens after rotation; new values use the new key")
     func sealerRotation() throws {
-        let old = SecretToken.randomBytes(32), new = SecretToken.randomBytes(32)
+        let old = SecretToken.randomBytes(32)
+        let new = SecretToken.randomBytes(32)
         let before = try Sealer(keys: [old])
         let sealedOld = try before.seal("t", context: "c")
         let after = try Sealer(keys: [new, old])
@@ -145,7 +156,8 @@ struct KeyRotationTests {
 
     @Test("a cookie signed with the old key verifies after rotation; new MACs use the new key")
     func signerRotation() throws {
-        let old = SecretToken.randomBytes(32), new = SecretToken.randomBytes(32)
+        let old = SecretToken.randomBytes(32)
+        let new = SecretToken.randomBytes(32)
         let mac = try MessageSigner(keys: [old]).sign(["id"], domain: "browser")
         let rotated = try MessageSigner(keys: [new, old])
         #expect(rotated.verify(mac, ["id"], domain: "browser"))

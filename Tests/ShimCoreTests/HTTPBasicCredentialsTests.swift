@@ -18,15 +18,17 @@ struct HTTPBasicCredentialsTests {
         #expect(HTTPBasicCredentials(Self.header("c:s", scheme: "BASIC")).map(\.secret) == "s")
     }
 
-    @Test("malformed or other schemes give nil; isBasic tells the two apart", arguments: [
-        ("Bearer abc", false),
-        ("Basic", false),
-        ("Basic !!!not-base64", true),
-        ("Basic " + Data("no-colon".utf8).base64EncodedString(), true),
-        ("Basic " + Data([0xFF, 0xFE, 0x3A]).base64EncodedString(), true),
-        ("Basic " + Data("a%zz:b".utf8).base64EncodedString(), true),
-        ("Basic " + Data("client-without-secret:".utf8).base64EncodedString(), true),
-    ])
+    @Test(
+        "malformed or other schemes give nil; isBasic tells the two apart",
+        arguments: [
+            ("Bearer abc", false),
+            ("Basic", false),
+            ("Basic !!!not-base64", true),
+            ("Basic " + Data("no-colon".utf8).base64EncodedString(), true),
+            ("Basic " + Data([0xFF, 0xFE, 0x3A]).base64EncodedString(), true),
+            ("Basic " + Data("a%zz:b".utf8).base64EncodedString(), true),
+            ("Basic " + Data("client-without-secret:".utf8).base64EncodedString(), true),
+        ])
     func malformed(_ header: String, basic: Bool) {
         #expect(HTTPBasicCredentials(header) == nil)
         #expect(HTTPBasicCredentials.isBasic(header) == basic)

@@ -1,6 +1,7 @@
 import Foundation
 import ShimCore
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -53,8 +54,9 @@ struct KeyFileTests {
         }
     }
 
-    @Test("a key file group or others may access is refused, naming the file and chmod 600; the file is left as it is",
-          arguments: [0o644, 0o640, 0o604, 0o660, 0o602, 0o620, 0o601])
+    @Test(
+        "a key file group or others may access is refused, naming the file and chmod 600; the file is left as it is",
+        arguments: [0o644, 0o640, 0o604, 0o660, 0o602, 0o620, 0o601])
     func openToOthers(mode: Int) throws {
         try Self.withDirectory { dir in
             let path = dir + "/cookie.key"
@@ -66,8 +68,9 @@ struct KeyFileTests {
         }
     }
 
-    @Test("a file that holds no key (garbage, bad UTF-8, empty) is refused and left byte for byte",
-          arguments: [Data("not a key".utf8), Data([0x6b, 0x65, 0x79, 0x2d, 0xff, 0xfe]), Data()])
+    @Test(
+        "a file that holds no key (garbage, bad UTF-8, empty) is refused and left byte for byte",
+        arguments: [Data("not a key".utf8), Data([0x6b, 0x65, 0x79, 0x2d, 0xff, 0xfe]), Data()])
     func invalidContent(contents: Data) throws {
         try Self.withDirectory { dir in
             let path = dir + "/encryption.key"
@@ -81,25 +84,33 @@ struct KeyFileTests {
     func directoryAtThePath() throws {
         try Self.withDirectory { dir in
             let path = dir + "/signing-key.pem"
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: false,
+                attributes: [.posixPermissions: 0o700])
             let error = #expect(throws: KeyFileError.self) { try Self.load(path) }
-            guard case .unreadable(let failedPath, _) = error else { Issue.record("not unreadable: \(String(describing: error))"); return }
+            guard case .unreadable(let failedPath, _) = error else {
+                Issue.record("not unreadable: \(String(describing: error))")
+                return
+            }
             #expect(failedPath == path)
             var isDirectory: ObjCBool = false
             #expect(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue)
         }
     }
 
-    @Test("a key file the process may not read (mode 0000) is refused, never replaced (not as root: root reads it)",
-          .enabled(if: geteuid() != 0))
+    @Test(
+        "a key file the process may not read (mode 0000) is refused, never replaced (not as root: root reads it)",
+        .enabled(if: geteuid() != 0))
     func permissionDenied() throws {
         try Self.withDirectory { dir in
             let path = dir + "/cookie.key"
             try Self.write(Data("key-old".utf8), to: path, mode: 0o000)
             defer { try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
             let error = #expect(throws: KeyFileError.self) { try Self.load(path) }
-            guard case .unreadable(let failedPath, _) = error else { Issue.record("not unreadable: \(String(describing: error))"); return }
+            guard case .unreadable(let failedPath, _) = error else {
+                Issue.record("not unreadable: \(String(describing: error))")
+                return
+            }
             #expect(failedPath == path)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             #expect(try String(contentsOfFile: path, encoding: .utf8) == "key-old")
@@ -113,26 +124,29 @@ struct KeyFileTests {
             var createdPaths: [String] = []
             // `generate` runs after the look found no file and before the
             // O_EXCL create: the other process writes its key right then.
-            let key = try KeyFile.load(path: path, parse: Self.parse, generate: {
-                try? Self.write(Data("key-theirs".utf8), to: path, mode: 0o600)
-                return ("key-mine", Data("key-mine".utf8))
-            }, created: { createdPaths.append($0) })
+            let key = try KeyFile.load(
+                path: path, parse: Self.parse,
+                generate: {
+                    try? Self.write(Data("key-theirs".utf8), to: path, mode: 0o600)
+                    return ("key-mine", Data("key-mine".utf8))
+                }, created: { createdPaths.append($0) })
             #expect(key == "key-theirs" && createdPaths.isEmpty)
             #expect(try String(contentsOfFile: path, encoding: .utf8) == "key-theirs")
         }
     }
 
-    @Test("no data_dir set: a state directory, never the working directory",
-          arguments: [
-              (["STATE_DIRECTORY": "/var/lib/private/dcr-shim:/var/lib/other"], false, "/home/u", "/var/lib/private/dcr-shim"),
-              (["STATE_DIRECTORY": "/var/lib/dcr-shim"], true, "/root", "/var/lib/dcr-shim"),
-              ([:], true, "/root", "/var/lib/dcr-shim"),
-              (["XDG_STATE_HOME": "/home/u/.state"], false, "/home/u", "/home/u/.state/dcr-shim"),
-              (["XDG_STATE_HOME": "relative/state"], false, "/home/u", "/home/u/.local/state/dcr-shim"),
-              ([:], false, "/home/u", "/home/u/.local/state/dcr-shim"),
-              ([:], false, nil, "/var/lib/dcr-shim"),
-              ([:], false, "/", "/var/lib/dcr-shim"),
-          ] as [([String: String], Bool, String?, String)])
+    @Test(
+        "no data_dir set: a state directory, never the working directory",
+        arguments: [
+            (["STATE_DIRECTORY": "/var/lib/private/dcr-shim:/var/lib/other"], false, "/home/u", "/var/lib/private/dcr-shim"),
+            (["STATE_DIRECTORY": "/var/lib/dcr-shim"], true, "/root", "/var/lib/dcr-shim"),
+            ([:], true, "/root", "/var/lib/dcr-shim"),
+            (["XDG_STATE_HOME": "/home/u/.state"], false, "/home/u", "/home/u/.state/dcr-shim"),
+            (["XDG_STATE_HOME": "relative/state"], false, "/home/u", "/home/u/.local/state/dcr-shim"),
+            ([:], false, "/home/u", "/home/u/.local/state/dcr-shim"),
+            ([:], false, nil, "/var/lib/dcr-shim"),
+            ([:], false, "/", "/var/lib/dcr-shim"),
+        ] as [([String: String], Bool, String?, String)])
     func defaultDataDirectory(environment: [String: String], isRoot: Bool, home: String?, expected: String) {
         #expect(DataDirectory.standard(environment: environment, isRoot: isRoot, home: home) == expected)
     }

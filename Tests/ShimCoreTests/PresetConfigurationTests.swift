@@ -5,7 +5,9 @@ import Testing
 /// is said by `check-config` before a user meets it.
 @Suite("Preset configuration rules")
 struct PresetConfigurationTests {
-    static func load(_ preset: String, _ upstream: [String: ConfigValue], scopes: [String] = ["mcp"]) -> Result<ShimConfiguration, ConfigurationProblems> {
+    static func load(
+        _ preset: String, _ upstream: [String: ConfigValue], scopes: [String] = ["mcp"]
+    ) -> Result<ShimConfiguration, ConfigurationProblems> {
         var up: [String: ConfigValue] = ["preset": .string(preset), "client_id": .string("static"), "client_secret": .string("s")]
         up.merge(upstream) { $1 }
         let tree = ConfigValue.map([
@@ -23,24 +25,37 @@ struct PresetConfigurationTests {
     static let table: [(String, [String: ConfigValue], [String], String?)] = [
         ("auth0", ["issuer": .string("https://tenant.eu.auth0.com/")], ["read:mcp"], "upstream.audience"),
         ("auth0", ["issuer": .string("https://tenant.eu.auth0.com/"), "audience": .string("https://mcp.example.com")], ["read:mcp"], nil),
-        ("auth0", ["issuer": .string("https://tenant.eu.auth0.com/"), "extra_authorize_params": .map(["audience": .string("https://api")])], ["read:mcp"], nil),
+        (
+            "auth0", ["issuer": .string("https://tenant.eu.auth0.com/"), "extra_authorize_params": .map(["audience": .string("https://api")])],
+            ["read:mcp"], nil
+        ),
         ("okta", ["issuer": .string("https://example.okta.com")], ["mcp"], "upstream.issuer"),
         ("okta", ["issuer": .string("https://example.okta.com/oauth2/default")], ["mcp"], nil),
         ("keycloak", ["issuer": .string("https://sso.example.com")], ["mcp"], "upstream.issuer"),
         ("keycloak", ["issuer": .string("https://sso.example.com/realms/acme")], ["mcp"], nil),
         ("github", ["scopes": .list([.string("openid"), .string("read:user")])], ["read:user"], "upstream.scopes"),
         ("github", [:], ["read:user"], nil),
-        ("google", ["scopes": .list([.string("openid"), .string("offline_access")])], ["https://www.googleapis.com/auth/userinfo.email"], "upstream.scopes"),
+        (
+            "google", ["scopes": .list([.string("openid"), .string("offline_access")])], ["https://www.googleapis.com/auth/userinfo.email"],
+            "upstream.scopes"
+        ),
         ("google", [:], ["https://www.googleapis.com/auth/userinfo.email"], nil),
-        ("entra", ["tenant": .string("t1"), "extra_authorize_params": .map(["resource": .string("api://x")])], ["api://x/mcp.access"],
-         "upstream.extra_authorize_params.resource"),
-        ("entra", ["tenant": .string("t1"), "extra_token_params": .map(["resource": .string("api://x")])], ["api://x/mcp.access"],
-         "upstream.extra_token_params.resource"),
+        (
+            "entra", ["tenant": .string("t1"), "extra_authorize_params": .map(["resource": .string("api://x")])], ["api://x/mcp.access"],
+            "upstream.extra_authorize_params.resource"
+        ),
+        (
+            "entra", ["tenant": .string("t1"), "extra_token_params": .map(["resource": .string("api://x")])], ["api://x/mcp.access"],
+            "upstream.extra_token_params.resource"
+        ),
         ("entra", ["tenant": .string("t1")], ["api://x/mcp.access"], nil),
         ("entra", ["tenant": .string("t1")], ["mcp.access"], "resources[0].scopes"),
         ("oidc", [:], ["mcp"], "upstream.issuer"),
         ("oidc", ["authorization_endpoint": .string("http://127.0.0.1:9/a"), "token_endpoint": .string("http://127.0.0.1:9/t")], ["mcp"], nil),
-        ("oidc", ["issuer": .string("https://idp.example"), "userinfo_endpoint": .string("http://idp.example/userinfo")], ["mcp"], "upstream.userinfo_endpoint"),
+        (
+            "oidc", ["issuer": .string("https://idp.example"), "userinfo_endpoint": .string("http://idp.example/userinfo")], ["mcp"],
+            "upstream.userinfo_endpoint"
+        ),
     ]
 
     @Test("check-config names the key to fix, per provider", arguments: 0..<table.count)

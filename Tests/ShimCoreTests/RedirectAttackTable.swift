@@ -29,9 +29,9 @@ enum RedirectAttacks {
         "https://CLAUDE.AI/api/mcp/auth_callback",
         "https://claude.ai./api/mcp/auth_callback",
         "https://xn--claude-2ya.ai/api/mcp/auth_callback",
-        "https://сlaude.ai/api/mcp/auth_callback",      // Cyrillic с
-        "https://clаude.ai/api/mcp/auth_callback",      // Cyrillic а
-        "https://claude.ａi/api/mcp/auth_callback",      // fullwidth a
+        "https://сlaude.ai/api/mcp/auth_callback",  // Cyrillic с
+        "https://clаude.ai/api/mcp/auth_callback",  // Cyrillic а
+        "https://claude.ａi/api/mcp/auth_callback",  // fullwidth a
         "https://chatgpt.com.evil.example/connector_platform_oauth_redirect",
         "https://app.example.com.evil.example/oauth/callback",
         "https://app-example.com/oauth/callback",

@@ -23,10 +23,14 @@ enum RedirectFixtures {
     static let callbacks: [String: [String]] = [
         "claude": ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"],
         "chatgpt": ["https://chatgpt.com/connector_platform_oauth_redirect"],
-        "vscode": ["https://vscode.dev/redirect", "https://insiders.vscode.dev/redirect",
-                   "http://127.0.0.1/", "http://127.0.0.1:33418/"],
-        "cursor": ["cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback",
-                   "http://localhost:8787/callback"],
+        "vscode": [
+            "https://vscode.dev/redirect", "https://insiders.vscode.dev/redirect",
+            "http://127.0.0.1/", "http://127.0.0.1:33418/",
+        ],
+        "cursor": [
+            "cursor://anysphere.cursor-mcp/oauth/callback", "https://www.cursor.com/agents/mcp/oauth/callback",
+            "http://localhost:8787/callback",
+        ],
         "mcp-inspector": ["http://localhost:6274/oauth/callback", "http://localhost:6274/oauth/callback/debug"],
     ]
 

@@ -23,32 +23,36 @@ struct RedirectNativeFormTests {
         #expect(RedirectFixtures.isRefused("com.example.app:/oauth2redirect/example-provider", by: RedirectFixtures.loopbackOnly))
     }
 
-    @Test("attack table: spellings around the §7.1 form are refused even when listed", arguments: [
-        "exampleapp:/cb",                                   // no dot: not a reverse domain name
-        "com.example.app:oauth2redirect",                    // rootless path
-        "com.example.app:", "com.example.app:?x", "com.example.app:#x",
-        "com.example.app:/oauth2redirect#frag", "com.example.app:/../cb", "com.example.app:/x/..",
-        "com.example.app:/%2e%2e/cb", "com.example.app:/%2E/cb", "com.example.app:/a%2f..%2fb",
-        "com.example.app:/\\evil.example", "com.example.app:/cb\\", "com.example.app:/c b", "com.example.app:/cb\t",
-        "com.example.app:/*", "com.example.app:/cb*", "com.example.app:/cé",
-        "javascript:/alert(1)", "data:/text/html,x", "file:/etc/passwd", "vbscript:/x", "blob:/x", "about:/blank",
-        "http:/127.0.0.1/cb", "https:/claude.ai/api/mcp/auth_callback", "HTTP:/127.0.0.1/cb", "Https:/x.example/cb",
-        "com.example.app:///cb", "com.example.app://", ":/cb", "1com.example.app:/cb", "-com.example.app:/cb",
-    ])
+    @Test(
+        "attack table: spellings around the §7.1 form are refused even when listed",
+        arguments: [
+            "exampleapp:/cb",  // no dot: not a reverse domain name
+            "com.example.app:oauth2redirect",  // rootless path
+            "com.example.app:", "com.example.app:?x", "com.example.app:#x",
+            "com.example.app:/oauth2redirect#frag", "com.example.app:/../cb", "com.example.app:/x/..",
+            "com.example.app:/%2e%2e/cb", "com.example.app:/%2E/cb", "com.example.app:/a%2f..%2fb",
+            "com.example.app:/\\evil.example", "com.example.app:/cb\\", "com.example.app:/c b", "com.example.app:/cb\t",
+            "com.example.app:/*", "com.example.app:/cb*", "com.example.app:/cé",
+            "javascript:/alert(1)", "data:/text/html,x", "file:/etc/passwd", "vbscript:/x", "blob:/x", "about:/blank",
+            "http:/127.0.0.1/cb", "https:/claude.ai/api/mcp/auth_callback", "HTTP:/127.0.0.1/cb", "Https:/x.example/cb",
+            "com.example.app:///cb", "com.example.app://", ":/cb", "1com.example.app:/cb", "-com.example.app:/cb",
+        ])
     func refused(_ uri: String) {
         let listing = RedirectPolicy(allowlist: RedirectAllowlist(clients: [], allow: [uri]))
         #expect(RedirectFixtures.isRefused(uri, by: listing), "\(uri)")
         #expect(throws: OAuthError.self, "\(uri)") { try RedirectPolicy.checkShape(uri, operatorListed: true) }
     }
 
-    @Test("rule 2: exact bytes only; no port or loopback variance for the §7.1 form", arguments: [
-        ("com.example.app:/oauth2redirect", "com.example.app:/oauth2redirect", true),
-        ("com.example.app:/oauth2redirect/", "com.example.app:/oauth2redirect", false),
-        ("COM.example.app:/oauth2redirect", "com.example.app:/oauth2redirect", false),
-        ("com.example.app://oauth2redirect", "com.example.app:/oauth2redirect", false),
-        ("com.example.app:/oauth2redirect?x=1", "com.example.app:/oauth2redirect", false),
-        ("com.example.app:/oauth2redirect", "com.example.app://oauth2redirect", false),
-    ])
+    @Test(
+        "rule 2: exact bytes only; no port or loopback variance for the §7.1 form",
+        arguments: [
+            ("com.example.app:/oauth2redirect", "com.example.app:/oauth2redirect", true),
+            ("com.example.app:/oauth2redirect/", "com.example.app:/oauth2redirect", false),
+            ("COM.example.app:/oauth2redirect", "com.example.app:/oauth2redirect", false),
+            ("com.example.app://oauth2redirect", "com.example.app:/oauth2redirect", false),
+            ("com.example.app:/oauth2redirect?x=1", "com.example.app:/oauth2redirect", false),
+            ("com.example.app:/oauth2redirect", "com.example.app://oauth2redirect", false),
+        ])
     func exact(_ requested: String, _ registered: String, _ expected: Bool) {
         #expect((RedirectPolicy.matches(requested: requested, registered: [registered]) != nil) == expected, "\(requested)")
     }

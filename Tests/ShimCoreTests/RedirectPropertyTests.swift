@@ -17,20 +17,28 @@ struct RedirectPropertyTests {
     static let allowlist = RedirectAllowlist(clients: F.allClients, allow: [F.operatorURI])
     static let policy = RedirectPolicy(allowlist: allowlist)
 
-    static let schemes = ["https", "http", "HTTPS", "Http", "cursor", "Cursor", "com.example.app", "javascript", "data", "file",
-                          "ftp", "wss", "https:", ""]
+    static let schemes = [
+        "https", "http", "HTTPS", "Http", "cursor", "Cursor", "com.example.app", "javascript", "data", "file",
+        "ftp", "wss", "https:", "",
+    ]
     static let userinfo = ["", "", "", "", "claude.ai@", "u:p@", "@", "localhost@"]
-    static let hosts = ["claude.ai", "claude.com", "chatgpt.com", "vscode.dev", "insiders.vscode.dev", "www.cursor.com",
-                        "anysphere.cursor-mcp", "app.example.com", "127.0.0.1", "localhost", "[::1]", "127.0.0.2",
-                        "claude.ai.evil.example", "evil.example", "CLAUDE.AI", "claude.ai.", "localhost.", "127.1", "2130706433",
-                        "[::ffff:127.0.0.1]", "xn--claude-2ya.ai", "clаude.ai", "", "*.claude.ai", "claude.ai%2e", "chatgpt.com\\"]
-    static let ports = ["", "", "", "", ":443", ":80", ":6274", ":33418", ":8787", ":0", ":1", ":65535", ":65536", ":99999",
-                        ":", ":-1", ":8o", ":0080"]
-    static let paths = ["/api/mcp/auth_callback", "/API/mcp/auth_callback", "/api/mcp/auth_callback/", "/api/mcp/./auth_callback",
-                        "/api/mcp/%2e%2e/auth_callback", "/api%2fmcp/auth_callback", "/connector/oauth/abc-1_Z", "/connector/oauth/a/b",
-                        "/connector/oauth/%61", "/connector/oauth/", "/connector/oauth/a.b", "/connector_platform_oauth_redirect",
-                        "/redirect", "/", "", "/oauth/callback", "/oauth/callback/debug", "/callback", "/agents/mcp/oauth/callback",
-                        "//oauth/callback", "/oauth\\callback", "/oauth/callback%00", "/oauth/call back", "/oauth/callback/.."]
+    static let hosts = [
+        "claude.ai", "claude.com", "chatgpt.com", "vscode.dev", "insiders.vscode.dev", "www.cursor.com",
+        "anysphere.cursor-mcp", "app.example.com", "127.0.0.1", "localhost", "[::1]", "127.0.0.2",
+        "claude.ai.evil.example", "evil.example", "CLAUDE.AI", "claude.ai.", "localhost.", "127.1", "2130706433",
+        "[::ffff:127.0.0.1]", "xn--claude-2ya.ai", "clаude.ai", "", "*.claude.ai", "claude.ai%2e", "chatgpt.com\\",
+    ]
+    static let ports = [
+        "", "", "", "", ":443", ":80", ":6274", ":33418", ":8787", ":0", ":1", ":65535", ":65536", ":99999",
+        ":", ":-1", ":8o", ":0080",
+    ]
+    static let paths = [
+        "/api/mcp/auth_callback", "/API/mcp/auth_callback", "/api/mcp/auth_callback/", "/api/mcp/./auth_callback",
+        "/api/mcp/%2e%2e/auth_callback", "/api%2fmcp/auth_callback", "/connector/oauth/abc-1_Z", "/connector/oauth/a/b",
+        "/connector/oauth/%61", "/connector/oauth/", "/connector/oauth/a.b", "/connector_platform_oauth_redirect",
+        "/redirect", "/", "", "/oauth/callback", "/oauth/callback/debug", "/callback", "/agents/mcp/oauth/callback",
+        "//oauth/callback", "/oauth\\callback", "/oauth/callback%00", "/oauth/call back", "/oauth/callback/..",
+    ]
     static let suffixes = ["", "", "", "", "?", "?x=1", "?redirect=https://evil.example", "#", "#x", "#@evil.example", "*", "\u{0}"]
 
     /// The pieces, picked by index; even indices pick the first piece of each
@@ -64,15 +72,17 @@ struct RedirectPropertyTests {
     static func isLegitimate(_ uri: String) -> Bool {
         if F.exactURIs.contains(where: { $0.utf8.elementsEqual(uri.utf8) }) { return true }
         if let asked = loopbackParts(uri), !asked.rest.contains("#"),
-           F.exactURIs.contains(where: { loopbackParts($0).map { $0 == asked } ?? false }) {
+            F.exactURIs.contains(where: { loopbackParts($0).map { $0 == asked } ?? false })
+        {
             return true
         }
         guard uri.hasPrefix(F.chatgptConnectorPrefix) else { return false }
         let id = uri.utf8.dropFirst(F.chatgptConnectorPrefix.utf8.count)
-        return (1...128).contains(id.count) && id.allSatisfy { b in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
-        }
+        return (1...128).contains(id.count)
+            && id.allSatisfy { b in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+            }
     }
 
     @Test("assembled URIs: admitted exactly when literally allowed (or a loopback port variant, or a connector id)")

@@ -37,8 +37,10 @@ enum RedirectShapeAttacks {
         m.append { $0.text + "/*" }
         m.append { $0.text + "?next=*" }
         // dot-segments, plain and percent-encoded, also with encoded separators
-        for p in ["/..", "/.", "/../cb", "/./cb", "/%2e%2e/cb", "/%2E%2E/cb", "/%2e./cb", "/.%2E/cb", "/%2e/cb", "/%2E",
-                  "/cb/%2e%2e", "/cb%2f..%2fx", "/cb%2F..%2Fx", "/cb%2f%2e%2e%2fx", "/cb%5c..%5cx", "/cb%5C..", "/x/../../cb"] {
+        for p in [
+            "/..", "/.", "/../cb", "/./cb", "/%2e%2e/cb", "/%2E%2E/cb", "/%2e./cb", "/.%2E/cb", "/%2e/cb", "/%2E",
+            "/cb/%2e%2e", "/cb%2f..%2fx", "/cb%2F..%2Fx", "/cb%2f%2e%2e%2fx", "/cb%5c..%5cx", "/cb%5C..", "/x/../../cb",
+        ] {
             m.append { b in b.scheme + "://" + b.host + b.port + b.path + p }
         }
         // backslashes, which WHATWG parsers read as "/"
@@ -116,21 +118,36 @@ struct RedirectAttackTableTests {
         var refusers: [(String, (String) throws(OAuthError) -> Void)]
     }
 
-    static var groups: [Group] { [
-        Group(name: "allowlist near-misses (every bundle + one exact URI)", attacks: unique(RedirectAttacks.all),
-              refusers: [("allBundles", F.allBundles.checkRegistration)]),
-        Group(name: "shape, generated", attacks: unique(RedirectShapeAttacks.generated), refusers: [
-            ("checkShape(operatorListed: true)", { (uri: String) throws(OAuthError) in try RedirectPolicy.checkShape(uri, operatorListed: true) }),
-            ("loopback bundle", F.loopbackOnly.checkRegistration), ("allBundles", F.allBundles.checkRegistration),
-        ]),
-        Group(name: "schemes", attacks: RedirectShapeAttacks.schemes, refusers: [
-            ("checkShape(operatorListed: true)", { (uri: String) throws(OAuthError) in try RedirectPolicy.checkShape(uri, operatorListed: true) }),
-            ("loopback bundle", F.loopbackOnly.checkRegistration),
-        ]),
-        Group(name: "loopback look-alikes", attacks: RedirectShapeAttacks.loopbackLookAlikes, refusers: [
-            ("loopback bundle", F.loopbackOnly.checkRegistration), ("allBundles", F.allBundles.checkRegistration),
-        ]),
-    ] }
+    static var groups: [Group] {
+        [
+            Group(
+                name: "allowlist near-misses (every bundle + one exact URI)", attacks: unique(RedirectAttacks.all),
+                refusers: [("allBundles", F.allBundles.checkRegistration)]),
+            Group(
+                name: "shape, generated", attacks: unique(RedirectShapeAttacks.generated),
+                refusers: [
+                    (
+                        "checkShape(operatorListed: true)",
+                        { (uri: String) throws(OAuthError) in try RedirectPolicy.checkShape(uri, operatorListed: true) }
+                    ),
+                    ("loopback bundle", F.loopbackOnly.checkRegistration), ("allBundles", F.allBundles.checkRegistration),
+                ]),
+            Group(
+                name: "schemes", attacks: RedirectShapeAttacks.schemes,
+                refusers: [
+                    (
+                        "checkShape(operatorListed: true)",
+                        { (uri: String) throws(OAuthError) in try RedirectPolicy.checkShape(uri, operatorListed: true) }
+                    ),
+                    ("loopback bundle", F.loopbackOnly.checkRegistration),
+                ]),
+            Group(
+                name: "loopback look-alikes", attacks: RedirectShapeAttacks.loopbackLookAlikes,
+                refusers: [
+                    ("loopback bundle", F.loopbackOnly.checkRegistration), ("allBundles", F.allBundles.checkRegistration),
+                ]),
+        ]
+    }
 
     @Test("at least 300 attack strings, every one refused with invalid_redirect_uri (RFC 7591 §3.2.2)")
     func everyAttackIsRefused() {

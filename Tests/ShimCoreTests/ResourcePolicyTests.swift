@@ -15,13 +15,15 @@ struct ResourcePolicyTests {
         resources: [.init(resource: "https://a.example/mcp", scopes: ["a", "a2"]), .init(resource: "https://b.example/mcp", scopes: ["b"])],
         upstreamScopes: ["openid"])
 
-    @Test("RFC 8707 §2: a resource that is not configured, byte for byte, is invalid_target", arguments: [
-        "https://evil.example/mcp", "https://mcp.example.com/mcp/", "https://mcp.example.com", "https://mcp.example.com/",
-        "HTTPS://mcp.example.com/mcp", "https://MCP.example.com/mcp", "https://mcp.example.com/MCP", "https://mcp.example.com:443/mcp",
-        "http://mcp.example.com/mcp", "https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp#x", "https://mcp.example.com/mcp/..",
-        "https://mcp.example.com/mcp%20", " https://mcp.example.com/mcp", "https://mcp.example.com.evil.example/mcp",
-        "https://mcp.example.com/mcp2", "https://mcp.example.com/mc", "", "mcp", "api://app",
-    ])
+    @Test(
+        "RFC 8707 §2: a resource that is not configured, byte for byte, is invalid_target",
+        arguments: [
+            "https://evil.example/mcp", "https://mcp.example.com/mcp/", "https://mcp.example.com", "https://mcp.example.com/",
+            "HTTPS://mcp.example.com/mcp", "https://MCP.example.com/mcp", "https://mcp.example.com/MCP", "https://mcp.example.com:443/mcp",
+            "http://mcp.example.com/mcp", "https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp#x", "https://mcp.example.com/mcp/..",
+            "https://mcp.example.com/mcp%20", " https://mcp.example.com/mcp", "https://mcp.example.com.evil.example/mcp",
+            "https://mcp.example.com/mcp2", "https://mcp.example.com/mc", "", "mcp", "api://app",
+        ])
     func unknownResource(_ resource: String) {
         let error = #expect(throws: OAuthError.self) { try Self.one.resolve(resource: resource, scope: nil) }
         #expect(error?.code == .invalidTarget)
@@ -40,7 +42,9 @@ struct ResourcePolicyTests {
     @Test("a missing resource with several configured is the one marked default; a named resource still wins")
     func defaultResource() throws {
         let withDefault = ResourcePolicy(
-            resources: [.init(resource: "https://a.example/mcp", scopes: ["a"]), .init(resource: "https://b.example/mcp", scopes: ["b"], isDefault: true)],
+            resources: [
+                .init(resource: "https://a.example/mcp", scopes: ["a"]), .init(resource: "https://b.example/mcp", scopes: ["b"], isDefault: true),
+            ],
             upstreamScopes: ["openid"])
         let decision = try withDefault.resolve(resource: nil, scope: nil)
         #expect(decision.resource == "https://b.example/mcp" && decision.scope.values == ["b"])
@@ -59,15 +63,17 @@ struct ResourcePolicyTests {
         }
     }
 
-    @Test("a subset asked is a subset granted; upstream scope = base scopes + granted resource scopes", arguments: [
-        ("mcp.access", ["api://app/mcp.access"]),
-        ("mcp.admin", ["api://app/mcp.admin"]),
-        ("api://app/mcp.access", ["api://app/mcp.access"]),
-        ("mcp.access api://app/mcp.access mcp.access", ["api://app/mcp.access"]),
-        ("mcp.admin mcp.access", ["api://app/mcp.admin", "api://app/mcp.access"]),
-        ("  mcp.access   openid ", ["api://app/mcp.access"]),
-        ("offline_access mcp.admin", ["api://app/mcp.admin"]),
-    ])
+    @Test(
+        "a subset asked is a subset granted; upstream scope = base scopes + granted resource scopes",
+        arguments: [
+            ("mcp.access", ["api://app/mcp.access"]),
+            ("mcp.admin", ["api://app/mcp.admin"]),
+            ("api://app/mcp.access", ["api://app/mcp.access"]),
+            ("mcp.access api://app/mcp.access mcp.access", ["api://app/mcp.access"]),
+            ("mcp.admin mcp.access", ["api://app/mcp.admin", "api://app/mcp.access"]),
+            ("  mcp.access   openid ", ["api://app/mcp.access"]),
+            ("offline_access mcp.admin", ["api://app/mcp.admin"]),
+        ])
     func subset(_ scope: String, _ granted: [String]) throws {
         let decision = try Self.one.resolve(resource: Self.mcp, scope: scope)
         #expect(decision.resource == Self.mcp)
@@ -77,8 +83,9 @@ struct ResourcePolicyTests {
 
     @Test("Entra: a bare scope maps to the resource's fully qualified api://<app>/<name>; nothing else is invented")
     func entraMapping() throws {
-        let entra = ResourcePolicy(resources: [.init(resource: Self.mcp, scopes: ["api://11111111-1111-1111-1111-111111111111/mcp.access"])],
-                                   upstreamScopes: ["openid", "profile", "offline_access"])
+        let entra = ResourcePolicy(
+            resources: [.init(resource: Self.mcp, scopes: ["api://11111111-1111-1111-1111-111111111111/mcp.access"])],
+            upstreamScopes: ["openid", "profile", "offline_access"])
         let decision = try entra.resolve(resource: Self.mcp, scope: "mcp.access")
         #expect(decision.scope.text == "api://11111111-1111-1111-1111-111111111111/mcp.access")
         #expect(decision.upstreamScope.text == "openid profile offline_access api://11111111-1111-1111-1111-111111111111/mcp.access")
@@ -89,9 +96,11 @@ struct ResourcePolicyTests {
         }
     }
 
-    @Test("a scope of another resource, unknown, or not an RFC 6749 §3.3 scope-token is invalid_scope", arguments: [
-        "b", "a b", "mcp.write", "api://other/a", "A", "a\"b", "a\\b", "a\u{7f}", "é", "a\u{0}", "a\tb", "a,b",
-    ])
+    @Test(
+        "a scope of another resource, unknown, or not an RFC 6749 §3.3 scope-token is invalid_scope",
+        arguments: [
+            "b", "a b", "mcp.write", "api://other/a", "A", "a\"b", "a\\b", "a\u{7f}", "é", "a\u{0}", "a\tb", "a,b",
+        ])
     func foreignScope(_ scope: String) {
         let error = #expect(throws: OAuthError.self) { try Self.two.resolve(resource: "https://a.example/mcp", scope: scope) }
         #expect(error?.code == .invalidScope)
@@ -103,10 +112,12 @@ struct ResourcePolicyTests {
         #expect(Self.one.supportedScopes == ["api://app/mcp.access", "api://app/mcp.admin", "openid", "offline_access"])
     }
 
-    @Test("tokens are for the authorized resource only", arguments: [
-        (nil, true), ("https://a.example/mcp", true), ("https://b.example/mcp", false), ("https://a.example/mcp/", false),
-        ("HTTPS://a.example/mcp", false), ("", false),
-    ] as [(String?, Bool)])
+    @Test(
+        "tokens are for the authorized resource only",
+        arguments: [
+            (nil, true), ("https://a.example/mcp", true), ("https://b.example/mcp", false), ("https://a.example/mcp/", false),
+            ("HTTPS://a.example/mcp", false), ("", false),
+        ] as [(String?, Bool)])
     func sameResource(_ requested: String?, _ allowed: Bool) {
         let ok = (try? ResourcePolicy.checkSameResource(requested: requested, bound: "https://a.example/mcp")) != nil
         #expect(ok == allowed)

@@ -10,7 +10,10 @@ struct ScopeRuleTableTests {
     static let resource = "https://mcp.example.com/mcp"
 
     /// What a value must mean: a resource scope (fully qualified), a base scope, or nothing.
-    enum Expect: Sendable, Equatable { case resource(String), base, refused }
+    enum Expect: Sendable, Equatable {
+        case resource(String)
+        case base, refused
+    }
 
     struct Row: Sendable {
         var preset: String
@@ -20,26 +23,40 @@ struct ScopeRuleTableTests {
     }
 
     static let rows: [Row] = [
-        Row(preset: "entra", scopes: ["api://11111111-2222-3333-4444-555555555555/mcp.access", "api://11111111-2222-3333-4444-555555555555/mcp.admin"],
+        Row(
+            preset: "entra",
+            scopes: ["api://11111111-2222-3333-4444-555555555555/mcp.access", "api://11111111-2222-3333-4444-555555555555/mcp.admin"],
             upstream: ["openid", "profile", "offline_access"],
-            cases: [("mcp.access", .resource("api://11111111-2222-3333-4444-555555555555/mcp.access")),
-                    ("api://11111111-2222-3333-4444-555555555555/mcp.admin", .resource("api://11111111-2222-3333-4444-555555555555/mcp.admin")),
-                    ("openid", .base), ("profile", .base), ("offline_access", .base), ("email", .refused), ("mcp", .refused),
-                    ("access", .refused), ("MCP.ACCESS", .refused), ("api://other/mcp.access", .refused), (".default", .refused)]),
-        Row(preset: "okta", scopes: ["mcp.tools"], upstream: ["openid", "profile", "offline_access"],
+            cases: [
+                ("mcp.access", .resource("api://11111111-2222-3333-4444-555555555555/mcp.access")),
+                ("api://11111111-2222-3333-4444-555555555555/mcp.admin", .resource("api://11111111-2222-3333-4444-555555555555/mcp.admin")),
+                ("openid", .base), ("profile", .base), ("offline_access", .base), ("email", .refused), ("mcp", .refused),
+                ("access", .refused), ("MCP.ACCESS", .refused), ("api://other/mcp.access", .refused), (".default", .refused),
+            ]),
+        Row(
+            preset: "okta", scopes: ["mcp.tools"], upstream: ["openid", "profile", "offline_access"],
             cases: [("mcp.tools", .resource("mcp.tools")), ("openid", .base), ("offline_access", .base), ("tools", .refused), ("groups", .refused)]),
-        Row(preset: "google", scopes: ["https://www.googleapis.com/auth/drive.readonly"], upstream: ["openid", "profile"],
-            cases: [("https://www.googleapis.com/auth/drive.readonly", .resource("https://www.googleapis.com/auth/drive.readonly")),
-                    ("drive.readonly", .resource("https://www.googleapis.com/auth/drive.readonly")),
-                    ("openid", .base), ("offline_access", .base), ("email", .refused), ("auth/drive.readonly", .refused)]),
-        Row(preset: "github", scopes: ["read:user"], upstream: [],
+        Row(
+            preset: "google", scopes: ["https://www.googleapis.com/auth/drive.readonly"], upstream: ["openid", "profile"],
+            cases: [
+                ("https://www.googleapis.com/auth/drive.readonly", .resource("https://www.googleapis.com/auth/drive.readonly")),
+                ("drive.readonly", .resource("https://www.googleapis.com/auth/drive.readonly")),
+                ("openid", .base), ("offline_access", .base), ("email", .refused), ("auth/drive.readonly", .refused),
+            ]),
+        Row(
+            preset: "github", scopes: ["read:user"], upstream: [],
             cases: [("read:user", .resource("read:user")), ("offline_access", .base), ("openid", .refused), ("user", .refused), ("repo", .refused)]),
-        Row(preset: "auth0", scopes: ["read:tools", "write:tools"], upstream: ["openid", "profile", "offline_access"],
-            cases: [("read:tools", .resource("read:tools")), ("write:tools", .resource("write:tools")), ("offline_access", .base),
-                    ("tools", .refused), ("https://mcp.example.com/api", .refused)]),
-        Row(preset: "keycloak", scopes: ["mcp"], upstream: ["openid", "profile", "offline_access"],
+        Row(
+            preset: "auth0", scopes: ["read:tools", "write:tools"], upstream: ["openid", "profile", "offline_access"],
+            cases: [
+                ("read:tools", .resource("read:tools")), ("write:tools", .resource("write:tools")), ("offline_access", .base),
+                ("tools", .refused), ("https://mcp.example.com/api", .refused),
+            ]),
+        Row(
+            preset: "keycloak", scopes: ["mcp"], upstream: ["openid", "profile", "offline_access"],
             cases: [("mcp", .resource("mcp")), ("openid", .base), ("roles", .refused)]),
-        Row(preset: "oidc", scopes: ["mcp"], upstream: ["openid"],
+        Row(
+            preset: "oidc", scopes: ["mcp"], upstream: ["openid"],
             cases: [("mcp", .resource("mcp")), ("openid", .base), ("offline_access", .base), ("profile", .refused), ("mcp2", .refused)]),
     ]
 
@@ -100,24 +117,30 @@ struct ScopeRuleTableTests {
     // SEP-2207: "resources never put offline_access in their challenges".
     @Test("SEP-2207: a resource's challenge scopes never include offline_access, nor another resource's scopes")
     func sep2207ChallengeScopes() {
-        let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: ["mcp", "offline_access"]),
-                                                .init(resource: "https://b.example/mcp", scopes: ["b"])],
-                                    upstreamScopes: ["openid", "offline_access"])
+        let policy = ResourcePolicy(
+            resources: [
+                .init(resource: Self.resource, scopes: ["mcp", "offline_access"]),
+                .init(resource: "https://b.example/mcp", scopes: ["b"]),
+            ],
+            upstreamScopes: ["openid", "offline_access"])
         #expect(policy.challengeScopes(for: Self.resource) == ["mcp"])
         #expect(policy.challengeScopes(for: "https://b.example/mcp") == ["b"])
         #expect(policy.challengeScopes(for: "https://unknown.example/mcp").isEmpty)
     }
 
-    @Test("a resource's own scope is named in its challenge even when it is also a base scope", arguments: [
-        (["mcp.read"], ["openid", "mcp.read"], ["mcp.read"]),
-        (["openid", "mcp"], ["openid"], ["openid", "mcp"]),
-        (["User.Read", "offline_access"], ["User.Read", "offline_access"], ["User.Read"]),
-    ] as [([String], [String], [String])])
+    @Test(
+        "a resource's own scope is named in its challenge even when it is also a base scope",
+        arguments: [
+            (["mcp.read"], ["openid", "mcp.read"], ["mcp.read"]),
+            (["openid", "mcp"], ["openid"], ["openid", "mcp"]),
+            (["User.Read", "offline_access"], ["User.Read", "offline_access"], ["User.Read"]),
+        ] as [([String], [String], [String])])
     func challengeScopesNameTheResourcesOwn(_ scopes: [String], _ upstream: [String], _ named: [String]) {
         let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: scopes)], upstreamScopes: upstream)
         #expect(policy.challengeScopes(for: Self.resource) == named)
-        #expect(ProtectedResourceMetadata(resource: Self.resource, issuer: "https://auth", scopes: policy.challengeScopes(for: Self.resource))
-                    .scopesSupported == named)
+        #expect(
+            ProtectedResourceMetadata(resource: Self.resource, issuer: "https://auth", scopes: policy.challengeScopes(for: Self.resource))
+                .scopesSupported == named)
     }
 
     /// (registered, asked, granted or nil for invalid_scope)
@@ -133,9 +156,12 @@ struct ScopeRuleTableTests {
     @Test("the registered scope bounds /authorize; naming none gets the registered ones, or the resource's", arguments: bounds.indices)
     func registeredBound(_ index: Int) {
         let (registered, asked, granted) = Self.bounds[index]
-        let policy = ResourcePolicy(resources: [.init(resource: Self.resource, scopes: ["api://a/x", "api://a/y"]),
-                                                .init(resource: "https://b.example/mcp", scopes: ["b"])],
-                                    upstreamScopes: ["openid"])
+        let policy = ResourcePolicy(
+            resources: [
+                .init(resource: Self.resource, scopes: ["api://a/x", "api://a/y"]),
+                .init(resource: "https://b.example/mcp", scopes: ["b"]),
+            ],
+            upstreamScopes: ["openid"])
         let decision = try? policy.resolve(resource: Self.resource, scope: asked, registered: registered)
         #expect(decision?.scope.values == granted, "registered \(registered ?? "-") asked \(asked ?? "-")")
         if granted == nil {

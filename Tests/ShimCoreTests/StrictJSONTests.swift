@@ -44,23 +44,27 @@ struct StrictJSONTests {
         #expect(throws: StrictJSON.Problem.duplicateMember(name), "\(json)") { try Self.check(json) }
     }
 
-    @Test("the same name in different objects, or names differing in case, are not duplicates", arguments: [
-        #"{"a":1,"A":2}"#, #"{"a":{"x":1},"b":{"x":1}}"#, #"{"l":[{"x":1},{"x":2}]}"#, #"{"a":{"a":{"a":1}}}"#,
-        #"{"redirect_uris":1,"redirect_uri":2,"redirect_urls":3}"#, #"{"a\u0000":1,"a":2}"#, #"{"x":"x","y":"x"}"#,
-    ])
+    @Test(
+        "the same name in different objects, or names differing in case, are not duplicates",
+        arguments: [
+            #"{"a":1,"A":2}"#, #"{"a":{"x":1},"b":{"x":1}}"#, #"{"l":[{"x":1},{"x":2}]}"#, #"{"a":{"a":{"a":1}}}"#,
+            #"{"redirect_uris":1,"redirect_uri":2,"redirect_urls":3}"#, #"{"a\u0000":1,"a":2}"#, #"{"x":"x","y":"x"}"#,
+        ])
     func notDuplicates(_ json: String) throws {
         try Self.check(json)
     }
 
-    @Test("anything RFC 8259 does not allow is malformed", arguments: [
-        "", " ", "{", "}", "{\"a\":1", "{\"a\":1}}", "{\"a\":1}x", "{\"a\" 1}", "{\"a\":}", "{,}", "{\"a\":1,}", "{\"a\":[1,]}",
-        "{\"a\":[1 2]}", "{a:1}", "{'a':1}", "{\"a\":'x'}", "\u{feff}{}", "{\"a\":1}\u{feff}", "{/*c*/}", "{\"a\":1}//c",
-        "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":1e+}", "{\"a\":0x10}",
-        "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
-        "{\"a\":\"\\u12g4\"}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\udc00\"}", "{\"\\ud800\":1}",
-        "{\"a\":\"tab\there\"}", "{\"a\":\"nl\nhere\"}", "{\"a\u{0}\":1}", "{\"a\":\"unterminated}", "{\"a\":1}\u{0}",
-        "{\"a\"\u{0B}:1}", "{\"a\":\"\\\"}",
-    ])
+    @Test(
+        "anything RFC 8259 does not allow is malformed",
+        arguments: [
+            "", " ", "{", "}", "{\"a\":1", "{\"a\":1}}", "{\"a\":1}x", "{\"a\" 1}", "{\"a\":}", "{,}", "{\"a\":1,}", "{\"a\":[1,]}",
+            "{\"a\":[1 2]}", "{a:1}", "{'a':1}", "{\"a\":'x'}", "\u{feff}{}", "{\"a\":1}\u{feff}", "{/*c*/}", "{\"a\":1}//c",
+            "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":1e+}", "{\"a\":0x10}",
+            "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
+            "{\"a\":\"\\u12g4\"}", "{\"a\":\"\\ud800\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\udc00\"}", "{\"\\ud800\":1}",
+            "{\"a\":\"tab\there\"}", "{\"a\":\"nl\nhere\"}", "{\"a\u{0}\":1}", "{\"a\":\"unterminated}", "{\"a\":1}\u{0}",
+            "{\"a\"\u{0B}:1}", "{\"a\":\"\\\"}",
+        ])
     func malformed(_ json: String) {
         let error = #expect(throws: StrictJSON.Problem.self, "\(json.debugDescription)") { try Self.check(json) }
         if case .malformed = error {} else { Issue.record("\(json.debugDescription): \(String(describing: error))") }
@@ -81,21 +85,28 @@ struct StrictJSONTests {
         #expect(throws: StrictJSON.Problem.notAnObject) { try Self.check(json) }
     }
 
-    @Test("valid documents pass", arguments: [
-        "{}", " {\n\t\"a\" :\r 1 } ", #"{"a":[],"b":{},"c":"","d":null,"e":true,"f":false}"#, #"{"n":[-0,0,1,-1,1.5,1e10,1E-3,2.5e+7,123456789012345678901234567890]}"#,
-        #"{"s":"\"\\\/\b\f\n\r\t\u0041\u00e9\ud83d\ude80 é 🚀"}"#, #"{"a":{"b":{"c":[1,[2,[3]]]}}}"#,
-    ])
+    @Test(
+        "valid documents pass",
+        arguments: [
+            "{}", " {\n\t\"a\" :\r 1 } ", #"{"a":[],"b":{},"c":"","d":null,"e":true,"f":false}"#,
+            #"{"n":[-0,0,1,-1,1.5,1e10,1E-3,2.5e+7,123456789012345678901234567890]}"#,
+            #"{"s":"\"\\\/\b\f\n\r\t\u0041\u00e9\ud83d\ude80 é 🚀"}"#, #"{"a":{"b":{"c":[1,[2,[3]]]}}}"#,
+        ])
     func valid(_ json: String) throws {
         try Self.check(json)
     }
 
     @Test("nesting is capped at maxDepth (the outer object is level 1)")
     func depth() throws {
-        func nested(_ levels: Int) -> String { "{\"a\":" + String(repeating: "[", count: levels - 1) + String(repeating: "]", count: levels - 1) + "}" }
+        func nested(_ levels: Int) -> String {
+            "{\"a\":" + String(repeating: "[", count: levels - 1) + String(repeating: "]", count: levels - 1) + "}"
+        }
         try Self.check(nested(16))
         #expect(throws: StrictJSON.Problem.tooDeep) { try Self.check(nested(17)) }
         #expect(throws: StrictJSON.Problem.tooDeep) { try Self.check(nested(100_000)) }
-        #expect(throws: StrictJSON.Problem.tooDeep) { try Self.check(String(repeating: "{\"a\":", count: 50_000) + "1" + String(repeating: "}", count: 50_000)) }
+        #expect(throws: StrictJSON.Problem.tooDeep) {
+            try Self.check(String(repeating: "{\"a\":", count: 50_000) + "1" + String(repeating: "}", count: 50_000))
+        }
         try Self.check(nested(4), limits: .init(maxDepth: 4))
         #expect(throws: StrictJSON.Problem.tooDeep) { try Self.check(nested(5), limits: .init(maxDepth: 4)) }
     }
@@ -117,8 +128,10 @@ struct StrictJSONTests {
     /// random (seeded, so a failure reproduces).
     @Test("mutated documents: the scan accepts nothing Foundation reads differently")
     func differential() throws {
-        let seeds = [#"{"redirect_uris":["http://127.0.0.1/cb"],"client_name":"a\u00e9\"b","n":[1,-2.5e3,true,null],"o":{"x":{}}}"#,
-                     #"{"a":"\u005f","b":[{"c":"d"}],"e":0}"#]
+        let seeds = [
+            #"{"redirect_uris":["http://127.0.0.1/cb"],"client_name":"a\u00e9\"b","n":[1,-2.5e3,true,null],"o":{"x":{}}}"#,
+            #"{"a":"\u005f","b":[{"c":"d"}],"e":0}"#,
+        ]
         var rng = SplitMix(seed: 0x5EED)
         let alphabet = Array(#"{}[]":,\u0123456789abcdefxyzE+-. "#.utf8) + [0x00, 0x0A, 0xC3, 0xFF]
         var accepted = 0

@@ -31,9 +31,16 @@ struct SubjectTokenRulesTests {
         #expect(try Self.check(typ: nil) == Self.t + 3600)
         #expect(try Self.check({ $0["exp"] = .double(Double(Self.t) + 99.7) }) == Self.t + 99)
         // Several audiences with azp naming the application (OIDC Core §3.1.3.7 step 5).
-        #expect(try Self.check({ $0["aud"] = .array([.string(Self.app), .string("other")]); $0["azp"] = .string(Self.app) }) == Self.t + 3600)
+        #expect(
+            try Self.check({
+                $0["aud"] = .array([.string(Self.app), .string("other")])
+                $0["azp"] = .string(Self.app)
+            }) == Self.t + 3600)
         // nbf within the leeway; Keycloak's ID token typ claim "ID".
-        _ = try Self.check { $0["nbf"] = .int(Self.t + 30); $0["typ"] = .string("ID") }
+        _ = try Self.check {
+            $0["nbf"] = .int(Self.t + 30)
+            $0["typ"] = .string("ID")
+        }
     }
 
     struct Attack: Sendable, CustomTestStringConvertible {
@@ -50,8 +57,13 @@ struct SubjectTokenRulesTests {
         Attack(name: "Entra v1 access token (appidacr)") { $0["appidacr"] = .string("1") },
         // App-only (client credentials): roles, azpacr, idtyp app, sub == oid of the service principal.
         Attack(name: "Entra app-only token (idtyp app)") { $0["idtyp"] = .string("app") },
-        Attack(name: "Entra app-only token (roles, azpacr, no user)") { $0["azpacr"] = .string("1"); $0["preferred_username"] = nil },
-        Attack(name: "back-channel logout token (events)") { $0["events"] = .object(["http://schemas.openid.net/event/backchannel-logout": .object([:])]) },
+        Attack(name: "Entra app-only token (roles, azpacr, no user)") {
+            $0["azpacr"] = .string("1")
+            $0["preferred_username"] = nil
+        },
+        Attack(name: "back-channel logout token (events)") {
+            $0["events"] = .object(["http://schemas.openid.net/event/backchannel-logout": .object([:])])
+        },
         Attack(name: "Keycloak access token (typ claim Bearer)") { $0["typ"] = .string("Bearer") },
         Attack(name: "RFC 9068 access token (typ at+jwt)", typ: "at+jwt") { _ in },
         Attack(name: "RFC 9068 access token (typ application/at+jwt)", typ: "application/AT+JWT") { _ in },
@@ -63,7 +75,10 @@ struct SubjectTokenRulesTests {
     func notAnIDToken(_ attack: Attack) {
         #expect(throws: TokenProblem.self) { try Self.check(attack.change, typ: attack.typ) }
         do { _ = try Self.check(attack.change, typ: attack.typ) } catch {
-            guard case .wrongType = error else { Issue.record("\(attack.name): \(error)"); return }
+            guard case .wrongType = error else {
+                Issue.record("\(attack.name): \(error)")
+                return
+            }
         }
     }
 
@@ -73,7 +88,10 @@ struct SubjectTokenRulesTests {
             try Self.check { $0["aud"] = .array([.string(Self.app), .string("api://other")]) }
         }
         #expect(throws: TokenProblem.wrongAudience) {
-            try Self.check { $0["aud"] = .array([.string(Self.app), .string("other")]); $0["azp"] = .string("other") }
+            try Self.check {
+                $0["aud"] = .array([.string(Self.app), .string("other")])
+                $0["azp"] = .string("other")
+            }
         }
         #expect(throws: TokenProblem.wrongAudience) { try Self.check { $0["azp"] = .string("another-app") } }
         #expect(throws: TokenProblem.wrongAudience) { try Self.check { $0["aud"] = .string("another-app") } }
@@ -89,9 +107,11 @@ struct SubjectTokenRulesTests {
         #expect(throws: TokenProblem.missingClaim("sub")) { try Self.check { $0["sub"] = nil } }
     }
 
-    @Test("the ID-JAG never outlives its subject token", arguments: [
-        (300, 3600, 300), (300, 120, 120), (300, 0, 0),
-    ])
+    @Test(
+        "the ID-JAG never outlives its subject token",
+        arguments: [
+            (300, 3600, 300), (300, 120, 120), (300, 0, 0),
+        ])
     func cap(lifetime: Int, subjectLeft: Int, expected: Int) {
         #expect(SubjectTokenRules.cappedExpiry(issuedAt: Self.t, lifetime: lifetime, subjectExpiry: Self.t + subjectLeft) == Self.t + expected)
         #expect(SubjectTokenRules.expiry(of: ["exp": .int(Self.t + subjectLeft)]) == Self.t + subjectLeft)

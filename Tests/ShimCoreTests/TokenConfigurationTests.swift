@@ -30,8 +30,10 @@ struct TokenConfigurationTests {
 
     static let resource = "https://auth.example.com/mcp"
 
-    static func tree(_ overrides: [String: ConfigValue] = [:], gateway: [String: ConfigValue]? = nil,
-                     upstream: [String: ConfigValue] = [:]) -> ConfigValue {
+    static func tree(
+        _ overrides: [String: ConfigValue] = [:], gateway: [String: ConfigValue]? = nil,
+        upstream: [String: ConfigValue] = [:]
+    ) -> ConfigValue {
         var resource: [String: ConfigValue] = ["resource": .string(resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]
         if let gateway { resource.merge(gateway) { $1 } }
         var root: [String: ConfigValue] = ["tokens": .map(["access": .string("issued")]), "resources": .list([.map(resource)])]
@@ -48,111 +50,185 @@ struct TokenConfigurationTests {
         #expect(config.signingKeys.signingKey == nil && config.signingKeys.previousSigningKeys.isEmpty)
         #expect(config.introspectionClients.isEmpty && config.gatewayResources.isEmpty)
         #expect(config.gateway == GatewayConfiguration())
-        #expect(config.gateway.responseTimeoutSeconds == 120 && config.gateway.idleTimeoutSeconds == 300
+        #expect(
+            config.gateway.responseTimeoutSeconds == 120 && config.gateway.idleTimeoutSeconds == 300
                 && config.gateway.maxRequestBytes == 4 * 1024 * 1024 && config.gateway.maxConnections == 1000)
     }
 
     @Test("every key read: from the file, the environment and _file secrets")
     func everyKey() throws {
-        let tree = Self.tree([
-            "tokens": .map(["access": .string("issued"), "access_ttl": .string("10m"), "claims": .list([.string("oid"), .string("roles")])]),
-            "keys": .map(["signing_key_file": .string("/k.pem"), "previous_signing_keys_file": .string("/old.pem")]),
-            "introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret_file": .string("/rs")])])]),
-            "gateway": .map(["response_timeout": .string("30s"), "idle_timeout": .string("2m"), "connect_timeout": .string("2s"),
-                             "max_request_bytes": .string("2048"), "max_connections": .string("64")]),
-        ], gateway: ["upstream": .string("http://127.0.0.1:3000/mcp"), "required_scopes": .list([.string("mcp.read")]),
-                     "upstream_token_header": .string("X-Upstream-Token"), "identity_headers": .string("false"),
-                     "allowed_origins": .list([.string("https://app.example.com")])])
+        let tree = Self.tree(
+            [
+                "tokens": .map(["access": .string("issued"), "access_ttl": .string("10m"), "claims": .list([.string("oid"), .string("roles")])]),
+                "keys": .map(["signing_key_file": .string("/k.pem"), "previous_signing_keys_file": .string("/old.pem")]),
+                "introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret_file": .string("/rs")])])]),
+                "gateway": .map([
+                    "response_timeout": .string("30s"), "idle_timeout": .string("2m"), "connect_timeout": .string("2s"),
+                    "max_request_bytes": .string("2048"), "max_connections": .string("64"),
+                ]),
+            ],
+            gateway: [
+                "upstream": .string("http://127.0.0.1:3000/mcp"), "required_scopes": .list([.string("mcp.read")]),
+                "upstream_token_header": .string("X-Upstream-Token"), "identity_headers": .string("false"),
+                "allowed_origins": .list([.string("https://app.example.com")]),
+            ])
         let files = ["/k.pem": Self.p256Private, "/old.pem": Self.p256Public + "\n" + Self.p256Private, "/rs": "rs-secret-0123456789\n"]
         let config = try ConfigurationTests.load(tree, env: ["DCR_SHIM_TOKENS_ACCESS_TTL": "90s"], files: files).get()
         #expect(config.issuedTokens.accessTTLSeconds == 90 && config.issuedTokens.copiedClaims == ["oid", "roles"])
         #expect(config.signingKeys.signingKey?.hasPrefix("-----BEGIN PRIVATE KEY-----") == true)
         #expect(config.signingKeys.previousSigningKeys.count == 2)
         #expect(config.introspectionClients == [IntrospectionClient(id: "rs", secret: "rs-secret-0123456789", resources: [Self.resource])])
-        #expect(config.gatewayResources == [GatewayResource(resource: Self.resource, upstream: "http://127.0.0.1:3000/mcp",
-                                                            requiredScopes: ["mcp.read"], upstreamTokenHeader: "X-Upstream-Token",
-                                                            identityHeaders: false, allowedOrigins: ["https://app.example.com"])])
+        #expect(
+            config.gatewayResources == [
+                GatewayResource(
+                    resource: Self.resource, upstream: "http://127.0.0.1:3000/mcp",
+                    requiredScopes: ["mcp.read"], upstreamTokenHeader: "X-Upstream-Token",
+                    identityHeaders: false, allowedOrigins: ["https://app.example.com"])
+            ])
         #expect(config.gateway.responseTimeoutSeconds == 30 && config.gateway.idleTimeoutSeconds == 120 && config.gateway.connectTimeoutSeconds == 2)
         #expect(config.gateway.maxRequestBytes == 2048 && config.gateway.maxConnections == 64)
     }
 
     @Test("previous signing keys as a YAML list of PEM blocks, private or public")
     func previousKeysList() throws {
-        let tree = Self.tree(["keys": .map(["signing_key": .string(Self.p256Private),
-                                            "previous_signing_keys": .list([.string(Self.p256Public)])])])
+        let tree = Self.tree([
+            "keys": .map([
+                "signing_key": .string(Self.p256Private),
+                "previous_signing_keys": .list([.string(Self.p256Public)]),
+            ])
+        ])
         #expect(try ConfigurationTests.load(tree).get().signingKeys.previousSigningKeys == [Self.p256Public])
     }
 
-    @Test("refused, naming the key", arguments: [
-        (["tokens": ConfigValue.map(["access": .string("issued"), "access_ttl": .string("2s")])], "tokens.access_ttl:"),
-        (["tokens": .map(["access": .string("issued"), "claims": .list([.string("iss")])])], "tokens.claims[0]:"),
-        (["tokens": .map(["access": .string("issued"), "claims": .list([.string("sid")])])], "tokens.claims[0]:"),
-        (["tokens": .map(["access": .string("issued"), "claims": .list([.string("a b")])])], "tokens.claims[0]:"),
-        (["keys": .map(["signing_key": .string("not a pem")])], "keys.signing_key:"),
-        (["keys": .map(["signing_key": .string(p384Private)])], "keys.signing_key:"),          // ES384 is not ES256
-        (["keys": .map(["signing_key": .string(p256Public)])], "keys.signing_key:"),          // a public key cannot sign
-        (["keys": .map(["previous_signing_keys": .list([.string(p256Public)])])], "keys.previous_signing_keys:"),
-        (["keys": .map(["signing_key": .string(p256Private), "previous_signing_keys": .list([.string("x")])])], "keys.previous_signing_keys[0]:"),
-        (["introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret": .string("short")])])])], "introspection.clients[0].secret:"),
-        (["introspection": .map(["clients": .list([.map(["secret": .string("0123456789abcdef0")])])])], "introspection.clients[0].id:"),
-        (["introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0")]),
-                                                   .map(["id": .string("a"), "secret": .string("0123456789abcdef0")])])])], "introspection.clients[1].id:"),
-        (["introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0"),
-                                                         "resources": .list([.string("https://other/mcp")])])])])], "introspection.clients[0].resources:"),
-        (["introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0"), "scopes": .string("x")])])])],
-         "introspection.clients[0].scopes"),
-        (["gateway": .map(["idle_timeout": .string("1s")])], "gateway.idle_timeout:"),
-        (["gateway": .map(["max_request_bytes": .string("10")])], "gateway.max_request_bytes:"),
-    ])
+    @Test(
+        "refused, naming the key",
+        arguments: [
+            (["tokens": ConfigValue.map(["access": .string("issued"), "access_ttl": .string("2s")])], "tokens.access_ttl:"),
+            (["tokens": .map(["access": .string("issued"), "claims": .list([.string("iss")])])], "tokens.claims[0]:"),
+            (["tokens": .map(["access": .string("issued"), "claims": .list([.string("sid")])])], "tokens.claims[0]:"),
+            (["tokens": .map(["access": .string("issued"), "claims": .list([.string("a b")])])], "tokens.claims[0]:"),
+            (["keys": .map(["signing_key": .string("not a pem")])], "keys.signing_key:"),
+            (["keys": .map(["signing_key": .string(p384Private)])], "keys.signing_key:"),  // ES384 is not ES256
+            (["keys": .map(["signing_key": .string(p256Public)])], "keys.signing_key:"),  // a public key cannot sign
+            (["keys": .map(["previous_signing_keys": .list([.string(p256Public)])])], "keys.previous_signing_keys:"),
+            (
+                ["keys": .map(["signing_key": .string(p256Private), "previous_signing_keys": .list([.string("x")])])],
+                "keys.previous_signing_keys[0]:"
+            ),
+            (
+                ["introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret": .string("short")])])])],
+                "introspection.clients[0].secret:"
+            ),
+            (["introspection": .map(["clients": .list([.map(["secret": .string("0123456789abcdef0")])])])], "introspection.clients[0].id:"),
+            (
+                [
+                    "introspection": .map([
+                        "clients": .list([
+                            .map(["id": .string("a"), "secret": .string("0123456789abcdef0")]),
+                            .map(["id": .string("a"), "secret": .string("0123456789abcdef0")]),
+                        ])
+                    ])
+                ], "introspection.clients[1].id:"
+            ),
+            (
+                [
+                    "introspection": .map([
+                        "clients": .list([
+                            .map([
+                                "id": .string("a"), "secret": .string("0123456789abcdef0"),
+                                "resources": .list([.string("https://other/mcp")]),
+                            ])
+                        ])
+                    ])
+                ], "introspection.clients[0].resources:"
+            ),
+            (
+                [
+                    "introspection": .map([
+                        "clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0"), "scopes": .string("x")])])
+                    ])
+                ],
+                "introspection.clients[0].scopes"
+            ),
+            (["gateway": .map(["idle_timeout": .string("1s")])], "gateway.idle_timeout:"),
+            (["gateway": .map(["max_request_bytes": .string("10")])], "gateway.max_request_bytes:"),
+        ])
     func refused(_ overrides: [String: ConfigValue], _ key: String) {
         let problems = ConfigurationTests.problems(Self.tree(overrides))
         #expect(problems.contains { $0.hasPrefix(key) }, "\(problems)")
     }
 
-    @Test("gateway resources refused, naming the key", arguments: [
-        (["upstream": ConfigValue.string("ftp://x/mcp")], "resources[0].upstream:"),
-        (["upstream": .string("http://user:pw@x/mcp")], "resources[0].upstream:"),
-        (["upstream": .string("not a url")], "resources[0].upstream:"),
-        (["upstream": .string("http://x/mcp"), "required_scopes": .list([.string("admin")])], "resources[0].required_scopes:"),
-        (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("Host")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("Transfer-Encoding")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("X Token")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://x/mcp"), "allowed_origins": .list([.string("https://app.example.com/path")])], "resources[0].allowed_origins[0]:"),
-        (["required_scopes": .list([.string("mcp.read")])], "resources[0]:"),                // gateway keys without upstream
-        (["upstream": .string("http://x/mcp"), "upstreams": .string("x")], "resources[0].upstreams"),
-        // The request's path and query are appended to the upstream URL: it has neither query nor fragment.
-        (["upstream": .string("http://127.0.0.1:3000/mcp?key=1")], "resources[0].upstream:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp?")], "resources[0].upstream:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp#x")], "resources[0].upstream:"),
-        // Identity in clear text across the network only when said so.
-        (["upstream": .string("http://mcp.internal:3000/mcp")], "resources[0].upstream: plain http"),
-        (["upstream": .string("http://10.0.0.5/mcp")], "resources[0].upstream: plain http"),
-        (["upstream": .string("https://mcp.internal/mcp"), "insecure_http_upstream": .string("maybe")], "resources[0].insecure_http_upstream"),
-        (["insecure_http_upstream": .string("true")], "resources[0]:"),                      // without upstream
-        // The token header may not be one the gateway removes or sets itself.
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-User")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-Access-Token")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-For")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Real-IP")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Auth-Request-Access-Token")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Remote-User")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Origin")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Cookie")], "resources[0].upstream_token_header:"),
-        (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Upstream_Token")], "resources[0].upstream_token_header:"),
-    ])
+    @Test(
+        "gateway resources refused, naming the key",
+        arguments: [
+            (["upstream": ConfigValue.string("ftp://x/mcp")], "resources[0].upstream:"),
+            (["upstream": .string("http://user:pw@x/mcp")], "resources[0].upstream:"),
+            (["upstream": .string("not a url")], "resources[0].upstream:"),
+            (["upstream": .string("http://x/mcp"), "required_scopes": .list([.string("admin")])], "resources[0].required_scopes:"),
+            (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("Host")], "resources[0].upstream_token_header:"),
+            (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("Transfer-Encoding")], "resources[0].upstream_token_header:"),
+            (["upstream": .string("http://x/mcp"), "upstream_token_header": .string("X Token")], "resources[0].upstream_token_header:"),
+            (
+                ["upstream": .string("http://x/mcp"), "allowed_origins": .list([.string("https://app.example.com/path")])],
+                "resources[0].allowed_origins[0]:"
+            ),
+            (["required_scopes": .list([.string("mcp.read")])], "resources[0]:"),  // gateway keys without upstream
+            (["upstream": .string("http://x/mcp"), "upstreams": .string("x")], "resources[0].upstreams"),
+            // The request's path and query are appended to the upstream URL: it has neither query nor fragment.
+            (["upstream": .string("http://127.0.0.1:3000/mcp?key=1")], "resources[0].upstream:"),
+            (["upstream": .string("http://127.0.0.1:3000/mcp?")], "resources[0].upstream:"),
+            (["upstream": .string("http://127.0.0.1:3000/mcp#x")], "resources[0].upstream:"),
+            // Identity in clear text across the network only when said so.
+            (["upstream": .string("http://mcp.internal:3000/mcp")], "resources[0].upstream: plain http"),
+            (["upstream": .string("http://10.0.0.5/mcp")], "resources[0].upstream: plain http"),
+            (["upstream": .string("https://mcp.internal/mcp"), "insecure_http_upstream": .string("maybe")], "resources[0].insecure_http_upstream"),
+            (["insecure_http_upstream": .string("true")], "resources[0]:"),  // without upstream
+            // The token header may not be one the gateway removes or sets itself.
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-User")],
+                "resources[0].upstream_token_header:"
+            ),
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-Access-Token")],
+                "resources[0].upstream_token_header:"
+            ),
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Forwarded-For")],
+                "resources[0].upstream_token_header:"
+            ),
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Real-IP")],
+                "resources[0].upstream_token_header:"
+            ),
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("X-Auth-Request-Access-Token")],
+                "resources[0].upstream_token_header:"
+            ),
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Remote-User")],
+                "resources[0].upstream_token_header:"
+            ),
+            (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Origin")], "resources[0].upstream_token_header:"),
+            (["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Cookie")], "resources[0].upstream_token_header:"),
+            (
+                ["upstream": .string("http://127.0.0.1:3000/mcp"), "upstream_token_header": .string("Upstream_Token")],
+                "resources[0].upstream_token_header:"
+            ),
+        ])
     func gatewayRefused(_ gateway: [String: ConfigValue], _ key: String) {
         let problems = ConfigurationTests.problems(Self.tree(gateway: gateway))
         #expect(problems.contains { $0.hasPrefix(key) }, "\(problems)")
     }
 
-    @Test("gateway upstreams accepted: https anywhere, http on loopback, http elsewhere with insecure_http_upstream; Authorization may carry the token",
-          arguments: [
-        ["upstream": ConfigValue.string("https://mcp.internal/mcp")], ["upstream": .string("http://localhost:3000/mcp")],
-        ["upstream": .string("http://127.0.0.2:3000")], ["upstream": .string("http://[::1]:3000/mcp")],
-        ["upstream": .string("http://mcp.internal:3000/mcp"), "insecure_http_upstream": .string("true")],
-        ["upstream": .string("https://mcp.internal/mcp"), "upstream_token_header": .string("Authorization")],
-        ["upstream": .string("https://mcp.internal/mcp"), "upstream_token_header": .string("X-Upstream-Token")],
-    ])
+    @Test(
+        "gateway upstreams accepted: https anywhere, http on loopback, http elsewhere with insecure_http_upstream; Authorization may carry the token",
+        arguments: [
+            ["upstream": ConfigValue.string("https://mcp.internal/mcp")], ["upstream": .string("http://localhost:3000/mcp")],
+            ["upstream": .string("http://127.0.0.2:3000")], ["upstream": .string("http://[::1]:3000/mcp")],
+            ["upstream": .string("http://mcp.internal:3000/mcp"), "insecure_http_upstream": .string("true")],
+            ["upstream": .string("https://mcp.internal/mcp"), "upstream_token_header": .string("Authorization")],
+            ["upstream": .string("https://mcp.internal/mcp"), "upstream_token_header": .string("X-Upstream-Token")],
+        ])
     func gatewayAccepted(_ gateway: [String: ConfigValue]) {
         // The tree may have problems elsewhere; none may be about the resource.
         guard case .failure(let problems) = ConfigurationTests.load(Self.tree(gateway: gateway)) else { return }
@@ -161,41 +237,67 @@ struct TokenConfigurationTests {
 
     @Test("a gateway resource's path has no trailing slash (nothing below it could be reached)")
     func trailingSlash() {
-        let tree = Self.tree(["resources": .list([.map(["resource": .string("https://auth.example.com/mcp/"), "scopes": .list([.string("mcp")]),
-                                                        "upstream": .string("http://127.0.0.1:3000/mcp")])])])
+        let tree = Self.tree([
+            "resources": .list([
+                .map([
+                    "resource": .string("https://auth.example.com/mcp/"), "scopes": .list([.string("mcp")]),
+                    "upstream": .string("http://127.0.0.1:3000/mcp"),
+                ])
+            ])
+        ])
         #expect(ConfigurationTests.problems(tree).contains { $0.hasPrefix("resources[0].resource:") && $0.contains("must not end in") })
     }
 
-    @Test("a gateway resource path may not shadow the shim's own endpoints", arguments: [
-        "https://auth.example.com", "https://auth.example.com/", "https://auth.example.com/token", "https://auth.example.com/jwks.json",
-        "https://auth.example.com/.well-known/oauth-authorization-server", "https://auth.example.com/register/x",
-    ])
+    @Test(
+        "a gateway resource path may not shadow the shim's own endpoints",
+        arguments: [
+            "https://auth.example.com", "https://auth.example.com/", "https://auth.example.com/token", "https://auth.example.com/jwks.json",
+            "https://auth.example.com/.well-known/oauth-authorization-server", "https://auth.example.com/register/x",
+        ])
     func reservedPaths(_ resource: String) {
-        let tree = Self.tree(["resources": .list([.map(["resource": .string(resource), "scopes": .list([.string("mcp")]),
-                                                        "upstream": .string("http://127.0.0.1:3000/mcp")])])])
+        let tree = Self.tree([
+            "resources": .list([
+                .map([
+                    "resource": .string(resource), "scopes": .list([.string("mcp")]),
+                    "upstream": .string("http://127.0.0.1:3000/mcp"),
+                ])
+            ])
+        ])
         #expect(ConfigurationTests.problems(tree).contains { $0.hasPrefix("resources[0].resource:") })
     }
 
     @Test("gateway mode needs issued tokens; so does introspection")
     func needsIssued() {
-        let problems = ConfigurationTests.problems(Self.tree(
-            ["tokens": .map(["access": .string("upstream")]),
-             "introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0")])])])],
-            gateway: ["upstream": .string("http://127.0.0.1:3000/mcp")]))
+        let problems = ConfigurationTests.problems(
+            Self.tree(
+                [
+                    "tokens": .map(["access": .string("upstream")]),
+                    "introspection": .map(["clients": .list([.map(["id": .string("a"), "secret": .string("0123456789abcdef0")])])]),
+                ],
+                gateway: ["upstream": .string("http://127.0.0.1:3000/mcp")]))
         #expect(problems.contains { $0.hasPrefix("resources[0].upstream: gateway mode needs tokens.access: issued") })
         #expect(problems.contains { $0.hasPrefix("introspection.clients:") })
     }
 
-    @Test("github and google hand out unbound tokens in upstream mode: refused with the reason, unless acknowledged", arguments: ["github", "google"])
+    @Test(
+        "github and google hand out unbound tokens in upstream mode: refused with the reason, unless acknowledged", arguments: ["github", "google"])
     func audienceProblem(_ preset: String) throws {
         let upstream: [String: ConfigValue] = ["preset": .string(preset)]
         let problems = ConfigurationTests.problems(Self.tree(["tokens": .map(["access": .string("upstream")])], upstream: upstream))
         let problem = try #require(problems.first { $0.hasPrefix("tokens.access:") })
-        #expect(problem.contains("not bound to the MCP server") && problem.contains("tokens.access: issued")
+        #expect(
+            problem.contains("not bound to the MCP server") && problem.contains("tokens.access: issued")
                 && problem.contains("tokens.insecure_upstream_audience_ack"))
-        _ = try ConfigurationTests.load(Self.tree(["tokens": .map(["access": .string("upstream"),
-                                                                   "insecure_upstream_audience_ack": .string("true")])], upstream: upstream)).get()
-        _ = try ConfigurationTests.load(Self.tree(upstream: upstream)).get()   // issued: bound to the resource
+        _ = try ConfigurationTests.load(
+            Self.tree(
+                [
+                    "tokens": .map([
+                        "access": .string("upstream"),
+                        "insecure_upstream_audience_ack": .string("true"),
+                    ])
+                ], upstream: upstream)
+        ).get()
+        _ = try ConfigurationTests.load(Self.tree(upstream: upstream)).get()  // issued: bound to the resource
     }
 
     @Test("PEM blocks split from one text")

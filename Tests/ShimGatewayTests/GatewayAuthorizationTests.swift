@@ -4,9 +4,9 @@ import HummingbirdTesting
 import NIOCore
 import ShimCore
 import ShimStorage
+import ShimTesting
 import ShimTokens
 import Testing
-import ShimTesting
 
 /// The gateway's front door: RFC 9728 metadata, the 401 challenge (RFC 6750
 /// §3, RFC 9728 §5.1), 403 `insufficient_scope` (SEP-835), the Origin check
@@ -19,8 +19,9 @@ struct GatewayAuthorizationTests {
         #expect(response.status == .unauthorized, sourceLocation: sourceLocation)
         #expect(response.headers[.cacheControl] == "no-store", sourceLocation: sourceLocation)
         let challenge = response.headers[.wwwAuthenticate] ?? ""
-        #expect(challenge.hasPrefix("Bearer resource_metadata=\"\(metadataURL)\", scope=\"mcp.read mcp.write\""), "\(challenge)",
-                sourceLocation: sourceLocation)
+        #expect(
+            challenge.hasPrefix("Bearer resource_metadata=\"\(metadataURL)\", scope=\"mcp.read mcp.write\""), "\(challenge)",
+            sourceLocation: sourceLocation)
         if let error {
             #expect(challenge.contains("error=\"\(error)\""), "\(challenge)", sourceLocation: sourceLocation)
         } else {
@@ -52,9 +53,11 @@ struct GatewayAuthorizationTests {
         }
     }
 
-    @Test("bad tokens: 401 invalid_token with the challenge, the MCP server never called", arguments: [
-        "malformed", "garbage", "another resource", "expired", "revoked grant", "foreign key", "not at+jwt", "another issuer",
-    ])
+    @Test(
+        "bad tokens: 401 invalid_token with the challenge, the MCP server never called",
+        arguments: [
+            "malformed", "garbage", "another resource", "expired", "revoked grant", "foreign key", "not at+jwt", "another issuer",
+        ])
     func badTokens(_ kind: String) async throws {
         let harness = try await GatewayHarness()
         try await harness.run { client, _ in
@@ -72,15 +75,23 @@ struct GatewayAuthorizationTests {
                 await harness.store.revokeGrant(id: GatewayHarness.grantID, at: harness.clock.now())
             case "foreign key":
                 let other = try await SigningKeysForTests.other()
-                header = "Bearer " + (try await other.sign(AccessTokenClaims(
-                    issuer: GatewayHarness.issuer, subject: "u", audience: [GatewayHarness.resource], expiresAt: 1_800_000_300,
-                    issuedAt: 1_800_000_000, tokenID: "j", clientID: GatewayHarness.clientID, scope: "mcp.read", grantID: GatewayHarness.grantID),
-                    type: "at+jwt"))
+                header =
+                    "Bearer "
+                    + (try await other.sign(
+                        AccessTokenClaims(
+                            issuer: GatewayHarness.issuer, subject: "u", audience: [GatewayHarness.resource], expiresAt: 1_800_000_300,
+                            issuedAt: 1_800_000_000, tokenID: "j", clientID: GatewayHarness.clientID, scope: "mcp.read",
+                            grantID: GatewayHarness.grantID),
+                        type: "at+jwt"))
             case "not at+jwt":
-                header = "Bearer " + (try await harness.keys.sign(AccessTokenClaims(
-                    issuer: GatewayHarness.issuer, subject: "u", audience: [GatewayHarness.resource], expiresAt: 1_800_000_300,
-                    issuedAt: 1_800_000_000, tokenID: "j", clientID: GatewayHarness.clientID, scope: "mcp.read", grantID: GatewayHarness.grantID),
-                    type: "JWT"))
+                header =
+                    "Bearer "
+                    + (try await harness.keys.sign(
+                        AccessTokenClaims(
+                            issuer: GatewayHarness.issuer, subject: "u", audience: [GatewayHarness.resource], expiresAt: 1_800_000_300,
+                            issuedAt: 1_800_000_000, tokenID: "j", clientID: GatewayHarness.clientID, scope: "mcp.read",
+                            grantID: GatewayHarness.grantID),
+                        type: "JWT"))
             default: header = "Bearer " + (try await harness.token { $0.issuer = "https://other-shim.example.com" })
             }
             let response = try await client.execute(uri: "/mcp", method: .post, headers: [.authorization: header], body: ByteBuffer(string: "{}"))
@@ -98,7 +109,8 @@ struct GatewayAuthorizationTests {
             let challenge = response.headers[.wwwAuthenticate] ?? ""
             #expect(challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"mcp.read mcp.write\""))
             #expect(challenge.contains("resource_metadata=\"\(Self.metadataURL)\""))
-            let enough = try await client.execute(uri: "/mcp", method: .post, headers: .bearer(try await harness.token { $0.scope = "mcp.read mcp.write" }))
+            let enough = try await client.execute(
+                uri: "/mcp", method: .post, headers: .bearer(try await harness.token { $0.scope = "mcp.read mcp.write" }))
             #expect(enough.status == .ok)
             #expect(harness.mcp.requests.count == 1)
         }
@@ -109,20 +121,27 @@ struct GatewayAuthorizationTests {
         let harness = try await GatewayHarness()
         try await harness.run { client, _ in
             let token = try await harness.token()
-            let evil = try await client.execute(uri: "/mcp", method: .post, headers: [.origin: "https://evil.example", .authorization: "Bearer " + token])
+            let evil = try await client.execute(
+                uri: "/mcp", method: .post, headers: [.origin: "https://evil.example", .authorization: "Bearer " + token])
             #expect(evil.status == .forbidden && String(buffer: evil.body).contains("\"jsonrpc\":\"2.0\""))
             #expect(!String(buffer: evil.body).contains("\"id\""))
             let noToken = try await client.execute(uri: "/mcp", method: .post, headers: [.origin: "http://localhost:6274"])
             #expect(noToken.status == .forbidden)
             for origin in ["https://mcp.example.com", "https://auth.example.com"] {
-                #expect(try await client.execute(uri: "/mcp", method: .post, headers: [.origin: origin, .authorization: "Bearer " + token]).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/mcp", method: .post, headers: [.origin: origin, .authorization: "Bearer " + token]).status == .ok)
             }
             #expect(try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token)).status == .ok)
         }
         try await harness.run(gateway: ["allowed_origins": .list([.string("http://localhost:6274")])]) { client, _ in
             let token = try await harness.token()
-            #expect(try await client.execute(uri: "/mcp", method: .post, headers: [.origin: "http://localhost:6274", .authorization: "Bearer " + token]).status == .ok)
-            #expect(try await client.execute(uri: "/mcp", method: .post, headers: [.origin: "https://mcp.example.com", .authorization: "Bearer " + token]).status == .forbidden)
+            #expect(
+                try await client.execute(uri: "/mcp", method: .post, headers: [.origin: "http://localhost:6274", .authorization: "Bearer " + token])
+                    .status == .ok)
+            #expect(
+                try await client.execute(
+                    uri: "/mcp", method: .post, headers: [.origin: "https://mcp.example.com", .authorization: "Bearer " + token]
+                ).status == .forbidden)
         }
     }
 }

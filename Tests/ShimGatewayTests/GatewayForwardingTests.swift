@@ -5,9 +5,9 @@ import HummingbirdTesting
 import NIOCore
 import NIOHTTP1
 import ShimCore
+import ShimTesting
 import Synchronization
 import Testing
-import ShimTesting
 
 /// The proxy itself: what the MCP server receives, what the client gets
 /// back, streaming, cancellation, and every failure answered, never a hang.
@@ -21,14 +21,15 @@ struct GatewayForwardingTests {
             var headers: HTTPFields = .bearer(token)
             headers[.cookie] = "__Host-dcr-shim-browser=secret"
             headers[HTTPField.Name("Proxy-Authorization")!] = "Basic x"
-            headers[HTTPField.Name("X-Forwarded-User")!] = "admin"              // smuggled identity
+            headers[HTTPField.Name("X-Forwarded-User")!] = "admin"  // smuggled identity
             headers[HTTPField.Name("Mcp-Method")!] = "tools/call"
             headers[HTTPField.Name("Mcp-Name")!] = "stream_steps"
             headers[HTTPField.Name("Mcp-Session-Id")!] = "session-42"
             headers[HTTPField.Name("MCP-Protocol-Version")!] = "2026-07-28"
             headers[.contentType] = "application/json"
-            let response = try await client.execute(uri: "/mcp/sub/path?x=1&y=2", method: .post, headers: headers,
-                                                    body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#))
+            let response = try await client.execute(
+                uri: "/mcp/sub/path?x=1&y=2", method: .post, headers: headers,
+                body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#))
             #expect(response.status == .ok)
             #expect(String(buffer: response.body) == #"{"jsonrpc":"2.0","id":1,"result":{"bytes":46}}"#)
             // Response headers: Mcp-Session-Id back; the MCP server's Connection-listed header not.
@@ -42,11 +43,13 @@ struct GatewayForwardingTests {
             #expect(seen.headers["host"]?.first != "127.0.0.1:\(port)")
             #expect(seen.headers["x-forwarded-user"] == ["user-1"] && seen.headers["x-forwarded-client-id"] == [GatewayHarness.clientID])
             #expect(seen.headers["x-forwarded-scope"] == ["mcp.read"] && seen.headers["x-forwarded-email"] == ["alice@example.com"])
-            for (name, value) in [("mcp-method", "tools/call"), ("mcp-name", "stream_steps"), ("mcp-session-id", "session-42"),
-                                  ("mcp-protocol-version", "2026-07-28"), ("content-type", "application/json")] {
+            for (name, value) in [
+                ("mcp-method", "tools/call"), ("mcp-name", "stream_steps"), ("mcp-session-id", "session-42"),
+                ("mcp-protocol-version", "2026-07-28"), ("content-type", "application/json"),
+            ] {
                 #expect(seen.headers[name] == [value], "\(name)")
             }
-            #expect(harness.tokens.calls.withLock { $0.isEmpty })   // no injection configured
+            #expect(harness.tokens.calls.withLock { $0.isEmpty })  // no injection configured
         }
     }
 
@@ -156,9 +159,9 @@ struct GatewayForwardingTests {
                 request.body = .bytes(ByteBuffer(string: "{}"))
                 let response = try await http.execute(request, timeout: .seconds(10))
                 var iterator = response.body.makeAsyncIterator()
-                _ = try await iterator.next()               // the first event
+                _ = try await iterator.next()  // the first event
                 harness.mcp.seen.withLock { $0.clientSawFirst = true }
-                _ = try await iterator.next()               // silence until cancelled
+                _ = try await iterator.next()  // silence until cancelled
             }
             let deadline = ContinuousClock.now + .seconds(10)
             while !harness.mcp.seen.withLock({ $0.clientSawFirst }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -203,7 +206,9 @@ struct GatewayForwardingTests {
             let token = try await harness.token()
             let big = try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token), body: ByteBuffer(repeating: 0x61, count: 4096))
             #expect(big.status == .contentTooLarge)
-            #expect(try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token), body: ByteBuffer(repeating: 0x61, count: 2048)).status == .ok)
+            #expect(
+                try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token), body: ByteBuffer(repeating: 0x61, count: 2048)).status
+                    == .ok)
             // Chunked, without a Content-Length: cut off while streaming.
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/mcp")

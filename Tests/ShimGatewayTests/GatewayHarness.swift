@@ -9,10 +9,10 @@ import NIOCore
 import ShimCore
 import ShimGateway
 import ShimStorage
+import ShimTesting
 import ShimTokens
 import Synchronization
 import Testing
-import ShimTesting
 
 /// What the gateway injects, or how it fails.
 final class FakeUpstreamTokens: UpstreamAccessTokens, Sendable {
@@ -42,24 +42,28 @@ struct GatewayHarness: Sendable {
         let upstream = SealedUpstreamTokens(accessToken: "x", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
         let now = clock.now()
         _ = try await store.createGrant(
-            Grant(id: Self.grantID, clientID: Self.clientID, subject: "user-1", resource: Self.resource, scope: ScopeSet("mcp.read"),
-                  upstreamScope: ScopeSet("mcp.read"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
+            Grant(
+                id: Self.grantID, clientID: Self.clientID, subject: "user-1", resource: Self.resource, scope: ScopeSet("mcp.read"),
+                upstreamScope: ScopeSet("mcp.read"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
             refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: Self.grantID, clientID: Self.clientID, issuedAt: now))
     }
 
     /// An issued token as the shim would mint it (changed by `change`).
     func token(_ change: (inout AccessTokenClaims) -> Void = { _ in }) async throws -> String {
         let now = Int(clock.now().timeIntervalSince1970)
-        var claims = AccessTokenClaims(issuer: Self.issuer, subject: "user-1", audience: [Self.resource], expiresAt: now + 300, issuedAt: now,
-                                       tokenID: UUID().uuidString, clientID: Self.clientID, scope: "mcp.read", grantID: Self.grantID,
-                                       extra: ["email": .string("alice@example.com")])
+        var claims = AccessTokenClaims(
+            issuer: Self.issuer, subject: "user-1", audience: [Self.resource], expiresAt: now + 300, issuedAt: now,
+            tokenID: UUID().uuidString, clientID: Self.clientID, scope: "mcp.read", grantID: Self.grantID,
+            extra: ["email": .string("alice@example.com")])
         change(&claims)
         return try await keys.sign(claims, type: "at+jwt")
     }
 
     static func configuration(upstream: String, gateway: [String: ConfigValue], settings: [String: ConfigValue]) throws -> ShimConfiguration {
-        var resource: [String: ConfigValue] = ["resource": .string(resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")]),
-                                               "upstream": .string(upstream)]
+        var resource: [String: ConfigValue] = [
+            "resource": .string(resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")]),
+            "upstream": .string(upstream),
+        ]
         resource.merge(gateway) { $1 }
         let tree: ConfigValue = .map([
             "issuer": .string(issuer),
@@ -73,8 +77,10 @@ struct GatewayHarness: Sendable {
     }
 
     /// Runs `body` with a live gateway (its port) in front of a live fake MCP server.
-    func run(gateway: [String: ConfigValue] = [:], settings: [String: ConfigValue] = [:], upstreamURL: String? = nil,
-             _ body: @escaping @Sendable (_ client: any TestClientProtocol, _ port: Int) async throws -> Void) async throws {
+    func run(
+        gateway: [String: ConfigValue] = [:], settings: [String: ConfigValue] = [:], upstreamURL: String? = nil,
+        _ body: @escaping @Sendable (_ client: any TestClientProtocol, _ port: Int) async throws -> Void
+    ) async throws {
         let mcpApp = Application(router: mcp.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let harness = self
         try await mcpApp.test(.live) { mcpClient in
@@ -82,8 +88,10 @@ struct GatewayHarness: Sendable {
             let config = try Self.configuration(upstream: upstreamURL ?? "http://127.0.0.1:\(mcpPort)/mcp", gateway: gateway, settings: settings)
             let http = Gateway.makeHTTPClient(config.gateway)
             let router = Router(context: GatewayTestContext.self)
-            Gateway(config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
-                    upstreamTokens: harness.tokens, httpClient: http, clock: harness.clock).register(on: router)
+            Gateway(
+                config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
+                upstreamTokens: harness.tokens, httpClient: http, clock: harness.clock
+            ).register(on: router)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
             do {
                 try await app.test(.live) { client in try await body(client, try #require(client.port)) }

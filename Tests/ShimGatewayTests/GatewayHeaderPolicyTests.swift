@@ -5,9 +5,9 @@ import HummingbirdTesting
 import NIOCore
 import NIOHTTP1
 import ShimCore
+import ShimTesting
 import Synchronization
 import Testing
-import ShimTesting
 
 /// The gateway between two parties that each must not steer the other: the
 /// client's forwarding and identity headers never reach the MCP server, the
@@ -20,12 +20,14 @@ struct GatewayHeaderPolicyTests {
         let harness = try await GatewayHarness()
         try await harness.run { client, _ in
             var headers: HTTPFields = .bearer(try await harness.token())
-            let forged = [("X-Forwarded-For", "10.9.8.7"), ("Forwarded", "for=10.9.8.7;host=evil.example"), ("X-Forwarded-Host", "evil.example"),
-                          ("X-Forwarded-Proto", "http"), ("X-Forwarded-Prefix", "/admin"), ("X-Real-IP", "10.9.8.7"), ("X-Original-URL", "/admin"),
-                          ("X-Rewrite-URL", "/admin"), ("Proxy", "http://evil.example:3128"), ("X-Auth-Request-User", "admin"),
-                          ("X-Auth-Request-Email", "admin@example.com"), ("Remote-User", "admin"), ("X-Remote-User", "admin"),
-                          ("X-Remote-Group", "system:masters"), ("X_Forwarded_User", "admin"), ("X_Forwarded_Email", "admin@example.com"),
-                          ("Expect", "100-continue")]
+            let forged = [
+                ("X-Forwarded-For", "10.9.8.7"), ("Forwarded", "for=10.9.8.7;host=evil.example"), ("X-Forwarded-Host", "evil.example"),
+                ("X-Forwarded-Proto", "http"), ("X-Forwarded-Prefix", "/admin"), ("X-Real-IP", "10.9.8.7"), ("X-Original-URL", "/admin"),
+                ("X-Rewrite-URL", "/admin"), ("Proxy", "http://evil.example:3128"), ("X-Auth-Request-User", "admin"),
+                ("X-Auth-Request-Email", "admin@example.com"), ("Remote-User", "admin"), ("X-Remote-User", "admin"),
+                ("X-Remote-Group", "system:masters"), ("X_Forwarded_User", "admin"), ("X_Forwarded_Email", "admin@example.com"),
+                ("Expect", "100-continue"),
+            ]
             for (name, value) in forged { headers.append(HTTPField(name: try #require(HTTPField.Name(name)), value: value)) }
             headers[.origin] = "https://mcp.example.com"
             #expect(try await client.execute(uri: "/mcp", method: .post, headers: headers).status == .ok)
@@ -41,9 +43,11 @@ struct GatewayHeaderPolicyTests {
         }
     }
 
-    @Test("path parameters and encoded percents never carry a request out of the resource", arguments: [
-        "/mcp/..;/admin", "/mcp/..;jsessionid=1/admin", "/mcp/%2e%2e;/admin", "/mcp/..%3b/admin", "/mcp/a;b", "/mcp/%252e%252e/admin",
-    ])
+    @Test(
+        "path parameters and encoded percents never carry a request out of the resource",
+        arguments: [
+            "/mcp/..;/admin", "/mcp/..;jsessionid=1/admin", "/mcp/%2e%2e;/admin", "/mcp/..%3b/admin", "/mcp/a;b", "/mcp/%252e%252e/admin",
+        ])
     func pathParameters(_ path: String) async throws {
         let harness = try await GatewayHarness()
         try await harness.run { client, _ in
@@ -89,12 +93,13 @@ struct GatewayHeaderPolicyTests {
             #expect(redirect.headers[.location] == "https://mcp.example.com/mcp/next?step=2")
             #expect(redirect.headers[.setCookie] == nil && redirect.headers[.cacheControl] == "private, max-age=600")
             let elsewhere = try await client.execute(uri: "/mcp/elsewhere", method: .get, headers: .bearer(token))
-            #expect(elsewhere.status == .found && elsewhere.headers[.location] == nil)   // the MCP server's own /admin: not named
+            #expect(elsewhere.status == .found && elsewhere.headers[.location] == nil)  // the MCP server's own /admin: not named
             let html = try await client.execute(uri: "/mcp/html", method: .get, headers: .bearer(token))
             #expect(html.headers[.contentSecurityPolicy] == "sandbox" && html.headers[.setCookie] == nil)
             let refused = try await client.execute(uri: "/mcp/refuse", method: .post, headers: .bearer(token))
             #expect(refused.status == .unauthorized)
-            #expect(refused.headers[values: .wwwAuthenticate]
+            #expect(
+                refused.headers[values: .wwwAuthenticate]
                     == [#"Bearer resource_metadata="\#(GatewayAuthorizationTests.metadataURL)", scope="mcp.read mcp.write""#])
             let answer = try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token))
             #expect(answer.status == .ok && answer.headers[.cacheControl] == "private")
@@ -102,23 +107,31 @@ struct GatewayHeaderPolicyTests {
         }
     }
 
-    @Test("CORS: an allowed origin's preflight is answered without a token; another origin gets 403 and no CORS; every answer to an allowed origin is readable")
+    @Test(
+        "CORS: an allowed origin's preflight is answered without a token; another origin gets 403 and no CORS; every answer to an allowed origin is readable"
+    )
     func cors() async throws {
         let harness = try await GatewayHarness()
         let app = "http://localhost:6274"
         try await harness.run(gateway: ["allowed_origins": .list([.string(app)])]) { client, _ in
-            let preflight = try await client.execute(uri: "/mcp", method: .options, headers: [
-                .origin: app, .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "authorization, content-type, mcp-protocol-version",
-            ])
+            let preflight = try await client.execute(
+                uri: "/mcp", method: .options,
+                headers: [
+                    .origin: app, .accessControlRequestMethod: "POST",
+                    .accessControlRequestHeaders: "authorization, content-type, mcp-protocol-version",
+                ])
             #expect(preflight.status == .noContent)
-            #expect(preflight.headers[.accessControlAllowOrigin] == app && preflight.headers[.accessControlAllowMethods] == "GET, POST, DELETE, OPTIONS")
+            #expect(
+                preflight.headers[.accessControlAllowOrigin] == app && preflight.headers[.accessControlAllowMethods] == "GET, POST, DELETE, OPTIONS")
             #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Mcp-Protocol-Version") == true)
             #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
             #expect(preflight.headers[.accessControlMaxAge] != nil && preflight.headers[.vary] == "Origin")
 
-            let foreign = try await client.execute(uri: "/mcp", method: .options, headers: [
-                .origin: "https://evil.example", .accessControlRequestMethod: "POST",
-            ])
+            let foreign = try await client.execute(
+                uri: "/mcp", method: .options,
+                headers: [
+                    .origin: "https://evil.example", .accessControlRequestMethod: "POST",
+                ])
             #expect(foreign.status == .forbidden && foreign.headers[.accessControlAllowOrigin] == nil)
 
             // The 401 is readable by the browser client: it must find the challenge.
@@ -127,7 +140,8 @@ struct GatewayHeaderPolicyTests {
             #expect(challenge.headers[.accessControlExposeHeaders] == "WWW-Authenticate, Mcp-Session-Id, Retry-After")
             #expect(challenge.headers[values: .vary].contains("Origin"))
 
-            let answer = try await client.execute(uri: "/mcp", method: .post, headers: [.origin: app, .authorization: "Bearer " + (try await harness.token())])
+            let answer = try await client.execute(
+                uri: "/mcp", method: .post, headers: [.origin: app, .authorization: "Bearer " + (try await harness.token())])
             #expect(answer.status == .ok && answer.headers[.accessControlAllowOrigin] == app)
             #expect(harness.mcp.requests.count == 1 && harness.mcp.requests.first?.headers["origin"] == nil)
             // Without Origin (not a browser), no CORS headers.
@@ -135,11 +149,14 @@ struct GatewayHeaderPolicyTests {
             #expect(plain.headers[.accessControlAllowOrigin] == nil)
 
             // The RFC 9728 document is public: readable from any origin, its preflight answered.
-            let metadata = try await client.execute(uri: "/.well-known/oauth-protected-resource/mcp", method: .get, headers: [.origin: "https://elsewhere.example"])
+            let metadata = try await client.execute(
+                uri: "/.well-known/oauth-protected-resource/mcp", method: .get, headers: [.origin: "https://elsewhere.example"])
             #expect(metadata.status == .ok && metadata.headers[.accessControlAllowOrigin] == "*")
-            let metadataPreflight = try await client.execute(uri: "/.well-known/oauth-protected-resource/mcp", method: .options, headers: [
-                .origin: "https://elsewhere.example", .accessControlRequestMethod: "GET", .accessControlRequestHeaders: "mcp-protocol-version",
-            ])
+            let metadataPreflight = try await client.execute(
+                uri: "/.well-known/oauth-protected-resource/mcp", method: .options,
+                headers: [
+                    .origin: "https://elsewhere.example", .accessControlRequestMethod: "GET", .accessControlRequestHeaders: "mcp-protocol-version",
+                ])
             #expect(metadataPreflight.status == .noContent && metadataPreflight.headers[.accessControlAllowOrigin] == "*")
             #expect(metadataPreflight.headers[.accessControlAllowHeaders]?.contains("Mcp-Protocol-Version") == true)
         }

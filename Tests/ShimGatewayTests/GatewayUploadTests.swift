@@ -4,9 +4,9 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import ShimCore
+import ShimTesting
 import Synchronization
 import Testing
-import ShimTesting
 
 /// What an MCP server can do to a request body on its way through the
 /// gateway: answer before reading it, reset the connection mid-upload, or
@@ -33,8 +33,10 @@ struct GatewayUploadTests {
     /// `connections` keep-alive clients, each posting `requestsPerConnection`
     /// bodies one after the other; odd requests stream their body in 4 KB
     /// chunks without a Content-Length (chunked), even ones send it whole.
-    static func flood(port: Int, path: String, token: String, bodyBytes: Int, connections: Int = Self.connections,
-                      requests: Int = Self.requestsPerConnection) async throws -> Outcome {
+    static func flood(
+        port: Int, path: String, token: String, bodyBytes: Int, connections: Int = Self.connections,
+        requests: Int = Self.requestsPerConnection
+    ) async throws -> Outcome {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(20)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -50,7 +52,9 @@ struct GatewayUploadTests {
                         if (worker + index) % 2 == 0 {
                             request.body = .bytes(ByteBuffer(repeating: 0x61, count: bodyBytes))
                         } else {
-                            let chunks = stride(from: 0, to: bodyBytes, by: 4096).map { ByteBuffer(repeating: 0x62, count: min(4096, bodyBytes - $0)) }
+                            let chunks = stride(from: 0, to: bodyBytes, by: 4096).map {
+                                ByteBuffer(repeating: 0x62, count: min(4096, bodyBytes - $0))
+                            }
                             request.body = .stream(chunks.async, length: .unknown)
                         }
                         do {
@@ -125,15 +129,19 @@ struct GatewayUploadTests {
             BrokenServer(name: "resets mid-upload", reply: nil, reset: true, statuses: [502]),
             BrokenServer(name: "closes mid-upload without a word", reply: nil, reset: false, statuses: [502]),
             BrokenServer(name: "answers, then resets", reply: head(200, length: 7) + #"{"a":1}"#, reset: true, statuses: [200, 502]),
-            BrokenServer(name: "declares more than it sends, then closes", reply: head(200, length: 100) + #"{"short":1}"#, reset: false,
-                         statuses: [502]),
-            BrokenServer(name: "sends more than it declares", reply: head(200, length: 7) + #"{"a":1}TRAILING-GARBAGE"#, reset: false,
-                         statuses: [200, 502]),
-            BrokenServer(name: "a body delimited by the close, mid-upload",
-                         reply: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}", reset: false, statuses: [200, 502],
-                         breaksOff: true),
-            BrokenServer(name: "a large body that breaks off", reply: head(200, length: 500_000) + String(repeating: "x", count: 1000),
-                         reset: false, statuses: [], breaksOff: true),
+            BrokenServer(
+                name: "declares more than it sends, then closes", reply: head(200, length: 100) + #"{"short":1}"#, reset: false,
+                statuses: [502]),
+            BrokenServer(
+                name: "sends more than it declares", reply: head(200, length: 7) + #"{"a":1}TRAILING-GARBAGE"#, reset: false,
+                statuses: [200, 502]),
+            BrokenServer(
+                name: "a body delimited by the close, mid-upload",
+                reply: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}", reset: false, statuses: [200, 502],
+                breaksOff: true),
+            BrokenServer(
+                name: "a large body that breaks off", reply: head(200, length: 500_000) + String(repeating: "x", count: 1000),
+                reset: false, statuses: [], breaksOff: true),
             BrokenServer(name: "not HTTP at all", reply: "SSH-2.0-OpenSSH_9.2\r\n", reset: false, statuses: [502]),
         ]
 
@@ -186,7 +194,7 @@ struct GatewayUploadTests {
         let harness = try await GatewayHarness()
         try await harness.run { _, port in
             let token = try await harness.token()
-            harness.mcp.seen.withLock { $0.clientSawFirst = true }   // the stand-in need not wait for the client
+            harness.mcp.seen.withLock { $0.clientSawFirst = true }  // the stand-in need not wait for the client
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -16,8 +16,10 @@ struct AllowlistChangeTests {
 
     /// Registers under the first configuration, then asks /authorize of a
     /// shim on the same store with the second.
-    static func authorizeAfterChange(registeredWith before: [String: ConfigValue], redirect: String,
-                                     servedWith after: [String: ConfigValue]) async throws -> TestResponse {
+    static func authorizeAfterChange(
+        registeredWith before: [String: ConfigValue], redirect: String,
+        servedWith after: [String: ConfigValue]
+    ) async throws -> TestResponse {
         let store = MemoryStore()
         let old = try ShimHarness(overrides: before, store: store)
         let app = try await old.run { client in try await client.register(redirectURIs: [redirect]) }

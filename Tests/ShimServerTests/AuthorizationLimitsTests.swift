@@ -3,8 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// Bounded stored rows: unauthenticated /authorize writes a pending record
 /// each time; it is limited per client address and the records are capped.

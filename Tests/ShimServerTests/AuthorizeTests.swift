@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import ShimTesting
+import Testing
 
 /// GET /authorize: rules 2 (redirect_uri), 3 (PKCE) and 8 (resource).
 @Suite("Authorization endpoint: redirect_uri, PKCE, resource")
@@ -29,11 +29,11 @@ struct AuthorizeTests {
     }
 
     static let mismatches = [
-        "http://127.0.0.1:33418/other",          // another path
-        "http://localhost:33418/callback",       // another loopback host name
-        "http://127.0.0.1:33418/callback?x=1",   // extra query
-        "http://127.0.0.1:33418/callback/",      // trailing slash
-        "https://127.0.0.1:33418/callback",      // another scheme
+        "http://127.0.0.1:33418/other",  // another path
+        "http://localhost:33418/callback",  // another loopback host name
+        "http://127.0.0.1:33418/callback?x=1",  // extra query
+        "http://127.0.0.1:33418/callback/",  // trailing slash
+        "https://127.0.0.1:33418/callback",  // another scheme
         "https://evil.example.com/callback",
         "http://127.0.0.1:33418/callback#frag",
     ]
@@ -98,10 +98,20 @@ struct AuthorizeTests {
 
     static let redirectedErrors: [Refusal] = [
         // Rule 3 / OAuth 2.1 §4.1.1: PKCE is required ...
-        Refusal("missing code_challenge", { $0.codeChallenge = nil; $0.method = nil }, "invalid_request"),
+        Refusal(
+            "missing code_challenge",
+            {
+                $0.codeChallenge = nil
+                $0.method = nil
+            }, "invalid_request"),
         Refusal("missing code_challenge, S256 method", { $0.codeChallenge = nil }, "invalid_request"),
         // ... S256 only; RFC 7636 §4.3: an absent method means plain.
-        Refusal("plain method", { $0.codeChallenge = RFC7636.verifier; $0.method = "plain" }, "invalid_request"),
+        Refusal(
+            "plain method",
+            {
+                $0.codeChallenge = RFC7636.verifier
+                $0.method = "plain"
+            }, "invalid_request"),
         Refusal("method absent (plain)", { $0.method = nil }, "invalid_request"),
         Refusal("challenge not S256-shaped", { $0.codeChallenge = "short" }, "invalid_request"),
         // RFC 6749 §4.1.1 / OAuth 2.1: response_type=code only.

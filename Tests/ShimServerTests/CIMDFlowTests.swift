@@ -4,9 +4,9 @@ import HummingbirdTesting
 import ShimCore
 import ShimServer
 import ShimStorage
+import ShimTesting
 import ShimUpstream
 import Testing
-import ShimTesting
 
 /// Client ID Metadata Documents through the router (SEP-991): a document URL
 /// as client_id is treated like a registered public client at /authorize,
@@ -16,8 +16,10 @@ import ShimTesting
 struct CIMDFlowTests {
     static let url = "https://app.example.com/oauth/client.json"
 
-    static func harness(consent: String = "always", cimd: [String: ConfigValue] = [:],
-                        redirects: ConfigValue? = nil) throws -> (ShimHarness, FakeDocuments) {
+    static func harness(
+        consent: String = "always", cimd: [String: ConfigValue] = [:],
+        redirects: ConfigValue? = nil
+    ) throws -> (ShimHarness, FakeDocuments) {
         // The documents' clock starts where the harness's does.
         let documents = FakeDocuments(clock: TestClock())
         var overrides: [String: ConfigValue] = ["cimd": .map(cimd)]
@@ -104,7 +106,8 @@ struct CIMDFlowTests {
         case .notJSON: documents.publish(url, "<html>hello</html>")
         case .sharedSecret: documents.publish(url, FakeDocuments.document(url, extra: #","client_secret":"x""#))
         case .privateKeyJWT:
-            documents.publish(url, #"{"client_id":"\#(url)","redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"private_key_jwt"}"#)
+            documents.publish(
+                url, #"{"client_id":"\#(url)","redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"private_key_jwt"}"#)
         case .redirectNotInDocument:
             documents.publish(url, FakeDocuments.document(url))
             params.redirectURI = "http://127.0.0.1:33418/elsewhere"
@@ -167,11 +170,14 @@ struct CIMDFlowTests {
     // A passing failure to fetch the document says nothing about the client:
     // answered invalid_client, MCP SDKs drop their credentials and sign in again,
     // so an attacker who slows the document's host would log every user out.
-    @Test("/token: a fetch that fails for a while is 503 temporarily_unavailable; a document that is gone is invalid_client",
-          arguments: [(GuardedFetcher.FetchError.timeout(seconds: 5), 503), (.busy(host: "app.example.com"), 503),
-                      (.connection(host: "app.example.com", "connection refused"), 503), (.resolution(host: "app.example.com"), 503),
-                      (.status(503), 503), (.status(429), 503), (.status(500), 503),
-                      (.status(404), 401), (.status(410), 401), (.contentType("text/html"), 401), (.tooLarge(limit: 5120), 401)])
+    @Test(
+        "/token: a fetch that fails for a while is 503 temporarily_unavailable; a document that is gone is invalid_client",
+        arguments: [
+            (GuardedFetcher.FetchError.timeout(seconds: 5), 503), (.busy(host: "app.example.com"), 503),
+            (.connection(host: "app.example.com", "connection refused"), 503), (.resolution(host: "app.example.com"), 503),
+            (.status(503), 503), (.status(429), 503), (.status(500), 503),
+            (.status(404), 401), (.status(410), 401), (.contentType("text/html"), 401), (.tooLarge(limit: 5120), 401),
+        ])
     func tokenEndpointTransientFailures(_ failure: GuardedFetcher.FetchError, _ status: Int) async throws {
         let (harness, documents) = try Self.harness()
         documents.publish(Self.url, FakeDocuments.document(Self.url))
@@ -202,8 +208,9 @@ struct CIMDFlowTests {
         }
     }
 
-    @Test("GHSA-6x8h-498w-gv8c: remembered consent is keyed on the document URL and skips the page only for cimd.allowed_hosts",
-          arguments: [false, true])
+    @Test(
+        "GHSA-6x8h-498w-gv8c: remembered consent is keyed on the document URL and skips the page only for cimd.allowed_hosts",
+        arguments: [false, true])
     func rememberedConsent(allowedHost: Bool) async throws {
         let cimd: [String: ConfigValue] = allowedHost ? ["allowed_hosts": .list([.string("*.example.com")])] : [:]
         let (harness, documents) = try Self.harness(consent: "remember", cimd: cimd)
@@ -234,9 +241,11 @@ struct CIMDFlowTests {
         let now = harness.clock.now()
         for (name, age) in [("old", 32.0), ("recent", 29.0)] {
             let at = now.addingTimeInterval(-age * 86400)
-            try await harness.store.recordCIMDClient(CIMDClientRecord(url: "https://app.example.com/\(name).json", host: "app.example.com",
-                                                                      clientName: name, redirectURIs: [], documentHash: "0",
-                                                                      firstSeen: at, lastFetched: at))
+            try await harness.store.recordCIMDClient(
+                CIMDClientRecord(
+                    url: "https://app.example.com/\(name).json", host: "app.example.com",
+                    clientName: name, redirectURIs: [], documentHash: "0",
+                    firstSeen: at, lastFetched: at))
         }
         let sweeper = Task { try await HousekeepingService(services: harness.services, logger: harness.logger, interval: .seconds(60)).run() }
         for _ in 0..<100 where try await harness.store.listCIMDClients(limit: 10).count == 2 { try await Task.sleep(for: .milliseconds(20)) }

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// GET /callback: rule 5 (transactions) and what the shim does when the IdP fails.
 @Suite("Callback: upstream transactions (rule 5) and IdP failures")
@@ -114,10 +114,12 @@ struct CallbackTests {
         }
     }
 
-    @Test("the IdP refusing the code exchange: an error redirect, never a code", arguments: [
-        FakeUpstream.invalidGrant,
-        OAuthError(.serverError, "the identity provider refused the shim's request", detail: "upstream 401 invalid_client", status: 502),
-    ])
+    @Test(
+        "the IdP refusing the code exchange: an error redirect, never a code",
+        arguments: [
+            FakeUpstream.invalidGrant,
+            OAuthError(.serverError, "the identity provider refused the shim's request", detail: "upstream 401 invalid_client", status: 502),
+        ])
     func upstreamRefusesExchange(error: OAuthError) async throws {
         let harness = try ShimHarness()
         harness.upstream.state.withLock { $0.exchangeFailure = error }
@@ -139,8 +141,9 @@ struct CallbackTests {
         try await harness.run { client async throws in
             let (app, params, browser, url) = try await Self.atIdP(client)
             let state = try #require(try URLQuery.parse(url)["state"])
-            let response = try await client.get("/callback?" + FormEncoding.encode([("error", "access_denied"), ("state", state)]),
-                                                headers: browser.headers)
+            let response = try await client.get(
+                "/callback?" + FormEncoding.encode([("error", "access_denied"), ("state", state)]),
+                headers: browser.headers)
             #expect(response.status == .found)
             #expect(response.location?.hasPrefix(app.redirectURI + "?") == true)
             #expect(response.redirectParams["error"] == "access_denied")

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import ShimTesting
+import Testing
 
 /// POST /token with `authorization_code`: rule 6 (codes), rule 3 (PKCE) and rule 8 (resource).
 @Suite("Token endpoint: authorization codes (rules 3, 6, 8)")
@@ -81,8 +81,9 @@ struct CodeTests {
     }
 
     // RFC 6749 §4.1.3: redirect_uri must be "identical" to the one of the authorization request.
-    @Test("a redirect_uri at /token that differs from the authorization request is refused",
-          arguments: ["http://127.0.0.1:40000/callback", "http://127.0.0.1:33418/other"])
+    @Test(
+        "a redirect_uri at /token that differs from the authorization request is refused",
+        arguments: ["http://127.0.0.1:40000/callback", "http://127.0.0.1:33418/other"])
     func redirectMismatchAtToken(redirect: String) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in
@@ -92,8 +93,9 @@ struct CodeTests {
     }
 
     // Rule 3 / RFC 7636 §4.6: the verifier must hash to the challenge.
-    @Test("a wrong or malformed code_verifier is refused",
-          arguments: [String(repeating: "a", count: 43), RFC7636.verifier + "x", "short", RFC7636.challenge])
+    @Test(
+        "a wrong or malformed code_verifier is refused",
+        arguments: [String(repeating: "a", count: 43), RFC7636.verifier + "x", "short", RFC7636.challenge])
     func wrongVerifier(verifier: String) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in

@@ -41,18 +41,22 @@ struct ConsentPageTests {
         #expect(Self.element("document-host", in: html) == nil && Self.element("redirect-note", in: html) == nil)
     }
 
-    @Test("consent page: relay and per-connector callbacks are shown whole, with what they mean", arguments: [
-        ("https://vscode.dev/redirect", "the website vscode.dev", "VS Code's relay page"),
-        ("https://insiders.vscode.dev/redirect", "the website insiders.vscode.dev", "VS Code's relay page"),
-        ("https://chatgpt.com/connector/oauth/abc_123", "the website chatgpt.com", "ChatGPT connector (abc_123)"),
-        ("https://claude.ai/api/mcp/auth_callback", "the website claude.ai", nil),
-        ("cursor://anysphere.cursor-mcp/oauth/callback", "an app on this device that opens cursor: links", nil),
-    ])
+    @Test(
+        "consent page: relay and per-connector callbacks are shown whole, with what they mean",
+        arguments: [
+            ("https://vscode.dev/redirect", "the website vscode.dev", "VS Code's relay page"),
+            ("https://insiders.vscode.dev/redirect", "the website insiders.vscode.dev", "VS Code's relay page"),
+            ("https://chatgpt.com/connector/oauth/abc_123", "the website chatgpt.com", "ChatGPT connector (abc_123)"),
+            ("https://claude.ai/api/mcp/auth_callback", "the website claude.ai", nil),
+            ("cursor://anysphere.cursor-mcp/oauth/callback", "an app on this device that opens cursor: links", nil),
+        ])
     func bundles(_ uri: String, _ destination: String, _ note: String?) async throws {
         let harness = try ShimHarness(overrides: [
             "redirects": .map(["clients": .list(["vscode", "chatgpt", "claude", "cursor"].map(ConfigValue.string))]),
-            "upstream": .map(["preset": .string("entra"), "tenant": .string("contoso.onmicrosoft.com"), "client_id": .string("x"),
-                              "client_secret": .string("y")]),
+            "upstream": .map([
+                "preset": .string("entra"), "tenant": .string("contoso.onmicrosoft.com"), "client_id": .string("x"),
+                "client_secret": .string("y"),
+            ]),
             "resources": .list([.map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("api://app/mcp.read")])])]),
         ])
         let app = try await harness.run { client async throws in try await client.register(redirectURIs: [uri]) }

@@ -1,14 +1,15 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import ShimTesting
+import Testing
 
 /// GET/POST /consent: rule 4 in `always` mode.
 @Suite("Consent page and decision (rule 4)")
 struct ConsentTests {
     /// Registers a client and opens its consent page in `browser`.
-    static func openConsent(_ client: ShimClient, browser: inout Browser, app: TestApp? = nil) async throws -> (TestApp, AuthorizeParams, ConsentForm) {
+    static func openConsent(_ client: ShimClient, browser: inout Browser, app: TestApp? = nil) async throws -> (TestApp, AuthorizeParams, ConsentForm)
+    {
         let app = try await app.asyncOr { try await client.register(name: "Friendly <b>Client</b>") }
         let params = AuthorizeParams(app: app)
         let first = try await client.authorize(params, browser: &browser)

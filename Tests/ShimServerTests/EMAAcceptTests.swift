@@ -4,16 +4,18 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import ShimStorage
+import ShimTesting
 import ShimTokens
 import Testing
-import ShimTesting
 
 /// EMA leg 2 at /token: an ID-JAG as an RFC 7523 jwt-bearer grant. Every
 /// negative case (threats E1-E4) is a named test, each a clear 4xx OAuth error.
 @Suite("EMA leg 2: jwt-bearer grants with ID-JAGs")
 struct EMAAcceptTests {
-    static func expectRefused(_ response: TestResponse, _ words: String, code: String = "invalid_grant",
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectRefused(
+        _ response: TestResponse, _ words: String, code: String = "invalid_grant",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(response.status.code == 400, "\(response.status): \(response.text)", sourceLocation: sourceLocation)
         #expect(response.oauthError == code, "\(response.text)", sourceLocation: sourceLocation)
         #expect((response.json["error_description"] as? String)?.contains(words) == true, "\(response.text)", sourceLocation: sourceLocation)
@@ -60,7 +62,8 @@ struct EMAAcceptTests {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
             let claims = #"{"sub":"s","aud":"\#(ShimHarness.issuer)","client_id":"\#(EMAHarness.client.id)","jti":"j","exp":1,"iat":1}"#
-            let token = Base64URL.encode(Data(#"{"alg":"ES256","typ":"oauth-id-jag+jwt"}"#.utf8)) + "." + Base64URL.encode(Data(claims.utf8)) + ".c2ln"
+            let token =
+                Base64URL.encode(Data(#"{"alg":"ES256","typ":"oauth-id-jag+jwt"}"#.utf8)) + "." + Base64URL.encode(Data(claims.utf8)) + ".c2ln"
             Self.expectRefused(try await client.jwtBearer(token), "iss")
         }
     }
@@ -83,26 +86,40 @@ struct EMAAcceptTests {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
             Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = ["https://unknown.example.com/mcp"] }), "resource")
-            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = [ShimHarness.resource, "https://unknown.example.com/mcp"] },
-                                                          extra: [("resource", "https://unknown.example.com/mcp")]), "resource", code: "invalid_target")
+            Self.expectRefused(
+                try await client.jwtBearer(
+                    try await ema.idJAG { $0.resources = [ShimHarness.resource, "https://unknown.example.com/mcp"] },
+                    extra: [("resource", "https://unknown.example.com/mcp")]), "resource", code: "invalid_target")
             // An ID-JAG that names no resource: its issuer's entry does not allow that.
-            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.resources = [] },
-                                                          extra: [("resource", ShimHarness.resource)]), "names no resource")
+            Self.expectRefused(
+                try await client.jwtBearer(
+                    try await ema.idJAG { $0.resources = [] },
+                    extra: [("resource", ShimHarness.resource)]), "names no resource")
         }
     }
 
     @Test("expired") func expired() async throws {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
-            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.expiresAt = ema.now - 1; $0.issuedAt = ema.now - 301 }), "expired")
+            Self.expectRefused(
+                try await client.jwtBearer(
+                    try await ema.idJAG {
+                        $0.expiresAt = ema.now - 1
+                        $0.issuedAt = ema.now - 301
+                    }), "expired")
         }
     }
 
     @Test("future iat") func futureIssuedAt() async throws {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
-            Self.expectRefused(try await client.jwtBearer(try await ema.idJAG { $0.issuedAt = ema.now + 120; $0.expiresAt = ema.now + 420 }),
-                               "future")
+            Self.expectRefused(
+                try await client.jwtBearer(
+                    try await ema.idJAG {
+                        $0.issuedAt = ema.now + 120
+                        $0.expiresAt = ema.now + 420
+                    }),
+                "future")
         }
     }
 
@@ -131,7 +148,7 @@ struct EMAAcceptTests {
     func replayedBehindClock() async throws {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
-            let assertion = try await ema.idJAG()                 // exp = now + 300
+            let assertion = try await ema.idJAG()  // exp = now + 300
             #expect(try await client.jwtBearer(assertion).status == .ok)
             // A replica with a right clock purges just after exp...
             try await ema.harness.store.purgeExpiredAssertionIDs(now: ema.harness.clock.now().addingTimeInterval(301))
@@ -146,8 +163,10 @@ struct EMAAcceptTests {
         try await ema.run { client async throws in
             let other = P256.Signing.PrivateKey()
             let claims = try JSONDecoder().decode(IDJAGClaims.self, from: try CompactJWS.parse(try await ema.idJAG()).payload)
-            let forged = try EMAHarness.forge(header: #"{"alg":"ES256","typ":"oauth-id-jag+jwt","kid":"\#(ema.idp.currentKeyID)"}"#,
-                                              claims: claims) { (try? other.signature(for: $0).rawRepresentation) ?? Data() }
+            let forged = try EMAHarness.forge(
+                header: #"{"alg":"ES256","typ":"oauth-id-jag+jwt","kid":"\#(ema.idp.currentKeyID)"}"#,
+                claims: claims
+            ) { (try? other.signature(for: $0).rawRepresentation) ?? Data() }
             Self.expectRefused(try await client.jwtBearer(forged), "signature")
         }
     }
@@ -156,8 +175,10 @@ struct EMAAcceptTests {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
             let claims = try JSONDecoder().decode(IDJAGClaims.self, from: try CompactJWS.parse(try await ema.idJAG()).payload)
-            let forged = try EMAHarness.forge(header: #"{"alg":"none","typ":"oauth-id-jag+jwt","kid":"\#(ema.idp.currentKeyID)"}"#,
-                                              claims: claims) { _ in Data() }
+            let forged = try EMAHarness.forge(
+                header: #"{"alg":"none","typ":"oauth-id-jag+jwt","kid":"\#(ema.idp.currentKeyID)"}"#,
+                claims: claims
+            ) { _ in Data() }
             Self.expectRefused(try await client.jwtBearer(forged), "alg")
         }
     }
@@ -182,8 +203,9 @@ struct EMAAcceptTests {
         let ema = try await EMAHarness()
         try await ema.run { client async throws in
             let registered = try await client.register(authMethod: "client_secret_post")
-            let refused = try await client.jwtBearer(try await ema.idJAG { $0.clientID = registered.clientID },
-                                                     client: (registered.clientID, registered.secret ?? ""))
+            let refused = try await client.jwtBearer(
+                try await ema.idJAG { $0.clientID = registered.clientID },
+                client: (registered.clientID, registered.secret ?? ""))
             #expect(refused.status == .badRequest && refused.oauthError == "unauthorized_client", "\(refused.text)")
             let wrong = try await client.jwtBearer(try await ema.idJAG(), client: (EMAHarness.client.id, "wrong-secret-0123456789"))
             #expect(wrong.status == .unauthorized && wrong.oauthError == "invalid_client")
@@ -198,8 +220,9 @@ struct EMAAcceptTests {
             let grants = ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
             let registered = try await client.register(authMethod: "client_secret_post", grantTypes: grants)
             let secret = try #require(registered.secret)
-            let accepted = try await client.jwtBearer(try await ema.idJAG { $0.clientID = registered.clientID },
-                                                      client: (registered.clientID, secret))
+            let accepted = try await client.jwtBearer(
+                try await ema.idJAG { $0.clientID = registered.clientID },
+                client: (registered.clientID, secret))
             #expect(accepted.status == .ok, "\(accepted.text)")
             let token = try #require(accepted.json["access_token"] as? String)
             #expect(try IssuedHarness.claims(token)["client_id"] as? String == registered.clientID)
@@ -207,7 +230,8 @@ struct EMAAcceptTests {
             let other = try await client.jwtBearer(try await ema.idJAG(), client: (registered.clientID, secret))
             #expect(other.status == .badRequest && other.oauthError == "invalid_grant", "\(other.text)")
             // A public client would make a stolen ID-JAG redeemable by anyone: refused at registration.
-            let body = #"{"redirect_uris":["http://127.0.0.1:5555/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:jwt-bearer"]}"#
+            let body =
+                #"{"redirect_uris":["http://127.0.0.1:5555/callback"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:jwt-bearer"]}"#
             let publicClient = try await client.registerRaw(body)
             #expect(publicClient.status == .badRequest && publicClient.oauthError == "invalid_client_metadata", "\(publicClient.text)")
         }

@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
 import ShimCore
+import ShimTesting
 import ShimTokens
 import ShimUpstream
 import Testing
-import ShimTesting
 
 /// Trusted issuers' keys (`ema.trusted_issuers[].jwks_uri`): fetched under
 /// rule 11 (here a fake fetcher), one key per check, rotation, odd keys.
@@ -19,8 +19,9 @@ struct EMAKeysTests {
     }
 
     static func idJAG(_ keys: SigningKeys) async throws -> (String, JOSEHeader) {
-        let claims = IDJAGClaims(issuer: issuer, subject: "s", audience: ["https://as"], clientID: "c", tokenID: UUID().uuidString,
-                                 expiresAt: 2_000_000_000, issuedAt: 1_900_000_000, resources: [], scope: nil)
+        let claims = IDJAGClaims(
+            issuer: issuer, subject: "s", audience: ["https://as"], clientID: "c", tokenID: UUID().uuidString,
+            expiresAt: 2_000_000_000, issuedAt: 1_900_000_000, resources: [], scope: nil)
         let token = try await keys.sign(claims, type: EMAProtocol.mediaType)
         return (token, try CompactJWS.parse(token).header)
     }
@@ -29,9 +30,16 @@ struct EMAKeysTests {
     func fetched() async throws {
         let documents = FakeDocuments(clock: SystemClock())
         let signer = try await SigningKeys.make(current: P256.Signing.PrivateKey())
-        documents.publish(Self.url, try Self.keys([signer], extra: [#"{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB","kid":"enc"}"#,
-                                                                  #"{"kty":"XYZ","kid":"odd"}"#, #""junk""#]))
-        let trusted = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])], fetcher: documents)
+        documents.publish(
+            Self.url,
+            try Self.keys(
+                [signer],
+                extra: [
+                    #"{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB","kid":"enc"}"#,
+                    #"{"kty":"XYZ","kid":"odd"}"#, #""junk""#,
+                ]))
+        let trusted = try TrustedIssuerKeys(
+            issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])], fetcher: documents)
         let (token, header) = try await Self.idJAG(signer)
         try await trusted.verifySignature(token, header: header, issuer: Self.issuer)
         #expect(documents.fetched == [Self.url])
@@ -40,9 +48,11 @@ struct EMAKeysTests {
     @Test("rotation: when the issuer publishes a new key set, its new kid verifies and a dropped kid is unknown")
     func rotation() async throws {
         let documents = FakeDocuments(clock: SystemClock())
-        let old = try await SigningKeys.make(current: P256.Signing.PrivateKey()), new = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let old = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let new = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         documents.publish(Self.url, try Self.keys([old]))
-        let trusted = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])], fetcher: documents)
+        let trusted = try TrustedIssuerKeys(
+            issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])], fetcher: documents)
         let (oldToken, oldHeader) = try await Self.idJAG(old)
         try await trusted.verifySignature(oldToken, header: oldHeader, issuer: Self.issuer)
         documents.publish(Self.url, try Self.keys([new]))
@@ -78,18 +88,23 @@ struct EMAKeysTests {
 
         static func document(_ url: String, _ body: String) -> GuardedFetcher.Document {
             let now = Date()
-            return GuardedFetcher.Document(url: url, body: Data(body.utf8), address: NetworkAddress("93.184.216.34")!,
-                                           fetchedAt: now, expiresAt: now.addingTimeInterval(300), fromCache: false)
+            return GuardedFetcher.Document(
+                url: url, body: Data(body.utf8), address: NetworkAddress("93.184.216.34")!,
+                fetchedAt: now, expiresAt: now.addingTimeInterval(300), fromCache: false)
         }
     }
 
-    @Test("an unknown kid fetches the issuer's keys again past the cache, at most once per 30 s: a key rotated before the cached copy expired verifies")
+    @Test(
+        "an unknown kid fetches the issuer's keys again past the cache, at most once per 30 s: a key rotated before the cached copy expired verifies")
     func unknownKidRefetches() async throws {
-        let jwks = CachingJWKS(), clock = TestClock()
-        let old = try await SigningKeys.make(current: P256.Signing.PrivateKey()), new = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let jwks = CachingJWKS()
+        let clock = TestClock()
+        let old = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let new = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         jwks.publish(try Self.keys([old]))
-        let trusted = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])],
-                                            fetcher: jwks, clock: clock, refetchInterval: 30)
+        let trusted = try TrustedIssuerKeys(
+            issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])],
+            fetcher: jwks, clock: clock, refetchInterval: 30)
         let (oldToken, oldHeader) = try await Self.idJAG(old)
         try await trusted.verifySignature(oldToken, header: oldHeader, issuer: Self.issuer)
         #expect(jwks.freshFetches == 0)
@@ -102,12 +117,16 @@ struct EMAKeysTests {
         let stranger = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let (strangerToken, strangerHeader) = try await Self.idJAG(stranger)
         for _ in 0..<5 {
-            await #expect(throws: TokenProblem.unknownKey) { try await trusted.verifySignature(strangerToken, header: strangerHeader, issuer: Self.issuer) }
+            await #expect(throws: TokenProblem.unknownKey) {
+                try await trusted.verifySignature(strangerToken, header: strangerHeader, issuer: Self.issuer)
+            }
         }
         #expect(jwks.freshFetches == 1)
         // Past the interval, one more.
         clock.advance(by: 30)
-        await #expect(throws: TokenProblem.unknownKey) { try await trusted.verifySignature(strangerToken, header: strangerHeader, issuer: Self.issuer) }
+        await #expect(throws: TokenProblem.unknownKey) {
+            try await trusted.verifySignature(strangerToken, header: strangerHeader, issuer: Self.issuer)
+        }
         #expect(jwks.freshFetches == 2)
         try await trusted.verifySignature(newToken, header: newHeader, issuer: Self.issuer)
         #expect(jwks.freshFetches == 2)
@@ -115,16 +134,21 @@ struct EMAKeysTests {
 
     @Test("no kid: only when exactly one key fits; a key that names another alg never fits")
     func keySelection() async throws {
-        let a = try await SigningKeys.make(current: P256.Signing.PrivateKey()), b = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let a = try await SigningKeys.make(current: P256.Signing.PrivateKey())
+        let b = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let (token, header) = try await Self.idJAG(a)
         var noKid = header
         noKid.kid = nil
         var onlyA = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(a.jwks.keys[0]))
-        if case .object(var members) = onlyA { members["kid"] = nil; onlyA = .object(members) }
+        if case .object(var members) = onlyA {
+            members["kid"] = nil
+            onlyA = .object(members)
+        }
         let single = #"{"keys":[\#(String(decoding: try JSONEncoder().encode(onlyA), as: UTF8.self))]}"#
         let one = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwks: single, algorithms: ["ES256"])], fetcher: nil)
         try await one.verifySignature(token, header: noKid, issuer: Self.issuer)
-        let two = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwks: try Self.keys([a, b]), algorithms: ["ES256"])], fetcher: nil)
+        let two = try TrustedIssuerKeys(
+            issuers: [TrustedIssuer(issuer: Self.issuer, jwks: try Self.keys([a, b]), algorithms: ["ES256"])], fetcher: nil)
         await #expect(throws: TokenProblem.unknownKey) { try await two.verifySignature(token, header: noKid, issuer: Self.issuer) }
         try await two.verifySignature(token, header: header, issuer: Self.issuer)
         let pinned = try Self.keys([a]).replacingOccurrences(of: #""alg":"ES256""#, with: #""alg":"ES384""#)
@@ -136,7 +160,8 @@ struct EMAKeysTests {
     func unavailable() async throws {
         let documents = FakeDocuments(clock: SystemClock())
         documents.fail(Self.url, .timeout(seconds: 10))
-        let trusted = try TrustedIssuerKeys(issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])], fetcher: documents)
+        let trusted = try TrustedIssuerKeys(
+            issuers: [TrustedIssuer(issuer: Self.issuer, jwksURI: Self.url, algorithms: ["ES256"])], fetcher: documents)
         let (token, header) = try await Self.idJAG(try await SigningKeys.make(current: P256.Signing.PrivateKey()))
         await #expect(throws: TokenProblem.self) { try await trusted.verifySignature(token, header: header, issuer: Self.issuer) }
         documents.publish(Self.url, "not json")

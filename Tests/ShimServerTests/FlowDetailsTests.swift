@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import ShimTesting
+import Testing
 
 /// Details of the authorization response and token issuance that clients depend on.
 @Suite("Flow details: state, redirect_uri query, optional refresh tokens")

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// The whole flow (docs/endpoints.md) through the router, with the fake IdP.
 @Suite("Full flow: register, authorize, consent, callback, token")
@@ -57,7 +57,7 @@ struct FlowTests {
             #expect(query["code_challenge"] != RFC7636.challenge)
             #expect(query["code_challenge_method"] == "S256")
             #expect(query["state"] != params.state)
-            #expect((query["state"] ?? "").count >= 43)   // 256 bits, base64url
+            #expect((query["state"] ?? "").count >= 43)  // 256 bits, base64url
             #expect(query["nonce"] != nil)
             #expect(query["resource"] == nil)
             #expect(query["redirect_uri"] == ShimHarness.issuer + "/callback")

@@ -3,8 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// POST /introspect (RFC 7662) for issued tokens: who may call it, and every
 /// way a token stops being active (expiry, RFC 7009 revocation, refresh-token
@@ -31,21 +31,31 @@ struct IntrospectionTests {
         let harness = try await IssuedHarness.make()
         try await harness.run { client async throws in
             let token = try await client.signIn().accessToken
-            for response in [try await client.introspect(token, secret: "wrong-secret"),
-                             try await client.introspect(token, id: "someone-else"),
-                             try await client.post("/introspect", form: [("token", token)]),
-                             try await client.post("/introspect", form: [("token", token)], headers: [.authorization: "Bearer " + token])] {
+            for response in [
+                try await client.introspect(token, secret: "wrong-secret"),
+                try await client.introspect(token, id: "someone-else"),
+                try await client.post("/introspect", form: [("token", token)]),
+                try await client.post("/introspect", form: [("token", token)], headers: [.authorization: "Bearer " + token]),
+            ] {
                 #expect(response.status == .unauthorized && response.oauthError == "invalid_client", "\(response.text)")
                 #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true && response.json["active"] == nil)
             }
             // A registered MCP client is not a resource server.
             let app = try await client.register(authMethod: "client_secret_basic")
             #expect(try await client.introspect(token, id: app.clientID, secret: app.secret ?? "").status == .unauthorized)
-            let posted = try await client.post("/introspect", form: [("token", token), ("client_id", IssuedHarness.introspectionID),
-                                                                     ("client_secret", IssuedHarness.introspectionSecret)])
+            let posted = try await client.post(
+                "/introspect",
+                form: [
+                    ("token", token), ("client_id", IssuedHarness.introspectionID),
+                    ("client_secret", IssuedHarness.introspectionSecret),
+                ])
             #expect(posted.status == .ok && posted.json["active"] as? Bool == true)
-            let missing = try await client.post("/introspect", form: [("client_id", IssuedHarness.introspectionID),
-                                                                      ("client_secret", IssuedHarness.introspectionSecret)])
+            let missing = try await client.post(
+                "/introspect",
+                form: [
+                    ("client_id", IssuedHarness.introspectionID),
+                    ("client_secret", IssuedHarness.introspectionSecret),
+                ])
             #expect(missing.status == .badRequest && missing.oauthError == "invalid_request")
         }
     }
@@ -129,13 +139,20 @@ struct IntrospectionTests {
     func callerResources() async throws {
         let other = "https://other.example.com/mcp"
         let harness = try await IssuedHarness.make(overrides: [
-            "resources": .list([.map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read")])]),
-                                .map(["resource": .string(other), "scopes": .list([.string("other")])])]),
-            "introspection": .map(["clients": .list([
-                .map(["id": .string(IssuedHarness.introspectionID), "secret": .string(IssuedHarness.introspectionSecret),
-                      "resources": .list([.string(other)])]),
-                .map(["id": .string("rs-main"), "secret": .string("rs-main-secret-0123456"), "resources": .list([.string(ShimHarness.resource)])]),
-            ])]),
+            "resources": .list([
+                .map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read")])]),
+                .map(["resource": .string(other), "scopes": .list([.string("other")])]),
+            ]),
+            "introspection": .map([
+                "clients": .list([
+                    .map([
+                        "id": .string(IssuedHarness.introspectionID), "secret": .string(IssuedHarness.introspectionSecret),
+                        "resources": .list([.string(other)]),
+                    ]),
+                    .map(["id": .string("rs-main"), "secret": .string("rs-main-secret-0123456"), "resources": .list([.string(ShimHarness.resource)])]
+                    ),
+                ])
+            ]),
         ])
         try await harness.run { client async throws in
             let token = try await client.signIn().accessToken

@@ -4,8 +4,8 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// `tokens.access: issued`: the shim's own RFC 9068 access tokens at the
 /// token endpoint, /jwks.json and the metadata that points to it.
@@ -21,7 +21,7 @@ struct IssuedTokenTests {
             #expect(response.json["token_type"] as? String == "Bearer" && response.json["expires_in"] as? Int == 300)
             #expect(response.json["scope"] as? String == "mcp.read" && signedIn.refreshToken != nil)
             let jwt = signedIn.accessToken
-            #expect(!harness.upstream.state.current.issuedAccessTokens.contains(jwt))   // not the IdP's token
+            #expect(!harness.upstream.state.current.issuedAccessTokens.contains(jwt))  // not the IdP's token
             let header = try IssuedHarness.header(jwt)
             #expect(header["alg"] as? String == "ES256" && header["typ"] as? String == "at+jwt")
             #expect(try await client.verifiesAgainstJWKS(jwt))
@@ -87,7 +87,7 @@ struct IssuedTokenTests {
             let jwks = try await client.get("/jwks.json")
             #expect(jwks.status == .ok && jwks.headers[.cacheControl] == "public, max-age=300")
             #expect((jwks.json["keys"] as? [[String: Any]])?.count == 1)
-            #expect(!jwks.text.contains("\"d\""))   // never the private part
+            #expect(!jwks.text.contains("\"d\""))  // never the private part
         }
         try await ShimHarness().run { client async throws in
             let doc = try await client.get("/.well-known/oauth-authorization-server").json

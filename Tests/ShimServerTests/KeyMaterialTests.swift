@@ -16,7 +16,8 @@ struct KeyMaterialTests {
         config.dataDir = dir
         var created: [String] = []
         let first = try KeyMaterial.load(config: config, ephemeral: false) { created.append($0) }
-        let cookiePath = dir + "/cookie.key", encryptionPath = dir + "/encryption.key"
+        let cookiePath = dir + "/cookie.key"
+        let encryptionPath = dir + "/encryption.key"
         #expect(Set(created) == [cookiePath, encryptionPath])
         #expect(KeyMaterial.filePaths(config: config, ephemeral: false) == [encryptionPath, cookiePath])
         for path in [cookiePath, encryptionPath] {

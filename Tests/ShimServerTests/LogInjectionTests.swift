@@ -4,8 +4,8 @@ import HummingbirdTesting
 import Logging
 import ShimCore
 import ShimServer
-import Testing
 import ShimTesting
+import Testing
 
 /// No log injection: control characters in logged values are escaped, in
 /// the text and the JSON format, so a client cannot forge log lines.
@@ -15,7 +15,9 @@ struct LogInjectionTests {
 
     static func lines(_ format: ShimLogHandler.Format, _ body: (Logger) -> Void) -> [String] {
         let out = Locked<[String]>([])
-        let logger = Logger(label: "dcr-shim") { label in ShimLogHandler(label: label, format: format, write: { line in out.withLock { $0.append(line) } }) }
+        let logger = Logger(label: "dcr-shim") { label in
+            ShimLogHandler(label: label, format: format, write: { line in out.withLock { $0.append(line) } })
+        }
         body(logger)
         return out.withLock { $0 }
     }

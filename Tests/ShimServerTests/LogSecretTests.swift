@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import ShimTesting
+import Testing
 
 /// Rule 9: "Secrets, codes, tokens and ID-JAGs are never logged; logs carry hashes or prefixes."
 @Suite("Logs carry no secrets (rule 9)")
@@ -10,12 +10,13 @@ struct LogSecretTests {
     @Test("no log line of a full flow, refresh, reuse, replay and revoke contains a secret, code or token")
     func noSecretsInLogs() async throws {
         let harness = try ShimHarness(refreshGrace: "10s")
-        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }   // the shim refreshes upstream too
+        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }  // the shim refreshes upstream too
         let shimSecrets = Locked<[String]>([])
         let clientID = Locked("")
         try await harness.run { client async throws in
-            let app = try await client.register(redirectURIs: [ShimHarness.allowedHTTPS], authMethod: "client_secret_basic",
-                                                name: "Log Test Client")
+            let app = try await client.register(
+                redirectURIs: [ShimHarness.allowedHTTPS], authMethod: "client_secret_basic",
+                name: "Log Test Client")
             var browser = Browser()
             let params = AuthorizeParams(app: app)
             let start = try await client.authorize(params, browser: &browser)
@@ -27,10 +28,10 @@ struct LogSecretTests {
             #expect(tokens.status == .ok)
             let refresh1 = try #require(tokens.json["refresh_token"] as? String)
             let refresh2 = try #require(try await client.refresh(refresh1, app: app).json["refresh_token"] as? String)
-            _ = try await client.refresh(refresh1, app: app)                 // within grace
+            _ = try await client.refresh(refresh1, app: app)  // within grace
             harness.clock.advance(by: 11)
-            _ = try await client.refresh(refresh1, app: app)                 // reuse: family revoked
-            _ = try await client.exchange(code: code, app: app)             // code replay
+            _ = try await client.refresh(refresh1, app: app)  // reuse: family revoked
+            _ = try await client.exchange(code: code, app: app)  // code replay
 
             // A second grant, revoked by the client, and a third that fails at the IdP.
             var second = Browser()
@@ -43,8 +44,9 @@ struct LogSecretTests {
             let refresh4 = try #require(try await client.exchange(code: code3, app: app).json["refresh_token"] as? String)
             _ = try await client.refresh(refresh4, app: app)
             // Bad client authentication, with the real secret of another client in the header.
-            _ = try await client.post("/token", form: [("grant_type", "refresh_token"), ("refresh_token", refresh2)],
-                                      headers: [.authorization: "Basic " + Data("nobody:\(app.secret ?? "")".utf8).base64EncodedString()])
+            _ = try await client.post(
+                "/token", form: [("grant_type", "refresh_token"), ("refresh_token", refresh2)],
+                headers: [.authorization: "Basic " + Data("nobody:\(app.secret ?? "")".utf8).base64EncodedString()])
 
             clientID.withLock { $0 = app.clientID }
             let cookieID = String((browser.cookie ?? "").split(separator: "=", maxSplits: 1).last?.split(separator: ".").first ?? "")

@@ -17,8 +17,10 @@ struct MalformedInputTests {
         var body: String?
         var error: String?
 
-        init(_ name: String, _ method: HTTPRequest.Method, _ uri: String, _ contentType: String? = nil, _ body: String? = nil,
-             error: String? = nil) {
+        init(
+            _ name: String, _ method: HTTPRequest.Method, _ uri: String, _ contentType: String? = nil, _ body: String? = nil,
+            error: String? = nil
+        ) {
             (self.name, self.method, self.uri, self.contentType, self.body, self.error) = (name, method, uri, contentType, body, error)
         }
 
@@ -28,7 +30,8 @@ struct MalformedInputTests {
     static let form = "application/x-www-form-urlencoded"
     static let json = "application/json"
     static let mebibyte = String(repeating: "a", count: 1 << 20)
-    static let validAuthorize = "response_type=code&client_id={client}&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback"
+    static let validAuthorize =
+        "response_type=code&client_id={client}&redirect_uri=http%3A%2F%2F127.0.0.1%3A33418%2Fcallback"
         + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s"
 
     static let cases: [BadRequest] = [
@@ -40,26 +43,33 @@ struct MalformedInputTests {
         BadRequest("register: empty body", .post, "/register", json, "", error: "invalid_client_metadata"),
         BadRequest("register: 1 MiB", .post, "/register", json, #"{"client_name":""# + mebibyte + #"","redirect_uris":["http://127.0.0.1/cb"]}"#),
         // POST /token (RFC 6749 §3.2: form-encoded; §3.1: no repeated parameters)
-        BadRequest("token: JSON content type", .post, "/token", json, #"{"grant_type":"authorization_code","client_id":"{client}"}"#,
-                   error: "invalid_request"),
+        BadRequest(
+            "token: JSON content type", .post, "/token", json, #"{"grant_type":"authorization_code","client_id":"{client}"}"#,
+            error: "invalid_request"),
         BadRequest("token: no content type", .post, "/token", nil, "grant_type=authorization_code&client_id={client}", error: "invalid_request"),
         BadRequest("token: missing grant_type", .post, "/token", form, "client_id={client}", error: "invalid_request"),
         BadRequest("token: password grant", .post, "/token", form, "grant_type=password&client_id={client}&username=a&password=b"),
         BadRequest("token: missing code", .post, "/token", form, "grant_type=authorization_code&client_id={client}", error: "invalid_request"),
         BadRequest("token: missing refresh_token", .post, "/token", form, "grant_type=refresh_token&client_id={client}", error: "invalid_request"),
-        BadRequest("token: duplicated grant_type", .post, "/token", form,
-                   "grant_type=authorization_code&grant_type=refresh_token&client_id={client}", error: "invalid_request"),
-        BadRequest("token: duplicated client_id", .post, "/token", form,
-                   "grant_type=authorization_code&client_id={client}&client_id=other&code=x", error: "invalid_request"),
-        BadRequest("token: duplicated code", .post, "/token", form,
-                   "grant_type=authorization_code&client_id={client}&code=x&code=y&code_verifier=\(RFC7636.verifier)&redirect_uri=x",
-                   error: "invalid_request"),
-        BadRequest("token: parameters only in the query", .post, "/token?grant_type=authorization_code&client_id={client}&code=x",
-                   form, ""),
-        BadRequest("token: bad percent-encoding", .post, "/token", form, "grant_type=authorization_code&client_id={client}&code=%zz",
-                   error: "invalid_request"),
-        BadRequest("token: invalid UTF-8", .post, "/token", form, "grant_type=authorization_code&client_id={client}&code=%ff%fe",
-                   error: "invalid_request"),
+        BadRequest(
+            "token: duplicated grant_type", .post, "/token", form,
+            "grant_type=authorization_code&grant_type=refresh_token&client_id={client}", error: "invalid_request"),
+        BadRequest(
+            "token: duplicated client_id", .post, "/token", form,
+            "grant_type=authorization_code&client_id={client}&client_id=other&code=x", error: "invalid_request"),
+        BadRequest(
+            "token: duplicated code", .post, "/token", form,
+            "grant_type=authorization_code&client_id={client}&code=x&code=y&code_verifier=\(RFC7636.verifier)&redirect_uri=x",
+            error: "invalid_request"),
+        BadRequest(
+            "token: parameters only in the query", .post, "/token?grant_type=authorization_code&client_id={client}&code=x",
+            form, ""),
+        BadRequest(
+            "token: bad percent-encoding", .post, "/token", form, "grant_type=authorization_code&client_id={client}&code=%zz",
+            error: "invalid_request"),
+        BadRequest(
+            "token: invalid UTF-8", .post, "/token", form, "grant_type=authorization_code&client_id={client}&code=%ff%fe",
+            error: "invalid_request"),
         BadRequest("token: 1 MiB", .post, "/token", form, "grant_type=authorization_code&client_id={client}&code=" + mebibyte),
         // POST /revoke (RFC 7009 §2.1)
         BadRequest("revoke: JSON content type", .post, "/revoke", json, #"{"token":"x","client_id":"{client}"}"#, error: "invalid_request"),
@@ -69,8 +79,9 @@ struct MalformedInputTests {
         // GET /authorize (errors before the redirect_uri is trusted: no redirect)
         BadRequest("authorize: no parameters", .get, "/authorize", error: "invalid_request"),
         BadRequest("authorize: duplicated client_id", .get, "/authorize?" + validAuthorize + "&client_id={client}", error: "invalid_request"),
-        BadRequest("authorize: duplicated redirect_uri", .get,
-                   "/authorize?" + validAuthorize + "&redirect_uri=https%3A%2F%2Fevil.example.com%2F", error: "invalid_request"),
+        BadRequest(
+            "authorize: duplicated redirect_uri", .get,
+            "/authorize?" + validAuthorize + "&redirect_uri=https%3A%2F%2Fevil.example.com%2F", error: "invalid_request"),
         BadRequest("authorize: duplicated state", .get, "/authorize?" + validAuthorize + "&state=t", error: "invalid_request"),
         BadRequest("authorize: bad percent-encoding", .get, "/authorize?client_id=%zz", error: "invalid_request"),
         BadRequest("authorize: 1 MiB client_id", .get, "/authorize?client_id=" + mebibyte),
@@ -79,11 +90,13 @@ struct MalformedInputTests {
         BadRequest("consent page: no request_id", .get, "/consent", error: "invalid_request"),
         BadRequest("consent page: duplicated request_id", .get, "/consent?request_id=a&request_id=b", error: "invalid_request"),
         BadRequest("consent page: unknown request_id", .get, "/consent?request_id=unknown"),
-        BadRequest("consent: JSON content type", .post, "/consent", json, #"{"request_id":"a","csrf_token":"b","decision":"allow"}"#,
-                   error: "invalid_request"),
+        BadRequest(
+            "consent: JSON content type", .post, "/consent", json, #"{"request_id":"a","csrf_token":"b","decision":"allow"}"#,
+            error: "invalid_request"),
         BadRequest("consent: empty form", .post, "/consent", form, "", error: "invalid_request"),
-        BadRequest("consent: duplicated decision", .post, "/consent", form, "request_id=a&csrf_token=b&decision=allow&decision=deny",
-                   error: "invalid_request"),
+        BadRequest(
+            "consent: duplicated decision", .post, "/consent", form, "request_id=a&csrf_token=b&decision=allow&decision=deny",
+            error: "invalid_request"),
         BadRequest("consent: unknown decision", .post, "/consent", form, "request_id=a&csrf_token=b&decision=maybe", error: "invalid_request"),
         BadRequest("consent: 1 MiB", .post, "/consent", form, "request_id=a&csrf_token=b&decision=allow&x=" + mebibyte),
         // GET /callback
@@ -112,8 +125,9 @@ struct MalformedInputTests {
     // Rule 10 ("every bad input gets a clear OAuth error") and RFC 9110 §15.5.6 (405 for a
     // method the resource does not support); RFC 6749 §3.2: "The client MUST use the HTTP
     // POST method when making access token requests."
-    @Test("a wrong HTTP method on an endpoint gets a 4xx with an OAuth error field",
-          arguments: [("GET", "/token"), ("GET", "/register"), ("GET", "/revoke"), ("POST", "/callback"), ("PUT", "/consent")])
+    @Test(
+        "a wrong HTTP method on an endpoint gets a 4xx with an OAuth error field",
+        arguments: [("GET", "/token"), ("GET", "/register"), ("GET", "/revoke"), ("POST", "/callback"), ("PUT", "/consent")])
     func wrongMethod(method: String, path: String) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in
@@ -126,14 +140,17 @@ struct MalformedInputTests {
     // RFC 6749 §5.2: invalid_client is 401, and "If the client attempted to authenticate via
     // the Authorization request header field, the authorization server MUST ... include the
     // WWW-Authenticate response header field". Rule 2: 401 makes clients re-register.
-    @Test("an unknown client or a bad secret at /token is 401 invalid_client; with Basic, WWW-Authenticate",
-          arguments: ["unknown-basic", "wrong-secret-basic", "unknown-body", "bearer-header", "malformed-basic", "basic-secret-in-body"])
+    @Test(
+        "an unknown client or a bad secret at /token is 401 invalid_client; with Basic, WWW-Authenticate",
+        arguments: ["unknown-basic", "wrong-secret-basic", "unknown-body", "bearer-header", "malformed-basic", "basic-secret-in-body"])
     func invalidClientAtToken(kind: String) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in
             let app = try await client.register(redirectURIs: [ShimHarness.allowedHTTPS], authMethod: "client_secret_basic")
-            let grant = [("grant_type", "authorization_code"), ("code", "x"), ("code_verifier", RFC7636.verifier),
-                         ("redirect_uri", ShimHarness.allowedHTTPS)]
+            let grant = [
+                ("grant_type", "authorization_code"), ("code", "x"), ("code_verifier", RFC7636.verifier),
+                ("redirect_uri", ShimHarness.allowedHTTPS),
+            ]
             var form = grant
             var headers: HTTPFields = [:]
             let basic = { (id: String, secret: String) in "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString() }
@@ -165,8 +182,10 @@ struct MalformedInputTests {
         try await harness.run { client async throws in
             let app = try await client.register(authMethod: "none")
             let (code, _) = try await Self.codeAndBrowser(client, app: app)
-            var form = [("grant_type", "authorization_code"), ("code", code), ("code_verifier", RFC7636.verifier),
-                        ("redirect_uri", app.redirectURI)]
+            var form = [
+                ("grant_type", "authorization_code"), ("code", code), ("code_verifier", RFC7636.verifier),
+                ("redirect_uri", app.redirectURI),
+            ]
             var headers: HTTPFields = [:]
             if via == "basic" {
                 headers[.authorization] = "Basic " + Data("\(app.clientID):made-up-secret".utf8).base64EncodedString()
@@ -217,8 +236,9 @@ struct HostileListTests {
         }
     }
 
-    @Test("refresh with 7000 scope tokens (as many as the body limit lets through): 400 invalid_scope on the bound",
-          .timeLimit(.minutes(1)))
+    @Test(
+        "refresh with 7000 scope tokens (as many as the body limit lets through): 400 invalid_scope on the bound",
+        .timeLimit(.minutes(1)))
     func refresh() async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in

@@ -18,11 +18,18 @@ struct MetadataLocationsIssAndApplicationTypeTests {
     /// openid-configuration path-inserted, openid-configuration appended. Each
     /// must answer with `issuer` identical to the configured one (RFC 8414 §3.3,
     /// which the client checks before using the document).
-    @Test("SEP-2351: every well-known URL a client builds for a path issuer serves metadata for exactly that issuer", arguments: [
-        (pathIssuer, ["/.well-known/oauth-authorization-server/tenant1", "/.well-known/openid-configuration/tenant1",
-                      "/tenant1/.well-known/openid-configuration"]),
-        (ShimHarness.issuer, ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]),
-    ])
+    @Test(
+        "SEP-2351: every well-known URL a client builds for a path issuer serves metadata for exactly that issuer",
+        arguments: [
+            (
+                pathIssuer,
+                [
+                    "/.well-known/oauth-authorization-server/tenant1", "/.well-known/openid-configuration/tenant1",
+                    "/tenant1/.well-known/openid-configuration",
+                ]
+            ),
+            (ShimHarness.issuer, ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]),
+        ])
     func wellKnownLocations(_ issuer: String, _ paths: [String]) async throws {
         let harness = try ShimHarness(overrides: ["issuer": .string(issuer)])
         try await harness.run { client async throws in
@@ -47,7 +54,9 @@ struct MetadataLocationsIssAndApplicationTypeTests {
             #expect(advertised.json["authorization_response_iss_parameter_supported"] as? Bool == true)
             let registered = try await client.http.execute(
                 uri: "/tenant1/register", method: .post, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"none","application_type":"native"}"#))
+                body: ByteBuffer(
+                    string: #"{"redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"none","application_type":"native"}"#
+                ))
             let clientID = try #require(registered.json["client_id"] as? String)
             let app = TestApp(clientID: clientID, secret: nil, redirectURIs: [ShimHarness.loopbackRedirect], authMethod: "none")
             var responses: [(String, TestResponse)] = []
@@ -65,16 +74,22 @@ struct MetadataLocationsIssAndApplicationTypeTests {
                 let consentURL = try #require(first.location)
                 #expect(consentURL.hasPrefix(issuer + "/consent?"))
                 let form = try await client.consentPage(consentURL, browser: browser)
-                let decided = try await client.post("/tenant1/consent", form: [("request_id", form.requestID), ("csrf_token", form.csrfToken),
-                                                                              ("decision", outcome == "deny" ? "deny" : "allow")],
-                                                    headers: browser.headers)
+                let decided = try await client.post(
+                    "/tenant1/consent",
+                    form: [
+                        ("request_id", form.requestID), ("csrf_token", form.csrfToken),
+                        ("decision", outcome == "deny" ? "deny" : "allow"),
+                    ],
+                    headers: browser.headers)
                 if outcome == "deny" {
                     responses.append(("deny", decided))
                     continue
                 }
                 let upstreamURL = try #require(decided.location)
                 let approved = try harness.upstream.approve(upstreamURL)
-                let query = outcome == "idp-error" ? [("error", "access_denied"), ("state", approved.state)]
+                let query =
+                    outcome == "idp-error"
+                    ? [("error", "access_denied"), ("state", approved.state)]
                     : [("code", approved.code), ("state", approved.state)]
                 responses.append((outcome, try await client.get("/tenant1/callback?" + FormEncoding.encode(query), headers: browser.headers)))
             }
@@ -90,10 +105,12 @@ struct MetadataLocationsIssAndApplicationTypeTests {
 
     /// SEP-837: clients send `application_type`; /register echoes it and holds
     /// the redirects to it (RFC 7591 §3.2.2 `invalid_redirect_uri` otherwise).
-    @Test("SEP-837: /register echoes application_type and refuses a redirect that does not fit it", arguments: [
-        ("native", ShimHarness.loopbackRedirect, 201), ("web", ShimHarness.allowedHTTPS, 201),
-        ("web", ShimHarness.loopbackRedirect, 400), ("native", "https://localhost/cb", 400), ("desktop", ShimHarness.loopbackRedirect, 400),
-    ])
+    @Test(
+        "SEP-837: /register echoes application_type and refuses a redirect that does not fit it",
+        arguments: [
+            ("native", ShimHarness.loopbackRedirect, 201), ("web", ShimHarness.allowedHTTPS, 201),
+            ("web", ShimHarness.loopbackRedirect, 400), ("native", "https://localhost/cb", 400), ("desktop", ShimHarness.loopbackRedirect, 400),
+        ])
     func applicationType(_ type: String, _ redirect: String, _ status: Int) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in

@@ -8,8 +8,9 @@ import Testing
 /// RFC 8414 §2 metadata, as docs/endpoints.md lists it, on both well-known names.
 @Suite("Authorization server metadata")
 struct MetadataTests {
-    @Test("metadata advertises the endpoints, S256 only, code, none, the grant types, iss and the scopes",
-          arguments: ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"])
+    @Test(
+        "metadata advertises the endpoints, S256 only, code, none, the grant types, iss and the scopes",
+        arguments: ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"])
     func metadataFields(path: String) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// POST /token with `refresh_token`: rule 7 (rotation, binding, reuse, grace window).
 @Suite("Token endpoint: refresh tokens (rule 7)")
@@ -41,7 +41,7 @@ struct RefreshTests {
     @Test("reuse within the grace window returns the same successor, without a second upstream refresh")
     func reuseWithinGraceReturnsSameSuccessor() async throws {
         let harness = try ShimHarness(refreshGrace: "45s")
-        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }   // below the shim's refresh margin
+        harness.upstream.state.withLock { $0.accessTokenLifetime = 30 }  // below the shim's refresh margin
         try await harness.run { client async throws in
             let signedIn = try await client.signIn()
             let first = try #require(signedIn.refreshToken)
@@ -155,8 +155,9 @@ struct RefreshTests {
         let harness = try ShimHarness()
         try await harness.run { client async throws in
             let signedIn = try await client.signIn()
-            let response = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app,
-                                                    extra: [("resource", "https://other.example.com/mcp")])
+            let response = try await client.refresh(
+                try #require(signedIn.refreshToken), app: signedIn.app,
+                extra: [("resource", "https://other.example.com/mcp")])
             #expect(response.status == .badRequest)
             #expect(response.oauthError == "invalid_target")
         }
@@ -194,12 +195,12 @@ struct RefreshTests {
             #expect(narrowed.status == .ok)
             if narrowed.json["access_token"] as? String == tokens.json["access_token"] as? String {
                 // The very token issued for "mcp.read mcp.write" came back: it must say so.
-                #expect(narrowed.json["scope"] as? String == "mcp.read mcp.write",
-                        "the same upstream access token is reported with scope \(narrowed.json["scope"] ?? "-")")
+                #expect(
+                    narrowed.json["scope"] as? String == "mcp.read mcp.write",
+                    "the same upstream access token is reported with scope \(narrowed.json["scope"] ?? "-")")
             } else {
                 #expect(harness.upstream.state.current.refreshCalls.count == 1)
             }
         }
     }
 }
-

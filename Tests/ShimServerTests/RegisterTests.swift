@@ -12,7 +12,8 @@ struct RegisterTests {
     func registerPublicClient() async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in
-            let response = try await client.registerRaw("""
+            let response = try await client.registerRaw(
+                """
                 {"redirect_uris":["\(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"none",
                  "grant_types":["authorization_code","refresh_token"],"client_name":"Claude Code"}
                 """)
@@ -29,8 +30,9 @@ struct RegisterTests {
     }
 
     // RFC 7591 §2: token_endpoint_auth_method defaults to client_secret_basic, which gets a secret.
-    @Test("a confidential client gets a client_secret (default method client_secret_basic)",
-          arguments: [nil, "client_secret_basic", "client_secret_post"])
+    @Test(
+        "a confidential client gets a client_secret (default method client_secret_basic)",
+        arguments: [nil, "client_secret_basic", "client_secret_post"])
     func registerConfidentialClient(method: String?) async throws {
         let harness = try ShimHarness()
         try await harness.run { client async throws in
@@ -69,17 +71,23 @@ struct RegisterTests {
         ("one bad among good", #"{"redirect_uris":["http://127.0.0.1:1/cb","https://evil.example.com/cb"]}"#, "invalid_redirect_uri"),
         ("implicit grant", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"grant_types":["implicit"]}"#, "invalid_client_metadata"),
         ("token response type", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"response_types":["token"]}"#, "invalid_client_metadata"),
-        ("unsupported auth method", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_method":"private_key_jwt"}"#,
-         "invalid_client_metadata"),
+        (
+            "unsupported auth method", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_method":"private_key_jwt"}"#,
+            "invalid_client_metadata"
+        ),
         ("client_name not a string", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"client_name":42}"#, "invalid_client_metadata"),
         ("scope not a scope list", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"scope":"mcp.read \"admin\""}"#, "invalid_client_metadata"),
         ("JSON array body", #"[{"redirect_uris":["http://127.0.0.1:1/cb"]}]"#, "invalid_client_metadata"),
         ("malformed JSON", #"{"redirect_uris":["http://127.0.0.1:1/cb"]"#, "invalid_client_metadata"),
-        ("repeated member", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"redirect_uris":["http://127.0.0.1:2/cb"]}"#,
-         "invalid_client_metadata"),
-        ("repeated member through an escape",
-         #"{"token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_m\u0065thod":"client_secret_basic"}"#,
-         "invalid_client_metadata"),
+        (
+            "repeated member", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"redirect_uris":["http://127.0.0.1:2/cb"]}"#,
+            "invalid_client_metadata"
+        ),
+        (
+            "repeated member through an escape",
+            #"{"token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1:1/cb"],"token_endpoint_auth_m\u0065thod":"client_secret_basic"}"#,
+            "invalid_client_metadata"
+        ),
         ("repeated member, nested", #"{"redirect_uris":["http://127.0.0.1:1/cb"],"jwks":{"keys":[],"keys":[]}}"#, "invalid_client_metadata"),
     ]
 

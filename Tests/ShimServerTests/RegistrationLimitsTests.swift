@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// Registration abuse limits (`registration.*`): unused registrations expire,
 /// a per-address rate limit and a cap on live registrations.
@@ -58,8 +58,12 @@ struct RegistrationLimitsTests {
 
     @Test("registrations over registration.max_clients are refused with an OAuth error")
     func capReached() async throws {
-        let harness = try ShimHarness(overrides: ["registration": .map(["rate_limit": .string("0"), "max_clients": .string("2"),
-                                                                        "unused_ttl": .string("1h")])])
+        let harness = try ShimHarness(overrides: [
+            "registration": .map([
+                "rate_limit": .string("0"), "max_clients": .string("2"),
+                "unused_ttl": .string("1h"),
+            ])
+        ])
         try await harness.run { client async throws in
             _ = try await client.register()
             _ = try await client.register()

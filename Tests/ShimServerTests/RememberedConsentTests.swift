@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Testing
 import ShimTesting
+import Testing
 
 /// Rule 4 in `consent.mode: remember`: consent per (browser, client_id, redirect_uri),
 /// shown again when the redirect_uri or requested scopes change, and only skipped on

@@ -2,18 +2,20 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// Rule 8 with two configured resources: RFC 8707 resource indicators and
 /// "tokens are for that resource only".
 @Suite("Resources (rule 8) with two configured resources")
 struct ResourceTests {
     static let files = "https://files.example.com/mcp"
-    static let twoResources: [String: ConfigValue] = ["resources": .list([
-        .map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]),
-        .map(["resource": .string(files), "scopes": .list([.string("files.read")])]),
-    ])]
+    static let twoResources: [String: ConfigValue] = [
+        "resources": .list([
+            .map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]),
+            .map(["resource": .string(files), "scopes": .list([.string("files.read")])]),
+        ])
+    ]
 
     static func filesParams(_ app: TestApp) -> AuthorizeParams {
         var params = AuthorizeParams(app: app)
@@ -43,10 +45,12 @@ struct ResourceTests {
     // client, sends no resource; `resources[i].default: true` names the one it gets.
     @Test("without resource, a server with two resources uses the one marked default; naming the other still works")
     func defaultResource() async throws {
-        let harness = try ShimHarness(overrides: ["resources": .list([
-            .map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]),
-            .map(["resource": .string(Self.files), "scopes": .list([.string("files.read")]), "default": .string("true")]),
-        ])])
+        let harness = try ShimHarness(overrides: [
+            "resources": .list([
+                .map(["resource": .string(ShimHarness.resource), "scopes": .list([.string("mcp.read"), .string("mcp.write")])]),
+                .map(["resource": .string(Self.files), "scopes": .list([.string("files.read")]), "default": .string("true")]),
+            ])
+        ])
         try await harness.run { client async throws in
             let app = try await client.register()
             var params = AuthorizeParams(app: app)

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// POST /revoke (RFC 7009): who may revoke what, and what a revocation ends.
 /// Issued access tokens at /revoke are in `IntrospectionTests`.

@@ -3,8 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// The flow against the durable default store, so that records survive the
 /// SQLite round trip exactly as the server writes them.

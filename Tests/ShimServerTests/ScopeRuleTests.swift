@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// The one scope rule through the router (threat T29; SEP-2207): /register accepts what /authorize accepts, the registered
 /// scope bounds /authorize, a refresh reads scopes the same way, and
@@ -11,12 +11,17 @@ import ShimTesting
 @Suite("One scope rule: /register, /authorize, /token, scopes_supported")
 struct ScopeRuleTests {
     static let entraLike: [String: ConfigValue] = [
-        "resources": .list([.map(["resource": .string(ShimHarness.resource),
-                                  "scopes": .list([.string("api://app-1/mcp.access"), .string("api://app-1/mcp.admin")])])]),
+        "resources": .list([
+            .map([
+                "resource": .string(ShimHarness.resource),
+                "scopes": .list([.string("api://app-1/mcp.access"), .string("api://app-1/mcp.admin")]),
+            ])
+        ])
     ]
 
     static func register(_ client: ShimClient, scope: String?) async throws -> (TestResponse, TestApp?) {
-        var body = #"{"redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"client_name":"scoped""#
+        var body =
+            #"{"redirect_uris":["\#(ShimHarness.loopbackRedirect)"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"client_name":"scoped""#
         if let scope { body += #","scope":"\#(scope)""# }
         let response = try await client.registerRaw(body + "}")
         guard response.status == .created, let id = response.json["client_id"] as? String else { return (response, nil) }
@@ -59,9 +64,11 @@ struct ScopeRuleTests {
     // oidc-agent asks every server for `openid offline_access`; it used to be refused when upstream.scopes had no openid.
     @Test("RFC 7591 §2: /register drops scope values it does not offer and answers the narrowed scope; the flow then works")
     func registrationNarrowsScope() async throws {
-        let upstream: ConfigValue = .map(["preset": .string("oidc"), "issuer": .string("https://idp.test"),
-                                          "client_id": .string(ShimHarness.upstreamClientID),
-                                          "client_secret": .string(ShimHarness.upstreamSecret), "scopes": .list([.string("profile")])])
+        let upstream: ConfigValue = .map([
+            "preset": .string("oidc"), "issuer": .string("https://idp.test"),
+            "client_id": .string(ShimHarness.upstreamClientID),
+            "client_secret": .string(ShimHarness.upstreamSecret), "scopes": .list([.string("profile")]),
+        ])
         let noOpenID = try ShimHarness(overrides: ["upstream": upstream])
         try await noOpenID.run { client async throws in
             let (registered, _) = try await Self.register(client, scope: "openid offline_access")
@@ -116,9 +123,11 @@ struct ScopeRuleTests {
     // expect a refresh token; the AS advertises and accepts it whatever the preset.
     @Test("SEP-2207: offline_access is always in scopes_supported and accepted, never forwarded unless configured upstream")
     func sep2207OfflineAccess() async throws {
-        let upstream: ConfigValue = .map(["preset": .string("google"), "issuer": .string("https://idp.test"),
-                                          "client_id": .string(ShimHarness.upstreamClientID),
-                                          "client_secret": .string(ShimHarness.upstreamSecret), "scopes": .list([.string("openid")])])
+        let upstream: ConfigValue = .map([
+            "preset": .string("google"), "issuer": .string("https://idp.test"),
+            "client_id": .string(ShimHarness.upstreamClientID),
+            "client_secret": .string(ShimHarness.upstreamSecret), "scopes": .list([.string("openid")]),
+        ])
         // Upstream mode with google needs `tokens.insecure_upstream_audience_ack` (threat G8).
         let tokens: ConfigValue = .map(["access": .string("upstream"), "insecure_upstream_audience_ack": .string("true")])
         let harness = try ShimHarness(overrides: ["upstream": upstream, "tokens": tokens])

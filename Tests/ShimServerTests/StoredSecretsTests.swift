@@ -3,8 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// What the server writes to its store: secrets by hash (rules 5, 6, 7:
 /// records are keyed by a hash of the secret, never the secret) and upstream
@@ -24,7 +24,8 @@ struct StoredSecretsTests {
             let tokens = try await client.exchange(code: code, app: app)
             #expect(tokens.status == .ok)
             // The exchange redeemed it under its hash.
-            if case .replayed = try await store.redeemCode(hash: SecretToken.hash(code), now: now) {} else {
+            if case .replayed = try await store.redeemCode(hash: SecretToken.hash(code), now: now) {
+            } else {
                 Issue.record("the code is not stored under SecretToken.hash(code)")
             }
             let refresh = try #require(tokens.json["refresh_token"] as? String)

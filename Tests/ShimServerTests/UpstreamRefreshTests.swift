@@ -3,8 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// `tokens.access: upstream`: the shim refreshes upstream behind the
 /// client's refresh token, and the upstream refresh token never leaves the shim.
@@ -95,10 +95,10 @@ struct UpstreamRefreshTests {
     @Test("a refresh gives a NEW access token even while the old one has most of its hour left")
     func refreshGivesFreshAccessTokenWhileOldIsFarFromExpiry() async throws {
         let harness = try ShimHarness()
-        #expect(harness.upstream.state.current.accessTokenLifetime == 3600)   // as users' IdPs issue them
+        #expect(harness.upstream.state.current.accessTokenLifetime == 3600)  // as users' IdPs issue them
         try await harness.run { client async throws in
             let signedIn = try await client.signIn()
-            harness.clock.advance(by: 60)   // 59 minutes left: far from expiry
+            harness.clock.advance(by: 60)  // 59 minutes left: far from expiry
             let first = try await client.refresh(try #require(signedIn.refreshToken), app: signedIn.app)
             #expect(first.status == .ok, "\(first.text)")
             let access = try #require(first.json["access_token"] as? String)
@@ -118,8 +118,9 @@ struct UpstreamRefreshTests {
 /// gives a clamped `expires_in`, never a crash.
 @Suite("Hostile upstream numbers")
 struct HostileUpstreamNumberTests {
-    @Test("the IdP's expires_in is Int.max, Int.min or negative: /token and refresh answer 200 with a clamped expires_in",
-          arguments: [Int.max, Int.min, -1, 0])
+    @Test(
+        "the IdP's expires_in is Int.max, Int.min or negative: /token and refresh answer 200 with a clamped expires_in",
+        arguments: [Int.max, Int.min, -1, 0])
     func absurdLifetime(_ lifetime: Int) async throws {
         let harness = try ShimHarness()
         harness.upstream.state.withLock { $0.accessTokenLifetime = lifetime }

@@ -1,8 +1,8 @@
 import Foundation
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// AuditStore, AdminStore and the per-grant refresh lock (ShimStore.swift),
 /// run against every store.
@@ -11,8 +11,9 @@ struct AdminStoreConformanceTests {
     typealias F = StoreFixtures
 
     static func event(_ seconds: TimeInterval, _ kind: AuditEvent.Kind = .grantIssued, client: String = "client-1") -> AuditEvent {
-        AuditEvent(at: F.t0.addingTimeInterval(seconds), kind: kind, clientID: client, clientName: "Test", redirectHost: "app.example.com",
-                   subject: "user-1", resource: "https://mcp.example.com/mcp", scope: "mcp.read", detail: "grant abcd1234")
+        AuditEvent(
+            at: F.t0.addingTimeInterval(seconds), kind: kind, clientID: client, clientName: "Test", redirectHost: "app.example.com",
+            subject: "user-1", resource: "https://mcp.example.com/mcp", scope: "mcp.read", detail: "grant abcd1234")
     }
 
     @Test("the audit trail lists events oldest first, from `since`, up to `limit`", arguments: StoreKind.available)
@@ -49,8 +50,9 @@ struct AdminStoreConformanceTests {
         try await kind.with { store async throws in
             // Created a second apart, in this order (the clock decides "newest").
             for (i, (id, client)) in [("g1", "client-1"), ("g2", "client-2"), ("g3", "client-1")].enumerated() {
-                _ = try await store.createGrant(F.grant(id, client: client, createdAt: F.t0.addingTimeInterval(TimeInterval(i))),
-                                                refreshTokenHash: "r-" + id, refreshToken: F.refresh(grantID: id))
+                _ = try await store.createGrant(
+                    F.grant(id, client: client, createdAt: F.t0.addingTimeInterval(TimeInterval(i))),
+                    refreshTokenHash: "r-" + id, refreshToken: F.refresh(grantID: id))
             }
             try await store.revokeGrant(id: "tombstone", at: F.t0)
             try await store.revokeGrant(id: "g1", at: F.t0.addingTimeInterval(1))

@@ -9,11 +9,14 @@ import Testing
 /// deletion and purge by last fetch.
 @Suite("CIMDClientStore conformance")
 struct CIMDClientStoreConformanceTests {
-    static func record(_ url: String = "https://app.example.com/client.json", name: String = "App", hash: String = "aaaa1111",
-                       fetched: TimeInterval = 0) -> CIMDClientRecord {
+    static func record(
+        _ url: String = "https://app.example.com/client.json", name: String = "App", hash: String = "aaaa1111",
+        fetched: TimeInterval = 0
+    ) -> CIMDClientRecord {
         let at = StoreFixtures.t0.addingTimeInterval(fetched)
-        return CIMDClientRecord(url: url, host: "app.example.com", clientName: name, redirectURIs: ["http://127.0.0.1/callback"],
-                                documentHash: hash, firstSeen: at, lastFetched: at)
+        return CIMDClientRecord(
+            url: url, host: "app.example.com", clientName: name, redirectURIs: ["http://127.0.0.1/callback"],
+            documentHash: hash, firstSeen: at, lastFetched: at)
     }
 
     @Test("first record is new; an update returns the previous one and keeps firstSeen", arguments: StoreKind.available)

@@ -1,7 +1,8 @@
 import Foundation
 import ShimCore
-@testable import ShimStorage
 import Testing
+
+@testable import ShimStorage
 
 /// A client's `origin` (registered through RFC 7591, or installed from
 /// `ema.clients`) survives the store on every backend, and the configured
@@ -11,13 +12,15 @@ struct ClientOriginConformanceTests {
     typealias F = StoreFixtures
 
     static func configured(_ id: String) -> RegisteredClient {
-        RegisteredClient(clientID: id, clientSecretHash: SecretToken.hash("secret-" + id), clientName: RegisteredClient.configuredClientName,
-                         clientURI: nil, redirectURIs: [], grantTypes: ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
-                         tokenEndpointAuthMethod: .clientSecretPost, scope: nil, createdAt: F.t0, origin: .configured)
+        RegisteredClient(
+            clientID: id, clientSecretHash: SecretToken.hash("secret-" + id), clientName: RegisteredClient.configuredClientName,
+            clientURI: nil, redirectURIs: [], grantTypes: ["urn:ietf:params:oauth:grant-type:jwt-bearer"],
+            tokenEndpointAuthMethod: .clientSecretPost, scope: nil, createdAt: F.t0, origin: .configured)
     }
 
-    @Test("origin round trip: insertClient and registerClient keep it; configuredClients lists only configured ones, by id",
-          arguments: StoreKind.available)
+    @Test(
+        "origin round trip: insertClient and registerClient keep it; configuredClients lists only configured ones, by id",
+        arguments: StoreKind.available)
     func roundTrip(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             try await store.insertClient(Self.configured("ema-b"))
@@ -37,7 +40,8 @@ struct ClientOriginConformanceTests {
             expectedA.usedAt = F.t0.addingTimeInterval(1)
             #expect(try await store.configuredClients() == [expectedA, Self.configured("ema-b")])
             let listed = try await store.listClients(limit: 10)
-            #expect(Set(listed.map { "\($0.clientID):\($0.origin.rawValue)" })
+            #expect(
+                Set(listed.map { "\($0.clientID):\($0.origin.rawValue)" })
                     == ["ema-a:configured", "ema-b:configured", "dcr-1:registered", "dcr-2:registered"])
             #expect(try await store.deleteClient(id: "ema-b"))
             #expect(try await store.configuredClients().map(\.clientID) == ["ema-a"])
@@ -77,8 +81,9 @@ struct ClientOriginConformanceTests {
             let db = try SQLiteDB(path: path)
             try db.execute("CREATE TABLE clients (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at REAL NOT NULL, used_at REAL)")
             for client in [installed, lookalike] {
-                _ = try db.query("INSERT INTO clients (id, body, created_at) VALUES (?, ?, ?)",
-                                 [.text(client.clientID), .text(try Self.legacyBody(client)), .double(F.t0.timeIntervalSince1970)])
+                _ = try db.query(
+                    "INSERT INTO clients (id, body, created_at) VALUES (?, ?, ?)",
+                    [.text(client.clientID), .text(try Self.legacyBody(client)), .double(F.t0.timeIntervalSince1970)])
             }
             try db.execute("PRAGMA user_version = 4")
             db.close()

@@ -23,8 +23,9 @@ struct GrantStoreConformanceTests {
     }
 
     // Rule 6: the token endpoint reads a code before it uses it up.
-    @Test("reading a code changes nothing: unused until redeemed, then used; expired and unknown codes are nil",
-          arguments: StoreKind.available)
+    @Test(
+        "reading a code changes nothing: unused until redeemed, then used; expired and unknown codes are nil",
+        arguments: StoreKind.available)
     func codeReadWithoutUsingUp(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             try await store.saveCode(F.code(lifetime: 300), hash: "h1")
@@ -60,8 +61,9 @@ struct GrantStoreConformanceTests {
         }
     }
 
-    @Test("createGrant stores the grant and its first refresh token; a second create of the id fails",
-          arguments: StoreKind.available)
+    @Test(
+        "createGrant stores the grant and its first refresh token; a second create of the id fails",
+        arguments: StoreKind.available)
     func createGrantAndRefreshToken(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             #expect(try await store.createGrant(F.grant(), refreshTokenHash: "r1", refreshToken: F.refresh()))
@@ -81,16 +83,20 @@ struct GrantStoreConformanceTests {
             _ = try await store.createGrant(F.grant(), refreshTokenHash: "r1", refreshToken: F.refresh())
             let at = F.t0.addingTimeInterval(100)
             let successor = RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: at)
-            #expect(try await store.rotate(oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r2", successorHash: "r2",
-                                           successor: successor, upstream: F.upstream("2")))
+            #expect(
+                try await store.rotate(
+                    oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r2", successorHash: "r2",
+                    successor: successor, upstream: F.upstream("2")))
             let old = try #require(try await store.refreshToken(hash: "r1"))
             #expect(old.rotatedAt == at)
             #expect(old.sealedSuccessor == "sealed-r2")
             #expect(try await store.refreshToken(hash: "r2") == successor)
             #expect(try await store.grant(id: "grant-1")?.upstream == F.upstream("2"))
 
-            #expect(try await store.rotate(oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r3", successorHash: "r3",
-                                           successor: successor, upstream: F.upstream("3")) == false)
+            #expect(
+                try await store.rotate(
+                    oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r3", successorHash: "r3",
+                    successor: successor, upstream: F.upstream("3")) == false)
             #expect(try await store.refreshToken(hash: "r3") == nil)
             #expect(try await store.refreshToken(hash: "r1")?.sealedSuccessor == "sealed-r2")
             #expect(try await store.grant(id: "grant-1")?.upstream == F.upstream("2"))
@@ -106,8 +112,10 @@ struct GrantStoreConformanceTests {
             try await store.revokeGrant(id: "grant-1", at: F.t0.addingTimeInterval(50))
             let at = F.t0.addingTimeInterval(100)
             let successor = RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: at)
-            #expect(try await store.rotate(oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r2", successorHash: "r2",
-                                           successor: successor, upstream: F.upstream("2")) == false)
+            #expect(
+                try await store.rotate(
+                    oldHash: "r1", rotatedAt: at, sealedSuccessor: "sealed-r2", successorHash: "r2",
+                    successor: successor, upstream: F.upstream("2")) == false)
             #expect(try await store.refreshToken(hash: "r2") == nil)
             #expect(try await store.refreshToken(hash: "r1")?.rotatedAt == nil)
             #expect(try await store.grant(id: "grant-1")?.upstream != F.upstream("2"))
@@ -121,9 +129,10 @@ struct GrantStoreConformanceTests {
             let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for i in 0..<20 {
                     group.addTask {
-                        try await store.rotate(oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "sealed-\(i)", successorHash: "succ-\(i)",
-                                               successor: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: F.t0),
-                                               upstream: F.upstream("\(i)"))
+                        try await store.rotate(
+                            oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "sealed-\(i)", successorHash: "succ-\(i)",
+                            successor: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: F.t0),
+                            upstream: F.upstream("\(i)"))
                     }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }

@@ -1,8 +1,8 @@
 import Foundation
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// Bounded stored rows and shared rate limits: the pending-consent count for
 /// `authorization.max_pending`, and rate-limit windows shared by replicas.
@@ -35,13 +35,19 @@ struct SharedRateWindowTests {
         try await PostgresReplicaTests.withReplicas { a, b async throws in
             let t = Date(timeIntervalSince1970: 1_800_000_000)  // a multiple of 60
             var counts: [Int] = []
-            for i in 0..<6 { counts.append(try await (i.isMultiple(of: 2) ? a : b).countEvent(key: "register:198.51.100.1", windowSeconds: 60, now: t.addingTimeInterval(Double(i)))) }
+            for i in 0..<6 {
+                counts.append(
+                    try await (i.isMultiple(of: 2) ? a : b).countEvent(
+                        key: "register:198.51.100.1", windowSeconds: 60, now: t.addingTimeInterval(Double(i))))
+            }
             #expect(counts == [1, 2, 3, 4, 5, 6])
             #expect(try await a.countEvent(key: "register:198.51.100.2", windowSeconds: 60, now: t) == 1)
             #expect(try await b.countEvent(key: "register:198.51.100.1", windowSeconds: 60, now: t.addingTimeInterval(60)) == 1)
             #expect(try await a.countEvent(key: "register:198.51.100.1", windowSeconds: 60, now: t.addingTimeInterval(59)) == 2)
             let racing = try await withThrowingTaskGroup(of: Int.self) { group in
-                for i in 0..<40 { group.addTask { try await (i.isMultiple(of: 2) ? a : b).countEvent(key: "authorize:x", windowSeconds: 60, now: t) } }
+                for i in 0..<40 {
+                    group.addTask { try await (i.isMultiple(of: 2) ? a : b).countEvent(key: "authorize:x", windowSeconds: 60, now: t) }
+                }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(racing.sorted() == Array(1...40))

@@ -1,8 +1,8 @@
 import Foundation
 import ShimCore
 import ShimStorage
-import Testing
 import ShimTesting
+import Testing
 
 /// PostgreSQL is the store for replicas. Two `PostgresStore`s on one
 /// database stand for two replicas; every single-use rule must hold across them.
@@ -48,8 +48,9 @@ struct PostgresReplicaTests {
                 for i in 0..<20 {
                     let store = i.isMultiple(of: 2) ? a : b
                     group.addTask {
-                        try await store.rotate(oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "s\(i)", successorHash: "succ-\(i)",
-                                               successor: F.refresh(), upstream: F.upstream("\(i)"))
+                        try await store.rotate(
+                            oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "s\(i)", successorHash: "succ-\(i)",
+                            successor: F.refresh(), upstream: F.upstream("\(i)"))
                     }
                 }
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }

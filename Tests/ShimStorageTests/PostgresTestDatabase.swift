@@ -43,8 +43,9 @@ enum PostgresTestDatabase {
     private static func execute(_ sql: String, url: URLComponents) async throws {
         guard let host = url.host, let user = url.user else { throw SetupError.badURL }
         let database = String(url.path.drop { $0 == "/" })
-        let configuration = PostgresClient.Configuration(host: host, port: url.port ?? 5432, username: user, password: url.password,
-                                                         database: database.isEmpty ? nil : database, tls: .disable)
+        let configuration = PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user, password: url.password,
+            database: database.isEmpty ? nil : database, tls: .disable)
         let client = PostgresClient(configuration: configuration, backgroundLogger: StoreFixtures.quietLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

@@ -16,15 +16,20 @@ struct PurgeConformanceTests {
         return grant
     }
 
-    @Test("expired and long-revoked grants go with their refresh tokens; old tombstones go; live and recent ones stay",
-          arguments: StoreKind.available)
+    @Test(
+        "expired and long-revoked grants go with their refresh tokens; old tombstones go; live and recent ones stay",
+        arguments: StoreKind.available)
     func grants(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             let live = Self.now.addingTimeInterval(30 * 86400)
             for (id, expiry) in [("live", live), ("expired", F.t0.addingTimeInterval(3600)), ("old-revoked", live), ("new-revoked", live)] {
-                #expect(try await store.createGrant(Self.grant(id, expiresAt: expiry), refreshTokenHash: "\(id)-r1", refreshToken: F.refresh(grantID: id)))
-                #expect(try await store.rotate(oldHash: "\(id)-r1", rotatedAt: F.t0, sealedSuccessor: "s", successorHash: "\(id)-r2",
-                                               successor: F.refresh(grantID: id), upstream: F.upstream()))
+                #expect(
+                    try await store.createGrant(Self.grant(id, expiresAt: expiry), refreshTokenHash: "\(id)-r1", refreshToken: F.refresh(grantID: id))
+                )
+                #expect(
+                    try await store.rotate(
+                        oldHash: "\(id)-r1", rotatedAt: F.t0, sealedSuccessor: "s", successorHash: "\(id)-r2",
+                        successor: F.refresh(grantID: id), upstream: F.upstream()))
             }
             try await store.revokeGrant(id: "old-revoked", at: F.t0)
             try await store.revokeGrant(id: "new-revoked", at: Self.now.addingTimeInterval(-600))
@@ -43,7 +48,9 @@ struct PurgeConformanceTests {
             #expect(try await store.refreshToken(hash: "live-r2") != nil)
             #expect(try await store.grant(id: "new-revoked")?.revokedAt != nil)
             // A recent tombstone still stops a late createGrant; an old one is gone.
-            #expect(try await store.createGrant(F.grant("new-tombstone"), refreshTokenHash: "x1", refreshToken: F.refresh(grantID: "new-tombstone")) == false)
+            #expect(
+                try await store.createGrant(F.grant("new-tombstone"), refreshTokenHash: "x1", refreshToken: F.refresh(grantID: "new-tombstone"))
+                    == false)
             #expect(try await store.createGrant(F.grant("old-tombstone"), refreshTokenHash: "x2", refreshToken: F.refresh(grantID: "old-tombstone")))
             #expect(try await store.purgeExpired(now: Self.now).total == 0)
         }
@@ -55,7 +62,7 @@ struct PurgeConformanceTests {
             var expired = F.consent(browser: "b-old")
             expired.expiresAt = Self.now.addingTimeInterval(-1)
             try await store.saveConsent(expired)
-            try await store.saveConsent(F.consent(browser: "b-new"))   // expires t0 + 1 day = now: gone too
+            try await store.saveConsent(F.consent(browser: "b-new"))  // expires t0 + 1 day = now: gone too
             var live = F.consent(browser: "b-live")
             live.expiresAt = Self.now.addingTimeInterval(3600)
             try await store.saveConsent(live)

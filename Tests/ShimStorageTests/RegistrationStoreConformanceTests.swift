@@ -54,8 +54,9 @@ struct RegistrationStoreConformanceTests {
         }
     }
 
-    @Test("many concurrent registrations: every one stored with its audit row; the cap holds exactly on one store",
-          arguments: StoreKind.available)
+    @Test(
+        "many concurrent registrations: every one stored with its audit row; the cap holds exactly on one store",
+        arguments: StoreKind.available)
     func concurrentRegistrations(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             let accepted = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -91,8 +92,9 @@ struct SQLiteGroupCommitTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<200 {
                 group.addTask {
-                    _ = try await store.registerClient(F.client("c\(i)"), audit: RegistrationStoreConformanceTests.event("c\(i)"),
-                                                       maxClients: 1000)
+                    _ = try await store.registerClient(
+                        F.client("c\(i)"), audit: RegistrationStoreConformanceTests.event("c\(i)"),
+                        maxClients: 1000)
                 }
             }
             try await group.waitForAll()
@@ -185,7 +187,10 @@ struct PostgresClientCountTests {
             #expect(try await a.purgeUnusedClients(createdBefore: F.t0.addingTimeInterval(1)) == 29)
             #expect(try await a.countClients() == 0)
             #expect(try await b.countClients() == 0)
-            for i in 0..<3 { #expect(try await b.registerClient(F.client("d\(i)"), audit: RegistrationStoreConformanceTests.event("d\(i)"), maxClients: 2) == (i < 2)) }
+            for i in 0..<3 {
+                #expect(
+                    try await b.registerClient(F.client("d\(i)"), audit: RegistrationStoreConformanceTests.event("d\(i)"), maxClients: 2) == (i < 2))
+            }
         }
     }
 }

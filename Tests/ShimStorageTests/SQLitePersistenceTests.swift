@@ -23,8 +23,10 @@ struct SQLitePersistenceTests {
         try await first.saveCode(F.code(grantID: "grant-2"), hash: "fresh-code")
         #expect(try await first.redeemCode(hash: "used-code", now: F.t0) == .redeemed(F.code()))
         #expect(try await first.createGrant(F.grant(), refreshTokenHash: "r1", refreshToken: F.refresh()))
-        #expect(try await first.rotate(oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "sealed-r2", successorHash: "r2",
-                                       successor: F.refresh(), upstream: F.upstream("2")))
+        #expect(
+            try await first.rotate(
+                oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "sealed-r2", successorHash: "r2",
+                successor: F.refresh(), upstream: F.upstream("2")))
         try await first.revokeGrant(id: "tombstoned", at: F.t0)
         try await first.close()
 
@@ -41,8 +43,10 @@ struct SQLitePersistenceTests {
         #expect(try await second.grant(id: "grant-1")?.upstream == F.upstream("2"))
         #expect(try await second.refreshToken(hash: "r1")?.rotatedAt == F.t0)
         #expect(try await second.refreshToken(hash: "r2") == F.refresh())
-        #expect(try await second.rotate(oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "x", successorHash: "r3",
-                                        successor: F.refresh(), upstream: F.upstream("3")) == false)
+        #expect(
+            try await second.rotate(
+                oldHash: "r1", rotatedAt: F.t0, sealedSuccessor: "x", successorHash: "r3",
+                successor: F.refresh(), upstream: F.upstream("3")) == false)
         #expect(try await second.createGrant(F.grant("tombstoned"), refreshTokenHash: "r9", refreshToken: F.refresh()) == false)
         try await second.close()
     }

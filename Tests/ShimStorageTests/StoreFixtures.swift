@@ -53,16 +53,18 @@ enum StoreFixtures {
     }
 
     static func client(_ id: String = "client-1", createdAt: Date = t0) -> RegisteredClient {
-        RegisteredClient(clientID: id, clientSecretHash: SecretToken.hash("secret-" + id), clientName: "Test \(id)",
-                         clientURI: nil, redirectURIs: ["https://app.example.com/cb"],
-                         grantTypes: ["authorization_code", "refresh_token"], tokenEndpointAuthMethod: .clientSecretBasic,
-                         scope: nil, createdAt: createdAt)
+        RegisteredClient(
+            clientID: id, clientSecretHash: SecretToken.hash("secret-" + id), clientName: "Test \(id)",
+            clientURI: nil, redirectURIs: ["https://app.example.com/cb"],
+            grantTypes: ["authorization_code", "refresh_token"], tokenEndpointAuthMethod: .clientSecretBasic,
+            scope: nil, createdAt: createdAt)
     }
 
     static func request(client: String = "client-1", redirect: String = "https://app.example.com/cb") -> AuthorizationRequest {
-        AuthorizationRequest(clientID: client, redirectURI: redirect, state: "s-1", codeChallenge: String(repeating: "a", count: 43),
-                             resource: "https://mcp.example.com/mcp", scope: ScopeSet("mcp.read"),
-                             upstreamScope: ScopeSet("openid mcp.read"))
+        AuthorizationRequest(
+            clientID: client, redirectURI: redirect, state: "s-1", codeChallenge: String(repeating: "a", count: 43),
+            resource: "https://mcp.example.com/mcp", scope: ScopeSet("mcp.read"),
+            upstreamScope: ScopeSet("openid mcp.read"))
     }
 
     static func pending(browser: String = "browser-1") -> PendingConsent {
@@ -70,33 +72,40 @@ enum StoreFixtures {
     }
 
     static func transaction(browser: String = "browser-1") -> UpstreamTransaction {
-        UpstreamTransaction(request: request(), browser: browser, codeVerifier: String(repeating: "v", count: 64),
-                            nonce: "nonce-1", createdAt: t0)
+        UpstreamTransaction(
+            request: request(), browser: browser, codeVerifier: String(repeating: "v", count: 64),
+            nonce: "nonce-1", createdAt: t0)
     }
 
     static func upstream(_ tag: String = "1") -> SealedUpstreamTokens {
-        SealedUpstreamTokens(accessToken: "sealed-at-" + tag, accessTokenExpiresAt: t0.addingTimeInterval(3600),
-                             refreshToken: "sealed-rt-" + tag, tokenType: "Bearer", scope: "mcp.read")
+        SealedUpstreamTokens(
+            accessToken: "sealed-at-" + tag, accessTokenExpiresAt: t0.addingTimeInterval(3600),
+            refreshToken: "sealed-rt-" + tag, tokenType: "Bearer", scope: "mcp.read")
     }
 
     static func code(grantID: String = "grant-1", lifetime: TimeInterval = 300) -> AuthorizationCodeRecord {
-        AuthorizationCodeRecord(grantID: grantID, request: request(), subject: "user-1", upstream: upstream(),
-                                expiresAt: t0.addingTimeInterval(lifetime))
+        AuthorizationCodeRecord(
+            grantID: grantID, request: request(), subject: "user-1", upstream: upstream(),
+            expiresAt: t0.addingTimeInterval(lifetime))
     }
 
     static func grant(_ id: String = "grant-1", client: String = "client-1", createdAt: Date = t0) -> Grant {
-        Grant(id: id, clientID: client, subject: "user-1", resource: "https://mcp.example.com/mcp",
-              scope: ScopeSet("mcp.read"), upstreamScope: ScopeSet("openid mcp.read"), upstream: upstream(),
-              createdAt: createdAt, expiresAt: t0.addingTimeInterval(30 * 86400))
+        Grant(
+            id: id, clientID: client, subject: "user-1", resource: "https://mcp.example.com/mcp",
+            scope: ScopeSet("mcp.read"), upstreamScope: ScopeSet("openid mcp.read"), upstream: upstream(),
+            createdAt: createdAt, expiresAt: t0.addingTimeInterval(30 * 86400))
     }
 
     static func refresh(grantID: String = "grant-1") -> RefreshTokenRecord {
         RefreshTokenRecord(grantID: grantID, clientID: "client-1", issuedAt: t0)
     }
 
-    static func consent(browser: String = "browser-1", client: String = "client-1",
-                        redirect: String = "https://app.example.com/cb", scope: String = "mcp.read") -> ConsentRecord {
-        ConsentRecord(browser: browser, clientID: client, redirectURI: redirect, scope: ScopeSet(scope),
-                      resource: "https://mcp.example.com/mcp", expiresAt: t0.addingTimeInterval(86400))
+    static func consent(
+        browser: String = "browser-1", client: String = "client-1",
+        redirect: String = "https://app.example.com/cb", scope: String = "mcp.read"
+    ) -> ConsentRecord {
+        ConsentRecord(
+            browser: browser, clientID: client, redirectURI: redirect, scope: ScopeSet(scope),
+            resource: "https://mcp.example.com/mcp", expiresAt: t0.addingTimeInterval(86400))
     }
 }

@@ -105,15 +105,17 @@ struct TransactionStoreConformanceTests {
     func consentPerBrowserClientRedirect(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             try await store.saveConsent(F.consent())
-            #expect(try await store.consent(browser: "browser-1", clientID: "client-1", redirectURI: "https://app.example.com/cb")
-                == F.consent())
+            #expect(
+                try await store.consent(browser: "browser-1", clientID: "client-1", redirectURI: "https://app.example.com/cb")
+                    == F.consent())
             #expect(try await store.consent(browser: "browser-2", clientID: "client-1", redirectURI: "https://app.example.com/cb") == nil)
             #expect(try await store.consent(browser: "browser-1", clientID: "client-2", redirectURI: "https://app.example.com/cb") == nil)
             #expect(try await store.consent(browser: "browser-1", clientID: "client-1", redirectURI: "https://app.example.com/other") == nil)
             // Saving again for the same key replaces the record.
             try await store.saveConsent(F.consent(scope: "mcp.read mcp.write"))
-            #expect(try await store.consent(browser: "browser-1", clientID: "client-1", redirectURI: "https://app.example.com/cb")?.scope
-                == ScopeSet("mcp.read mcp.write"))
+            #expect(
+                try await store.consent(browser: "browser-1", clientID: "client-1", redirectURI: "https://app.example.com/cb")?.scope
+                    == ScopeSet("mcp.read mcp.write"))
         }
     }
 

@@ -14,9 +14,10 @@ struct IssuedTokenTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func claims(grant: String = "grant-1", client: String = "client-1", exp: Int = 1_800_000_300) -> AccessTokenClaims {
-        AccessTokenClaims(issuer: issuer, subject: "user-1", audience: [resource], expiresAt: exp, issuedAt: 1_800_000_000,
-                          tokenID: "jti-" + UUID().uuidString, clientID: client, scope: "mcp", grantID: grant,
-                          extra: ["roles": .array([.string("reader")])])
+        AccessTokenClaims(
+            issuer: issuer, subject: "user-1", audience: [resource], expiresAt: exp, issuedAt: 1_800_000_000,
+            tokenID: "jti-" + UUID().uuidString, clientID: client, scope: "mcp", grantID: grant,
+            extra: ["roles": .array([.string("reader")])])
     }
 
     /// A store with one live grant of `client-1`.
@@ -24,8 +25,9 @@ struct IssuedTokenTests {
         let store = MemoryStore()
         let upstream = SealedUpstreamTokens(accessToken: "sealed", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
         let created = try await store.createGrant(
-            Grant(id: grant, clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"), upstreamScope: ScopeSet("mcp"),
-                  upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
+            Grant(
+                id: grant, clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"), upstreamScope: ScopeSet("mcp"),
+                upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
             refreshTokenHash: "h-" + grant, refreshToken: RefreshTokenRecord(grantID: grant, clientID: "client-1", issuedAt: now))
         #expect(created)
         return store
@@ -50,7 +52,8 @@ struct IssuedTokenTests {
 
     @Test("rotation: a token signed with the previous key still validates; /jwks.json lists both, the current first")
     func rotation() async throws {
-        let old = P256.Signing.PrivateKey(), new = P256.Signing.PrivateKey()
+        let old = P256.Signing.PrivateKey()
+        let new = P256.Signing.PrivateKey()
         let before = try await SigningKeys.make(current: old)
         let token = try await before.sign(Self.claims(), type: "at+jwt")
         let after = try await SigningKeys.make(current: new, previous: [old.publicKey])
@@ -67,12 +70,14 @@ struct IssuedTokenTests {
     @Test("RFC 7638 thumbprints and RFC 7518 §6.2 coordinates: stable, base64url, 32 bytes each")
     func jwks() async throws {
         let key = P256.Signing.PrivateKey()
-        let a = try await SigningKeys.make(current: key), b = try await SigningKeys.make(current: key)
+        let a = try await SigningKeys.make(current: key)
+        let b = try await SigningKeys.make(current: key)
         #expect(a.currentKeyID == b.currentKeyID && a.currentKeyID.count == 43)
         #expect(try await SigningKeys.make(current: P256.Signing.PrivateKey()).currentKeyID != a.currentKeyID)
         let jwk = try #require(a.jwks.keys.first)
         #expect(jwk.kty == "EC" && jwk.crv == "P-256" && jwk.alg == "ES256" && jwk.use == "sig")
-        let x = try #require(Base64URL.decode(jwk.x)), y = try #require(Base64URL.decode(jwk.y))
+        let x = try #require(Base64URL.decode(jwk.x))
+        let y = try #require(Base64URL.decode(jwk.y))
         #expect(x.count == 32 && y.count == 32 && !jwk.x.contains("+") && !jwk.x.contains("/") && !jwk.x.contains("="))
         #expect(try P256.Signing.PublicKey(x963Representation: Data([4]) + x + y).rawRepresentation == key.publicKey.rawRepresentation)
         // RFC 7638 §3.1, recomputed independently.

@@ -1,17 +1,19 @@
 import ShimCore
-@testable import ShimUpstream
-import Testing
 import ShimTesting
+import Testing
+
+@testable import ShimUpstream
 
 /// Every IdP error reaches the operator as a sentence that says what to
 /// fix (threat T25): Entra's common AADSTS codes each with the portal step,
 /// and a message the user can act on that never repeats the IdP's own text.
 @Suite("Entra AADSTS errors: the client's message and the operator's fix")
 struct EntraErrorTests {
-    static let context = FailureContext(config: UpstreamConfiguration(
-        preset: .entra, tenant: "contoso.onmicrosoft.com", issuer: nil, authorizationEndpoint: nil, tokenEndpoint: nil,
-        revocationEndpoint: nil, clientID: "11111111-1111-1111-1111-111111111111", clientSecret: "s",
-        tokenEndpointAuthMethod: "client_secret_post", scopes: [], extraAuthorizeParams: [:], extraTokenParams: [:], timeoutSeconds: 10),
+    static let context = FailureContext(
+        config: UpstreamConfiguration(
+            preset: .entra, tenant: "contoso.onmicrosoft.com", issuer: nil, authorizationEndpoint: nil, tokenEndpoint: nil,
+            revocationEndpoint: nil, clientID: "11111111-1111-1111-1111-111111111111", clientSecret: "s",
+            tokenEndpointAuthMethod: "client_secret_post", scopes: [], extraAuthorizeParams: [:], extraTokenParams: [:], timeoutSeconds: 10),
         callbackURL: "https://auth.example.com/callback")
 
     /// (code, phase, error, the client's OAuth error, words the fix must contain)
@@ -21,12 +23,12 @@ struct EntraErrorTests {
         (65001, .codeExchange, "invalid_grant", .accessDenied, ["API permissions", "Grant admin consent"]),
         (70011, .authorization, "invalid_scope", .serverError, ["fully qualified", ".default", "Expose an API"]),
         (28000, .codeExchange, "invalid_request", .serverError, ["one API"]),
-        (9010010, .authorization, "invalid_request", .serverError, ["resource", "extra_authorize_params"]),
+        (9_010_010, .authorization, "invalid_request", .serverError, ["resource", "extra_authorize_params"]),
         (901002, .codeExchange, "invalid_request", .serverError, ["resource", "extra_token_params"]),
         (700016, .authorization, "unauthorized_client", .serverError, ["Application (client) ID", "Directory (tenant) ID", "Overview"]),
-        (7000215, .codeExchange, "invalid_client", .serverError, ["Certificates & secrets", "Value", "Secret ID"]),
-        (7000215, .refresh, "invalid_client", .serverError, ["Certificates & secrets"]),
-        (7000222, .refresh, "invalid_client", .serverError, ["expired", "New client secret"]),
+        (7_000_215, .codeExchange, "invalid_client", .serverError, ["Certificates & secrets", "Value", "Secret ID"]),
+        (7_000_215, .refresh, "invalid_client", .serverError, ["Certificates & secrets"]),
+        (7_000_222, .refresh, "invalid_client", .serverError, ["expired", "New client secret"]),
         (50076, .refresh, "invalid_grant", .invalidGrant, ["Conditional Access"]),
         (50079, .refresh, "invalid_grant", .invalidGrant, ["https://aka.ms/mfasetup"]),
         (700082, .refresh, "invalid_grant", .invalidGrant, ["90 days", "tokens.refresh_ttl"]),
@@ -41,8 +43,9 @@ struct EntraErrorTests {
     func catalogue(_ index: Int) {
         let (code, phase, error, clientCode, words) = Self.cases[index]
         let idpText = "AADSTS\(code): something Entra said. Trace ID: 0b1c Correlation ID: 9f2e Timestamp: 2026-11-30"
-        let report = UpstreamErrorReport(phase: phase, status: phase == .authorization ? nil : 400, error: error,
-                                         description: idpText, providerCodes: index.isMultiple(of: 2) ? [code] : [])
+        let report = UpstreamErrorReport(
+            phase: phase, status: phase == .authorization ? nil : 400, error: error,
+            description: idpText, providerCodes: index.isMultiple(of: 2) ? [code] : [])
         let failure = IdPProfile.of(.entra).explain(report, context: Self.context)
         #expect(failure.providerCode == "AADSTS\(code)")
         #expect(failure.error.code == clientCode)
@@ -57,14 +60,17 @@ struct EntraErrorTests {
     @Test("the code is read from error_codes, else from \"AADSTS<n>:\" in the description; an unknown code still gets a lookup link")
     func codeParsing() {
         #expect(EntraErrors.code(of: UpstreamErrorReport(phase: .refresh, status: 400, error: "x", description: "", providerCodes: [50076])) == 50076)
-        #expect(EntraErrors.code(of: UpstreamErrorReport(phase: .refresh, status: 400, error: "x", description: "AADSTS700082: The refresh token has expired")) == 700082)
+        #expect(
+            EntraErrors.code(
+                of: UpstreamErrorReport(phase: .refresh, status: 400, error: "x", description: "AADSTS700082: The refresh token has expired"))
+                == 700082)
         #expect(EntraErrors.code(of: UpstreamErrorReport(phase: .refresh, status: 400, error: "x", description: "no code here")) == nil)
         #expect(EntraErrors.code(of: UpstreamErrorReport(phase: .refresh, status: 400, error: "x", description: "AADSTS")) == nil)
         let unknown = IdPProfile.of(.entra).explain(
             UpstreamErrorReport(phase: .codeExchange, status: 400, error: "invalid_client", description: "AADSTS123456: new"), context: Self.context)
         #expect(unknown.providerCode == "AADSTS123456")
         #expect(unknown.operatorHint.contains("https://login.microsoftonline.com/error?code=123456"))
-        #expect(unknown.operatorHint.contains("Certificates & secrets"))   // the generic invalid_client fix, in Entra's words
+        #expect(unknown.operatorHint.contains("Certificates & secrets"))  // the generic invalid_client fix, in Entra's words
         #expect(unknown.error.code == .serverError)
     }
 

@@ -5,10 +5,11 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ShimCore
-@testable import ShimUpstream
+import ShimTesting
 import Synchronization
 import Testing
-import ShimTesting
+
+@testable import ShimUpstream
 
 /// Entra with `upstream.tenant` given as a domain: the tenant's GUID issuer
 /// is read from the domain's discovery document and pinned, so an ID token
@@ -29,12 +30,14 @@ struct EntraTenantPinningTests {
         let router = Router()
         router.get("/\(domain)/v2.0/.well-known/openid-configuration") { _, _ -> Response in
             let url = base.value.withLock { $0 }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"issuer":"\#(issuer(url))","jwks_uri":"\#(url)/keys"}"#)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"issuer":"\#(issuer(url))","jwks_uri":"\#(url)/keys"}"#)))
         }
         router.get("/keys") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"],
-                     body: .init(byteBuffer: ByteBuffer(string: #"{"keys":[\#(IDTokenVerifierTests.rsaJWK("k1"))]}"#)))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"keys":[\#(IDTokenVerifierTests.rsaJWK("k1"))]}"#)))
         }
         return router
     }
@@ -61,15 +64,18 @@ struct EntraTenantPinningTests {
     @Test("leg 1: the home tenant's ID token passes; another tenant's, valid in every other way, is refused as another issuer")
     func pinned() async throws {
         let served = Base()
-        let app = Application(router: Self.router(served) { "\($0)/\(Self.home)/v2.0" }, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = Application(
+            router: Self.router(served) { "\($0)/\(Self.home)/v2.0" }, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let base = "http://127.0.0.1:\(client.port!)"
             served.value.withLock { $0 = base }
             let upstream = Self.upstream(base)
-            let claims = try await upstream.verifySubjectToken(try await Self.token(base: base, tenant: Self.home), audience: SubjectTokenVerifierTests.app)
+            let claims = try await upstream.verifySubjectToken(
+                try await Self.token(base: base, tenant: Self.home), audience: SubjectTokenVerifierTests.app)
             #expect(claims["tid"] == .string(Self.home))
             await #expect(throws: TokenProblem.wrongIssuer) {
-                _ = try await upstream.verifySubjectToken(try await Self.token(base: base, tenant: Self.other), audience: SubjectTokenVerifierTests.app)
+                _ = try await upstream.verifySubjectToken(
+                    try await Self.token(base: base, tenant: Self.other), audience: SubjectTokenVerifierTests.app)
             }
         }
     }
@@ -83,20 +89,35 @@ struct EntraTenantPinningTests {
             served.value.withLock { $0 = base }
             let upstream = Self.upstream(base)
             let refused = await #expect(throws: TokenProblem.self) {
-                _ = try await upstream.verifySubjectToken(try await Self.token(base: base, tenant: Self.home), audience: SubjectTokenVerifierTests.app)
+                _ = try await upstream.verifySubjectToken(
+                    try await Self.token(base: base, tenant: Self.home), audience: SubjectTokenVerifierTests.app)
             }
-            guard case .keysUnavailable? = refused else { Issue.record("\(String(describing: refused))"); return }
+            guard case .keysUnavailable? = refused else {
+                Issue.record("\(String(describing: refused))")
+                return
+            }
         }
     }
 
-    @Test("what counts as a pinned Entra issuer", arguments: [
-        ("https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0", true),
-        ("https://login.microsoftonline.com/{tenantid}/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0", false),
-        ("https://evil.example/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0", false),
-        ("https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0/x", "https://login.microsoftonline.com/contoso.com/v2.0", false),
-        ("http://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "http://login.microsoftonline.com/contoso.com/v2.0", false),
-        ("http://127.0.0.1:8080/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "http://127.0.0.1:8080/contoso.com/v2.0", true),
-    ])
+    @Test(
+        "what counts as a pinned Entra issuer",
+        arguments: [
+            (
+                "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0",
+                true
+            ),
+            ("https://login.microsoftonline.com/{tenantid}/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0", false),
+            ("https://evil.example/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0", false),
+            (
+                "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0/x", "https://login.microsoftonline.com/contoso.com/v2.0",
+                false
+            ),
+            (
+                "http://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "http://login.microsoftonline.com/contoso.com/v2.0",
+                false
+            ),
+            ("http://127.0.0.1:8080/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", "http://127.0.0.1:8080/contoso.com/v2.0", true),
+        ])
     func shapes(published: String, base: String, pinned: Bool) {
         #expect(OIDCUpstream.isPinnedEntraIssuer(published, discoveredAt: base) == pinned)
     }

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Synchronization
 import ShimTesting
+import Synchronization
 
 /// A controllable identity provider over real HTTP, for the fault tests:
 /// OIDCUpstream talks to it through AsyncHTTPClient exactly as to a real IdP.
@@ -41,7 +41,10 @@ final class FakeIdP: Sendable {
             }
             self.lastForm.withLock { $0 = form }
             self.lastAuthorization.withLock { $0 = request.headers[.authorization] }
-            let count = self.tokenCalls.withLock { $0 += 1; return $0 }
+            let count = self.tokenCalls.withLock {
+                $0 += 1
+                return $0
+            }
             switch self.mode.withLock({ $0 }) {
             case .normal:
                 return Self.json(#"{"access_token":"at-\#(count)","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-\#(count)"}"#)

@@ -1,8 +1,8 @@
 import Foundation
 import ShimCore
+import ShimTesting
 import ShimUpstream
 import Testing
-import ShimTesting
 
 /// Rule 11, the rest of the fetcher's contract: one resolution pinned for the
 /// connection (no DNS rebinding), bounded caching per Cache-Control, a short
@@ -24,7 +24,8 @@ struct GuardedFetcherCacheTests {
         // system resolver does not know pinned.test, so nothing else could have
         // produced this connection.
         #expect(checked.requestLog == ["pinned.test:\(checked.port) /c.json"])
-        await checked.close(); await rebound.close()
+        await checked.close()
+        await rebound.close()
     }
 
     @Test("DNS rebinding: a host written in capitals is pinned too (no second lookup under another spelling)")
@@ -43,7 +44,8 @@ struct GuardedFetcherCacheTests {
         #expect(resolver.lookups("pinned.test") == 2 && resolver.lookups("PINNED.test") == 0 && resolver.lookups("Pinned.Test") == 0)
         #expect(checked.requestLog.map { $0.split(separator: ":")[0].lowercased() } == ["pinned.test", "pinned.test"])
         #expect(checked.connections == 2 && rebound.connections == 0)
-        await checked.close(); await rebound.close()
+        await checked.close()
+        await rebound.close()
     }
 
     @Test("responses are reused for max-age within the bounds; no-store is re-fetched after the floor")
@@ -57,7 +59,8 @@ struct GuardedFetcherCacheTests {
         }
         let clock = TestClock()
         let fetcher = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), clock: clock, trusted: ["docs.test"])
-        let long = server.url("/long.json", name: "docs.test"), noStore = server.url("/nostore.json", name: "docs.test")
+        let long = server.url("/long.json", name: "docs.test")
+        let noStore = server.url("/nostore.json", name: "docs.test")
         let first = try await fetcher.fetch(long)
         #expect(!first.fromCache && first.expiresAt == first.fetchedAt.addingTimeInterval(3600), "max-age capped at the 1 h ceiling")
         #expect(try await fetcher.fetch(long).fromCache && server.connections == 1)
@@ -106,8 +109,9 @@ struct GuardedFetcherCacheTests {
         #expect(server.connections == 1)
         // Two stalled fetches occupy the host (a short deadline of their own
         // ends them); a third URL on it is refused at once, long before it.
-        let stalling = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), trusted: ["docs.test"],
-                                                  timeout: .seconds(3))
+        let stalling = try FetcherFixture.fetcher(
+            resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), trusted: ["docs.test"],
+            timeout: .seconds(3))
         async let a: Void = { _ = try? await stalling.fetch(server.url("/slow-a.json", name: "docs.test")) }()
         async let b: Void = { _ = try? await stalling.fetch(server.url("/slow-b.json", name: "docs.test")) }()
         let occupied = ContinuousClock.now + .seconds(10)
@@ -131,7 +135,7 @@ struct GuardedFetcherCacheTests {
         let fetcher = try FetcherFixture.fetcher(resolver: ScriptedResolver(["docs.test": [["127.0.0.1"]]]), trusted: ["docs.test"], capacity: 3)
         let url = { (n: Int) in server.url("/\(n).json", name: "docs.test") }
         for n in 0..<3 { _ = try await fetcher.fetch(url(n)) }
-        _ = try await fetcher.fetch(url(0))           // 0 is now the most recently used
+        _ = try await fetcher.fetch(url(0))  // 0 is now the most recently used
         for n in 3..<10 { _ = try await fetcher.fetch(url(n)) }
         #expect(await fetcher.cacheCounts.entries == 3)
         let before = server.connections

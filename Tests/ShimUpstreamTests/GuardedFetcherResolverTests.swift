@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ShimCore
-@testable import ShimUpstream
-import Testing
 import ShimTesting
+import Testing
+
+@testable import ShimUpstream
 
 /// A name server that never answers: lookups of `hang*` names wait, deaf to
 /// cancellation as `getaddrinfo` is, until `answer()`; then they (and every
@@ -64,8 +65,9 @@ struct GuardedFetcherResolverTests {
         logger.logLevel = .critical
         return try GuardedFetcher(
             purpose: "test",
-            limits: .init(maxBytes: 5 * 1024, timeout: timeout, maxConcurrentPerHost: 2, maxConcurrentTotal: total,
-                          maxConcurrentPerClient: perClient),
+            limits: .init(
+                maxBytes: 5 * 1024, timeout: timeout, maxConcurrentPerHost: 2, maxConcurrentTotal: total,
+                maxConcurrentPerClient: perClient),
             resolver: resolver, clock: TestClock(), logger: logger, extraTrustRootsPEM: TestCertificates.caPEM,
             trustsPrivateAddresses: { $0 == "docs.test" })
     }
@@ -124,7 +126,8 @@ struct GuardedFetcherResolverTests {
         try await Self.eventually { await fetcher.cacheCounts.slots == 0 }
         // Not `.busy` from a cache: the URL is fetched (and judged) now.
         guard case .forbiddenAddress(_, _, .linkLocal)? = await Self.outcome(fetcher, "https://meta.test/c.json").refusal else {
-            Issue.record("the busy refusal was remembered"); return
+            Issue.record("the busy refusal was remembered")
+            return
         }
     }
 
@@ -133,7 +136,8 @@ struct GuardedFetcherResolverTests {
         let docs = try await RecordingTLSServer(host: "127.0.0.1") { _ in FetcherFixture.json() }
         let resolver = HangingResolver(["docs.test": "127.0.0.1"])
         let fetcher = try Self.fetcher(resolver, total: 8, perClient: 2)
-        let attacker = "198.51.100.7", other = "203.0.113.9"
+        let attacker = "198.51.100.7"
+        let other = "203.0.113.9"
         let hung = (0..<2).map { n in Task { await Self.outcome(fetcher, "https://hang\(n).test/c.json", client: attacker) } }
         try await Self.eventually { resolver.hung == 2 }
         let mine = docs.url("/a.json", name: "docs.test")
@@ -175,7 +179,8 @@ struct GuardedFetcherResolverTests {
         _ = await hung.value
         try await Self.eventually { await fetcher.cacheCounts.slots == 0 && documents.lookupsRunning == 0 }
         guard case .forbiddenAddress(_, _, .linkLocal)? = await Self.outcome(fetcher, "https://meta.test/c.json").refusal else {
-            Issue.record("the resolver-busy refusal was remembered"); return
+            Issue.record("the resolver-busy refusal was remembered")
+            return
         }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import ShimCore
+import ShimTesting
 import ShimUpstream
 import Testing
-import ShimTesting
 
 /// Rule 11's SSRF table (threat C1), against real HTTPS listeners on loopback
 /// addresses that count every connection they accept. Each refused case
@@ -17,11 +17,16 @@ struct GuardedFetcherSSRFTests {
 
     /// 127.0.0.1 serves the documents, 127.0.0.2 and [::1] are the targets
     /// an attacker wants reached.
-    static func listeners(_ behaviour: @escaping @Sendable (String) -> RecordingTLSServer.Answer = { _ in FetcherFixture.json() })
-        async throws -> (docs: RecordingTLSServer, target: RecordingTLSServer, v6: RecordingTLSServer) {
-        (try await RecordingTLSServer(host: "127.0.0.1", behaviour: behaviour),
-         try await RecordingTLSServer(host: "127.0.0.2") { _ in FetcherFixture.json(#"{"secret":"internal"}"#) },
-         try await RecordingTLSServer(host: "::1") { _ in FetcherFixture.json(#"{"secret":"internal"}"#) })
+    static func listeners(
+        _ behaviour: @escaping @Sendable (String) -> RecordingTLSServer.Answer = { _ in FetcherFixture.json() }
+    )
+        async throws -> (docs: RecordingTLSServer, target: RecordingTLSServer, v6: RecordingTLSServer)
+    {
+        (
+            try await RecordingTLSServer(host: "127.0.0.1", behaviour: behaviour),
+            try await RecordingTLSServer(host: "127.0.0.2") { _ in FetcherFixture.json(#"{"secret":"internal"}"#) },
+            try await RecordingTLSServer(host: "::1") { _ in FetcherFixture.json(#"{"secret":"internal"}"#) }
+        )
     }
 
     func refused(_ fetcher: GuardedFetcher, _ url: String) async -> Error? {
@@ -44,13 +49,13 @@ struct GuardedFetcherSSRFTests {
         ])
         let fetcher = try FetcherFixture.fetcher(resolver: resolver)
         let cases: [(String, IPAddressPolicy.SpecialUse)] = [
-            (target.url("/c.json"), .loopback),                                 // an IP literal
-            (v6.url("/c.json"), .loopback),                                     // [::1]
-            (docs.url("/c.json", name: "localhost"), .loopback),                // a name resolving to loopback (system resolver)
-            (target.url("/c.json", name: "mixed.test"), .loopback),             // one public and one loopback address
-            (target.url("/c.json", name: "mapped.test"), .loopback),            // ::ffff:127.0.0.2
-            (target.url("/c.json", name: "nat64.test"), .loopback),             // 64:ff9b::127.0.0.2
-            (target.url("/c.json", name: "sixtofour.test"), .loopback),         // 6to4 of 127.0.0.2
+            (target.url("/c.json"), .loopback),  // an IP literal
+            (v6.url("/c.json"), .loopback),  // [::1]
+            (docs.url("/c.json", name: "localhost"), .loopback),  // a name resolving to loopback (system resolver)
+            (target.url("/c.json", name: "mixed.test"), .loopback),  // one public and one loopback address
+            (target.url("/c.json", name: "mapped.test"), .loopback),  // ::ffff:127.0.0.2
+            (target.url("/c.json", name: "nat64.test"), .loopback),  // 64:ff9b::127.0.0.2
+            (target.url("/c.json", name: "sixtofour.test"), .loopback),  // 6to4 of 127.0.0.2
             ("https://private.test/c.json", .privateUse),
             ("https://metadata.test/latest/meta-data/", .linkLocal),
             ("https://cgnat.test/c.json", .sharedAddressSpace),
@@ -66,12 +71,16 @@ struct GuardedFetcherSSRFTests {
             #expect(got == use, "\(url)")
         }
         // Other spellings of loopback fail one way or another, never with a connection.
-        for url in ["https://127.0.0.1.:\(docs.port)/c.json", "https://127.1:\(docs.port)/c.json", "https://2130706433:\(docs.port)/c.json",
-                    "https://[::ffff:127.0.0.2]:\(target.port)/c.json", "https://[0:0:0:0:0:0:0:1]:\(v6.port)/c.json"] {
+        for url in [
+            "https://127.0.0.1.:\(docs.port)/c.json", "https://127.1:\(docs.port)/c.json", "https://2130706433:\(docs.port)/c.json",
+            "https://[::ffff:127.0.0.2]:\(target.port)/c.json", "https://[0:0:0:0:0:0:0:1]:\(v6.port)/c.json",
+        ] {
             #expect(await refused(fetcher, url) != nil, "\(url)")
         }
         #expect(docs.connections == 0 && target.connections == 0 && v6.connections == 0)
-        await docs.close(); await target.close(); await v6.close()
+        await docs.close()
+        await target.close()
+        await v6.close()
     }
 
     @Test("http, userinfo, fragments and hosts that are not plain names are refused without resolving anything")
@@ -79,13 +88,20 @@ struct GuardedFetcherSSRFTests {
         let (docs, target, v6) = try await Self.listeners()
         let resolver = ScriptedResolver(["docs.test": [["127.0.0.1"]]])
         let fetcher = try FetcherFixture.fetcher(resolver: resolver, trusted: ["docs.test"])
-        for url in ["http://docs.test:\(docs.port)/c.json", "https://user@docs.test:\(docs.port)/c.json",
-                    "https://docs.test:\(docs.port)/c.json#x", "ftp://docs.test/c.json", "docs.test/c.json",
-                    "https://%64ocs.test:\(docs.port)/c.json", "https://docs.test.:\(docs.port)/c.json", "https://docs_test:\(docs.port)/c.json"] {
-            guard case .invalidURL? = await refused(fetcher, url) else { Issue.record("\(url) was not refused as a URL"); continue }
+        for url in [
+            "http://docs.test:\(docs.port)/c.json", "https://user@docs.test:\(docs.port)/c.json",
+            "https://docs.test:\(docs.port)/c.json#x", "ftp://docs.test/c.json", "docs.test/c.json",
+            "https://%64ocs.test:\(docs.port)/c.json", "https://docs.test.:\(docs.port)/c.json", "https://docs_test:\(docs.port)/c.json",
+        ] {
+            guard case .invalidURL? = await refused(fetcher, url) else {
+                Issue.record("\(url) was not refused as a URL")
+                continue
+            }
         }
         #expect(resolver.lookups("docs.test") == 0 && docs.connections == 0)
-        await docs.close(); await target.close(); await v6.close()
+        await docs.close()
+        await target.close()
+        await v6.close()
     }
 
     @Test("the operator's relaxation opens loopback for the named host only, and never link-local")
@@ -98,13 +114,17 @@ struct GuardedFetcherSSRFTests {
         // The listener records connections; the request carried the original name as Host.
         #expect(docs.connections == 1 && docs.requestLog == ["docs.test:\(docs.port) /c.json"])
         guard case .forbiddenAddress? = await refused(fetcher, target.url("/c.json", name: "other.test")) else {
-            Issue.record("an unlisted name reached loopback"); return
+            Issue.record("an unlisted name reached loopback")
+            return
         }
         guard case .forbiddenAddress(_, _, .linkLocal)? = await refused(fetcher, "https://meta.test/c.json") else {
-            Issue.record("the relaxation opened link-local"); return
+            Issue.record("the relaxation opened link-local")
+            return
         }
         #expect(target.connections == 0)
-        await docs.close(); await target.close(); await v6.close()
+        await docs.close()
+        await target.close()
+        await v6.close()
     }
 
     @Test("a redirect to a private address is not followed; the private listener sees nothing")
@@ -117,7 +137,8 @@ struct GuardedFetcherSSRFTests {
         let error = await refused(fetcher, docs.url("/c.json", name: "docs.test"))
         #expect(error == .redirectRefused(status: 302))
         #expect(docs.connections == 1 && target.connections == 0)
-        await docs.close(); await target.close()
+        await docs.close()
+        await target.close()
     }
 
     @Test("a 6 KB document, a stalled server, a wrong content type, a 404 and an untrusted certificate are refused")
@@ -126,8 +147,10 @@ struct GuardedFetcherSSRFTests {
         let docs = try await RecordingTLSServer(host: "127.0.0.1") { path in
             switch path {
             case "/big.json": FetcherFixture.json(sixKB)
-            case "/big-chunked.json": .respond(status: 200, headers: [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
-                                               body: Array(sixKB.utf8))
+            case "/big-chunked.json":
+                .respond(
+                    status: 200, headers: [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+                    body: Array(sixKB.utf8))
             case "/stall.json": .stall
             case "/page.html": .respond(status: 200, headers: [("Content-Type", "text/html")], body: Array("<html>".utf8))
             case "/untyped.json": .respond(status: 200, headers: [], body: Array("{}".utf8))
@@ -135,8 +158,10 @@ struct GuardedFetcherSSRFTests {
             default: FetcherFixture.json()
             }
         }
-        let untrusted = try await RecordingTLSServer(host: "127.0.0.3", certificatePEM: TestCertificates.untrustedPEM,
-                                                     keyPEM: TestCertificates.untrustedKeyPEM) { _ in FetcherFixture.json() }
+        let untrusted = try await RecordingTLSServer(
+            host: "127.0.0.3", certificatePEM: TestCertificates.untrustedPEM,
+            keyPEM: TestCertificates.untrustedKeyPEM
+        ) { _ in FetcherFixture.json() }
         let resolver = ScriptedResolver(["docs.test": [["127.0.0.1"]], "self-signed.test": [["127.0.0.3"]]])
         let fetcher = try FetcherFixture.fetcher(resolver: resolver, trusted: ["docs.test", "self-signed.test"])
         let url = { (path: String) in docs.url(path, name: "docs.test") }
@@ -154,11 +179,16 @@ struct GuardedFetcherSSRFTests {
         #expect(await refused(fetcher, url("/missing.json")) == .status(404))
         let selfSigned = await refused(fetcher, untrusted.url("/c.json", name: "self-signed.test"))
         guard case .connection(_, let why)? = selfSigned, why.contains("CERTIFICATE_VERIFY_FAILED") else {
-            Issue.record("a certificate from an unknown CA: \(String(describing: selfSigned))"); return
+            Issue.record("a certificate from an unknown CA: \(String(describing: selfSigned))")
+            return
         }
         // Without the operator's extra CA, the test CA's certificate is not trusted either.
         let strict = try FetcherFixture.fetcher(resolver: resolver, trusted: ["docs.test"], extraCA: nil)
-        guard case .connection? = await refused(strict, url("/ok.json")) else { Issue.record("the test CA was trusted by default"); return }
-        await docs.close(); await untrusted.close()
+        guard case .connection? = await refused(strict, url("/ok.json")) else {
+            Issue.record("the test CA was trusted by default")
+            return
+        }
+        await docs.close()
+        await untrusted.close()
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import JWTKit
 import ShimCore
+import ShimTesting
 import ShimUpstream
 import Synchronization
 import Testing
-import ShimTesting
 
 /// Rule 12 for ID tokens: verified against the IdP's published
 /// keys (OIDC Core §3.1.3.7), with the attacks an ID-token check must stop.
@@ -13,7 +13,6 @@ struct IDTokenVerifierTests {
     static let issuer = "https://idp.example"
     static let clientID = "shim-upstream"
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
-
 
     struct Claims: JWTPayload {
         var iss = IDTokenVerifierTests.issuer
@@ -45,8 +44,10 @@ struct IDTokenVerifierTests {
         init(_ keys: [String]) { jwks = Mutex(#"{"keys":[\#(keys.joined(separator: ","))]}"#) }
         func set(_ keys: [String]) { jwks.withLock { $0 = #"{"keys":[\#(keys.joined(separator: ","))]}"# } }
         func verifier(algorithms: Set<String> = ["RS256"]) -> IDTokenVerifier {
-            IDTokenVerifier(expectations: .init(issuer: IDTokenVerifierTests.issuer, audience: IDTokenVerifierTests.clientID, algorithms: algorithms),
-                            clock: TestClock(IDTokenVerifierTests.now)) {
+            IDTokenVerifier(
+                expectations: .init(issuer: IDTokenVerifierTests.issuer, audience: IDTokenVerifierTests.clientID, algorithms: algorithms),
+                clock: TestClock(IDTokenVerifierTests.now)
+            ) {
                 self.fetches.withLock { $0 += 1 }
                 return Data(self.jwks.withLock { $0 }.utf8)
             }
@@ -76,16 +77,29 @@ struct IDTokenVerifierTests {
         var parts = good.split(separator: ".").map(String.init)
         parts[1] = Base64URL.encode(Data(#"{"iss":"https://idp.example","sub":"admin","aud":"shim-upstream","exp":9999999999,"nonce":"n-1"}"#.utf8))
         #expect(await Self.failure(verifier, parts.joined(separator: ".")) == .badSignature)
-        #expect(await Self.failure(verifier, try await Self.sign(Self.with { $0.iss = "https://evil.example" })) == .wrongIssuer("https://evil.example"))
+        #expect(
+            await Self.failure(verifier, try await Self.sign(Self.with { $0.iss = "https://evil.example" })) == .wrongIssuer("https://evil.example"))
         #expect(await Self.failure(verifier, try await Self.sign(Self.with { $0.aud = ["another-client"] })) == .wrongAudience)
-        #expect(await Self.failure(verifier, try await Self.sign(Self.with { $0.aud = ["another-client", Self.clientID]; $0.azp = "another-client" })) == .wrongAudience)
+        #expect(
+            await Self.failure(
+                verifier,
+                try await Self.sign(
+                    Self.with {
+                        $0.aud = ["another-client", Self.clientID]
+                        $0.azp = "another-client"
+                    })) == .wrongAudience)
         #expect(await Self.failure(verifier, try await Self.sign(Self.with { $0.exp = Self.now.timeIntervalSince1970 - 61 })) == .expired)
         #expect(await Self.failure(verifier, try await Self.sign(Self.with { $0.iat = Self.now.timeIntervalSince1970 + 600 })) == .issuedInTheFuture)
         #expect(await Self.failure(verifier, try await Self.sign(), nonce: "n-2") == .nonceMismatch)
         #expect(await Self.failure(verifier, try await Self.sign(Self.with { $0.sub = nil })) == .noSubject)
         // Within the 60 s skew, and aud as a list with azp naming this client: accepted.
         _ = try await verifier.verify(try await Self.sign(Self.with { $0.exp = Self.now.timeIntervalSince1970 - 30 }), nonce: "n-1")
-        _ = try await verifier.verify(try await Self.sign(Self.with { $0.aud = ["x", Self.clientID]; $0.azp = Self.clientID }), nonce: "n-1")
+        _ = try await verifier.verify(
+            try await Self.sign(
+                Self.with {
+                    $0.aud = ["x", Self.clientID]
+                    $0.azp = Self.clientID
+                }), nonce: "n-1")
     }
 
     static func with(_ change: (inout Claims) -> Void) -> Claims {
@@ -106,11 +120,14 @@ struct IDTokenVerifierTests {
         let confused = try await hmac.sign(Claims(), kid: "k1")
         #expect(await Self.failure(verifier, confused) == .algorithmNotAllowed("HS256"))
         // Even an operator who lists HS256 cannot enable it.
-        #expect(await Self.failure(KeyServer([Self.rsaJWK("k1")]).verifier(algorithms: ["RS256", "HS256"]), confused) == .algorithmNotAllowed("HS256"))
+        #expect(
+            await Self.failure(KeyServer([Self.rsaJWK("k1")]).verifier(algorithms: ["RS256", "HS256"]), confused) == .algorithmNotAllowed("HS256"))
         // RS256 allowed, but the key pins RS512 for itself.
         #expect(await Self.failure(KeyServer([Self.rsaJWK("k1", alg: "RS512")]).verifier(), try await Self.sign()) == .unknownKey("k1"))
         // An EC-only allow-list refuses an RS256 token.
-        #expect(await Self.failure(KeyServer([Self.rsaJWK("k1")]).verifier(algorithms: ["ES256"]), try await Self.sign()) == .algorithmNotAllowed("RS256"))
+        #expect(
+            await Self.failure(KeyServer([Self.rsaJWK("k1")]).verifier(algorithms: ["ES256"]), try await Self.sign()) == .algorithmNotAllowed("RS256")
+        )
         #expect(await Self.failure(verifier, "not.a.jwt") == .malformed)
         #expect(await Self.failure(verifier, "a.b") == .malformed)
     }
@@ -140,7 +157,11 @@ struct IDTokenVerifierTests {
     @Test("ID-JAG leg 1: another audience (the asking application), no nonce; every claim is returned")
     func otherAudience() async throws {
         let verifier = KeyServer([Self.rsaJWK("k1")]).verifier()
-        let token = try await Self.sign(Self.with { $0.aud = ["mcp-app"]; $0.nonce = nil })
+        let token = try await Self.sign(
+            Self.with {
+                $0.aud = ["mcp-app"]
+                $0.nonce = nil
+            })
         #expect(await Self.failure(verifier, token, nonce: nil) == .wrongAudience)
         let verified = try await verifier.verify(token, nonce: nil, audience: "mcp-app")
         #expect(verified.subject == "user-42")
@@ -168,7 +189,9 @@ struct IDTokenVerifierTests {
     @Test("unknown kid after the refetch interval: one refetch finds the rotated key; a kid that is nowhere is refused")
     func rotation() async throws {
         let server = KeyServer([Self.rsaJWK("k1")])
-        let verifier = IDTokenVerifier(expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: TestClock(Self.now), refetchInterval: 0) {
+        let verifier = IDTokenVerifier(
+            expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: TestClock(Self.now), refetchInterval: 0
+        ) {
             server.fetches.withLock { $0 += 1 }
             return Data(server.jwks.withLock { $0 }.utf8)
         }
@@ -184,8 +207,10 @@ struct IDTokenVerifierTests {
 
     @Test("a key set with odd keys: encryption and unknown kty are skipped; no kid works with exactly one fitting key")
     func oddKeys() async throws {
-        let server = KeyServer([#"{"kty":"oct","kid":"h","k":"c2VjcmV0"}"#, #"{"kty":"RSA","kid":"enc","use":"enc","n":"\#(TestRSAKeys.twoModulus)","e":"AQAB"}"#,
-                                #"{"kty":"XYZ","kid":"weird"}"#, Self.rsaJWK("k1")])
+        let server = KeyServer([
+            #"{"kty":"oct","kid":"h","k":"c2VjcmV0"}"#, #"{"kty":"RSA","kid":"enc","use":"enc","n":"\#(TestRSAKeys.twoModulus)","e":"AQAB"}"#,
+            #"{"kty":"XYZ","kid":"weird"}"#, Self.rsaJWK("k1"),
+        ])
         let verifier = server.verifier()
         _ = try await verifier.verify(try await Self.sign(), nonce: "n-1")
         _ = try await verifier.verify(try await Self.sign(kid: nil), nonce: "n-1")
@@ -197,7 +222,9 @@ struct IDTokenVerifierTests {
     func ecdsa() async throws {
         let key = ES256PrivateKey()
         let parameters = try #require(key.publicKey.parameters)
-        func url(_ standard: String) -> String { standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "") }
+        func url(_ standard: String) -> String {
+            standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
         let jwk = #"{"kty":"EC","crv":"P-256","kid":"e1","x":"\#(url(parameters.x))","y":"\#(url(parameters.y))"}"#
         let signer = JWTKeyCollection()
         await signer.add(ecdsa: key, kid: "e1")
@@ -211,6 +238,9 @@ struct IDTokenVerifierTests {
         let verifier = IDTokenVerifier(expectations: .init(issuer: Self.issuer, audience: Self.clientID), clock: TestClock(Self.now)) {
             throw URLError(.cannotConnectToHost)
         }
-        guard case .keysUnavailable = await Self.failure(verifier, try await Self.sign()) else { Issue.record("not keysUnavailable"); return }
+        guard case .keysUnavailable = await Self.failure(verifier, try await Self.sign()) else {
+            Issue.record("not keysUnavailable")
+            return
+        }
     }
 }

@@ -12,8 +12,12 @@ struct IdPProfileSubjectTests {
     @Test("Entra: the same user's ID tokens for two applications (different sub) give one subject, <tid>/<oid>")
     func entra() {
         let entra = IdPProfile.of(.entra)
-        let signIn: [String: JSONValue] = ["sub": .string("AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"), "oid": .string(Self.oid), "tid": .string(Self.tid)]
-        let legOne: [String: JSONValue] = ["sub": .string("BBBBBBBBBBBBBBBBBBBBBIkzqFVrSaSaFHy782bbtaQ"), "oid": .string(Self.oid), "tid": .string(Self.tid)]
+        let signIn: [String: JSONValue] = [
+            "sub": .string("AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"), "oid": .string(Self.oid), "tid": .string(Self.tid),
+        ]
+        let legOne: [String: JSONValue] = [
+            "sub": .string("BBBBBBBBBBBBBBBBBBBBBIkzqFVrSaSaFHy782bbtaQ"), "oid": .string(Self.oid), "tid": .string(Self.tid),
+        ]
         #expect(entra.subject(from: signIn) == "\(Self.tid)/\(Self.oid.lowercased())")
         #expect(entra.subject(from: signIn) == entra.subject(from: legOne))
         // Without oid (no `profile` scope) or tid, or with values that are not GUIDs: no subject, never sub instead.

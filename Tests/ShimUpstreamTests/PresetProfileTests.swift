@@ -1,14 +1,17 @@
 import Foundation
 import ShimCore
-@testable import ShimUpstream
 import Testing
+
+@testable import ShimUpstream
 
 /// Each preset produces the requests its IdP accepts, from the
 /// provider's documentation: parameters, endpoints, refresh, subject, errors.
 @Suite("IdP presets")
 struct PresetProfileTests {
-    static func config(_ preset: UpstreamPreset, issuer: String? = nil, tenant: String? = nil, audience: String? = nil,
-                       extra: [String: String] = [:]) -> UpstreamConfiguration {
+    static func config(
+        _ preset: UpstreamPreset, issuer: String? = nil, tenant: String? = nil, audience: String? = nil,
+        extra: [String: String] = [:]
+    ) -> UpstreamConfiguration {
         var config = UpstreamConfiguration(
             preset: preset, tenant: tenant, issuer: issuer, authorizationEndpoint: nil, tokenEndpoint: nil, revocationEndpoint: nil,
             clientID: "static", clientSecret: "s", tokenEndpointAuthMethod: preset.defaultTokenEndpointAuthMethod, scopes: [],
@@ -21,7 +24,8 @@ struct PresetProfileTests {
     func authorizeParameters() {
         let google = IdPProfile.of(.google).authorizeParameters(Self.config(.google))
         #expect(google.map(\.0) == ["access_type", "prompt"] && google.map(\.1) == ["offline", "consent"])
-        let overridden = IdPProfile.of(.google).authorizeParameters(Self.config(.google, extra: ["prompt": "select_account consent", "hd": "example.com"]))
+        let overridden = IdPProfile.of(.google).authorizeParameters(
+            Self.config(.google, extra: ["prompt": "select_account consent", "hd": "example.com"]))
         #expect(overridden.map(\.0) == ["access_type", "hd", "prompt"])
         #expect(overridden.first { $0.0 == "prompt" }?.1 == "select_account consent")
         let auth0 = IdPProfile.of(.auth0).authorizeParameters(Self.config(.auth0, audience: "https://api.example.com"))
@@ -44,9 +48,11 @@ struct PresetProfileTests {
         local.authorizationEndpoint = "http://127.0.0.1:9999/login/oauth/authorize"
         local.tokenEndpoint = "http://127.0.0.1:9999/login/oauth/access_token"
         local.userinfoEndpoint = "http://127.0.0.1:9999/user"
-        #expect(IdPProfile.of(.github).fixedEndpoints(local) == UpstreamEndpoints(
-            authorization: "http://127.0.0.1:9999/login/oauth/authorize", token: "http://127.0.0.1:9999/login/oauth/access_token",
-            userinfo: "http://127.0.0.1:9999/user"))
+        #expect(
+            IdPProfile.of(.github).fixedEndpoints(local)
+                == UpstreamEndpoints(
+                    authorization: "http://127.0.0.1:9999/login/oauth/authorize", token: "http://127.0.0.1:9999/login/oauth/access_token",
+                    userinfo: "http://127.0.0.1:9999/user"))
         #expect(IdPProfile.of(.google).discoveryIssuer(Self.config(.google)) == "https://accounts.google.com")
         for preset in [UpstreamPreset.okta, .auth0, .keycloak, .oidc] {
             #expect(IdPProfile.of(preset).fixedEndpoints(Self.config(preset, issuer: "https://idp.example")) == nil)
@@ -74,16 +80,25 @@ struct PresetProfileTests {
         (.google, .codeExchange, 401, "invalid_client", "The OAuth client was not found.", .serverError, ["APIs & Services → Credentials"]),
         (.google, .refresh, 400, "invalid_grant", "Token has been expired or revoked.", .invalidGrant, ["signs in again"]),
         (.google, .authorization, nil, "admin_policy_enforced", "", .accessDenied, ["OAuth consent screen"]),
-        (.github, .codeExchange, 200, "incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.", .serverError, ["Developer settings", "Generate a new client secret"]),
+        (
+            .github, .codeExchange, 200, "incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.", .serverError,
+            ["Developer settings", "Generate a new client secret"]
+        ),
         (.github, .codeExchange, 200, "bad_verification_code", "The code passed is incorrect or expired.", .accessDenied, ["starts again"]),
         (.github, .refresh, 200, "bad_refresh_token", "The refresh token passed is incorrect or expired.", .invalidGrant, ["signs in again"]),
         (.github, .authorization, nil, "redirect_uri_mismatch", "", .serverError, ["Authorization callback URL"]),
         (.github, .authorization, nil, "application_suspended", "", .serverError, ["suspended"]),
-        (.auth0, .authorization, nil, "access_denied", "Service not found: https://api.example.com", .serverError, ["Create API", "upstream.audience"]),
+        (
+            .auth0, .authorization, nil, "access_denied", "Service not found: https://api.example.com", .serverError,
+            ["Create API", "upstream.audience"]
+        ),
         // Auth0 answers a wrong client secret with 401 access_denied "Unauthorized".
         (.auth0, .codeExchange, 401, "access_denied", "Unauthorized", .serverError, ["Client Secret", "client_secret_post"]),
         (.okta, .authorization, nil, "access_denied", "User is not assigned to the client application.", .accessDenied, ["Assignments"]),
-        (.okta, .authorization, nil, "invalid_scope", "One or more scopes are not configured for the authorization server resource.", .serverError, ["Authorization Servers", "Scopes"]),
+        (
+            .okta, .authorization, nil, "invalid_scope", "One or more scopes are not configured for the authorization server resource.", .serverError,
+            ["Authorization Servers", "Scopes"]
+        ),
         (.keycloak, .authorization, nil, "invalid_request", "Invalid scopes: openid mcp", .serverError, ["Client scopes"]),
         (.keycloak, .codeExchange, 401, "unauthorized_client", "Invalid client or Invalid client credentials", .serverError, ["Credentials"]),
         (.oidc, .codeExchange, 401, "invalid_client", "", .serverError, ["upstream.client_secret", "client_secret_basic"]),
@@ -97,8 +112,9 @@ struct PresetProfileTests {
         let (preset, phase, status, error, description, clientCode, words) = Self.errors[index]
         var config = Self.config(preset, issuer: "https://idp.example")
         config.clientID = "static-client"
-        let failure = IdPProfile.of(preset).explain(UpstreamErrorReport(phase: phase, status: status, error: error, description: description),
-                                                    context: FailureContext(config: config, callbackURL: "https://auth.example.com/callback"))
+        let failure = IdPProfile.of(preset).explain(
+            UpstreamErrorReport(phase: phase, status: status, error: error, description: description),
+            context: FailureContext(config: config, callbackURL: "https://auth.example.com/callback"))
         #expect(failure.error.code == clientCode, "\(preset) \(error)")
         for word in words { #expect(failure.operatorHint.contains(word), "\(preset) \(error): \(failure.operatorHint)") }
         if !description.isEmpty { #expect(!failure.error.description.contains(description)) }
@@ -108,10 +124,13 @@ struct PresetProfileTests {
     func tokenResponses() throws {
         let json = try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"bearer","expires_in":"3599","scope":"repo,gist"}"#.utf8))
         #expect(json.expiresIn == 3599 && json.scope == "repo,gist" && json.tokenType == "Bearer")
-        let form = try UpstreamTokenResponse.parse(Data("access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=repo%2Cgist&token_type=bearer".utf8),
-                                                   formEncoded: true)
+        let form = try UpstreamTokenResponse.parse(
+            Data("access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=repo%2Cgist&token_type=bearer".utf8),
+            formEncoded: true)
         #expect(form.accessToken == "gho_16C7e42F292c6912E7710c838347Ae178B4a" && form.expiresIn == nil && form.refreshToken == nil)
-        #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#.utf8)).expiresIn == Clamp.maxTokenLifetime)  // one clamp for every outside number (never a crash)
+        #expect(
+            try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":1e300}"#.utf8)).expiresIn
+                == Clamp.maxTokenLifetime)  // one clamp for every outside number (never a crash)
         #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":-5}"#.utf8)).expiresIn == 0)
         #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","expires_in":[1]}"#.utf8)).expiresIn == nil)
         #expect(try UpstreamTokenResponse.parse(Data(#"{"access_token":"a","token_type":"Bearer","refresh_token":""}"#.utf8)).refreshToken == nil)

@@ -3,10 +3,11 @@ import Foundation
 import HTTPTypes
 import Logging
 import ShimCore
-@testable import ShimUpstream
+import ShimTesting
 import Synchronization
 import Testing
-import ShimTesting
+
+@testable import ShimUpstream
 
 /// The presets on the wire, through AsyncHTTPClient against a fake IdP over
 /// real HTTP: what is sent, and how the answers are read.
@@ -17,7 +18,7 @@ struct PresetWireTests {
             preset: preset, tenant: preset == .entra ? "t1" : nil, issuer: nil, authorizationEndpoint: base + "/authorize",
             tokenEndpoint: base + "/token", revocationEndpoint: nil, clientID: "static-client", clientSecret: "sec",
             tokenEndpointAuthMethod: preset.defaultTokenEndpointAuthMethod, scopes: [], extraAuthorizeParams: [:],
-            extraTokenParams: [:], timeoutSeconds: 15)   // generous: a loaded machine answers slowly; no test here asserts a timeout
+            extraTokenParams: [:], timeoutSeconds: 15)  // generous: a loaded machine answers slowly; no test here asserts a timeout
         config.userinfoEndpoint = base + "/userinfo"
         return OIDCUpstream(config: config, callbackURL: "http://127.0.0.1:1/callback", httpClient: .shared, logger: Logger(label: "test"))
     }
@@ -34,7 +35,8 @@ struct PresetWireTests {
             let form = idp.lastForm.withLock { $0 }
             #expect(form["client_id"] == "static-client" && form["client_secret"] == "sec")
             #expect(idp.lastAuthorization.withLock { $0 } == nil)
-            idp.set(.raw(200, "application/json", #"{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired."}"#))
+            idp.set(
+                .raw(200, "application/json", #"{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired."}"#))
             let refused = await #expect(throws: OAuthError.self) { try await github.exchangeCode("c", codeVerifier: "v") }
             #expect(refused?.code == .accessDenied)
             idp.set(.raw(200, "application/json", #"{"error":"incorrect_client_credentials"}"#))
@@ -80,8 +82,11 @@ struct PresetWireTests {
     func entraTokenError() async throws {
         let idp = FakeIdP()
         try await idp.run { base in
-            idp.set(.raw(401, "application/json; charset=utf-8",
-                         #"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID","error_codes":[7000215]}"#))
+            idp.set(
+                .raw(
+                    401, "application/json; charset=utf-8",
+                    #"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID","error_codes":[7000215]}"#
+                ))
             let error = await #expect(throws: OAuthError.self) { try await Self.upstream(.entra, base).exchangeCode("c", codeVerifier: "v") }
             #expect(error?.code == .serverError && error?.status == 502)
             #expect(error?.detail?.contains("AADSTS7000215") == true)

@@ -1,8 +1,9 @@
 import Foundation
 import JWTKit
 import ShimCore
-@testable import ShimUpstream
 import Testing
+
+@testable import ShimUpstream
 
 /// ID-JAG leg 1 through the verifier: tokens the IdP really signed, with the
 /// right iss and aud, that are not ID tokens of the asking application.
@@ -49,9 +50,16 @@ struct SubjectTokenVerifierTests {
         let verifier = IDTokenVerifierTests.KeyServer([IDTokenVerifierTests.rsaJWK("k1")]).verifier()
         #expect(try await Self.legOne(verifier, try await Self.sign()) == .success(Int(Self.now) + 3600))
         // An Entra access token for the application's own API: aud is its client id, scp the delegated scopes.
-        let access = try await Self.sign { $0.scp = "access_as_user"; $0.azpacr = "1" }
+        let access = try await Self.sign {
+            $0.scp = "access_as_user"
+            $0.azpacr = "1"
+        }
         // An app-only (client credentials) token: roles, azpacr, idtyp app, no scp.
-        let appOnly = try await Self.sign { $0.roles = ["Tasks.Read.All"]; $0.azpacr = "1"; $0.idtyp = "app" }
+        let appOnly = try await Self.sign {
+            $0.roles = ["Tasks.Read.All"]
+            $0.azpacr = "1"
+            $0.idtyp = "app"
+        }
         let refused: [(String, TokenProblem)] = [
             (access, .wrongType(expected: "an ID token (its scp claim marks another kind of token)")),
             (appOnly, .wrongType(expected: "an ID token (its azpacr claim marks another kind of token)")),
@@ -62,7 +70,8 @@ struct SubjectTokenVerifierTests {
             #expect(try await Self.legOne(verifier, token) == .failure(problem))
         }
         // A typ the verifier itself lets through (JWT-like, unknown to it) but leg 1 knows: a logout token.
-        #expect(try await Self.legOne(verifier, try await Self.sign(typ: "logout+jwt"))
+        #expect(
+            try await Self.legOne(verifier, try await Self.sign(typ: "logout+jwt"))
                 == .failure(.wrongType(expected: "an ID token (typ logout+jwt is another kind of JWT)")))
     }
 }

@@ -11,11 +11,13 @@ struct TokenResponseTests {
         try UpstreamTokenResponse.parse(Data(#"{"access_token":"at","token_type":"Bearer","expires_in":\#(expiresIn)}"#.utf8))
     }
 
-    @Test("expires_in from an IdP: clamped to 0…366 days, numeric strings read, anything else absent", arguments: [
-        ("3600", 3600), ("3600.9", 3600), ("\"3600\"", 3600), ("\" 60 \"", 60), ("0", 0), ("-5", 0), ("-1e300", 0),
-        ("9223372036854775807", Clamp.maxTokenLifetime), ("18446744073709551616", Clamp.maxTokenLifetime),
-        ("1e300", Clamp.maxTokenLifetime), ("\"9999999999999999999999\"", Clamp.maxTokenLifetime),
-    ] as [(String, Int)])
+    @Test(
+        "expires_in from an IdP: clamped to 0…366 days, numeric strings read, anything else absent",
+        arguments: [
+            ("3600", 3600), ("3600.9", 3600), ("\"3600\"", 3600), ("\" 60 \"", 60), ("0", 0), ("-5", 0), ("-1e300", 0),
+            ("9223372036854775807", Clamp.maxTokenLifetime), ("18446744073709551616", Clamp.maxTokenLifetime),
+            ("1e300", Clamp.maxTokenLifetime), ("\"9999999999999999999999\"", Clamp.maxTokenLifetime),
+        ] as [(String, Int)])
     func clamped(_ raw: String, _ expected: Int) throws {
         #expect(try Self.parse(expiresIn: raw).expiresIn == expected, "\(raw)")
     }
@@ -27,8 +29,10 @@ struct TokenResponseTests {
 
     @Test("a required member missing or of the wrong type is an error")
     func wrongTypes() throws {
-        for body in [#"{"access_token":5,"token_type":"Bearer"}"#, #"{"access_token":"at","token_type":["Bearer"]}"#, #"[]"#, "x",
-                     #"{"token_type":"Bearer"}"#, #"{"access_token":"at"}"#] {
+        for body in [
+            #"{"access_token":5,"token_type":"Bearer"}"#, #"{"access_token":"at","token_type":["Bearer"]}"#, #"[]"#, "x",
+            #"{"token_type":"Bearer"}"#, #"{"access_token":"at"}"#,
+        ] {
             let error = #expect(throws: OAuthError.self) { try UpstreamTokenResponse.parse(Data(body.utf8)) }
             #expect(error?.status == 502, "\(body)")
         }

@@ -2,10 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import ShimCore
+import ShimTesting
 import ShimUpstream
 import Synchronization
 import Testing
-import ShimTesting
 
 /// Each upstream fault becomes a clear OAuth error for the client, with the
 /// IdP's detail kept for the log, and the next call works again

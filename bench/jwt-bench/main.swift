@@ -6,28 +6,32 @@
 // Run: swift run -c release jwt-bench [iterations]
 import Crypto
 import Foundation
+import Logging
 import ShimCore
 import ShimStorage
 import ShimTokens
-import Logging
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 5000 : 5000
-let issuer = "https://auth.example.com", resource = "https://mcp.example.com/mcp"
+let issuer = "https://auth.example.com"
+let resource = "https://mcp.example.com/mcp"
 let keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
 let store = MemoryStore()
 let now = Date()
 let upstream = SealedUpstreamTokens(accessToken: "x", accessTokenExpiresAt: nil, refreshToken: nil, tokenType: "Bearer", scope: nil)
-_ = try await store.createGrant(Grant(id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
-                                  upstreamScope: ScopeSet("mcp"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(3600)),
-                            refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: now))
+_ = try await store.createGrant(
+    Grant(
+        id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
+        upstreamScope: ScopeSet("mcp"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(3600)),
+    refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: now))
 let validator = IssuedTokenValidator(keys: keys, issuer: issuer, store: store)
 let epoch = Int(now.timeIntervalSince1970)
-let claims = AccessTokenClaims(issuer: issuer, subject: "user-1", audience: [resource], expiresAt: epoch + 300, issuedAt: epoch,
-                               tokenID: "jti", clientID: "client-1", scope: "mcp", grantID: "grant-1",
-                               extra: ["email": .string("alice@example.com"), "roles": .array([.string("reader")])])
+let claims = AccessTokenClaims(
+    issuer: issuer, subject: "user-1", audience: [resource], expiresAt: epoch + 300, issuedAt: epoch,
+    tokenID: "jti", clientID: "client-1", scope: "mcp", grantID: "grant-1",
+    extra: ["email": .string("alice@example.com"), "roles": .array([.string("reader")])])
 
 func measure(_ name: String, concurrency: Int = 1, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    for _ in 0..<200 { try await body() }   // warm-up
+    for _ in 0..<200 { try await body() }  // warm-up
     let start = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<concurrency {
@@ -70,9 +74,11 @@ try await measure("gateway check: cached + grant status (memory)") {
 // The same check with the grant read from SQLite (the default store).
 let path = FileManager.default.temporaryDirectory.appendingPathComponent("jwt-bench-\(UUID().uuidString).db").path
 let sqlite = try await SQLiteStore.open(path: path, logger: .init(label: "jwt-bench", factory: { _ in SwiftLogNoOpLogHandler() }))
-_ = try await sqlite.createGrant(Grant(id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
-                                       upstreamScope: ScopeSet("mcp"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(3600)),
-                                 refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: now))
+_ = try await sqlite.createGrant(
+    Grant(
+        id: "grant-1", clientID: "client-1", subject: "user-1", resource: resource, scope: ScopeSet("mcp"),
+        upstreamScope: ScopeSet("mcp"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(3600)),
+    refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: "grant-1", clientID: "client-1", issuedAt: now))
 let onDisk = IssuedTokenValidator(keys: keys, issuer: issuer, store: sqlite)
 try await measure("gateway check: cached + grant status (SQLite)") { _ = try await onDisk.validate(token, resource: resource, now: now) }
 try await measure("  the same, 8 concurrent tasks", concurrency: 8) { _ = try await onDisk.validate(token, resource: resource, now: now) }
@@ -82,7 +88,12 @@ for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath:
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value - 1 }
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
 }
 
 extension Range where Bound == Int {

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// A validated Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-document
 /// §4, MCP 2026-07-28 "Client ID Metadata Documents").
@@ -26,8 +26,10 @@ public struct CIMDDocument: Sendable, Equatable {
     /// The first 16 hex digits of the SHA-256 of the bytes fetched.
     public var documentHash: String
 
-    public static func parse(_ body: Data, clientID: CIMDClientID, allowlist: RedirectAllowlist,
-                             scopes: ResourcePolicy) throws(OAuthError) -> CIMDDocument {
+    public static func parse(
+        _ body: Data, clientID: CIMDClientID, allowlist: RedirectAllowlist,
+        scopes: ResourcePolicy
+    ) throws(OAuthError) -> CIMDDocument {
         func invalid(_ why: String) -> OAuthError {
             OAuthError(.invalidClient, "the application's metadata document at \(clientID.host) is not usable: \(why)", status: 400)
         }
@@ -105,9 +107,10 @@ public struct CIMDDocument: Sendable, Equatable {
     /// The client as /authorize, /consent, /token and /revoke see it: public
     /// (`none`, PKCE), no secret, no registration row.
     public func client(firstSeen: Date) -> RegisteredClient {
-        RegisteredClient(clientID: clientID.url, clientSecretHash: nil, clientName: metadata.clientName, clientURI: metadata.clientURI,
-                         redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes, tokenEndpointAuthMethod: .none,
-                         scope: metadata.scope, createdAt: firstSeen, usedAt: firstSeen)
+        RegisteredClient(
+            clientID: clientID.url, clientSecretHash: nil, clientName: metadata.clientName, clientURI: metadata.clientURI,
+            redirectURIs: metadata.redirectURIs, grantTypes: metadata.grantTypes, tokenEndpointAuthMethod: .none,
+            scope: metadata.scope, createdAt: firstSeen, usedAt: firstSeen)
     }
 }
 

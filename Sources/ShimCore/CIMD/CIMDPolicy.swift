@@ -16,8 +16,10 @@ public struct CIMDPolicy: Sendable, Equatable {
     /// loopback or private address (`cimd.insecure_private_hosts`).
     public var insecurePrivateHosts: [HostPattern]
 
-    public init(enabled: Bool = true, allowedHosts: [HostPattern] = [], blockedHosts: [HostPattern] = [],
-                insecurePrivateHosts: [HostPattern] = []) {
+    public init(
+        enabled: Bool = true, allowedHosts: [HostPattern] = [], blockedHosts: [HostPattern] = [],
+        insecurePrivateHosts: [HostPattern] = []
+    ) {
         self.enabled = enabled
         self.allowedHosts = allowedHosts
         self.blockedHosts = blockedHosts
@@ -34,7 +36,8 @@ public struct CIMDPolicy: Sendable, Equatable {
             throw OAuthError(.invalidClient, "applications from \(id.host) are not allowed on this server", detail: "cimd.blocked_hosts", status: 400)
         }
         if !allowedHosts.isEmpty, !allowedHosts.contains(where: { $0.matches(id.host) }) {
-            throw OAuthError(.invalidClient, "applications from \(id.host) are not allowed on this server", detail: "not in cimd.allowed_hosts", status: 400)
+            throw OAuthError(
+                .invalidClient, "applications from \(id.host) are not allowed on this server", detail: "not in cimd.allowed_hosts", status: 400)
         }
     }
 

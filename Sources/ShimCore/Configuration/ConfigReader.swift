@@ -11,8 +11,10 @@ public struct ConfigReader {
     /// Keys whose whole subtree is read as one value (maps of extra params).
     private var opaque: Set<String> = []
 
-    public init(root: ConfigValue, environment: [String: String], flags: [String: String],
-                readFile: @escaping (String) throws -> String) {
+    public init(
+        root: ConfigValue, environment: [String: String], flags: [String: String],
+        readFile: @escaping (String) throws -> String
+    ) {
         self.root = root
         self.environment = environment
         self.flags = flags
@@ -88,12 +90,12 @@ public struct ConfigReader {
     /// value). A higher layer wins (an environment `…_CLIENT_SECRET` over the
     /// file's `client_secret_file`); both in one layer is a problem.
     public mutating func secret(_ path: String) -> String? {
-        let directLayer = layer(path), fileLayer = layer(path + "_file")
+        let directLayer = layer(path)
+        let fileLayer = layer(path + "_file")
         var direct = text(path)
         var filePath = text(path + "_file")
         if let d = directLayer, let f = fileLayer {
-            if d == f { problem("\(path): give either \(path) or \(path)_file, not both") }
-            else if d > f { filePath = nil } else { direct = nil }
+            if d == f { problem("\(path): give either \(path) or \(path)_file, not both") } else if d > f { filePath = nil } else { direct = nil }
         }
         if let filePath {
             do {
@@ -139,7 +141,8 @@ public struct ConfigReader {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         if let number = Int(raw) { return number >= 0 ? number : nil }
         guard let unit = raw.last, let factor = units[unit], let number = Int(raw.dropLast()), number >= 0,
-              number <= Int.max / factor else { return nil }
+            number <= Int.max / factor
+        else { return nil }
         return number * factor
     }
 
@@ -206,7 +209,8 @@ public struct ConfigReader {
                     // A key written with a literal dot or bracket ("listen.port: 1")
                     // is not the nested key it looks like: report it.
                     if key.contains(where: { $0 == "." || $0 == "[" })
-                        || !visited.contains(child) && !visited.contains(where: { $0.hasPrefix(child + ".") || $0.hasPrefix(child + "[") }) {
+                        || !visited.contains(child) && !visited.contains(where: { $0.hasPrefix(child + ".") || $0.hasPrefix(child + "[") })
+                    {
                         unknown.append(child)
                     } else {
                         walk(map[key]!, child)

@@ -21,9 +21,13 @@ public enum EntraTenant: Sendable, Equatable {
     /// `upstream.tenant` as configured (`common` when absent, as the preset's endpoints use).
     public init(_ tenant: String?) {
         let value = tenant ?? "common"
-        if Self.isGUID(value) { self = .id(value.lowercased()) }
-        else if Self.multiTenantNames.contains(value.lowercased()) { self = .multiTenant(value.lowercased()) }
-        else { self = .domain(value) }
+        if Self.isGUID(value) {
+            self = .id(value.lowercased())
+        } else if Self.multiTenantNames.contains(value.lowercased()) {
+            self = .multiTenant(value.lowercased())
+        } else {
+            self = .domain(value)
+        }
     }
 
     /// Whether ID tokens of more than one tenant can arrive: leg 1 must then

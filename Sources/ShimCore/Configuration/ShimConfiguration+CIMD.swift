@@ -40,9 +40,10 @@ public struct CIMDConfiguration: Sendable, Equatable {
 
     /// The policy checked before each fetch; patterns were validated by `validate()`.
     public var policy: CIMDPolicy {
-        CIMDPolicy(enabled: enabled, allowedHosts: allowedHosts.compactMap(HostPattern.init),
-                   blockedHosts: blockedHosts.compactMap(HostPattern.init),
-                   insecurePrivateHosts: insecurePrivateHosts.compactMap(HostPattern.init))
+        CIMDPolicy(
+            enabled: enabled, allowedHosts: allowedHosts.compactMap(HostPattern.init),
+            blockedHosts: blockedHosts.compactMap(HostPattern.init),
+            insecurePrivateHosts: insecurePrivateHosts.compactMap(HostPattern.init))
     }
 
     /// The translator prefixes, validated by `validate()`; the guarded
@@ -53,7 +54,9 @@ public struct CIMDConfiguration: Sendable, Equatable {
     public var relaxationWarnings: [String] {
         var out: [String] = []
         if !insecurePrivateHosts.isEmpty {
-            out.append("cimd.insecure_private_hosts: documents from \(insecurePrivateHosts.joined(separator: ", ")) may be fetched from loopback or private addresses")
+            out.append(
+                "cimd.insecure_private_hosts: documents from \(insecurePrivateHosts.joined(separator: ", ")) may be fetched from loopback or private addresses"
+            )
         }
         if let insecureCAPEM {
             let count = insecureCAPEM.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1
@@ -87,8 +90,9 @@ public struct CIMDConfiguration: Sendable, Equatable {
             problems.append("cimd.insecure_private_hosts[\(i)]: \(entry.quotedForProblem) must be an exact host name (no patterns)")
         }
         for (i, entry) in nat64Prefixes.enumerated() where NAT64Prefix(entry) == nil {
-            problems.append("cimd.nat64_prefixes[\(i)]: \(entry.quotedForProblem) is not an IPv6 /96 prefix in global unicast, unique local "
-                            + "or 64:ff9b:1::/48 space with its last 32 bits zero (like 2001:db8:64::/96)")
+            problems.append(
+                "cimd.nat64_prefixes[\(i)]: \(entry.quotedForProblem) is not an IPv6 /96 prefix in global unicast, unique local "
+                    + "or 64:ff9b:1::/48 space with its last 32 bits zero (like 2001:db8:64::/96)")
         }
         if cacheMinSeconds > cacheMaxSeconds {
             problems.append("cimd.cache_min: must not be longer than cimd.cache_max")

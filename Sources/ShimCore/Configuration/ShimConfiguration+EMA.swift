@@ -45,8 +45,10 @@ public struct TrustedIssuer: Sendable, Equatable {
     /// every scope of any resource the client asks for.
     public var allowWithoutResource: Bool
 
-    public init(issuer: String, jwksURI: String? = nil, jwks: String? = nil, algorithms: [String] = ["RS256", "ES256"],
-                allowWithoutResource: Bool = false) {
+    public init(
+        issuer: String, jwksURI: String? = nil, jwks: String? = nil, algorithms: [String] = ["RS256", "ES256"],
+        allowWithoutResource: Bool = false
+    ) {
         self.issuer = issuer
         self.jwksURI = jwksURI
         self.jwks = jwks
@@ -106,8 +108,10 @@ public struct EMAPolicyRule: Sendable, Equatable {
     /// ID-JAG's `client_id` claim; the draft §6 "Client ID mapping").
     public var clientID: String
 
-    public init(clients: [String], subjects: [String] = [], groups: [String] = [], tenants: [String] = [], audience: String,
-                resources: [String], scopes: [String], clientID: String) {
+    public init(
+        clients: [String], subjects: [String] = [], groups: [String] = [], tenants: [String] = [], audience: String,
+        resources: [String], scopes: [String], clientID: String
+    ) {
         self.clients = clients
         self.subjects = subjects
         self.groups = groups
@@ -124,15 +128,19 @@ extension EMAConfiguration {
         var ema = EMAConfiguration()
         for i in 0..<r.count("ema.trusted_issuers") {
             let key = "ema.trusted_issuers[\(i)]"
-            ema.trustedIssuers.append(TrustedIssuer(issuer: r.string(key + ".issuer") ?? "", jwksURI: r.string(key + ".jwks_uri"),
-                                                    jwks: r.secret(key + ".jwks"),
-                                                    algorithms: r.stringList(key + ".algorithms", default: ["RS256", "ES256"]),
-                                                    allowWithoutResource: r.bool(key + ".allow_without_resource", default: false)))
+            ema.trustedIssuers.append(
+                TrustedIssuer(
+                    issuer: r.string(key + ".issuer") ?? "", jwksURI: r.string(key + ".jwks_uri"),
+                    jwks: r.secret(key + ".jwks"),
+                    algorithms: r.stringList(key + ".algorithms", default: ["RS256", "ES256"]),
+                    allowWithoutResource: r.bool(key + ".allow_without_resource", default: false)))
         }
         for i in 0..<r.count("ema.clients") {
             let key = "ema.clients[\(i)]"
-            ema.clients.append(EMAClient(id: r.string(key + ".id") ?? "", secret: r.secret(key + ".secret") ?? "",
-                                         authMethod: r.string(key + ".token_endpoint_auth_method", default: "client_secret_post")!))
+            ema.clients.append(
+                EMAClient(
+                    id: r.string(key + ".id") ?? "", secret: r.secret(key + ".secret") ?? "",
+                    authMethod: r.string(key + ".token_endpoint_auth_method", default: "client_secret_post")!))
         }
         ema.maxAssertionLifetimeSeconds = r.duration("ema.max_assertion_lifetime", default: 600, range: 60...3600)
         ema.insecurePrivateHosts = r.stringList("ema.insecure_private_hosts", default: [])
@@ -142,11 +150,12 @@ extension EMAConfiguration {
         ema.issuer.groupsClaim = r.string("ema.issuer.groups_claim", default: "groups")!
         for i in 0..<r.count("ema.policy") {
             let key = "ema.policy[\(i)]"
-            ema.policy.append(EMAPolicyRule(
-                clients: r.stringList(key + ".clients", default: []), subjects: r.stringList(key + ".subjects", default: []),
-                groups: r.stringList(key + ".groups", default: []), tenants: r.stringList(key + ".tenants", default: []),
-                audience: r.string(key + ".audience") ?? "", resources: r.stringList(key + ".resources", default: []),
-                scopes: r.stringList(key + ".scopes", default: []), clientID: r.string(key + ".client_id") ?? ""))
+            ema.policy.append(
+                EMAPolicyRule(
+                    clients: r.stringList(key + ".clients", default: []), subjects: r.stringList(key + ".subjects", default: []),
+                    groups: r.stringList(key + ".groups", default: []), tenants: r.stringList(key + ".tenants", default: []),
+                    audience: r.string(key + ".audience") ?? "", resources: r.stringList(key + ".resources", default: []),
+                    scopes: r.stringList(key + ".scopes", default: []), clientID: r.string(key + ".client_id") ?? ""))
         }
         return ema
     }

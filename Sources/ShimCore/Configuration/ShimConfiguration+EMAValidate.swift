@@ -41,7 +41,9 @@ extension ShimConfiguration {
             if client.id.isEmpty || !client.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
                 problems.append("\(key).id: required, visible ASCII")
             } else if client.id.lowercased().hasPrefix("https://") {
-                problems.append("\(key).id: an https URL is taken for a Client ID Metadata Document, never authenticated as a configured client; choose another id")
+                problems.append(
+                    "\(key).id: an https URL is taken for a Client ID Metadata Document, never authenticated as a configured client; choose another id"
+                )
             } else if !ids.insert(client.id).inserted {
                 problems.append("\(key).id: \(client.id.quotedForProblem) is listed twice")
             }
@@ -51,8 +53,9 @@ extension ShimConfiguration {
             }
         }
         if ema.issuer.enabled, ema.issuer.lifetimeSeconds > ema.maxAssertionLifetimeSeconds {
-            problems.append("ema.issuer.lifetime: \(ema.issuer.lifetimeSeconds) s is longer than ema.max_assertion_lifetime "
-                            + "(\(ema.maxAssertionLifetimeSeconds) s): the shim would refuse its own ID-JAGs")
+            problems.append(
+                "ema.issuer.lifetime: \(ema.issuer.lifetimeSeconds) s is longer than ema.max_assertion_lifetime "
+                    + "(\(ema.maxAssertionLifetimeSeconds) s): the shim would refuse its own ID-JAGs")
         }
         if !ema.clients.isEmpty, !ema.acceptsAssertions {
             problems.append("ema.clients: no ema.trusted_issuers and ema.issuer.enabled is false: these clients could do nothing")
@@ -73,7 +76,8 @@ extension ShimConfiguration {
             problems.append("ema.policy: rules apply to ID-JAG issuance; set ema.issuer.enabled: true")
         }
         if ema.issuer.enabled, !upstream.scopes.contains("openid") {
-            problems.append("ema.issuer.enabled: the upstream must sign users in with OpenID Connect (upstream.scopes needs openid) to verify their ID tokens")
+            problems.append(
+                "ema.issuer.enabled: the upstream must sign users in with OpenID Connect (upstream.scopes needs openid) to verify their ID tokens")
         }
         if ema.issuer.enabled { problems += validateLegOneKeys() }
         for (i, rule) in ema.policy.enumerated() {
@@ -103,12 +107,14 @@ extension ShimConfiguration {
     /// tenant. Each rule must name the tenants it admits.
     func validateLegOneTenants() -> [String] {
         guard ema.issuer.enabled, upstream.preset == .entra, let tenant = upstream.tenant,
-              EntraTenant(tenant).servesSeveralTenants else { return [] }
+            EntraTenant(tenant).servesSeveralTenants
+        else { return [] }
         var problems: [String] = []
         for (i, rule) in ema.policy.enumerated() {
             if rule.tenants.isEmpty {
-                problems.append("ema.policy[\(i)].tenants: upstream.tenant is \(tenant.quotedForProblem), so ID tokens of any Entra tenant can "
-                    + "reach leg 1; list the Directory (tenant) IDs this rule admits (or set upstream.tenant to your tenant's ID or domain)")
+                problems.append(
+                    "ema.policy[\(i)].tenants: upstream.tenant is \(tenant.quotedForProblem), so ID tokens of any Entra tenant can "
+                        + "reach leg 1; list the Directory (tenant) IDs this rule admits (or set upstream.tenant to your tenant's ID or domain)")
             }
             for value in rule.tenants where !EntraTenant.isGUID(value) {
                 problems.append("ema.policy[\(i)].tenants: \(value.quotedForProblem) is not a Directory (tenant) ID; the ID token's tid is a GUID")
@@ -138,10 +144,12 @@ extension ShimConfiguration {
             return ["ema.issuer.enabled: GitHub issues no ID tokens, so leg 1 has nothing to verify; it needs an OpenID Connect IdP"]
         }
         let fixedEndpoints = upstream.authorizationEndpoint != nil || upstream.tokenEndpoint != nil
-        if upstream.preset == .entra && !fixedEndpoints { return [] }   // Entra's keys and issuer follow from the tenant
+        if upstream.preset == .entra && !fixedEndpoints { return [] }  // Entra's keys and issuer follow from the tenant
         if upstream.issuer == nil || (fixedEndpoints && upstream.jwksURI == nil) {
-            return ["ema.issuer.enabled: the upstream's ID tokens cannot be verified: set upstream.issuer (discovery names the keys), "
-                + "or with fixed endpoints upstream.issuer and upstream.jwks_uri"]
+            return [
+                "ema.issuer.enabled: the upstream's ID tokens cannot be verified: set upstream.issuer (discovery names the keys), "
+                    + "or with fixed endpoints upstream.issuer and upstream.jwks_uri"
+            ]
         }
         return []
     }

@@ -13,7 +13,8 @@ extension ShimConfiguration {
         let presetName = r.string("upstream.preset", default: "oidc")!
         let preset = UpstreamPreset(rawValue: presetName)
         if preset == nil {
-            r.problem("upstream.preset: \(presetName.quotedForProblem) is not one of \(UpstreamPreset.allCases.map(\.rawValue).joined(separator: ", "))")
+            r.problem(
+                "upstream.preset: \(presetName.quotedForProblem) is not one of \(UpstreamPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var upstream = UpstreamConfiguration(
             preset: preset ?? .oidc,
@@ -36,11 +37,12 @@ extension ShimConfiguration {
         upstream.idTokenAlgorithms = r.stringList("upstream.id_token_algorithms", default: [])
         var resources: [ResourcePolicy.Resource] = []
         for i in 0..<r.count("resources") {
-            resources.append(.init(
-                resource: r.string("resources[\(i)].resource") ?? "",
-                scopes: r.stringList("resources[\(i)].scopes", default: []),
-                isDefault: r.bool("resources[\(i)].default", default: false)
-            ))
+            resources.append(
+                .init(
+                    resource: r.string("resources[\(i)].resource") ?? "",
+                    scopes: r.stringList("resources[\(i)].scopes", default: []),
+                    isDefault: r.bool("resources[\(i)].default", default: false)
+                ))
         }
         let consentName = r.string("consent.mode", default: "always")!
         let consent = ConsentMode(rawValue: consentName)

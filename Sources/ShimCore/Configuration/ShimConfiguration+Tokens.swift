@@ -73,8 +73,10 @@ public struct GatewayResource: Sendable, Equatable {
     /// no such setting.
     public var insecureHTTPUpstream: Bool
 
-    public init(resource: String, upstream: String, requiredScopes: [String] = [], upstreamTokenHeader: String? = nil,
-                identityHeaders: Bool = true, allowedOrigins: [String] = [], insecureHTTPUpstream: Bool = false) {
+    public init(
+        resource: String, upstream: String, requiredScopes: [String] = [], upstreamTokenHeader: String? = nil,
+        identityHeaders: Bool = true, allowedOrigins: [String] = [], insecureHTTPUpstream: Bool = false
+    ) {
         self.resource = resource
         self.upstream = upstream
         self.requiredScopes = requiredScopes
@@ -114,9 +116,10 @@ extension ShimConfiguration {
         signingKeys.previousSigningKeys = Self.readPEMList(&r, "keys.previous_signing_keys")
         for i in 0..<r.count("introspection.clients") {
             let key = "introspection.clients[\(i)]"
-            introspectionClients.append(IntrospectionClient(
-                id: r.string(key + ".id") ?? "", secret: r.secret(key + ".secret") ?? "",
-                resources: r.stringList(key + ".resources", default: resources.map(\.resource))))
+            introspectionClients.append(
+                IntrospectionClient(
+                    id: r.string(key + ".id") ?? "", secret: r.secret(key + ".secret") ?? "",
+                    resources: r.stringList(key + ".resources", default: resources.map(\.resource))))
         }
         for (i, configured) in resources.enumerated() {
             let key = "resources[\(i)]"
@@ -127,12 +130,15 @@ extension ShimConfiguration {
             let origins = r.stringList(key + ".allowed_origins", default: [])
             let insecureHTTP = r.bool(key + ".insecure_http_upstream", default: false)
             if let upstream {
-                gatewayResources.append(GatewayResource(resource: configured.resource, upstream: upstream, requiredScopes: required,
-                                                        upstreamTokenHeader: header, identityHeaders: identity, allowedOrigins: origins,
-                                                        insecureHTTPUpstream: insecureHTTP))
+                gatewayResources.append(
+                    GatewayResource(
+                        resource: configured.resource, upstream: upstream, requiredScopes: required,
+                        upstreamTokenHeader: header, identityHeaders: identity, allowedOrigins: origins,
+                        insecureHTTPUpstream: insecureHTTP))
             } else if !required.isEmpty || header != nil || !origins.isEmpty || insecureHTTP {
-                r.problem("\(key): required_scopes, upstream_token_header, allowed_origins and insecure_http_upstream apply only with "
-                          + "\(key).upstream (gateway mode)")
+                r.problem(
+                    "\(key): required_scopes, upstream_token_header, allowed_origins and insecure_http_upstream apply only with "
+                        + "\(key).upstream (gateway mode)")
             }
         }
         gateway.connectTimeoutSeconds = r.duration("gateway.connect_timeout", default: 5, range: 1...120)

@@ -2,8 +2,10 @@ import Crypto
 
 extension ShimConfiguration {
     /// The shim's own paths; a gateway resource may not shadow them.
-    static let reservedPaths = ["/register", "/authorize", "/consent", "/callback", "/token", "/revoke", "/introspect",
-                                "/jwks.json", "/healthz", "/readyz", "/metrics"]
+    static let reservedPaths = [
+        "/register", "/authorize", "/consent", "/callback", "/token", "/revoke", "/introspect",
+        "/jwks.json", "/healthz", "/readyz", "/metrics",
+    ]
 
     /// Checks of `tokens.*`, `keys.*signing*`, `introspection.*` and gateway
     /// resources; each problem names its key.
@@ -11,11 +13,13 @@ extension ShimConfiguration {
         var problems: [String] = []
         let issued = accessTokenMode == .issued
         if case .postgres = storage, issued || ema.issuer.enabled, signingKeys.signingKey == nil {
-            problems.append("keys.signing_key: required with PostgreSQL storage (replicas): without it each replica generates its own key, "
-                            + "and a token one replica signs fails at another (set keys.signing_key_file on every replica)")
+            problems.append(
+                "keys.signing_key: required with PostgreSQL storage (replicas): without it each replica generates its own key, "
+                    + "and a token one replica signs fails at another (set keys.signing_key_file on every replica)")
         }
-        problems += Self.checkUpstreamAudience(mode: accessTokenMode, preset: upstream.preset,
-                                               acknowledged: issuedTokens.insecureUpstreamAudienceAck)
+        problems += Self.checkUpstreamAudience(
+            mode: accessTokenMode, preset: upstream.preset,
+            acknowledged: issuedTokens.insecureUpstreamAudienceAck)
         for (i, name) in issuedTokens.copiedClaims.enumerated() {
             if AccessTokenClaims.reservedNames.contains(name) {
                 problems.append("tokens.claims[\(i)]: \(name.quotedForProblem) is set by the shim itself and cannot be copied")
@@ -24,7 +28,9 @@ extension ShimConfiguration {
             }
         }
         if let pem = signingKeys.signingKey, (try? P256.Signing.PrivateKey(pemRepresentation: pem)) == nil {
-            problems.append("keys.signing_key: must be a P-256 (ES256) private key in PEM, e.g. `openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt`")
+            problems.append(
+                "keys.signing_key: must be a P-256 (ES256) private key in PEM, e.g. `openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt`"
+            )
         }
         for (i, pem) in signingKeys.previousSigningKeys.enumerated()
         where (try? P256.Signing.PrivateKey(pemRepresentation: pem)) == nil && (try? P256.Signing.PublicKey(pemRepresentation: pem)) == nil {
@@ -48,9 +54,11 @@ extension ShimConfiguration {
     /// one meant for another service. Issued tokens are bound to the resource.
     static func checkUpstreamAudience(mode: AccessTokenMode, preset: UpstreamPreset, acknowledged: Bool) -> [String] {
         guard mode == .upstream, [.github, .google].contains(preset), !acknowledged else { return [] }
-        return ["tokens.access: upstream with the \(preset.rawValue) preset hands every client a general \(preset.rawValue) API token "
+        return [
+            "tokens.access: upstream with the \(preset.rawValue) preset hands every client a general \(preset.rawValue) API token "
                 + "that is not bound to the MCP server (RFC 8707 audience binding cannot hold, and the token works at \(preset.rawValue)'s "
-                + "own APIs); use tokens.access: issued, or set tokens.insecure_upstream_audience_ack: true to accept this"]
+                + "own APIs); use tokens.access: issued, or set tokens.insecure_upstream_audience_ack: true to accept this"
+        ]
     }
 
     func validateIntrospection(issued: Bool) -> [String] {
@@ -88,10 +96,13 @@ extension ShimConfiguration {
             } else if path.hasSuffix("/") {
                 // The gateway serves the path and what lies below `path + "/"`: with the slash in the
                 // resource, `/mcp//x` would be the only form below it (and is refused as an empty segment).
-                problems.append("\(key).resource: a gateway resource's path must not end in \"/\" (write \(path.dropLast().quotedForProblem)); "
-                                + "nothing below it could be reached")
-            } else if path.hasPrefix("/.well-known/") || Self.reservedPaths.contains(where: { path == prefix + $0 || path.hasPrefix(prefix + $0 + "/") })
-                        || path.contains("*") || path.contains("{") || path.contains(":") {
+                problems.append(
+                    "\(key).resource: a gateway resource's path must not end in \"/\" (write \(path.dropLast().quotedForProblem)); "
+                        + "nothing below it could be reached")
+            } else if path.hasPrefix("/.well-known/")
+                || Self.reservedPaths.contains(where: { path == prefix + $0 || path.hasPrefix(prefix + $0 + "/") })
+                || path.contains("*") || path.contains("{") || path.contains(":")
+            {
                 problems.append("\(key).resource: the path \(path.quotedForProblem) is one of the shim's own endpoints")
             } else if !paths.insert(path).inserted {
                 problems.append("\(key).resource: another gateway resource has the path \(path.quotedForProblem)")
@@ -101,8 +112,9 @@ extension ShimConfiguration {
                 problems.append("\(key).required_scopes: \(scope.quotedForProblem) is not in \(key).scopes")
             }
             if let header = gatewayResource.upstreamTokenHeader, !Self.canCarryUpstreamToken(header) {
-                problems.append("\(key).upstream_token_header: \(header.quotedForProblem) cannot carry the token (a hop-by-hop, "
-                                + "identity, forwarding or request header the gateway removes or sets itself)")
+                problems.append(
+                    "\(key).upstream_token_header: \(header.quotedForProblem) cannot carry the token (a hop-by-hop, "
+                        + "identity, forwarding or request header the gateway removes or sets itself)")
             }
             for (j, origin) in gatewayResource.allowedOrigins.enumerated() where OriginPolicy.normalise(origin) == nil {
                 problems.append("\(key).allowed_origins[\(j)]: \(origin.quotedForProblem) is not an origin (scheme://host[:port] or null)")
@@ -123,8 +135,9 @@ extension ShimConfiguration {
         if !["http", "https"].contains(uri.scheme) || uri.hasUserinfo || uri.hasFragment || uri.query != nil {
             problems.append("\(key).upstream: must be an http(s) URL without userinfo, query or fragment")
         } else if uri.scheme == "http", !uri.isLoopback, !gatewayResource.insecureHTTPUpstream {
-            problems.append("\(key).upstream: plain http to \(uri.host.quotedForProblem) sends the user's identity (and upstream token) "
-                            + "in clear text; use https, a loopback address, or set \(key).insecure_http_upstream: true")
+            problems.append(
+                "\(key).upstream: plain http to \(uri.host.quotedForProblem) sends the user's identity (and upstream token) "
+                    + "in clear text; use https, a loopback address, or set \(key).insecure_http_upstream: true")
         }
         return problems
     }
@@ -137,9 +150,11 @@ extension ShimConfiguration {
     static func canCarryUpstreamToken(_ header: String) -> Bool {
         let lower = header.lowercased()
         if lower == "authorization" { return true }
-        let token = !header.isEmpty && header.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "-")
-        }
+        let token =
+            !header.isEmpty
+            && header.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "-")
+            }
         return token && !ProxyHeaderPolicy.hopByHop.contains(lower) && !ProxyHeaderPolicy.requestOnly.contains(lower)
             && lower != "content-type" && !ProxyHeaderPolicy.identityHeaders.contains(lower) && !ProxyHeaderPolicy.isForgeable(lower)
     }

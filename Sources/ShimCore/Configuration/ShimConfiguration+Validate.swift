@@ -21,7 +21,8 @@ extension ShimConfiguration {
             problems.append("\(defaults.joined(separator: ", ")): at most one resource is the default for requests that name none")
         }
         for name in redirectClients where RedirectAllowlist.bundles[name] == nil {
-            problems.append("redirects.clients: \(name.quotedForProblem) is not one of \(RedirectAllowlist.bundles.keys.sorted().joined(separator: ", "))")
+            problems.append(
+                "redirects.clients: \(name.quotedForProblem) is not one of \(RedirectAllowlist.bundles.keys.sorted().joined(separator: ", "))")
         }
         for (i, uri) in redirectAllow.enumerated() {
             do { try RedirectPolicy.checkShape(uri, operatorListed: true) } catch { problems.append("redirects.allow[\(i)]: \(error.description)") }
@@ -45,7 +46,8 @@ extension ShimConfiguration {
         if !previousCookieKeys.isEmpty, cookieKey == nil {
             problems.append("keys.previous_cookie_keys: needs keys.cookie_key (the new key) too")
         }
-        let previous = previousEncryptionKeys.enumerated().map { ("keys.previous_encryption_keys[\($0)]", Optional($1)) }
+        let previous =
+            previousEncryptionKeys.enumerated().map { ("keys.previous_encryption_keys[\($0)]", Optional($1)) }
             + previousCookieKeys.enumerated().map { ("keys.previous_cookie_keys[\($0)]", Optional($1)) }
         for (key, value) in [("keys.encryption_key", encryptionKey), ("keys.cookie_key", cookieKey)] + previous {
             if let value, Data(base64Encoded: value)?.count != 32, Base64URL.decode(value)?.count != 32 {
@@ -89,29 +91,37 @@ extension UpstreamConfiguration {
         if clientID.isEmpty { problems.append("upstream.client_id: required (the client pre-registered at the IdP)") }
         switch tokenEndpointAuthMethod {
         case "client_secret_basic", "client_secret_post":
-            if (clientSecret ?? "").isEmpty { problems.append("upstream.client_secret: required for \(tokenEndpointAuthMethod) (or upstream.client_secret_file)") }
+            if (clientSecret ?? "").isEmpty {
+                problems.append("upstream.client_secret: required for \(tokenEndpointAuthMethod) (or upstream.client_secret_file)")
+            }
         case "private_key_jwt":
             problems.append("upstream.token_endpoint_auth_method: private_key_jwt is not built yet; use client_secret_basic or client_secret_post")
         default:
-            problems.append("upstream.token_endpoint_auth_method: \(tokenEndpointAuthMethod.quotedForProblem) is not client_secret_basic or client_secret_post")
+            problems.append(
+                "upstream.token_endpoint_auth_method: \(tokenEndpointAuthMethod.quotedForProblem) is not client_secret_basic or client_secret_post")
         }
         if preset == .entra {
             if (tenant ?? "").isEmpty { problems.append("upstream.tenant: required for the entra preset (tenant id or domain)") }
         } else if issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil, preset != .github, preset != .google {
-            problems.append("upstream.issuer: required for discovery, unless both upstream.authorization_endpoint and upstream.token_endpoint are given")
+            problems.append(
+                "upstream.issuer: required for discovery, unless both upstream.authorization_endpoint and upstream.token_endpoint are given")
         }
-        for (key, value) in [("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),
-                             ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint),
-                             ("upstream.userinfo_endpoint", userinfoEndpoint), ("upstream.jwks_uri", jwksURI)] {
+        for (key, value) in [
+            ("upstream.issuer", issuer), ("upstream.authorization_endpoint", authorizationEndpoint),
+            ("upstream.token_endpoint", tokenEndpoint), ("upstream.revocation_endpoint", revocationEndpoint),
+            ("upstream.userinfo_endpoint", userinfoEndpoint), ("upstream.jwks_uri", jwksURI),
+        ] {
             guard let value else { continue }
             guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
                 problems.append("\(key): must be an https URL (http only on loopback)")
                 continue
             }
         }
-        let reserved: Set<String> = ["response_type", "client_id", "redirect_uri", "state", "code_challenge",
-                                     "code_challenge_method", "nonce", "scope", "client_secret", "code",
-                                     "code_verifier", "grant_type", "refresh_token"]
+        let reserved: Set<String> = [
+            "response_type", "client_id", "redirect_uri", "state", "code_challenge",
+            "code_challenge_method", "nonce", "scope", "client_secret", "code",
+            "code_verifier", "grant_type", "refresh_token",
+        ]
         for key in extraAuthorizeParams.keys.sorted() where reserved.contains(key) {
             problems.append("upstream.extra_authorize_params.\(key): set by the shim itself; cannot be overridden")
         }
@@ -121,7 +131,9 @@ extension UpstreamConfiguration {
         problems += presetProblems()
         let asymmetric: Set<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
         for alg in idTokenAlgorithms where !asymmetric.contains(alg) {
-            problems.append("upstream.id_token_algorithms: \(alg.quotedForProblem) is not one of \(asymmetric.sorted().joined(separator: ", ")) (never none or HMAC)")
+            problems.append(
+                "upstream.id_token_algorithms: \(alg.quotedForProblem) is not one of \(asymmetric.sorted().joined(separator: ", ")) (never none or HMAC)"
+            )
         }
         return problems
     }

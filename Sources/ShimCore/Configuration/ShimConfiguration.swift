@@ -134,9 +134,11 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     /// (asymmetric only); default: the IdP's `id_token_signing_alg_values_supported`, else RS256.
     public var idTokenAlgorithms: [String] = []
 
-    public init(preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
-                revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
-                scopes: [String], extraAuthorizeParams: [String: String], extraTokenParams: [String: String], timeoutSeconds: Int) {
+    public init(
+        preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,
+        revocationEndpoint: String?, clientID: String, clientSecret: String?, tokenEndpointAuthMethod: String,
+        scopes: [String], extraAuthorizeParams: [String: String], extraTokenParams: [String: String], timeoutSeconds: Int
+    ) {
         self.preset = preset
         self.tenant = tenant
         self.issuer = issuer

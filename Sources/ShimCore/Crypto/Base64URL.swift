@@ -9,16 +9,23 @@ public enum Base64URL {
         let input = Array(bytes)
         let length = (input.count * 4 + 2) / 3
         return String(unsafeUninitializedCapacity: length) { output in
-            var out = 0, index = 0
+            var out = 0
+            var index = 0
             while index + 3 <= input.count {
                 let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                for shift in [18, 12, 6, 0] { output[out] = alphabet[Int(chunk >> UInt32(shift) & 0x3F)]; out += 1 }
+                for shift in [18, 12, 6, 0] {
+                    output[out] = alphabet[Int(chunk >> UInt32(shift) & 0x3F)]
+                    out += 1
+                }
                 index += 3
             }
             let rest = input.count - index
             if rest > 0 {
                 let chunk = UInt32(input[index]) << 16 | (rest == 2 ? UInt32(input[index + 1]) << 8 : 0)
-                for shift in [18, 12, 6].prefix(rest + 1) { output[out] = alphabet[Int(chunk >> UInt32(shift) & 0x3F)]; out += 1 }
+                for shift in [18, 12, 6].prefix(rest + 1) {
+                    output[out] = alphabet[Int(chunk >> UInt32(shift) & 0x3F)]
+                    out += 1
+                }
             }
             return out
         }

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// HMAC-SHA256 signatures for cookies and CSRF tokens. The domain string
 /// keeps a MAC made for one purpose from being valid for another.

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// AES-256-GCM for the secrets the shim must keep but never show: upstream
 /// access and refresh tokens, and a refresh token's successor during the
@@ -33,7 +33,8 @@ public struct Sealer: Sendable {
         let box = try AES.GCM.SealedBox(combined: data)
         for key in keys {
             if let plain = try? AES.GCM.open(box, using: key, authenticating: Data(context.utf8)),
-               let text = String(data: plain, encoding: .utf8) {
+                let text = String(data: plain, encoding: .utf8)
+            {
                 return text
             }
         }

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// Opaque secrets the shim mints (client ids and secrets, transaction ids,
 /// codes, refresh tokens) and the one-way form in which they are stored.
@@ -52,7 +52,8 @@ public enum SecretToken {
 
     /// Constant-time equality, so comparing secrets leaks no timing.
     public static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8), b = Array(rhs.utf8)
+        let a = Array(lhs.utf8)
+        let b = Array(rhs.utf8)
         var diff = UInt8(a.count == b.count ? 0 : 1)
         for i in 0..<max(a.count, b.count) {
             diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)

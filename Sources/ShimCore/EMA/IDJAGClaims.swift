@@ -24,8 +24,10 @@ public struct IDJAGClaims: Codable, Sendable, Equatable {
     /// Other claims (`email`, `tenant`, `auth_time`, `amr`, ...).
     public var extra: [String: JSONValue]
 
-    public init(issuer: String, subject: String, audience: [String], clientID: String, tokenID: String, expiresAt: Int, issuedAt: Int,
-                notBefore: Int? = nil, resources: [String], scope: String?, extra: [String: JSONValue] = [:]) {
+    public init(
+        issuer: String, subject: String, audience: [String], clientID: String, tokenID: String, expiresAt: Int, issuedAt: Int,
+        notBefore: Int? = nil, resources: [String], scope: String?, extra: [String: JSONValue] = [:]
+    ) {
         self.issuer = issuer
         self.subject = subject
         self.audience = audience
@@ -74,14 +76,21 @@ public struct IDJAGClaims: Codable, Sendable, Equatable {
         }
         try container.encode(issuer, forKey: JSONKey("iss"))
         try container.encode(subject, forKey: JSONKey("sub"))
-        if audience.count == 1 { try container.encode(audience[0], forKey: JSONKey("aud")) } else { try container.encode(audience, forKey: JSONKey("aud")) }
+        if audience.count == 1 {
+            try container.encode(audience[0], forKey: JSONKey("aud"))
+        } else {
+            try container.encode(audience, forKey: JSONKey("aud"))
+        }
         try container.encode(clientID, forKey: JSONKey("client_id"))
         try container.encode(tokenID, forKey: JSONKey("jti"))
         try container.encode(expiresAt, forKey: JSONKey("exp"))
         try container.encode(issuedAt, forKey: JSONKey("iat"))
         try container.encodeIfPresent(notBefore, forKey: JSONKey("nbf"))
-        if resources.count == 1 { try container.encode(resources[0], forKey: JSONKey("resource")) }
-        else if !resources.isEmpty { try container.encode(resources, forKey: JSONKey("resource")) }
+        if resources.count == 1 {
+            try container.encode(resources[0], forKey: JSONKey("resource"))
+        } else if !resources.isEmpty {
+            try container.encode(resources, forKey: JSONKey("resource"))
+        }
         try container.encodeIfPresent(scope, forKey: JSONKey("scope"))
     }
 }

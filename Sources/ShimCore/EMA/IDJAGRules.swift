@@ -58,9 +58,11 @@ public enum IDJAGRules {
     ///   granted scopes MAY be a subset", §4.4.1), and with the request's
     ///   `scope` when given; the resource's own scopes when the ID-JAG names none.
     /// `jti` single use is the store's (it spans replicas).
-    public static func check(_ claims: IDJAGClaims, trustedIssuer: String, audience: String, clientID: String,
-                             requestedResource: String?, requestedScope: String?, policy: ResourcePolicy,
-                             now: Int, leeway: Int = 30, maxLifetime: Int, resourceRequired: Bool = true) throws(OAuthError) -> Grant {
+    public static func check(
+        _ claims: IDJAGClaims, trustedIssuer: String, audience: String, clientID: String,
+        requestedResource: String?, requestedScope: String?, policy: ResourcePolicy,
+        now: Int, leeway: Int = 30, maxLifetime: Int, resourceRequired: Bool = true
+    ) throws(OAuthError) -> Grant {
         func refuse(_ text: String) -> OAuthError { .invalidGrant("the assertion is not accepted: " + text) }
         guard claims.issuer == trustedIssuer else { throw refuse("its issuer is not the one whose key signed it") }
         guard claims.audience == [audience] else { throw refuse("its audience is not this authorization server") }

@@ -17,8 +17,10 @@ public enum SubjectTokenRules {
     /// (`logout+jwt`), RFC 8417 §2.3 security event tokens (`secevent+jwt`)
     /// and RFC 9701 §5 introspection responses (`token-introspection+jwt`).
     /// An ID token's `typ` is absent or `JWT`; OIDC Core defines none.
-    public static let otherTypes: [String] = [AccessTokenRules.mediaType, EMAProtocol.mediaType, "logout+jwt", "secevent+jwt",
-                                              "token-introspection+jwt"]
+    public static let otherTypes: [String] = [
+        AccessTokenRules.mediaType, EMAProtocol.mediaType, "logout+jwt", "secevent+jwt",
+        "token-introspection+jwt",
+    ]
 
     /// Claims that only a token other than an ID token carries. Each is
     /// documented by its IdP or specification as belonging to that kind of
@@ -55,10 +57,14 @@ public enum SubjectTokenRules {
     ///
     /// - Returns: the subject token's `exp` (seconds since 1970, rounded
     ///   down): the caller ends the ID-JAG no later (`cappedExpiry`).
-    public static func check(claims: [String: JSONValue], headerType: String?, clientID: String, now: Date,
-                             leeway: TimeInterval) throws(TokenProblem) -> Int {
+    public static func check(
+        claims: [String: JSONValue], headerType: String?, clientID: String, now: Date,
+        leeway: TimeInterval
+    ) throws(TokenProblem) -> Int {
         let header = JOSEHeader(alg: nil, typ: headerType, kid: nil)
-        if let other = otherTypes.first(where: { header.hasType($0) }) { throw .wrongType(expected: "an ID token (typ \(other) is another kind of JWT)") }
+        if let other = otherTypes.first(where: { header.hasType($0) }) {
+            throw .wrongType(expected: "an ID token (typ \(other) is another kind of JWT)")
+        }
         if let marker = accessTokenClaims.first(where: { claims[$0] != nil }) {
             throw .wrongType(expected: "an ID token (its \(marker) claim marks another kind of token)")
         }
@@ -68,11 +74,12 @@ public enum SubjectTokenRules {
         if let typ = claims["typ"], typ.stringValue?.lowercased() != "id" {
             throw .wrongType(expected: "an ID token (its typ claim names another kind of token)")
         }
-        let audiences: [String] = switch claims["aud"] {
-        case .string(let one)?: [one]
-        case .array(let many)?: many.compactMap(\.stringValue)
-        default: []
-        }
+        let audiences: [String] =
+            switch claims["aud"] {
+            case .string(let one)?: [one]
+            case .array(let many)?: many.compactMap(\.stringValue)
+            default: []
+            }
         guard audiences.contains(clientID) else { throw .wrongAudience }
         switch claims["azp"] {
         case nil where audiences.count > 1: throw .missingClaim("azp (it names several audiences)")

@@ -26,8 +26,12 @@ public enum BearerChallenge {
         guard !value.isEmpty else { return .malformed }
         var seenPadding = false
         for byte in value {
-            if byte == UInt8(ascii: "=") { seenPadding = true; continue }
-            let allowed = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+            if byte == UInt8(ascii: "=") {
+                seenPadding = true
+                continue
+            }
+            let allowed =
+                (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
                 || [UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/")].contains(byte)
             guard allowed, !seenPadding else { return .malformed }
         }

@@ -15,8 +15,10 @@ public enum CORSPolicy {
 
     /// Request headers a browser MCP client sends: its token, the JSON
     /// body's type and the MCP transport's headers.
-    public static let allowedHeaders = ["Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID",
-                                        "Mcp-Method", "Mcp-Name"]
+    public static let allowedHeaders = [
+        "Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID",
+        "Mcp-Method", "Mcp-Name",
+    ]
 
     /// Response headers a browser client may read beyond the safelisted ones.
     public static let exposedHeaders = "WWW-Authenticate, Mcp-Session-Id, Retry-After"
@@ -41,7 +43,8 @@ public enum CORSPolicy {
         for name in (requested ?? "").split(separator: ",").map({ $0.trimmingWhitespace() }) {
             let lower = name.lowercased()
             guard lower.utf8.starts(with: "mcp-".utf8), !known.contains(lower), !names.contains(where: { $0.lowercased() == lower }),
-                  name.utf8.allSatisfy({ isTokenByte($0) }) else { continue }
+                name.utf8.allSatisfy({ isTokenByte($0) })
+            else { continue }
             names.append(name)
         }
         return names.joined(separator: ", ")
@@ -49,16 +52,20 @@ public enum CORSPolicy {
 
     /// The answer to an allowed origin's preflight (204).
     public static func preflightHeaders(origin: String, requestedHeaders: String?) -> [(name: String, value: String)] {
-        [(name: "Access-Control-Allow-Origin", value: origin), (name: "Vary", value: "Origin"),
-         (name: "Access-Control-Allow-Methods", value: allowedMethods),
-         (name: "Access-Control-Allow-Headers", value: allowHeaders(requested: requestedHeaders)),
-         (name: "Access-Control-Max-Age", value: String(maxAgeSeconds))]
+        [
+            (name: "Access-Control-Allow-Origin", value: origin), (name: "Vary", value: "Origin"),
+            (name: "Access-Control-Allow-Methods", value: allowedMethods),
+            (name: "Access-Control-Allow-Headers", value: allowHeaders(requested: requestedHeaders)),
+            (name: "Access-Control-Max-Age", value: String(maxAgeSeconds)),
+        ]
     }
 
     /// Added to every answer to a request from an allowed origin.
     public static func responseHeaders(origin: String) -> [(name: String, value: String)] {
-        [(name: "Access-Control-Allow-Origin", value: origin), (name: "Vary", value: "Origin"),
-         (name: "Access-Control-Expose-Headers", value: exposedHeaders)]
+        [
+            (name: "Access-Control-Allow-Origin", value: origin), (name: "Vary", value: "Origin"),
+            (name: "Access-Control-Expose-Headers", value: exposedHeaders),
+        ]
     }
 
     /// The RFC 9728 document is public (no credentials, the same for
@@ -67,9 +74,11 @@ public enum CORSPolicy {
     public static func publicDocumentHeaders(preflight: Bool, requestedHeaders: String?) -> [(name: String, value: String)] {
         var headers = [(name: "Access-Control-Allow-Origin", value: "*")]
         if preflight {
-            headers += [(name: "Access-Control-Allow-Methods", value: "GET, OPTIONS"),
-                        (name: "Access-Control-Allow-Headers", value: allowHeaders(requested: requestedHeaders)),
-                        (name: "Access-Control-Max-Age", value: String(maxAgeSeconds))]
+            headers += [
+                (name: "Access-Control-Allow-Methods", value: "GET, OPTIONS"),
+                (name: "Access-Control-Allow-Headers", value: allowHeaders(requested: requestedHeaders)),
+                (name: "Access-Control-Max-Age", value: String(maxAgeSeconds)),
+            ]
         }
         return headers
     }

@@ -37,7 +37,7 @@ public enum GatewayPath {
         let segments = Array(lowered.split(separator: slash, omittingEmptySubsequences: false).dropFirst())
         for (index, segment) in segments.enumerated() {
             if isDotSegment(segment) { return nil }
-            if segment.isEmpty && index != segments.count - 1 { return nil }   // only a trailing slash may be empty
+            if segment.isEmpty && index != segments.count - 1 { return nil }  // only a trailing slash may be empty
         }
         return String(decoding: rest, as: UTF8.self)
     }

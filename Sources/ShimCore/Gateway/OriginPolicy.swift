@@ -19,7 +19,8 @@ public enum OriginPolicy {
     public static func normalise(_ value: String) -> String? {
         if value == "null" { return value }
         guard let uri = RedirectURI(value), ["http", "https"].contains(uri.scheme), !uri.hasUserinfo, uri.query == nil,
-              !uri.hasFragment, uri.path.isEmpty || uri.path == "/" else { return nil }
+            !uri.hasFragment, uri.path.isEmpty || uri.path == "/"
+        else { return nil }
         let scheme = uri.scheme.lowercased()
         var port = uri.port
         if (scheme == "http" && port == 80) || (scheme == "https" && port == 443) { port = nil }

@@ -40,8 +40,10 @@ public enum ProxyHeaderPolicy {
     /// The identity headers the gateway sets from the validated token
     /// (`identity_headers`); `X-Forwarded-Access-Token` is never set, only
     /// reserved, as oauth2-proxy sets it.
-    public static let identityHeaders = ["x-forwarded-user", "x-forwarded-client-id", "x-forwarded-scope", "x-forwarded-email",
-                                         "x-forwarded-access-token"]
+    public static let identityHeaders = [
+        "x-forwarded-user", "x-forwarded-client-id", "x-forwarded-scope", "x-forwarded-email",
+        "x-forwarded-access-token",
+    ]
 
     /// Whether a (lower-case) name is one a client could use to claim an
     /// address or identity: listed, with a listed prefix, or holding an
@@ -75,8 +77,10 @@ public enum ProxyHeaderPolicy {
     /// `listen.trusted_proxies`, the address they forwarded; never the
     /// client's own header), and `X-Forwarded-Proto` / `X-Forwarded-Host`
     /// from the resource's public URL (configuration, never the request).
-    public static func forwardedRequestHeaders(_ fields: [(name: String, value: String)], clientAddress: IPAddress?, publicURL: String,
-                                               injected: Set<String>) -> [(name: String, value: String)] {
+    public static func forwardedRequestHeaders(
+        _ fields: [(name: String, value: String)], clientAddress: IPAddress?, publicURL: String,
+        injected: Set<String>
+    ) -> [(name: String, value: String)] {
         let tokens = connectionTokens(fields.filter { $0.name.lowercased() == "connection" }.map { $0.value })
         var forwarded = fields.filter { forwardsRequestHeader($0.name, connectionTokens: tokens, injected: injected) }
         if let clientAddress { forwarded.append((name: "X-Forwarded-For", value: clientAddress.description)) }
@@ -116,8 +120,10 @@ public enum ProxyHeaderPolicy {
     /// * `Content-Security-Policy: sandbox` on HTML (CSP 3 §6.3.2: scripts in
     ///   it run in an opaque origin, never the shim's, whose cookies bind
     ///   consent).
-    public static func returnedResponseHeaders(_ fields: [(name: String, value: String)], status: Int, upstreamBase: String,
-                                               publicURL: String, challenge: String) -> [(name: String, value: String)] {
+    public static func returnedResponseHeaders(
+        _ fields: [(name: String, value: String)], status: Int, upstreamBase: String,
+        publicURL: String, challenge: String
+    ) -> [(name: String, value: String)] {
         let tokens = connectionTokens(fields.filter { $0.name.lowercased() == "connection" }.map { $0.value })
         var returned: [(name: String, value: String)] = []
         var cacheControl: [String] = []

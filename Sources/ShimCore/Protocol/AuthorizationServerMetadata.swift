@@ -58,10 +58,15 @@ public struct AuthorizationServerMetadata: Encodable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case issuer, authorizationEndpoint = "authorization_endpoint", tokenEndpoint = "token_endpoint"
-        case registrationEndpoint = "registration_endpoint", revocationEndpoint = "revocation_endpoint"
-        case responseTypesSupported = "response_types_supported", responseModesSupported = "response_modes_supported"
-        case grantTypesSupported = "grant_types_supported", codeChallengeMethodsSupported = "code_challenge_methods_supported"
+        case issuer
+        case authorizationEndpoint = "authorization_endpoint"
+        case tokenEndpoint = "token_endpoint"
+        case registrationEndpoint = "registration_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
+        case responseTypesSupported = "response_types_supported"
+        case responseModesSupported = "response_modes_supported"
+        case grantTypesSupported = "grant_types_supported"
+        case codeChallengeMethodsSupported = "code_challenge_methods_supported"
         case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
         case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
         case scopesSupported = "scopes_supported"

@@ -25,10 +25,12 @@ public struct ClientMetadata: Sendable, Equatable {
     /// nil when the client sent none (see `ApplicationType`).
     public var applicationType: ApplicationType?
 
-    public init(redirectURIs: [String], clientName: String? = nil, clientURI: String? = nil,
-                grantTypes: [String] = [GrantType.authorizationCode.rawValue], responseTypes: [String] = ["code"],
-                tokenEndpointAuthMethod: RegisteredClient.AuthMethod = .clientSecretBasic, scope: String? = nil,
-                applicationType: ApplicationType? = nil) {
+    public init(
+        redirectURIs: [String], clientName: String? = nil, clientURI: String? = nil,
+        grantTypes: [String] = [GrantType.authorizationCode.rawValue], responseTypes: [String] = ["code"],
+        tokenEndpointAuthMethod: RegisteredClient.AuthMethod = .clientSecretBasic, scope: String? = nil,
+        applicationType: ApplicationType? = nil
+    ) {
         self.redirectURIs = redirectURIs
         self.clientName = clientName
         self.clientURI = clientURI
@@ -46,16 +48,20 @@ public struct ClientMetadata: Sendable, Equatable {
     ///
     /// - Parameter assertionGrant: the shim accepts ID-JAGs (`ema`): a
     ///   confidential client may list the RFC 7523 jwt-bearer grant.
-    public static func parse(json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy,
-                             assertionGrant: Bool = false) throws(OAuthError) -> ClientMetadata {
+    public static func parse(
+        json body: Data, policy: RedirectPolicy, scopes: ResourcePolicy,
+        assertionGrant: Bool = false
+    ) throws(OAuthError) -> ClientMetadata {
         let metadata = try validate(Document.decode(body), scopes: scopes, assertionGrant: assertionGrant) { uri throws(OAuthError) in
             try policy.checkRegistration(uri)
         }
         // An ID-JAG names the client it is for; a public client would let
         // whoever holds one redeem it.
         if metadata.grantTypes.contains(EMAProtocol.jwtBearerGrant), metadata.tokenEndpointAuthMethod == .none {
-            throw OAuthError(.invalidClientMetadata, "the \(EMAProtocol.jwtBearerGrant) grant needs a confidential client "
-                + "(token_endpoint_auth_method client_secret_basic or client_secret_post)")
+            throw OAuthError(
+                .invalidClientMetadata,
+                "the \(EMAProtocol.jwtBearerGrant) grant needs a confidential client "
+                    + "(token_endpoint_auth_method client_secret_basic or client_secret_post)")
         }
         return metadata
     }
@@ -64,8 +70,10 @@ public struct ClientMetadata: Sendable, Equatable {
     /// Documents (`CIMDDocument`), which differ only in how each redirect URI
     /// is judged (a document's URIs are checked for shape; the operator's
     /// allowlist applies to the one requested at /authorize).
-    static func validate(_ document: Document, scopes: ResourcePolicy, assertionGrant: Bool = false,
-                         checkRedirect: (String) throws(OAuthError) -> Void) throws(OAuthError) -> ClientMetadata {
+    static func validate(
+        _ document: Document, scopes: ResourcePolicy, assertionGrant: Bool = false,
+        checkRedirect: (String) throws(OAuthError) -> Void
+    ) throws(OAuthError) -> ClientMetadata {
         let metadata = ClientMetadata(
             redirectURIs: try checkRedirectURIs(document.redirectURIs, check: checkRedirect),
             clientName: try checkDisplayText(document.clientName, "client_name", maxCharacters: 200),
@@ -84,8 +92,10 @@ public struct ClientMetadata: Sendable, Equatable {
     /// Rule 1 for each URI; RFC 7591 §2: `redirect_uris` is an array of strings,
     /// required here because the shim supports only the authorization-code grant.
     /// Duplicates collapse, order is kept.
-    static func checkRedirectURIs(_ member: Member<[Document.ListItem]>,
-                                  check: (String) throws(OAuthError) -> Void) throws(OAuthError) -> [String] {
+    static func checkRedirectURIs(
+        _ member: Member<[Document.ListItem]>,
+        check: (String) throws(OAuthError) -> Void
+    ) throws(OAuthError) -> [String] {
         guard case .present(let items) = member, !items.isEmpty else {
             throw OAuthError(.invalidRedirectURI, "redirect_uris must be a non-empty array")
         }
@@ -108,9 +118,11 @@ public struct ClientMetadata: Sendable, Equatable {
         case .absent: return nil
         case .wrongType: throw OAuthError(.invalidClientMetadata, "\(key) must be a string")
         case .present(let text):
-            guard text.count <= maxCharacters, !text.unicodeScalars.contains(where: {
-                $0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
-            }) else {
+            guard text.count <= maxCharacters,
+                !text.unicodeScalars.contains(where: {
+                    $0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
+                })
+            else {
                 throw OAuthError(.invalidClientMetadata, "\(key) is too long or contains control or bidirectional-override characters")
             }
             return text
@@ -133,8 +145,10 @@ public struct ClientMetadata: Sendable, Equatable {
         let grantTypes = try stringList(member, "grant_types") ?? [GrantType.authorizationCode.rawValue]
         let allowed = [GrantType.authorizationCode, .refreshToken].map(\.rawValue) + (assertionGrant ? [EMAProtocol.jwtBearerGrant] : [])
         guard grantTypes.allSatisfy(allowed.contains), grantTypes.contains(GrantType.authorizationCode.rawValue) else {
-            throw OAuthError(.invalidClientMetadata, "grant_types must be authorization_code, optionally with refresh_token"
-                + (assertionGrant ? " and \(EMAProtocol.jwtBearerGrant)" : ""))
+            throw OAuthError(
+                .invalidClientMetadata,
+                "grant_types must be authorization_code, optionally with refresh_token"
+                    + (assertionGrant ? " and \(EMAProtocol.jwtBearerGrant)" : ""))
         }
         return grantTypes
     }
@@ -172,7 +186,7 @@ public struct ClientMetadata: Sendable, Equatable {
         let parsed: ScopeSet
         do { parsed = try ScopeSet(parsing: scope) } catch { throw OAuthError(.invalidClientMetadata, error.description) }
         let offered = scopes.registrationScope(parsed)
-        if offered.values.count == parsed.values.count { return scope }   // nothing dropped: as sent
+        if offered.values.count == parsed.values.count { return scope }  // nothing dropped: as sent
         return offered.isEmpty ? nil : offered.text
     }
 

@@ -14,10 +14,11 @@ public struct HTTPBasicCredentials: Sendable, Equatable {
     /// Basic at all (`isBasic` tells the two apart).
     public init?(_ header: String) {
         guard Self.isBasic(header),
-              let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
-              let id = try? FormEncoding.decode("v=" + text[..<colon])["v"],
-              let secret = try? FormEncoding.decode("v=" + text[text.index(after: colon)...])["v"] else { return nil }
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+            let id = try? FormEncoding.decode("v=" + text[..<colon])["v"],
+            let secret = try? FormEncoding.decode("v=" + text[text.index(after: colon)...])["v"]
+        else { return nil }
         self.id = id
         self.secret = secret
     }

@@ -20,7 +20,8 @@ public struct IDTokenClaims: Sendable, Equatable {
     public init?(jwt: String) {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
-              let object = try? JSONDecoder().decode([String: JSONValue].self, from: payload) else { return nil }
+            let object = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
+        else { return nil }
         subject = object["sub"]?.stringValue
         nonce = object["nonce"]?.stringValue
         issuer = object["iss"]?.stringValue

@@ -114,7 +114,10 @@ extension StrictJSON {
             offset += 1
             var names = Set<String>()
             skipWhitespace()
-            if peek == UInt8(ascii: "}") { offset += 1; return }
+            if peek == UInt8(ascii: "}") {
+                offset += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 guard peek == UInt8(ascii: "\"") else { throw malformed }
@@ -129,7 +132,9 @@ extension StrictJSON {
                 skipWhitespace()
                 switch peek {
                 case UInt8(ascii: ","): offset += 1
-                case UInt8(ascii: "}"): offset += 1; return
+                case UInt8(ascii: "}"):
+                    offset += 1
+                    return
                 default: throw malformed
                 }
             }
@@ -140,7 +145,10 @@ extension StrictJSON {
             offset += 1
             var count = 0
             skipWhitespace()
-            if peek == UInt8(ascii: "]") { offset += 1; return }
+            if peek == UInt8(ascii: "]") {
+                offset += 1
+                return
+            }
             while true {
                 count += 1
                 guard count <= limits.maxItems else { throw .tooManyItems }
@@ -149,7 +157,9 @@ extension StrictJSON {
                 skipWhitespace()
                 switch peek {
                 case UInt8(ascii: ","): offset += 1
-                case UInt8(ascii: "]"): offset += 1; return
+                case UInt8(ascii: "]"):
+                    offset += 1
+                    return
                 default: throw malformed
                 }
             }

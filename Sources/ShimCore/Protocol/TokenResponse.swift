@@ -8,8 +8,10 @@ public struct TokenResponse: Encodable, Sendable, Equatable {
     public var scope: String?
     public var issuedTokenType: String?
 
-    public init(accessToken: String, tokenType: String = "Bearer", expiresIn: Int? = nil, refreshToken: String? = nil,
-                scope: String? = nil, issuedTokenType: String? = nil) {
+    public init(
+        accessToken: String, tokenType: String = "Bearer", expiresIn: Int? = nil, refreshToken: String? = nil,
+        scope: String? = nil, issuedTokenType: String? = nil
+    ) {
         self.accessToken = accessToken
         self.tokenType = tokenType
         self.expiresIn = expiresIn
@@ -19,7 +21,11 @@ public struct TokenResponse: Encodable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", tokenType = "token_type", expiresIn = "expires_in", refreshToken = "refresh_token"
-        case scope, issuedTokenType = "issued_token_type"
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
+        case scope
+        case issuedTokenType = "issued_token_type"
     }
 }

@@ -37,8 +37,10 @@ public struct AuditEvent: Codable, Sendable, Equatable {
     /// A grant id prefix, or a short reason; never a token.
     public var detail: String?
 
-    public init(at: Date, kind: Kind, clientID: String, clientName: String? = nil, redirectHost: String? = nil,
-                subject: String? = nil, resource: String? = nil, scope: String? = nil, detail: String? = nil) {
+    public init(
+        at: Date, kind: Kind, clientID: String, clientName: String? = nil, redirectHost: String? = nil,
+        subject: String? = nil, resource: String? = nil, scope: String? = nil, detail: String? = nil
+    ) {
         self.at = at
         self.kind = kind
         self.clientID = clientID

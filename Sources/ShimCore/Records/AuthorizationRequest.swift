@@ -13,8 +13,10 @@ public struct AuthorizationRequest: Codable, Sendable, Equatable {
     public var scope: ScopeSet
     public var upstreamScope: ScopeSet
 
-    public init(clientID: String, redirectURI: String, state: String?, codeChallenge: String,
-                resource: String, scope: ScopeSet, upstreamScope: ScopeSet) {
+    public init(
+        clientID: String, redirectURI: String, state: String?, codeChallenge: String,
+        resource: String, scope: ScopeSet, upstreamScope: ScopeSet
+    ) {
         self.clientID = clientID
         self.redirectURI = redirectURI
         self.state = state

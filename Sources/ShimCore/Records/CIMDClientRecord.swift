@@ -17,8 +17,10 @@ public struct CIMDClientRecord: Codable, Sendable, Equatable {
     public var firstSeen: Date
     public var lastFetched: Date
 
-    public init(url: String, host: String, clientName: String?, redirectURIs: [String], documentHash: String,
-                firstSeen: Date, lastFetched: Date) {
+    public init(
+        url: String, host: String, clientName: String?, redirectURIs: [String], documentHash: String,
+        firstSeen: Date, lastFetched: Date
+    ) {
         self.url = url
         self.host = host
         self.clientName = clientName

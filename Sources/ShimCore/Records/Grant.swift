@@ -29,8 +29,10 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
     /// Upstream ID-token claims copied into issued tokens (`tokens.claims`).
     public var claims: [String: JSONValue]?
 
-    public init(grantID: String, request: AuthorizationRequest, subject: String?, upstream: SealedUpstreamTokens, expiresAt: Date,
-                claims: [String: JSONValue]? = nil) {
+    public init(
+        grantID: String, request: AuthorizationRequest, subject: String?, upstream: SealedUpstreamTokens, expiresAt: Date,
+        claims: [String: JSONValue]? = nil
+    ) {
         self.grantID = grantID
         self.request = request
         self.subject = subject
@@ -60,9 +62,11 @@ public struct Grant: Codable, Sendable, Equatable {
     /// fixed at sign-in.
     public var claims: [String: JSONValue]?
 
-    public init(id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, upstreamScope: ScopeSet,
-                upstream: SealedUpstreamTokens?, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
-                claims: [String: JSONValue]? = nil) {
+    public init(
+        id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, upstreamScope: ScopeSet,
+        upstream: SealedUpstreamTokens?, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
+        claims: [String: JSONValue]? = nil
+    ) {
         self.id = id
         self.clientID = clientID
         self.subject = subject

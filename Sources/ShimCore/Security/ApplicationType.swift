@@ -41,8 +41,9 @@ public enum ApplicationType: String, Sendable, Equatable, Codable {
         case (.native, _):
             return
         case (.web, "https") where uri.isLoopback:
-            throw OAuthError(.invalidRedirectURI,
-                             "a web application's redirect_uri must not be on localhost; register as application_type \"native\" (SEP-837): \(raw)")
+            throw OAuthError(
+                .invalidRedirectURI,
+                "a web application's redirect_uri must not be on localhost; register as application_type \"native\" (SEP-837): \(raw)")
         case (.web, "https"):
             return
         case (.web, _):
@@ -55,7 +56,8 @@ public enum ApplicationType: String, Sendable, Equatable, Codable {
     /// with an `http://localhost` redirect, and must learn that they are
     /// `native` clients (SEP-837).
     static func webNeedsHTTPS(_ uri: RedirectURI, _ raw: String) -> String {
-        let fix = uri.scheme == "http" && uri.isLoopback
+        let fix =
+            uri.scheme == "http" && uri.isLoopback
             ? "a client that redirects to http://localhost (or 127.0.0.1, [::1]) registers as application_type \"native\""
             : "a client that redirects to an app's own scheme registers as application_type \"native\""
         return "application_type \"web\" requires https redirect URIs on a public host; \(fix) (SEP-837): \(raw)"

@@ -85,7 +85,9 @@ public struct ClientAddress: Sendable {
         let text = raw.trimmingASCIISpaces()
         if let address = IPAddress(text) { return address }
         if text.first == "[", let close = text.firstIndex(of: "]") { return IPAddress(text[...close]) }
-        if let colon = text.firstIndex(of: ":"), text[text.index(after: colon)...].allSatisfy(\.isASCII), !text[text.index(after: colon)...].contains(":") {
+        if let colon = text.firstIndex(of: ":"), text[text.index(after: colon)...].allSatisfy(\.isASCII),
+            !text[text.index(after: colon)...].contains(":")
+        {
             return IPAddress(text[..<colon])
         }
         return nil

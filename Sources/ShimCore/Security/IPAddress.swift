@@ -63,7 +63,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         var length = width
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].utf8.count <= 3, parts[1].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let n = Int(parts[1]), n <= width else { return nil }
+                let n = Int(parts[1]), n <= width
+            else { return nil }
             length = n
         }
         self.address = address

@@ -110,8 +110,11 @@ public enum IPAddressPolicy {
         // 2002::/16, 6to4 (RFC 3056): the IPv4 address of the tunnel end is bytes 2-5.
         if address.hasPrefix([0x20, 0x02], bits: 16), let special = ipv4(address.embeddedIPv4(at: 2)) { return special }
         // ISATAP interface identifiers (RFC 5214 §6.1): ::0:5efe:a.b.c.d and ::200:5efe:a.b.c.d.
-        if (b[8] == 0x00 || b[8] == 0x02), b[9] == 0x00, b[10] == 0x5e, b[11] == 0xfe,
-           let special = ipv4(address.embeddedIPv4(at: 12)) { return special }
+        if b[8] == 0x00 || b[8] == 0x02, b[9] == 0x00, b[10] == 0x5e, b[11] == 0xfe,
+            let special = ipv4(address.embeddedIPv4(at: 12))
+        {
+            return special
+        }
         return nil
     }
 }

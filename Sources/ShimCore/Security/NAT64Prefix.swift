@@ -32,10 +32,13 @@ public struct NAT64Prefix: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, parts[1] == "96", let address = NetworkAddress(String(parts[0])), !address.isIPv4,
-              address.bytes[12..<16].allSatisfy({ $0 == 0 }) else { return nil }
+            address.bytes[12..<16].allSatisfy({ $0 == 0 })
+        else { return nil }
         let head = Array(address.bytes[0..<12])
-        guard address.hasPrefix([0x20], bits: 3) || address.hasPrefix([0xfc], bits: 7)
-                || address.hasPrefix([0x00, 0x64, 0xff, 0x9b, 0x00, 0x01], bits: 48) || head == Self.wellKnown.bytes else { return nil }
+        guard
+            address.hasPrefix([0x20], bits: 3) || address.hasPrefix([0xfc], bits: 7)
+                || address.hasPrefix([0x00, 0x64, 0xff, 0x9b, 0x00, 0x01], bits: 48) || head == Self.wellKnown.bytes
+        else { return nil }
         bytes = head
     }
 

@@ -67,7 +67,8 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
         var out: [UInt8] = []
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  part == "0" || !part.hasPrefix("0"), let value = UInt8(part) else { return nil }
+                part == "0" || !part.hasPrefix("0"), let value = UInt8(part)
+            else { return nil }
             out.append(value)
         }
         return out
@@ -102,7 +103,8 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
                     continue
                 }
                 guard !piece.isEmpty, piece.utf8.count <= 4, piece.utf8.allSatisfy(Self.isASCIIHex),
-                      let value = UInt16(piece, radix: 16) else { return nil }
+                    let value = UInt16(piece, radix: 16)
+                else { return nil }
                 out += [UInt8(value >> 8), UInt8(value & 0xFF)]
             }
             return out
@@ -112,7 +114,8 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
             return all
         }
         guard let head = groups(halves[0], allowV4Tail: false), let tail = groups(halves[1], allowV4Tail: true),
-              head.count + tail.count <= 14 else { return nil }
+            head.count + tail.count <= 14
+        else { return nil }
         return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
     }
 }

@@ -71,7 +71,8 @@ public struct RedirectAllowlist: Sendable {
                 if allowed.utf8.elementsEqual(raw.utf8) { return true }
                 // A loopback entry admits any port (RFC 8252 §7.3).
                 guard uri.scheme == "http", uri.isLoopback, let known = RedirectURI(allowed),
-                      known.scheme == "http", known.isLoopback else { return false }
+                    known.scheme == "http", known.isLoopback
+                else { return false }
                 return known.withoutPort == uri.withoutPort
             case .anyLoopback:
                 return uri.scheme == "http" && uri.isLoopback

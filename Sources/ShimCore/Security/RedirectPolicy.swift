@@ -82,7 +82,8 @@ public struct RedirectPolicy: Sendable {
         // strings as equal (U+212A KELVIN SIGN == "K"), which is not exact.
         if registered.contains(where: { $0.utf8.elementsEqual(requested.utf8) }) { return requested }
         guard let asked = RedirectURI(requested), asked.scheme == "http", asked.isLoopback,
-              !asked.hasFragment, !asked.hasUserinfo else { return nil }
+            !asked.hasFragment, !asked.hasUserinfo
+        else { return nil }
         for candidate in registered {
             guard let known = RedirectURI(candidate), known.scheme == "http", known.isLoopback else { continue }
             if known.withoutPort == asked.withoutPort { return candidate }
@@ -95,15 +96,21 @@ public struct RedirectPolicy: Sendable {
     static func hasDotSegment(_ path: String) -> Bool {
         // One pass over the bytes: `%2e` counts as '.', `%2f` and `%5c` as '/'
         // (either case), then each segment is compared with "." and "..".
-        var segmentLength = 0, dots = 0
+        var segmentLength = 0
+        var dots = 0
         var bytes = path.utf8[...]
         while !bytes.isEmpty {
             var byte = bytes.removeFirst()
             if byte == UInt8(ascii: "%"), bytes.count >= 2 {
-                let hi = bytes[bytes.startIndex], lo = bytes[bytes.index(after: bytes.startIndex)] | 0x20
+                let hi = bytes[bytes.startIndex]
+                let lo = bytes[bytes.index(after: bytes.startIndex)] | 0x20
                 switch (hi, lo) {
-                case (UInt8(ascii: "2"), UInt8(ascii: "e")): byte = UInt8(ascii: "."); bytes = bytes.dropFirst(2)
-                case (UInt8(ascii: "2"), UInt8(ascii: "f")), (UInt8(ascii: "5"), UInt8(ascii: "c")): byte = UInt8(ascii: "/"); bytes = bytes.dropFirst(2)
+                case (UInt8(ascii: "2"), UInt8(ascii: "e")):
+                    byte = UInt8(ascii: ".")
+                    bytes = bytes.dropFirst(2)
+                case (UInt8(ascii: "2"), UInt8(ascii: "f")), (UInt8(ascii: "5"), UInt8(ascii: "c")):
+                    byte = UInt8(ascii: "/")
+                    bytes = bytes.dropFirst(2)
                 default: break
                 }
             }

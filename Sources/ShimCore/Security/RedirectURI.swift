@@ -6,8 +6,8 @@
 /// bug). It does not decode or normalise: rule 2 compares strings exactly.
 public struct RedirectURI: Sendable, Equatable {
     public let raw: String
-    public let scheme: String          // lowercased
-    public let host: String            // as written (brackets kept for IPv6)
+    public let scheme: String  // lowercased
+    public let host: String  // as written (brackets kept for IPv6)
     public let port: Int?
     public let path: String
     public let query: String?
@@ -31,14 +31,17 @@ public struct RedirectURI: Sendable, Equatable {
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         let scheme = bytes[..<colon]
         guard let first = scheme.first, Self.isLetter(first),
-              scheme.allSatisfy({ Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
+            scheme.allSatisfy({
+                Self.isLetter($0) || Self.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+            })
         else { return nil }
         let rest = bytes[bytes.index(after: colon)...]
         let lowerScheme = String(decoding: scheme.map { Self.isLetter($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
         guard rest.starts(with: "//".utf8) else {
             // Only a path-absolute form ("/x", not "x" or "//x"), never for http(s).
             guard lowerScheme != "http", lowerScheme != "https", rest.first == UInt8(ascii: "/"),
-                  let parts = Self.splitPath(rest) else { return nil }
+                let parts = Self.splitPath(rest)
+            else { return nil }
             self.raw = raw
             self.scheme = lowerScheme
             host = ""

@@ -62,7 +62,7 @@ extension ResourcePolicy {
     /// else is inferred (no prefix, no case folding).
     static func match(_ value: String, in scopes: [String]) -> String? {
         if scopes.contains(value) { return value }
-        guard !value.contains("/") else { return nil }   // a short name is one segment
+        guard !value.contains("/") else { return nil }  // a short name is one segment
         return scopes.first { $0.contains("://") && $0.hasSuffix("/" + value) }
     }
 

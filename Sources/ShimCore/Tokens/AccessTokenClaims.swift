@@ -29,8 +29,10 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     /// Copied upstream claims, never one of the names above.
     public var extra: [String: JSONValue]
 
-    public init(issuer: String, subject: String, audience: [String], expiresAt: Int, issuedAt: Int, notBefore: Int? = nil,
-                tokenID: String, clientID: String, scope: String, grantID: String?, extra: [String: JSONValue] = [:]) {
+    public init(
+        issuer: String, subject: String, audience: [String], expiresAt: Int, issuedAt: Int, notBefore: Int? = nil,
+        tokenID: String, clientID: String, scope: String, grantID: String?, extra: [String: JSONValue] = [:]
+    ) {
         self.issuer = issuer
         self.subject = subject
         self.audience = audience
@@ -84,8 +86,11 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         case .int(let number): return number
         case .double(let number) where number.isFinite && abs(number) < 1e15: return Int(number)
         default:
-            throw DecodingError.typeMismatch(Int.self, .init(codingPath: container.codingPath + [JSONKey(name)],
-                                                             debugDescription: "\(name) is not a NumericDate"))
+            throw DecodingError.typeMismatch(
+                Int.self,
+                .init(
+                    codingPath: container.codingPath + [JSONKey(name)],
+                    debugDescription: "\(name) is not a NumericDate"))
         }
     }
 

@@ -30,8 +30,10 @@ public enum AccessTokenRules {
     /// - RFC 7519 §4.1.5: not before `nbf`; §4.1.6: an `iat` in the future is
     ///   refused (beyond `leeway` seconds of clock difference between replicas).
     /// - RFC 9068 §2.2: `sub`, `client_id` and `jti` are required and non-empty.
-    public static func checkClaims(_ claims: AccessTokenClaims, issuer: String, resource: String?,
-                                   allowedAudiences: Set<String>? = nil, now: Int, leeway: Int = 5) throws(TokenProblem) {
+    public static func checkClaims(
+        _ claims: AccessTokenClaims, issuer: String, resource: String?,
+        allowedAudiences: Set<String>? = nil, now: Int, leeway: Int = 5
+    ) throws(TokenProblem) {
         guard claims.issuer == issuer else { throw .wrongIssuer }
         if let resource {
             guard claims.audience.contains(resource) else { throw .wrongAudience }

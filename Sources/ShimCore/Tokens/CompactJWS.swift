@@ -25,7 +25,8 @@ public struct CompactJWS: Sendable, Equatable {
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("not a compact JWS (three dot-separated parts)") }
         guard let headerBytes = Base64URL.decode(bytes: parts[0]), let payload = Base64URL.decode(bytes: parts[1]),
-              let signature = Base64URL.decode(bytes: parts[2]) else {
+            let signature = Base64URL.decode(bytes: parts[2])
+        else {
             throw .malformed("a part is not base64url")
         }
         let header: JOSEHeader

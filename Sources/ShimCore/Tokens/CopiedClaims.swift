@@ -11,7 +11,8 @@ public enum CopiedClaims {
         guard !names.isEmpty else { return [:] }
         let parts = idToken.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
-              let object = try? JSONDecoder().decode([String: JSONValue].self, from: payload) else { return [:] }
+            let object = try? JSONDecoder().decode([String: JSONValue].self, from: payload)
+        else { return [:] }
         var out: [String: JSONValue] = [:]
         for name in names where !AccessTokenClaims.reservedNames.contains(name) {
             if let value = object[name] { out[name] = value }

@@ -35,8 +35,10 @@ struct BrowserBinding: Sendable {
     func apply(to response: inout Response, signer: MessageSigner) {
         guard isNew else { return }
         let value = id + "." + signer.sign([id], domain: "browser")
-        response.setCookie(Cookie(name: Self.cookieName, value: value, maxAge: Self.maxAge, path: "/",
-                                  secure: true, httpOnly: true, sameSite: .lax))
+        response.setCookie(
+            Cookie(
+                name: Self.cookieName, value: value, maxAge: Self.maxAge, path: "/",
+                secure: true, httpOnly: true, sameSite: .lax))
     }
 
     /// Rule 4: a CSRF token per rendered page, `nonce.mac` over (browser,

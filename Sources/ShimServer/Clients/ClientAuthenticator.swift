@@ -42,13 +42,15 @@ struct ClientAuthenticator: Sendable {
                 throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the client registry is unavailable", detail: "\(error)"))
             }
             guard seen else {
-                throw OAuthJSONError(error: .invalidClient("unknown client; sign in again", detail: "metadata document never seen at /authorize"),
-                                     basicChallenge: basic != nil)
+                throw OAuthJSONError(
+                    error: .invalidClient("unknown client; sign in again", detail: "metadata document never seen at /authorize"),
+                    basicChallenge: basic != nil)
             }
         }
         let client: RegisteredClient?
         do { client = try await clients.resolve(id: clientID, clientAddress: clientAddress, logger: logger)?.client } catch let error as OAuthError
-            where error.code == .temporarilyUnavailable {
+            where error.code == .temporarilyUnavailable
+        {
             logger.notice("client document unavailable", metadata: ["client_id": "\(clientID)", "detail": "\(error.detail ?? "")"])
             throw OAuthJSONError(error: error, retryAfter: 5)
         } catch let error as OAuthError {
@@ -66,8 +68,10 @@ struct ClientAuthenticator: Sendable {
             // is included". A public client has no secret, so one that presents
             // a secret is not authenticated, it is refused.
             if basic != nil || form["client_secret"] != nil {
-                throw OAuthJSONError(error: .invalidClient("this client is public (token_endpoint_auth_method none) and has no secret",
-                                                           detail: "public client \(clientID) presented a secret"), basicChallenge: basic != nil)
+                throw OAuthJSONError(
+                    error: .invalidClient(
+                        "this client is public (token_endpoint_auth_method none) and has no secret",
+                        detail: "public client \(clientID) presented a secret"), basicChallenge: basic != nil)
             }
             presented = nil
         case .clientSecretBasic:
@@ -77,7 +81,8 @@ struct ClientAuthenticator: Sendable {
         }
         if client.tokenEndpointAuthMethod != .none {
             guard let presented, let hash = client.clientSecretHash,
-                  SecretToken.constantTimeEqual(SecretToken.hash(presented), hash) else {
+                SecretToken.constantTimeEqual(SecretToken.hash(presented), hash)
+            else {
                 throw OAuthJSONError(error: .invalidClient(detail: "bad secret or method for \(clientID)"), basicChallenge: basic != nil)
             }
         }

@@ -66,8 +66,10 @@ struct ClientResolver: Sendable {
             // invalid_client would make SDKs drop their credentials.
             let detail = "cimd fetch \(clientID.url): \(error)"
             if error.isTransient {
-                throw OAuthError(.temporarilyUnavailable, "the application's metadata document at \(clientID.host) could not be fetched just now; "
-                                 + "try again", detail: detail, status: 503)
+                throw OAuthError(
+                    .temporarilyUnavailable,
+                    "the application's metadata document at \(clientID.host) could not be fetched just now; "
+                        + "try again", detail: detail, status: 503)
             }
             throw OAuthError(.invalidClient, "the application's metadata document at \(clientID.host) cannot be used", detail: detail, status: 400)
         }
@@ -76,8 +78,9 @@ struct ClientResolver: Sendable {
             document = parsed
         } else {
             do {
-                document = try CIMDDocument.parse(fetched.body, clientID: clientID, allowlist: allowlist,
-                                                  scopes: resourcePolicy)
+                document = try CIMDDocument.parse(
+                    fetched.body, clientID: clientID, allowlist: allowlist,
+                    scopes: resourcePolicy)
             } catch {
                 logger.notice("cimd document refused", metadata: ["client_id": "\(clientID.url)", "reason": "\(error.description)"])
                 throw error
@@ -94,16 +97,19 @@ struct ClientResolver: Sendable {
     /// Records a freshly fetched document; audits a new client or a changed
     /// document (`client_document`). Returns when the client was first seen.
     private func remember(_ document: CIMDDocument, fetchedAt: Date, logger: Logger) async throws -> Date {
-        let record = CIMDClientRecord(url: document.clientID.url, host: document.clientID.host, clientName: document.metadata.clientName,
-                                      redirectURIs: document.metadata.redirectURIs, documentHash: document.documentHash,
-                                      firstSeen: fetchedAt, lastFetched: fetchedAt)
+        let record = CIMDClientRecord(
+            url: document.clientID.url, host: document.clientID.host, clientName: document.metadata.clientName,
+            redirectURIs: document.metadata.redirectURIs, documentHash: document.documentHash,
+            firstSeen: fetchedAt, lastFetched: fetchedAt)
         let previous = try await store.recordCIMDClient(record)
         if previous?.documentHash != document.documentHash {
             let what = previous == nil ? "first fetch" : "document changed (was \(previous!.documentHash.prefix(8)))"
-            await auditor.record(AuditEvent(at: fetchedAt, kind: .clientDocument, clientID: record.url, clientName: record.clientName,
-                                            redirectHost: record.redirectURIs.compactMap(Audit.host).joined(separator: ","),
-                                            detail: "\(what); host \(record.host); hash \(document.documentHash.prefix(8))"),
-                                 logger: logger)
+            await auditor.record(
+                AuditEvent(
+                    at: fetchedAt, kind: .clientDocument, clientID: record.url, clientName: record.clientName,
+                    redirectHost: record.redirectURIs.compactMap(Audit.host).joined(separator: ","),
+                    detail: "\(what); host \(record.host); hash \(document.documentHash.prefix(8))"),
+                logger: logger)
         }
         return previous?.firstSeen ?? fetchedAt
     }

@@ -14,8 +14,10 @@ enum AuthorizationFlow {
 
     /// RFC 6749 §4.1.2.1 error response, with RFC 9207 `iss`. Only ever
     /// called with a redirect_uri that passed rule 2.
-    static func errorRedirect(_ error: OAuthError, redirectURI: String, state: String?, issuer: String,
-                              status: HTTPResponse.Status = .found) -> Response {
+    static func errorRedirect(
+        _ error: OAuthError, redirectURI: String, state: String?, issuer: String,
+        status: HTTPResponse.Status = .found
+    ) -> Response {
         var pairs = [("error", error.code.rawValue), ("error_description", error.description)]
         if let state { pairs.append(("state", state)) }
         pairs.append(("iss", issuer))
@@ -23,8 +25,12 @@ enum AuthorizationFlow {
     }
 
     static func redirect(to location: String, status: HTTPResponse.Status) -> Response {
-        Response(status: status, headers: [.location: location, .cacheControl: "no-store",
-                                           HTTPField.Name("Referrer-Policy")!: "no-referrer"])
+        Response(
+            status: status,
+            headers: [
+                .location: location, .cacheControl: "no-store",
+                HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            ])
     }
 
     static func append(_ pairs: [(String, String)], to uri: String) -> String {
@@ -49,8 +55,9 @@ struct UpstreamSignIn: Sendable {
         let now = clock.now()
         let transaction = UpstreamTransaction(request: request, browser: browser.key, codeVerifier: verifier, nonce: nonce, createdAt: now)
         do {
-            try await store.saveTransaction(transaction, id: SecretToken.hash(state),
-                                            expiresAt: now.addingTimeInterval(AuthorizationFlow.transactionLifetime))
+            try await store.saveTransaction(
+                transaction, id: SecretToken.hash(state),
+                expiresAt: now.addingTimeInterval(AuthorizationFlow.transactionLifetime))
         } catch {
             throw OAuthError(.serverError, "the sign-in could not be saved", detail: "store: \(error)")
         }

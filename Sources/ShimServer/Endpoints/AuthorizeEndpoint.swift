@@ -29,8 +29,10 @@ struct AuthorizeEndpoint: Sendable {
         // the answer is a page, never a redirect.
         if let wait = await limiter.attempt(context.clientKey, now: clock.now(), logger: context.logger) {
             context.logger.notice("authorization rate limited", metadata: ["address": "\(context.clientKey)"])
-            throw ErrorPage(error: OAuthError(.temporarilyUnavailable, "too many sign-in requests from this address; retry after \(wait) seconds",
-                                              status: 429), retryAfter: wait)
+            throw ErrorPage(
+                error: OAuthError(
+                    .temporarilyUnavailable, "too many sign-in requests from this address; retry after \(wait) seconds",
+                    status: 429), retryAfter: wait)
         }
         // Until the redirect_uri is validated, every error is a page (rule 2).
         let params: [String: String]
@@ -57,20 +59,26 @@ struct AuthorizeEndpoint: Sendable {
             throw ErrorPage(error: .invalidRequest("redirect_uri is missing"))
         }
         guard RedirectPolicy.matches(requested: redirectURI, registered: client.redirectURIs) != nil else {
-            throw ErrorPage(error: .invalidRequest("redirect_uri is not registered for this client",
-                                                   detail: "client \(clientID) redirect mismatch"))
+            throw ErrorPage(
+                error: .invalidRequest(
+                    "redirect_uri is not registered for this client",
+                    detail: "client \(clientID) redirect mismatch"))
         }
         // A document lists redirects the operator never saw: the one requested
         // must also pass the allowlist (rule 1).
         if resolved.isCIMD, !redirectPolicy.allowlist.permits(redirectURI) {
-            throw ErrorPage(error: .invalidRequest("redirect_uri is not on this server's allowlist",
-                                                   detail: "cimd client \(clientID) redirect not allowlisted"))
+            throw ErrorPage(
+                error: .invalidRequest(
+                    "redirect_uri is not on this server's allowlist",
+                    detail: "cimd client \(clientID) redirect not allowlisted"))
         }
         // A registration was checked against the allowlist of its day: the
         // allowlist as configured now must still admit it (rule 1 again).
         if !resolved.isCIMD, !redirectPolicy.stillAllowed(redirectURI) {
-            throw ErrorPage(error: .invalidRequest("redirect_uri is no longer allowed by this server",
-                                                   detail: "client \(clientID) redirect not on the current allowlist"))
+            throw ErrorPage(
+                error: .invalidRequest(
+                    "redirect_uri is no longer allowed by this server",
+                    detail: "client \(clientID) redirect not on the current allowlist"))
         }
 
         // From here the redirect_uri is trusted: errors go back to the client.
@@ -119,15 +127,20 @@ struct AuthorizeEndpoint: Sendable {
     /// a missing header means ask. A CIMD client's consent is remembered per
     /// document URL (its client_id), and skips the page only when its host is
     /// in `cimd.allowed_hosts` (GHSA-6x8h-498w-gv8c).
-    func consentIsRemembered(_ authorization: AuthorizationRequest, client: ResolvedClient, browser: BrowserBinding,
-                             request: Request) async throws(OAuthError) -> Bool {
+    func consentIsRemembered(
+        _ authorization: AuthorizationRequest, client: ResolvedClient, browser: BrowserBinding,
+        request: Request
+    ) async throws(OAuthError) -> Bool {
         guard consentMode == .remember, !browser.isNew else { return false }
         if let document = client.document, !clients.cimdPolicy.mayRememberConsent(host: document.clientID.host) { return false }
         let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!]
         guard let site, ["none", "same-origin", "same-site"].contains(site) else { return false }
         do {
-            guard let record = try await store.consent(browser: browser.key, clientID: authorization.clientID,
-                                                                 redirectURI: authorization.redirectURI) else { return false }
+            guard
+                let record = try await store.consent(
+                    browser: browser.key, clientID: authorization.clientID,
+                    redirectURI: authorization.redirectURI)
+            else { return false }
             return record.covers(authorization, browser: browser.key, now: clock.now())
         } catch {
             throw OAuthError(.serverError, "consent records are unavailable", detail: "\(error)")
@@ -142,12 +155,14 @@ struct AuthorizeEndpoint: Sendable {
             throw OAuthError(.serverError, "the sign-in could not be saved", detail: "store: \(error)")
         }
         guard waiting < maxPending else {
-            throw OAuthError(.temporarilyUnavailable, "too many sign-ins are waiting; try again in a few minutes",
-                             detail: "authorization.max_pending \(maxPending) reached")
+            throw OAuthError(
+                .temporarilyUnavailable, "too many sign-ins are waiting; try again in a few minutes",
+                detail: "authorization.max_pending \(maxPending) reached")
         }
         do {
-            try await store.savePending(pending, id: SecretToken.hash(id),
-                                        expiresAt: clock.now().addingTimeInterval(AuthorizationFlow.transactionLifetime))
+            try await store.savePending(
+                pending, id: SecretToken.hash(id),
+                expiresAt: clock.now().addingTimeInterval(AuthorizationFlow.transactionLifetime))
         } catch {
             throw OAuthError(.serverError, "the sign-in could not be saved", detail: "store: \(error)")
         }

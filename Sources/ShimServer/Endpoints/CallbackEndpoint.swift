@@ -30,8 +30,10 @@ struct CallbackEndpoint: Sendable {
         // Rule 5: bound to the browser that consented. A victim lured to an
         // attacker's upstream URL arrives here without the attacker's cookie.
         guard let browser = BrowserBinding.current(request, signer: signer), browser.key == transaction.browser else {
-            throw ErrorPage(error: OAuthError(.accessDenied, "this sign-in was started in another browser; start it again from the application",
-                                              detail: "callback browser binding mismatch", status: 400))
+            throw ErrorPage(
+                error: OAuthError(
+                    .accessDenied, "this sign-in was started in another browser; start it again from the application",
+                    detail: "callback browser binding mismatch", status: 400))
         }
         let authorization = transaction.request
         let log: Logger.Metadata = ["client_id": "\(authorization.clientID)"]
@@ -39,11 +41,13 @@ struct CallbackEndpoint: Sendable {
             let code = try await complete(params, transaction: transaction, context: context)
             context.logger.info("authorization code issued", metadata: log)
             return AuthorizationFlow.redirect(
-                to: AuthorizationFlow.append([("code", code)] + (authorization.state.map { [("state", $0)] } ?? []) + [("iss", issuer)],
-                                             to: authorization.redirectURI),
+                to: AuthorizationFlow.append(
+                    [("code", code)] + (authorization.state.map { [("state", $0)] } ?? []) + [("iss", issuer)],
+                    to: authorization.redirectURI),
                 status: .found)
         } catch {
-            context.logger.notice("callback failed", metadata: log.merging(["error": "\(error.code.rawValue)", "detail": "\(error.detail ?? "")"]) { $1 })
+            context.logger.notice(
+                "callback failed", metadata: log.merging(["error": "\(error.code.rawValue)", "detail": "\(error.detail ?? "")"]) { $1 })
             return AuthorizationFlow.errorRedirect(error, redirectURI: authorization.redirectURI, state: authorization.state, issuer: issuer)
         }
     }
@@ -54,8 +58,11 @@ struct CallbackEndpoint: Sendable {
         if let upstreamError = params["error"] {
             // The preset's catalogue: a message the user can act on; the IdP's code and the fix in the log.
             let failure = upstream.explainAuthorizationError(upstreamError, description: params["error_description"])
-            context.logger.warning("upstream authorization refused", metadata: [
-                "error": "\(upstreamError.prefix(64))", "provider_code": "\(failure.providerCode ?? "-")", "fix": "\(failure.operatorHint)"])
+            context.logger.warning(
+                "upstream authorization refused",
+                metadata: [
+                    "error": "\(upstreamError.prefix(64))", "provider_code": "\(failure.providerCode ?? "-")", "fix": "\(failure.operatorHint)",
+                ])
             throw failure.error
         }
         guard let upstreamCode = params["code"] else {
@@ -76,8 +83,9 @@ struct CallbackEndpoint: Sendable {
         let now = clock.now()
         let sealed = try vault.seal(tokens, grantID: grantID, now: now).sealed
         let code = SecretToken.generate()
-        let record = AuthorizationCodeRecord(grantID: grantID, request: transaction.request, subject: subject, upstream: sealed,
-                                             expiresAt: now.addingTimeInterval(AuthorizationFlow.codeLifetime), claims: copied)
+        let record = AuthorizationCodeRecord(
+            grantID: grantID, request: transaction.request, subject: subject, upstream: sealed,
+            expiresAt: now.addingTimeInterval(AuthorizationFlow.codeLifetime), claims: copied)
         do { try await store.saveCode(record, hash: SecretToken.hash(code)) } catch {
             throw OAuthError(.serverError, "the authorization could not be saved", detail: "store: \(error)")
         }

@@ -25,7 +25,8 @@ struct ConsentEndpoint: Sendable {
     let maxBodyBytes: Int
 
     static let expired = OAuthError(.invalidRequest, "this sign-in request has expired or was already answered")
-    static let otherBrowser = OAuthError(.accessDenied, "this sign-in was started in another browser (or cookies are blocked); start it again here", status: 400)
+    static let otherBrowser = OAuthError(
+        .accessDenied, "this sign-in was started in another browser (or cookies are blocked); start it again here", status: 400)
 
     func show(_ request: Request, _ context: ShimRequestContext) async throws -> Response {
         let params: [String: String]
@@ -38,8 +39,9 @@ struct ConsentEndpoint: Sendable {
         guard pending.browser == browser.key else { throw ErrorPage(error: Self.otherBrowser) }
         let resolved: ResolvedClient?
         do {
-            resolved = try await clients.resolve(id: pending.request.clientID, clientAddress: context.clientAddress?.limitKey,
-                                                        logger: context.logger)
+            resolved = try await clients.resolve(
+                id: pending.request.clientID, clientAddress: context.clientAddress?.limitKey,
+                logger: context.logger)
         } catch let error as OAuthError {
             throw ErrorPage(error: error)
         }
@@ -74,16 +76,19 @@ struct ConsentEndpoint: Sendable {
         }
         guard pending.browser == browser.key else { throw ErrorPage(error: Self.otherBrowser) }
         let authorization = pending.request
-        let clientName = try? await clients.resolve(id: authorization.clientID, clientAddress: context.clientAddress?.limitKey,
-                                                           logger: context.logger)?.client.clientName
-        let event = AuditEvent(at: clock.now(), kind: decision == "allow" ? .consentGiven : .consentDenied, clientID: authorization.clientID,
-                               clientName: clientName ?? nil, redirectHost: Audit.host(authorization.redirectURI),
-                               resource: authorization.resource, scope: authorization.scope.text)
+        let clientName = try? await clients.resolve(
+            id: authorization.clientID, clientAddress: context.clientAddress?.limitKey,
+            logger: context.logger)?.client.clientName
+        let event = AuditEvent(
+            at: clock.now(), kind: decision == "allow" ? .consentGiven : .consentDenied, clientID: authorization.clientID,
+            clientName: clientName ?? nil, redirectHost: Audit.host(authorization.redirectURI),
+            resource: authorization.resource, scope: authorization.scope.text)
         await auditor.record(event, logger: context.logger)
         guard decision == "allow" else {
-            return AuthorizationFlow.errorRedirect(OAuthError(.accessDenied, "the user denied the request"),
-                                                   redirectURI: authorization.redirectURI, state: authorization.state,
-                                                   issuer: issuer, status: .seeOther)
+            return AuthorizationFlow.errorRedirect(
+                OAuthError(.accessDenied, "the user denied the request"),
+                redirectURI: authorization.redirectURI, state: authorization.state,
+                issuer: issuer, status: .seeOther)
         }
         do throws(OAuthError) {
             if consentMode == .remember {
@@ -92,8 +97,9 @@ struct ConsentEndpoint: Sendable {
             let url = try await signIn.start(authorization, browser: browser)
             return AuthorizationFlow.redirect(to: url, status: .seeOther)
         } catch {
-            return AuthorizationFlow.errorRedirect(error, redirectURI: authorization.redirectURI, state: authorization.state,
-                                                   issuer: issuer, status: .seeOther)
+            return AuthorizationFlow.errorRedirect(
+                error, redirectURI: authorization.redirectURI, state: authorization.state,
+                issuer: issuer, status: .seeOther)
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Logging
 import Hummingbird
+import Logging
 import NIOCore
 import Prometheus
 import ShimStorage
@@ -19,8 +19,9 @@ struct HealthEndpoint: Sendable {
 
     func metrics() -> Response {
         guard let metricsRegistry else { return Response(status: .notFound) }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: metricsRegistry.emitToBuffer())))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metricsRegistry.emitToBuffer())))
     }
 
     func live() -> Response {

@@ -29,8 +29,12 @@ struct IntrospectEndpoint: Sendable {
                 context.logger.debug("introspection: active", metadata: ["caller": "\(caller.id)", "jti": "\(claims.tokenID.prefix(8))"])
                 return encoded(.active(claims))
             } catch let problem as TokenProblem {
-                context.logger.info("introspection: inactive", metadata: ["caller": "\(caller.id)", "reason": "\(problem)",
-                                                                          "token": "\(SecretToken.logTag(token))"])
+                context.logger.info(
+                    "introspection: inactive",
+                    metadata: [
+                        "caller": "\(caller.id)", "reason": "\(problem)",
+                        "token": "\(SecretToken.logTag(token))",
+                    ])
                 return encoded(.inactive)
             } catch {
                 // A store that cannot answer must never turn into "active".
@@ -45,7 +49,8 @@ struct IntrospectEndpoint: Sendable {
     /// authorization to access this endpoint": HTTP Basic or
     /// `client_id`/`client_secret` in the body, as configured.
     func authenticate(_ request: Request, form: [String: String]) throws(OAuthError) -> IntrospectionClient {
-        var id = form["client_id"], secret = form["client_secret"]
+        var id = form["client_id"]
+        var secret = form["client_secret"]
         if let header = request.headers[.authorization] {
             guard id == nil, secret == nil, let credentials = HTTPBasicCredentials(header) else {
                 throw .invalidClient("use HTTP Basic with the introspection credentials")
@@ -54,7 +59,8 @@ struct IntrospectEndpoint: Sendable {
             secret = credentials.secret
         }
         guard let id, let secret,
-              let caller = IntrospectionClient.authenticate(id: id, secret: secret, among: callers) else {
+            let caller = IntrospectionClient.authenticate(id: id, secret: secret, among: callers)
+        else {
             throw .invalidClient("introspection requires a configured resource-server credential")
         }
         return caller

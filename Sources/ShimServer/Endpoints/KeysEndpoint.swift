@@ -17,7 +17,8 @@ struct KeysEndpoint: Sendable {
         guard let body else {
             return JSONResponse.make(["error": "invalid_request", "error_description": "this server publishes no keys"], status: .notFound)
         }
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
-                        body: .init(byteBuffer: body))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"],
+            body: .init(byteBuffer: body))
     }
 }

@@ -32,8 +32,9 @@ struct RegisterEndpoint: Sendable {
             }
             let body = try await RequestParameters.body(&request, maxBytes: maxBodyBytes)
             try await checkRateLimit(context)
-            let metadata = try ClientMetadata.parse(json: Data(body.readableBytesView), policy: redirectPolicy,
-                                                    scopes: resourcePolicy, assertionGrant: acceptsAssertions)
+            let metadata = try ClientMetadata.parse(
+                json: Data(body.readableBytesView), policy: redirectPolicy,
+                scopes: resourcePolicy, assertionGrant: acceptsAssertions)
             let now = clock.now()
             let clientID = ClientInformation.newClientID(issuedAt: now)
             let secret = metadata.tokenEndpointAuthMethod == .none ? nil : SecretToken.generate()
@@ -43,8 +44,9 @@ struct RegisterEndpoint: Sendable {
                 tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod, scope: metadata.scope, createdAt: now,
                 // Whatever it calls itself, a registered client is never taken for a configured one.
                 origin: .registered)
-            let event = AuditEvent(at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
-                                   redirectHost: metadata.redirectURIs.compactMap(Audit.host).joined(separator: ","), scope: metadata.scope)
+            let event = AuditEvent(
+                at: now, kind: .registration, clientID: clientID, clientName: metadata.clientName,
+                redirectHost: metadata.redirectURIs.compactMap(Audit.host).joined(separator: ","), scope: metadata.scope)
             try await register(client, audit: event, context)
             Audit.announce(event, logger: context.logger)
             let information = ClientInformation(clientID: clientID, clientSecret: secret, clientIDIssuedAt: now, metadata: metadata)
@@ -58,8 +60,10 @@ struct RegisterEndpoint: Sendable {
     func checkRateLimit(_ context: ShimRequestContext) async throws {
         if let wait = await limiter.attempt(context.clientKey, now: clock.now(), logger: context.logger) {
             context.logger.notice("registration rate limited", metadata: ["address": "\(context.clientKey)"])
-            throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "too many registrations from this address; retry after \(wait) seconds",
-                                                   status: 429), retryAfter: wait)
+            throw OAuthJSONError(
+                error: OAuthError(
+                    .temporarilyUnavailable, "too many registrations from this address; retry after \(wait) seconds",
+                    status: 429), retryAfter: wait)
         }
     }
 
@@ -73,7 +77,9 @@ struct RegisterEndpoint: Sendable {
         try await store.purgeUnusedClients(createdBefore: clock.now().addingTimeInterval(-TimeInterval(unusedClientTTLSeconds)))
         if try await store.registerClient(client, audit: audit, maxClients: cap) { return }
         context.logger.warning("registration cap reached", metadata: ["max_clients": "\(cap)"])
-        throw OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "this server accepts no more registrations; contact its operator",
-                                               status: 503))
+        throw OAuthJSONError(
+            error: OAuthError(
+                .temporarilyUnavailable, "this server accepts no more registrations; contact its operator",
+                status: 503))
     }
 }

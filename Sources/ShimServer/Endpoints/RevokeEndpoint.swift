@@ -23,8 +23,9 @@ struct RevokeEndpoint: Sendable {
         var request = request
         do {
             let form = try await RequestParameters.form(&request, maxBytes: maxBodyBytes)
-            let client = try await authenticator.authenticate(request, form: form, clientAddress: context.clientAddress?.limitKey,
-                                                              logger: context.logger)
+            let client = try await authenticator.authenticate(
+                request, form: form, clientAddress: context.clientAddress?.limitKey,
+                logger: context.logger)
             guard let token = form["token"] else { throw OAuthError.invalidRequest("token is missing") }
             // §2.2: an invalid or unknown token gets 200 with no change. §2.1: a
             // token issued to another client is refused (the caller learns only
@@ -32,7 +33,8 @@ struct RevokeEndpoint: Sendable {
             if let record = try await store.refreshToken(hash: SecretToken.hash(token)) {
                 try await revoke(grantID: record.grantID, issuedTo: record.clientID, client: client, what: "", logger: context.logger)
             } else if let tokenValidator,
-                      let claims = try? await tokenValidator.verify(token, resource: nil, now: clock.now()), let grantID = claims.grantID {
+                let claims = try? await tokenValidator.verify(token, resource: nil, now: clock.now()), let grantID = claims.grantID
+            {
                 // §2.1 for an issued access token: "If the token passed to the
                 // request is an access token, the server MAY revoke the
                 // respective refresh token as well" — the shim revokes the
@@ -54,8 +56,10 @@ struct RevokeEndpoint: Sendable {
         }
         let grant = try await store.grant(id: grantID)
         try await refresher.revoke(grantID: grantID, upstream: grant?.upstream)
-        await auditor.record(AuditEvent(at: clock.now(), kind: .revocation, clientID: client.clientID, clientName: client.clientName,
-                                        subject: grant?.subject, resource: grant?.resource, detail: "grant " + grantID.prefix(8) + what),
-                             logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: clock.now(), kind: .revocation, clientID: client.clientID, clientName: client.clientName,
+                subject: grant?.subject, resource: grant?.resource, detail: "grant " + grantID.prefix(8) + what),
+            logger: logger)
     }
 }

@@ -20,8 +20,9 @@ struct TokenEndpoint: Sendable {
         do {
             let form = try await RequestParameters.form(&request, maxBytes: maxBodyBytes)
             guard let name = form["grant_type"] else { throw OAuthError.invalidRequest("grant_type is missing") }
-            let client = try await authenticator.authenticate(request, form: form, clientAddress: context.clientAddress?.limitKey,
-                                                              logger: context.logger)
+            let client = try await authenticator.authenticate(
+                request, form: form, clientAddress: context.clientAddress?.limitKey,
+                logger: context.logger)
             guard let handler = handlers.first(where: { $0.grantType.rawValue == name }) else {
                 throw OAuthError(.unsupportedGrantType, "grant_type must be one of " + supportedGrantTypes.map(\.rawValue).joined(separator: ", "))
             }

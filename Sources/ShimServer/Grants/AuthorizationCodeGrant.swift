@@ -66,8 +66,11 @@ struct AuthorizationCodeGrant: GrantHandler {
                 scope: authorization.scope, upstreamScope: authorization.upstreamScope, upstream: record.upstream, createdAt: now,
                 expiresAt: now.addingTimeInterval(TimeInterval(refreshTTLSeconds)), claims: record.claims)
             let token = refreshable ? SecretToken.generate() : nil
-            let first = token.map { StoredRefreshToken(hash: SecretToken.hash($0),
-                                                       record: RefreshTokenRecord(grantID: grant.id, clientID: client.clientID, issuedAt: now)) }
+            let first = token.map {
+                StoredRefreshToken(
+                    hash: SecretToken.hash($0),
+                    record: RefreshTokenRecord(grantID: grant.id, clientID: client.clientID, issuedAt: now))
+            }
             // A replay of this code that raced ahead revoked the grant first.
             guard try await store.createGrant(grant, firstRefreshToken: first) else {
                 throw OAuthError.invalidGrant("the authorization code was already used")
@@ -75,14 +78,17 @@ struct AuthorizationCodeGrant: GrantHandler {
             refreshToken = token
         }
         try await store.markClientUsed(id: client.clientID, at: now)
-        await auditor.record(AuditEvent(
-            at: now, kind: .grantIssued, clientID: client.clientID, clientName: client.clientName,
-            redirectHost: Audit.host(authorization.redirectURI), subject: record.subject, resource: authorization.resource,
-            scope: authorization.scope.text, detail: "grant " + record.grantID.prefix(8)), logger: logger)
-        let target = IssuanceTarget(grantID: record.grantID, clientID: client.clientID, subject: record.subject,
-                                    resource: authorization.resource, scope: authorization.scope, claims: record.claims)
-        return try await responder.respond(target, upstream: UpstreamTokens(stored: record.upstream), refreshToken: refreshToken,
-                                           logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: now, kind: .grantIssued, clientID: client.clientID, clientName: client.clientName,
+                redirectHost: Audit.host(authorization.redirectURI), subject: record.subject, resource: authorization.resource,
+                scope: authorization.scope.text, detail: "grant " + record.grantID.prefix(8)), logger: logger)
+        let target = IssuanceTarget(
+            grantID: record.grantID, clientID: client.clientID, subject: record.subject,
+            resource: authorization.resource, scope: authorization.scope, claims: record.claims)
+        return try await responder.respond(
+            target, upstream: UpstreamTokens(stored: record.upstream), refreshToken: refreshToken,
+            logger: logger)
     }
 
     /// Rule 6 / RFC 6749 §4.1.2: "If an authorization code is used more than
@@ -91,11 +97,14 @@ struct AuthorizationCodeGrant: GrantHandler {
     /// code's own client with its verifier gets here: the code and the
     /// verifier have both left that client, so its grant cannot be trusted.
     private func revokeReplayed(_ used: AuthorizationCodeRecord, code: String, logger: Logger) async throws {
-        logger.warning("authorization code replayed; revoking its grant",
-                       metadata: ["client_id": "\(used.request.clientID)", "code": "\(SecretToken.logTag(code))"])
-        await auditor.record(AuditEvent(at: clock.now(), kind: .codeReplayed, clientID: used.request.clientID, subject: used.subject,
-                                        resource: used.request.resource, detail: "grant " + used.grantID.prefix(8) + " revoked"),
-                             logger: logger)
+        logger.warning(
+            "authorization code replayed; revoking its grant",
+            metadata: ["client_id": "\(used.request.clientID)", "code": "\(SecretToken.logTag(code))"])
+        await auditor.record(
+            AuditEvent(
+                at: clock.now(), kind: .codeReplayed, clientID: used.request.clientID, subject: used.subject,
+                resource: used.request.resource, detail: "grant " + used.grantID.prefix(8) + " revoked"),
+            logger: logger)
         try await refresher.revoke(grantID: used.grantID, upstream: used.upstream)
     }
 }

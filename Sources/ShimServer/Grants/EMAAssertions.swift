@@ -41,7 +41,8 @@ struct EMAAssertions: Sendable {
         guard let issuer = (try? JSONDecoder().decode(Issuer.self, from: jws.payload))?.iss else {
             throw refuse(.missingClaim("iss"))
         }
-        let resourceRequired: Bool, verifiedBy: String
+        let resourceRequired: Bool
+        let verifiedBy: String
         do {
             if issuer == self.issuer, let keys = ownKeys {
                 resourceRequired = true

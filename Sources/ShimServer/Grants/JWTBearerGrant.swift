@@ -35,28 +35,36 @@ struct JWTBearerGrant: GrantHandler {
         let now = clock.now()
         // The issuer compared is the one whose key verified the signature, not
         // the claim compared with itself.
-        let granted = try IDJAGRules.check(claims, trustedIssuer: verified.issuer, audience: audience, clientID: client.clientID,
-                                           requestedResource: form["resource"], requestedScope: form["scope"],
-                                           policy: resourcePolicy, now: Int(now.timeIntervalSince1970),
-                                           maxLifetime: maxAssertionLifetimeSeconds, resourceRequired: verified.resourceRequired)
+        let granted = try IDJAGRules.check(
+            claims, trustedIssuer: verified.issuer, audience: audience, clientID: client.clientID,
+            requestedResource: form["resource"], requestedScope: form["scope"],
+            policy: resourcePolicy, now: Int(now.timeIntervalSince1970),
+            maxLifetime: maxAssertionLifetimeSeconds, resourceRequired: verified.resourceRequired)
         let recordedUntil = Date(timeIntervalSince1970: TimeInterval(claims.expiresAt + IDJAGRules.replayRecordMarginSeconds))
         guard try await store.recordAssertionID(EMAAssertions.replayKey(claims), expiresAt: recordedUntil, now: now) else {
-            logger.warning("ID-JAG replayed", metadata: ["client_id": "\(client.clientID)", "issuer": "\(claims.issuer)",
-                                                         "jti": "\(SecretToken.logTag(claims.tokenID))"])
+            logger.warning(
+                "ID-JAG replayed",
+                metadata: [
+                    "client_id": "\(client.clientID)", "issuer": "\(claims.issuer)",
+                    "jti": "\(SecretToken.logTag(claims.tokenID))",
+                ])
             throw OAuthError.invalidGrant("the assertion is not accepted: it was already used (its jti is single use)")
         }
-        let grant = Grant(id: SecretToken.generate(bytes: 16), clientID: client.clientID, subject: granted.subject, resource: granted.resource,
-                          scope: granted.scope, upstreamScope: ScopeSet(values: []), upstream: nil, createdAt: now,
-                          expiresAt: now.addingTimeInterval(TimeInterval(accessTTLSeconds)),
-                          claims: claims.extra["email"].map { ["email": $0] })
+        let grant = Grant(
+            id: SecretToken.generate(bytes: 16), clientID: client.clientID, subject: granted.subject, resource: granted.resource,
+            scope: granted.scope, upstreamScope: ScopeSet(values: []), upstream: nil, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(accessTTLSeconds)),
+            claims: claims.extra["email"].map { ["email": $0] })
         guard try await store.createGrant(grant, firstRefreshToken: nil) else {
             throw OAuthError(.serverError, "the grant could not be recorded", detail: "grant id collision")
         }
         try await store.markClientUsed(id: client.clientID, at: now)
-        await auditor.record(AuditEvent(at: now, kind: .idJAGAccepted, clientID: client.clientID, clientName: client.clientName,
-                                        subject: granted.subject, resource: granted.resource, scope: granted.scope.text,
-                                        detail: "issuer \(claims.issuer) jti \(SecretToken.logTag(claims.tokenID)) grant \(grant.id.prefix(8))"),
-                             logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: now, kind: .idJAGAccepted, clientID: client.clientID, clientName: client.clientName,
+                subject: granted.subject, resource: granted.resource, scope: granted.scope.text,
+                detail: "issuer \(claims.issuer) jti \(SecretToken.logTag(claims.tokenID)) grant \(grant.id.prefix(8))"),
+            logger: logger)
         return try await responder.respond(IssuanceTarget(grant: grant), upstream: nil, refreshToken: nil, logger: logger)
     }
 }

@@ -15,17 +15,23 @@ extension RefreshTokenGrant {
             let grant = try await usableGrant(latest.grantID, presented)
             let successor = try vault.open(sealed, for: .successor(ofRefreshTokenHash: presented.hash))
             logger.info("refresh within grace window; same successor", metadata: ["grant": "\(grant.id.prefix(8))"])
-            return try await responder.respond(IssuanceTarget(grant: grant), upstream: grant.upstream.map(UpstreamTokens.init(stored:)),
-                                               refreshToken: successor, logger: logger)
+            return try await responder.respond(
+                IssuanceTarget(grant: grant), upstream: grant.upstream.map(UpstreamTokens.init(stored:)),
+                refreshToken: successor, logger: logger)
         }
-        logger.warning("refresh token reuse detected; revoking the family",
-                       metadata: ["client_id": "\(latest.clientID)", "grant": "\(latest.grantID.prefix(8))",
-                                  "token": "\(SecretToken.logTag(presented.token))"])
+        logger.warning(
+            "refresh token reuse detected; revoking the family",
+            metadata: [
+                "client_id": "\(latest.clientID)", "grant": "\(latest.grantID.prefix(8))",
+                "token": "\(SecretToken.logTag(presented.token))",
+            ])
         let grant = try await store.grant(id: latest.grantID)
         try await refresher.revoke(grantID: latest.grantID, upstream: grant?.upstream)
-        await auditor.record(AuditEvent(at: now, kind: .reuseDetected, clientID: latest.clientID, subject: grant?.subject,
-                                        resource: grant?.resource, detail: "grant " + latest.grantID.prefix(8) + " revoked"),
-                             logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: now, kind: .reuseDetected, clientID: latest.clientID, subject: grant?.subject,
+                resource: grant?.resource, detail: "grant " + latest.grantID.prefix(8) + " revoked"),
+            logger: logger)
         throw OAuthError.invalidGrant("the refresh token was already used")
     }
 }

@@ -28,8 +28,9 @@ struct RefreshTokenGrant: GrantHandler {
 
     func exchange(_ form: [String: String], client: RegisteredClient, logger: Logger) async throws -> TokenResponse {
         guard let token = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is missing") }
-        let presented = Presented(token: token, hash: SecretToken.hash(token), scope: try form["scope"].map(ScopeSet.init(parsing:)),
-                                  resource: form["resource"])
+        let presented = Presented(
+            token: token, hash: SecretToken.hash(token), scope: try form["scope"].map(ScopeSet.init(parsing:)),
+            resource: form["resource"])
         guard let record = try await store.refreshToken(hash: presented.hash) else {
             throw OAuthError.invalidGrant("the refresh token is invalid")
         }
@@ -51,8 +52,10 @@ struct RefreshTokenGrant: GrantHandler {
     }
 
     /// The rotation itself, under the grant's refresh lock.
-    private func rotate(_ current: RefreshTokenRecord, _ presented: Presented, client: RegisteredClient,
-                        logger: Logger) async throws -> TokenResponse {
+    private func rotate(
+        _ current: RefreshTokenRecord, _ presented: Presented, client: RegisteredClient,
+        logger: Logger
+    ) async throws -> TokenResponse {
         let grant = try await usableGrant(current.grantID, presented)
         let upstream = try await refresher.refresh(grant, logger: logger)
         let now = clock.now()
@@ -74,9 +77,11 @@ struct RefreshTokenGrant: GrantHandler {
             return try await reuse(current, presented, logger: logger)
         }
         logger.info("refresh token rotated", metadata: ["client_id": "\(client.clientID)", "grant": "\(grant.id.prefix(8))"])
-        await auditor.record(AuditEvent(at: now, kind: .refresh, clientID: client.clientID, clientName: client.clientName,
-                                        subject: grant.subject, resource: grant.resource, scope: (presented.scope ?? grant.scope).text,
-                                        detail: "grant " + grant.id.prefix(8)), logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: now, kind: .refresh, clientID: client.clientID, clientName: client.clientName,
+                subject: grant.subject, resource: grant.resource, scope: (presented.scope ?? grant.scope).text,
+                detail: "grant " + grant.id.prefix(8)), logger: logger)
         return try await responder.respond(IssuanceTarget(grant: grant), upstream: upstream, refreshToken: successor, logger: logger)
     }
 

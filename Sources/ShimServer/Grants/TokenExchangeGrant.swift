@@ -35,7 +35,9 @@ struct TokenExchangeGrant: GrantHandler {
             throw OAuthError.invalidRequest("subject_token_type must be \(EMAProtocol.idTokenType) (an OpenID Connect ID token)")
         }
         guard let subjectToken = form["subject_token"] else { throw OAuthError.invalidRequest("subject_token is missing") }
-        guard let audience = form["audience"] else { throw OAuthError.invalidRequest("audience is missing (the target authorization server's issuer)") }
+        guard let audience = form["audience"] else {
+            throw OAuthError.invalidRequest("audience is missing (the target authorization server's issuer)")
+        }
         // MCP ext-auth §4: `resource` is REQUIRED.
         guard let resource = form["resource"] else { throw OAuthError.invalidRequest("resource is missing") }
         if form["actor_token"] != nil { throw OAuthError.invalidRequest("actor_token is not supported") }
@@ -52,22 +54,31 @@ struct TokenExchangeGrant: GrantHandler {
         guard let subject = idClaims["sub"]?.stringValue, !subject.isEmpty else {
             throw OAuthError.invalidGrant("the subject token is not accepted: it names no subject")
         }
-        let groups: [String] = switch idClaims[settings.groupsClaim] {
-        case .array(let values)?: values.compactMap(\.stringValue)
-        case .string(let one)?: [one]
-        default: []
-        }
+        let groups: [String] =
+            switch idClaims[settings.groupsClaim] {
+            case .array(let values)?: values.compactMap(\.stringValue)
+            case .string(let one)?: [one]
+            default: []
+            }
         let decision: EMAPolicy.Decision
         do {
-            decision = try EMAPolicy.decide(.init(client: client.clientID, subject: subject, groups: groups, tenant: idClaims["tid"]?.stringValue,
-                                                  audience: audience, resource: resource, scope: form["scope"]),
-                                            rules: policy)
+            decision = try EMAPolicy.decide(
+                .init(
+                    client: client.clientID, subject: subject, groups: groups, tenant: idClaims["tid"]?.stringValue,
+                    audience: audience, resource: resource, scope: form["scope"]),
+                rules: policy)
         } catch {
-            logger.notice("ID-JAG refused by policy", metadata: ["client_id": "\(client.clientID)", "audience": "\(audience)",
-                                                                 "resource": "\(resource)"])
-            await auditor.record(AuditEvent(at: clock.now(), kind: .idJAGDenied, clientID: client.clientID, subject: subject, resource: resource,
-                                            scope: form["scope"], detail: "denied by policy (audience \(audience))"),
-                                 logger: logger)
+            logger.notice(
+                "ID-JAG refused by policy",
+                metadata: [
+                    "client_id": "\(client.clientID)", "audience": "\(audience)",
+                    "resource": "\(resource)",
+                ])
+            await auditor.record(
+                AuditEvent(
+                    at: clock.now(), kind: .idJAGDenied, clientID: client.clientID, subject: subject, resource: resource,
+                    scope: form["scope"], detail: "denied by policy (audience \(audience))"),
+                logger: logger)
             throw error
         }
         let now = clock.now()
@@ -81,19 +92,23 @@ struct TokenExchangeGrant: GrantHandler {
         var extra: [String: JSONValue] = [:]
         for name in ["email", "auth_time", "acr", "amr"] { extra[name] = idClaims[name] }
         if let tid = idClaims["tid"] { extra["tenant"] = tid }
-        let claims = IDJAGClaims(issuer: issuer, subject: subject, audience: [audience], clientID: decision.clientID,
-                                 tokenID: SecretToken.generate(bytes: 16), expiresAt: expiresAt,
-                                 issuedAt: issuedAt, resources: [resource], scope: decision.scope.text, extra: extra)
+        let claims = IDJAGClaims(
+            issuer: issuer, subject: subject, audience: [audience], clientID: decision.clientID,
+            tokenID: SecretToken.generate(bytes: 16), expiresAt: expiresAt,
+            issuedAt: issuedAt, resources: [resource], scope: decision.scope.text, extra: extra)
         let idJAG: String
         do { idJAG = try await signingKeys.sign(claims, type: EMAProtocol.mediaType) } catch {
             throw OAuthError(.serverError, "ID-JAGs cannot be signed", detail: "\(error)")
         }
-        await auditor.record(AuditEvent(at: now, kind: .idJAGIssued, clientID: client.clientID, subject: subject, resource: resource,
-                                        scope: decision.scope.text,
-                                        detail: "audience \(audience) client_id \(decision.clientID) jti \(SecretToken.logTag(claims.tokenID))"),
-                             logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: now, kind: .idJAGIssued, clientID: client.clientID, subject: subject, resource: resource,
+                scope: decision.scope.text,
+                detail: "audience \(audience) client_id \(decision.clientID) jti \(SecretToken.logTag(claims.tokenID))"),
+            logger: logger)
         // RFC 8693 §2.2.1; the draft §4.3.2: token_type N_A, no refresh token.
-        return TokenResponse(accessToken: idJAG, tokenType: "N_A", expiresIn: expiresAt - issuedAt, scope: decision.scope.text,
-                             issuedTokenType: EMAProtocol.idJAGTokenType)
+        return TokenResponse(
+            accessToken: idJAG, tokenType: "N_A", expiresIn: expiresAt - issuedAt, scope: decision.scope.text,
+            issuedTokenType: EMAProtocol.idJAGTokenType)
     }
 }

@@ -14,8 +14,9 @@ struct IssuanceTarget: Sendable {
     var claims: [String: JSONValue]?
 
     init(grant: Grant) {
-        self.init(grantID: grant.id, clientID: grant.clientID, subject: grant.subject, resource: grant.resource,
-                  scope: grant.scope, claims: grant.claims)
+        self.init(
+            grantID: grant.id, clientID: grant.clientID, subject: grant.subject, resource: grant.resource,
+            scope: grant.scope, claims: grant.claims)
     }
 
     init(grantID: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, claims: [String: JSONValue]?) {
@@ -49,15 +50,18 @@ struct TokenResponder: Sendable {
                 throw OAuthError(.serverError, "tokens cannot be issued", detail: "a grant without upstream tokens in upstream mode")
             }
             let expiresIn = upstream.sealed.accessTokenExpiresAt.flatMap { Clamp.tokenLifetime($0.timeIntervalSince(now)) }
-            return TokenResponse(accessToken: try vault.accessToken(upstream, grantID: target.grantID), expiresIn: expiresIn,
-                                 refreshToken: refreshToken, scope: target.scope.text)
+            return TokenResponse(
+                accessToken: try vault.accessToken(upstream, grantID: target.grantID), expiresIn: expiresIn,
+                refreshToken: refreshToken, scope: target.scope.text)
         }
         let claims = accessTokenClaims(target, now: now)
         let jwt = try await sign(claims)
-        await auditor.record(AuditEvent(at: now, kind: .accessTokenIssued, clientID: target.clientID, subject: target.subject,
-                                        resource: target.resource, scope: target.scope.text,
-                                        detail: "grant \(target.grantID.prefix(8)) jti \(claims.tokenID.prefix(8)) exp \(claims.expiresAt)"),
-                             logger: logger)
+        await auditor.record(
+            AuditEvent(
+                at: now, kind: .accessTokenIssued, clientID: target.clientID, subject: target.subject,
+                resource: target.resource, scope: target.scope.text,
+                detail: "grant \(target.grantID.prefix(8)) jti \(claims.tokenID.prefix(8)) exp \(claims.expiresAt)"),
+            logger: logger)
         return TokenResponse(accessToken: jwt, expiresIn: accessTTLSeconds, refreshToken: refreshToken, scope: target.scope.text)
     }
 

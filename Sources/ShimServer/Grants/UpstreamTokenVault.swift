@@ -43,8 +43,10 @@ struct UpstreamTokenVault: Sendable {
     /// django-oauth-toolkit) return a new refresh token; others (Google,
     /// glewlwyd, LemonLDAP::NG) keep theirs: `keeping` is the sealed one the
     /// grant already has.
-    func seal(_ tokens: UpstreamTokenResponse, grantID: String, now: Date,
-              keeping previousRefreshToken: String? = nil) throws(OAuthError) -> UpstreamTokens {
+    func seal(
+        _ tokens: UpstreamTokenResponse, grantID: String, now: Date,
+        keeping previousRefreshToken: String? = nil
+    ) throws(OAuthError) -> UpstreamTokens {
         let refreshToken: String?
         if let fresh = tokens.refreshToken {
             refreshToken = try seal(fresh, for: .refreshToken(grantID: grantID))

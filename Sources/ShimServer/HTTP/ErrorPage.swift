@@ -16,7 +16,8 @@ struct ErrorPage: HTTPResponseError {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         context.logger.notice("error page", metadata: ["error": "\(error.code.rawValue)", "detail": "\(error.detail ?? error.description)"])
-        var response = request.headers[.accept]?.contains("application/json") == true
+        var response =
+            request.headers[.accept]?.contains("application/json") == true
             ? JSONResponse.make(error.jsonBody, status: status)
             : HTMLPage.response(status: status, html: HTMLPage.errorPage(error))
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }

@@ -33,9 +33,10 @@ enum RequestParameters {
         while let first = type.first, first == 0x20 || first == 0x09 { type = type.dropFirst() }
         while let last = type.last, last == 0x20 || last == 0x09 { type = type.dropLast() }
         return expected.withUTF8Buffer { wanted in
-            type.count == wanted.count && zip(type, wanted).allSatisfy { (byte, want) in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == want
-            }
+            type.count == wanted.count
+                && zip(type, wanted).allSatisfy { (byte, want) in
+                    (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == want
+                }
         }
     }
 

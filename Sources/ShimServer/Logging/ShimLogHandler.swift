@@ -1,11 +1,12 @@
 import Foundation
+public import Logging
+import ShimCore
+
 // `timespec` resolves to CoreFoundation's declaration once jwt-kit is in the
 // module graph (member import visibility).
 #if canImport(CoreFoundation)
 import CoreFoundation
 #endif
-public import Logging
-import ShimCore
 
 /// The shim's log lines, one per event on stderr: `log.format: text` (the
 /// layout of swift-log's stream handler) or `json` (one object per line,
@@ -85,7 +86,8 @@ public struct ShimLogHandler: LogHandler {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        var text = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        var text =
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
         if fractional {
             let millis = Int(now.tv_nsec / 1_000_000)
             text += "." + (millis < 10 ? "00" : millis < 100 ? "0" : "") + "\(millis)"

@@ -22,8 +22,10 @@ struct StoreErrorMiddleware: RouterMiddleware {
         } catch let error as StoreBusy {
             // Another replica's refresh of the same grant did not finish in time: retryable.
             context.logger.warning("refresh lease not obtained", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return try OAuthJSONError(error: OAuthError(.temporarilyUnavailable, "the grant is being refreshed elsewhere; retry shortly"),
-                                      retryAfter: 1).response(from: request, context: context)
+            return try OAuthJSONError(
+                error: OAuthError(.temporarilyUnavailable, "the grant is being refreshed elsewhere; retry shortly"),
+                retryAfter: 1
+            ).response(from: request, context: context)
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return try OAuthJSONError(error: OAuthError(.serverError, "internal error", status: 500)).response(from: request, context: context)

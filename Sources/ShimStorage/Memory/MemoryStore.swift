@@ -92,10 +92,13 @@ public actor MemoryStore: ShimStore {
     }
     public func grant(id: String) -> Grant? { grants[id] }
     public func refreshToken(hash: String) -> RefreshTokenRecord? { refreshTokens[hash] }
-    public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
-                       successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) -> Bool {
+    public func rotate(
+        oldHash: String, rotatedAt: Date, sealedSuccessor: String,
+        successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens
+    ) -> Bool {
         guard var old = refreshTokens[oldHash], old.rotatedAt == nil,
-              let grant = grants[successor.grantID], grant.revokedAt == nil else { return false }
+            let grant = grants[successor.grantID], grant.revokedAt == nil
+        else { return false }
         old.rotatedAt = rotatedAt
         old.sealedSuccessor = sealedSuccessor
         refreshTokens[oldHash] = old

@@ -1,6 +1,6 @@
 public import Foundation
-public import ShimCore
 import PostgresNIO
+public import ShimCore
 
 extension PostgresStore {
     /// The table of clients known by their metadata document (migrated with the rest).
@@ -22,7 +22,8 @@ extension PostgresStore {
                 INSERT INTO cimd_clients (url, host, body, first_seen, last_fetched)
                 VALUES (\(record.url), \(record.host), \(body), \(record.firstSeen.timeIntervalSince1970), \(record.lastFetched.timeIntervalSince1970))
                 ON CONFLICT (url) DO NOTHING RETURNING url
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard inserted.isEmpty else { return nil }
             let rows = try await connection.query("SELECT body FROM cimd_clients WHERE url = \(record.url) FOR UPDATE", logger: logger).collect()
             let previous = try Self.body(CIMDClientRecord.self, rows.first)

@@ -1,25 +1,32 @@
 public import Foundation
-public import ShimCore
 import PostgresNIO
+public import ShimCore
 
 extension PostgresStore: ShimStore {
     public func insertClient(_ client: RegisteredClient) async throws {
-        let body = try Self.encode(client), at = client.createdAt.timeIntervalSince1970
-        _ = try await rows("INSERT INTO clients (id, body, created_at, origin) VALUES (\(client.clientID), \(body), \(at), \(client.origin.rawValue))")
+        let body = try Self.encode(client)
+        let at = client.createdAt.timeIntervalSince1970
+        _ = try await rows(
+            "INSERT INTO clients (id, body, created_at, origin) VALUES (\(client.clientID), \(body), \(at), \(client.origin.rawValue))")
     }
 
     /// One transaction: the client only while the shard sum is under the
     /// cap, then its audit row.
     public func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool {
-        let body = try Self.encode(client), at = client.createdAt.timeIntervalSince1970, cap = Int64(maxClients)
+        let body = try Self.encode(client)
+        let at = client.createdAt.timeIntervalSince1970
+        let cap = Int64(maxClients)
         let auditBody = try Self.encode(audit)
         return try await self.client.withTransaction(logger: logger) { connection in
-            let inserted = try await connection.query("""
+            let inserted = try await connection.query(
+                """
                 INSERT INTO clients (id, body, created_at, origin) SELECT \(client.clientID), \(body), \(at), \(client.origin.rawValue)
                 WHERE (SELECT coalesce(sum(value), 0) FROM row_counts WHERE name = 'clients') < \(cap) RETURNING id
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard !inserted.isEmpty else { return false }
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO audit (at, kind, client_id, body)
                 VALUES (\(audit.at.timeIntervalSince1970), \(audit.kind.rawValue), \(audit.clientID), \(auditBody))
                 """, logger: logger)
@@ -57,33 +64,46 @@ extension PostgresStore: ShimStore {
     }
 
     public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) async throws {
-        let body = try Self.encode(pending), at = expiresAt.timeIntervalSince1970
+        let body = try Self.encode(pending)
+        let at = expiresAt.timeIntervalSince1970
         _ = try await rows("INSERT INTO pending_consents (id, body, expires_at) VALUES (\(id), \(body), \(at))")
     }
 
     public func pending(id: String, now: Date) async throws -> PendingConsent? {
-        try Self.body(PendingConsent.self, try await rows(
-            "SELECT body FROM pending_consents WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970)").first)
+        try Self.body(
+            PendingConsent.self,
+            try await rows(
+                "SELECT body FROM pending_consents WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970)"
+            ).first)
     }
 
     public func consumePending(id: String, now: Date) async throws -> PendingConsent? {
-        try Self.body(PendingConsent.self, try await rows(
-            "DELETE FROM pending_consents WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970) RETURNING body").first)
+        try Self.body(
+            PendingConsent.self,
+            try await rows(
+                "DELETE FROM pending_consents WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970) RETURNING body"
+            ).first)
     }
 
     public func saveTransaction(_ transaction: UpstreamTransaction, id: String, expiresAt: Date) async throws {
-        let body = try Self.encode(transaction), at = expiresAt.timeIntervalSince1970
+        let body = try Self.encode(transaction)
+        let at = expiresAt.timeIntervalSince1970
         _ = try await rows("INSERT INTO transactions (id, body, expires_at) VALUES (\(id), \(body), \(at))")
     }
 
     public func consumeTransaction(id: String, now: Date) async throws -> UpstreamTransaction? {
-        try Self.body(UpstreamTransaction.self, try await rows(
-            "DELETE FROM transactions WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970) RETURNING body").first)
+        try Self.body(
+            UpstreamTransaction.self,
+            try await rows(
+                "DELETE FROM transactions WHERE id = \(id) AND expires_at > \(now.timeIntervalSince1970) RETURNING body"
+            ).first)
     }
 
     public func saveConsent(_ consent: ConsentRecord) async throws {
-        let body = try Self.encode(consent), at = consent.expiresAt.timeIntervalSince1970
-        _ = try await rows("""
+        let body = try Self.encode(consent)
+        let at = consent.expiresAt.timeIntervalSince1970
+        _ = try await rows(
+            """
             INSERT INTO consents (browser, client_id, redirect_uri, body, expires_at)
             VALUES (\(consent.browser), \(consent.clientID), \(consent.redirectURI), \(body), \(at))
             ON CONFLICT (browser, client_id, redirect_uri) DO UPDATE SET body = EXCLUDED.body, expires_at = EXCLUDED.expires_at
@@ -91,46 +111,69 @@ extension PostgresStore: ShimStore {
     }
 
     public func consent(browser: String, clientID: String, redirectURI: String) async throws -> ConsentRecord? {
-        try Self.body(ConsentRecord.self, try await rows(
-            "SELECT body FROM consents WHERE browser = \(browser) AND client_id = \(clientID) AND redirect_uri = \(redirectURI)").first)
+        try Self.body(
+            ConsentRecord.self,
+            try await rows(
+                "SELECT body FROM consents WHERE browser = \(browser) AND client_id = \(clientID) AND redirect_uri = \(redirectURI)"
+            ).first)
     }
 
     public func saveCode(_ code: AuthorizationCodeRecord, hash: String) async throws {
-        let body = try Self.encode(code), at = code.expiresAt.timeIntervalSince1970
+        let body = try Self.encode(code)
+        let at = code.expiresAt.timeIntervalSince1970
         _ = try await rows("INSERT INTO codes (hash, body, expires_at) VALUES (\(hash), \(body), \(at))")
     }
 
     public func code(hash: String, now: Date) async throws -> StoredCode? {
         let t = now.timeIntervalSince1970
-        if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(
-            "SELECT body FROM codes WHERE hash = \(hash) AND used = 0 AND expires_at > \(t)").first) {
+        if let record = try Self.body(
+            AuthorizationCodeRecord.self,
+            try await rows(
+                "SELECT body FROM codes WHERE hash = \(hash) AND used = 0 AND expires_at > \(t)"
+            ).first)
+        {
             return StoredCode(record: record, used: false)
         }
-        return try Self.body(AuthorizationCodeRecord.self, try await rows(
-            "SELECT body FROM codes WHERE hash = \(hash) AND used = 1 AND expires_at > \(t)").first).map { StoredCode(record: $0, used: true) }
+        return try Self.body(
+            AuthorizationCodeRecord.self,
+            try await rows(
+                "SELECT body FROM codes WHERE hash = \(hash) AND used = 1 AND expires_at > \(t)"
+            ).first
+        ).map { StoredCode(record: $0, used: true) }
     }
 
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
         let t = now.timeIntervalSince1970
-        if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(
-            "UPDATE codes SET used = 1 WHERE hash = \(hash) AND used = 0 AND expires_at > \(t) RETURNING body").first) {
+        if let record = try Self.body(
+            AuthorizationCodeRecord.self,
+            try await rows(
+                "UPDATE codes SET used = 1 WHERE hash = \(hash) AND used = 0 AND expires_at > \(t) RETURNING body"
+            ).first)
+        {
             return .redeemed(record)
         }
-        if let record = try Self.body(AuthorizationCodeRecord.self, try await rows(
-            "SELECT body FROM codes WHERE hash = \(hash) AND used = 1 AND expires_at > \(t)").first) {
+        if let record = try Self.body(
+            AuthorizationCodeRecord.self,
+            try await rows(
+                "SELECT body FROM codes WHERE hash = \(hash) AND used = 1 AND expires_at > \(t)"
+            ).first)
+        {
             return .replayed(record)
         }
         return .invalid
     }
 
     public func createGrant(_ grant: Grant, firstRefreshToken: StoredRefreshToken?) async throws -> Bool {
-        let grantBody = try Self.encode(grant), tokenBody = try firstRefreshToken.map { try Self.encode($0.record) }
+        let grantBody = try Self.encode(grant)
+        let tokenBody = try firstRefreshToken.map { try Self.encode($0.record) }
         let expiry = grant.expiresAt.timeIntervalSince1970
         return try await client.withTransaction(logger: logger) { connection in
-            let inserted = try await connection.query("""
+            let inserted = try await connection.query(
+                """
                 INSERT INTO grants (id, client_id, body, expires_at) VALUES (\(grant.id), \(grant.clientID), \(grantBody), \(expiry))
                 ON CONFLICT (id) DO NOTHING RETURNING id
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard !inserted.isEmpty else { return false }
             if let firstRefreshToken, let tokenBody {
                 try await connection.query(
@@ -153,19 +196,23 @@ extension PostgresStore: ShimStore {
         try Self.body(RefreshTokenRecord.self, try await rows("SELECT body FROM refresh_tokens WHERE hash = \(hash)").first)
     }
 
-    public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String, successorHash: String,
-                       successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool {
+    public func rotate(
+        oldHash: String, rotatedAt: Date, sealedSuccessor: String, successorHash: String,
+        successor: RefreshTokenRecord, upstream: SealedUpstreamTokens
+    ) async throws -> Bool {
         let successorBody = try Self.encode(successor)
         return try await client.withTransaction(logger: logger) { connection in
             // The row lock makes the check-and-set atomic across replicas.
             let locked = try await connection.query(
-                "SELECT body FROM refresh_tokens WHERE hash = \(oldHash) AND rotated = 0 FOR UPDATE", logger: logger).collect()
+                "SELECT body FROM refresh_tokens WHERE hash = \(oldHash) AND rotated = 0 FOR UPDATE", logger: logger
+            ).collect()
             guard var old = try Self.body(RefreshTokenRecord.self, locked.first) else { return false }
             // The grant's row lock orders this against a revocation on another
             // replica: whichever commits first, the other sees it.
             let grants = try await connection.query(
                 "SELECT body FROM grants WHERE id = \(successor.grantID) AND body IS NOT NULL AND revoked_at IS NULL FOR UPDATE",
-                logger: logger).collect()
+                logger: logger
+            ).collect()
             guard var grant = try Self.body(Grant.self, grants.first) else { return false }
             old.rotatedAt = rotatedAt
             old.sealedSuccessor = sealedSuccessor
@@ -181,7 +228,8 @@ extension PostgresStore: ShimStore {
     }
 
     public func revokeGrant(id: String, at: Date) async throws {
-        _ = try await rows("""
+        _ = try await rows(
+            """
             INSERT INTO grants (id, client_id, body, revoked_at) VALUES (\(id), '', NULL, \(at.timeIntervalSince1970))
             ON CONFLICT (id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at WHERE grants.revoked_at IS NULL
             """)
@@ -195,31 +243,43 @@ extension PostgresStore: ShimStore {
     /// for a batch of grants and their refresh tokens).
     public func purgeExpired(now: Date) async throws -> PurgeCounts {
         var counts = PurgeCounts()
-        let t = now.timeIntervalSince1970, batch = Self.purgeBatch
+        let t = now.timeIntervalSince1970
+        let batch = Self.purgeBatch
         // Table and key names are constants here, never input.
         for (table, key) in [("pending_consents", "id"), ("transactions", "id"), ("codes", "hash")] {
             counts.shortLived += try await purgeBatches { [self] in
                 var binds = PostgresBindings()
                 binds.append(t)
-                return try await rows(PostgresQuery(
-                    unsafeSQL: "DELETE FROM \(table) WHERE \(key) IN (SELECT \(key) FROM \(table) WHERE expires_at <= $1 LIMIT \(batch)) RETURNING 1",
-                    binds: binds)).count
+                return try await rows(
+                    PostgresQuery(
+                        unsafeSQL:
+                            "DELETE FROM \(table) WHERE \(key) IN (SELECT \(key) FROM \(table) WHERE expires_at <= $1 LIMIT \(batch)) RETURNING 1",
+                        binds: binds)
+                ).count
             }
         }
         counts.consents = try await purgeBatches { [self] in
-            try await rows("""
+            try await rows(
+                """
                 DELETE FROM consents WHERE ctid IN (SELECT ctid FROM consents WHERE expires_at <= \(t) LIMIT \(batch)) RETURNING 1
-                """).count
+                """
+            ).count
         }
         let revoked = t - revokedRetention
         while true {
             let (grants, tokens) = try await client.withTransaction(logger: logger) { connection -> (Int, Int) in
-                let ids = try await connection.query("""
+                let ids = try await connection.query(
+                    """
                     DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at <= \(t) OR revoked_at <= \(revoked) LIMIT \(batch))
                     RETURNING id
-                    """, logger: logger).collect().map { try $0.decode(String.self) }
-                let tokens = ids.isEmpty ? 0 : try await connection.query(
-                    "DELETE FROM refresh_tokens WHERE grant_id = ANY(\(ids)) RETURNING 1", logger: logger).collect().count
+                    """, logger: logger
+                ).collect().map { try $0.decode(String.self) }
+                let tokens =
+                    ids.isEmpty
+                    ? 0
+                    : try await connection.query(
+                        "DELETE FROM refresh_tokens WHERE grant_id = ANY(\(ids)) RETURNING 1", logger: logger
+                    ).collect().count
                 return (ids.count, tokens)
             }
             counts.grants += grants
@@ -233,7 +293,8 @@ extension PostgresStore: ShimStore {
     }
 
     public func purgeAudit(before: Date) async throws -> Int {
-        let t = before.timeIntervalSince1970, batch = Self.purgeBatch
+        let t = before.timeIntervalSince1970
+        let batch = Self.purgeBatch
         return try await purgeBatches { [self] in
             try await rows("DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE at < \(t) LIMIT \(batch)) RETURNING 1").count
         }
@@ -252,7 +313,9 @@ extension PostgresStore: ShimStore {
 
     public func appendAudit(_ event: AuditEvent) async throws {
         let body = try Self.encode(event)
-        _ = try await rows("INSERT INTO audit (at, kind, client_id, body) VALUES (\(event.at.timeIntervalSince1970), \(event.kind.rawValue), \(event.clientID), \(body))")
+        _ = try await rows(
+            "INSERT INTO audit (at, kind, client_id, body) VALUES (\(event.at.timeIntervalSince1970), \(event.kind.rawValue), \(event.clientID), \(body))"
+        )
     }
 
     public func auditEvents(since: Date?, limit: Int) async throws -> [AuditEvent] {
@@ -275,11 +338,13 @@ extension PostgresStore: ShimStore {
     }
 
     public func listGrants(clientID: String?, limit: Int) async throws -> [Grant] {
-        let found = if let clientID {
-            try await rows("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL AND client_id = \(clientID) ORDER BY seq DESC LIMIT \(limit)")
-        } else {
-            try await rows("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL ORDER BY seq DESC LIMIT \(limit)")
-        }
+        let found =
+            if let clientID {
+                try await rows(
+                    "SELECT body, revoked_at FROM grants WHERE body IS NOT NULL AND client_id = \(clientID) ORDER BY seq DESC LIMIT \(limit)")
+            } else {
+                try await rows("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL ORDER BY seq DESC LIMIT \(limit)")
+            }
         return try found.compactMap { row in
             let (body, revoked) = try row.decode((String, Double?).self)
             var grant = try Self.decode(Grant.self, body)
@@ -289,6 +354,7 @@ extension PostgresStore: ShimStore {
     }
 
     public func revokeGrants(clientID: String, at: Date) async throws -> Int {
-        try await rows("UPDATE grants SET revoked_at = \(at.timeIntervalSince1970) WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id").count
+        try await rows("UPDATE grants SET revoked_at = \(at.timeIntervalSince1970) WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id")
+            .count
     }
 }

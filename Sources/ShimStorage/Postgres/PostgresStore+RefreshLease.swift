@@ -53,7 +53,8 @@ extension PostgresStore {
         let deadline = ContinuousClock.now + .milliseconds(Int64(leaseSeconds * 1000) + 5000)
         var pause = Duration.milliseconds(25)
         while true {
-            let taken = try await rows("""
+            let taken = try await rows(
+                """
                 INSERT INTO refresh_leases (grant_id, holder, expires_at)
                 VALUES (\(grantID), \(holder), extract(epoch from clock_timestamp()) + \(leaseSeconds))
                 ON CONFLICT (grant_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
@@ -72,7 +73,8 @@ extension PostgresStore {
         while true {
             do { try await Task.sleep(for: .milliseconds(Int64(leaseSeconds * 1000 / 3))) } catch { return }
             do {
-                _ = try await rows("""
+                _ = try await rows(
+                    """
                     UPDATE refresh_leases SET expires_at = extract(epoch from clock_timestamp()) + \(leaseSeconds)
                     WHERE grant_id = \(grantID) AND holder = \(holder)
                     """)

@@ -1,16 +1,19 @@
 public import Foundation
-public import ShimCore
 import PostgresNIO
+public import ShimCore
 
 extension PostgresStore {
     /// One statement, atomic across replicas: the insert wins, or revives a
     /// record that expired; a live record returns no row.
     public func recordAssertionID(_ key: String, expiresAt: Date, now: Date) async throws -> Bool {
-        let expires = expiresAt.timeIntervalSince1970, t = now.timeIntervalSince1970
-        return try await !rows("""
+        let expires = expiresAt.timeIntervalSince1970
+        let t = now.timeIntervalSince1970
+        return try await !rows(
+            """
             INSERT INTO assertion_ids (key, expires_at) VALUES (\(key), \(expires))
             ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE assertion_ids.expires_at <= \(t) RETURNING key
-            """).isEmpty
+            """
+        ).isEmpty
     }
 
     public func purgeExpiredAssertionIDs(now: Date) async throws {
@@ -27,7 +30,8 @@ extension PostgresStore {
         try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 "SELECT body FROM grants WHERE id = \(grantID) AND body IS NOT NULL AND revoked_at IS NULL FOR UPDATE",
-                logger: logger).collect()
+                logger: logger
+            ).collect()
             guard var grant = try Self.body(Grant.self, rows.first) else { return false }
             grant.upstream = upstream
             let body = try Self.encode(grant)

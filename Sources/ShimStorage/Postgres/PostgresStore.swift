@@ -32,8 +32,9 @@ public final class PostgresStore: Sendable {
     /// - Parameter refreshLeaseSeconds: lifetime of a refresh lease between
     ///   renewals (renewed every third of it while the refresh runs).
     public static func open(url: String, logger: Logger, refreshLeaseSeconds: Double = 30) async throws -> PostgresStore {
-        let store = PostgresStore(client: PostgresClient(configuration: try configuration(url), backgroundLogger: logger), logger: logger,
-                                  leaseSeconds: refreshLeaseSeconds)
+        let store = PostgresStore(
+            client: PostgresClient(configuration: try configuration(url), backgroundLogger: logger), logger: logger,
+            leaseSeconds: refreshLeaseSeconds)
         try await store.migrate()
         return store
     }
@@ -45,7 +46,8 @@ public final class PostgresStore: Sendable {
     /// `postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`.
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
-              let host = components.host, let user = components.user else {
+            let host = components.host, let user = components.user
+        else {
             throw StoreError.badURL
         }
         let database = String(components.path.drop { $0 == "/" })
@@ -53,13 +55,15 @@ public final class PostgresStore: Sendable {
         // by name), `prefer` on loopback (configuration hygiene). `require`
         // verifies the certificate and host name (like libpq's verify-full).
         guard let mode = StorageURL.sslMode(url) else { throw StoreError.badSSLMode }
-        let tls: PostgresClient.Configuration.TLS = switch mode {
-        case .disable: .disable
-        case .require: .require(.makeClientConfiguration())
-        case .prefer: .prefer(.makeClientConfiguration())
-        }
-        var config = PostgresClient.Configuration(host: host, port: components.port ?? 5432, username: user,
-                                                  password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        let tls: PostgresClient.Configuration.TLS =
+            switch mode {
+            case .disable: .disable
+            case .require: .require(.makeClientConfiguration())
+            case .prefer: .prefer(.makeClientConfiguration())
+            }
+        var config = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user,
+            password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
         config.options.maximumConnections = 10
         return config
     }

@@ -134,8 +134,9 @@ final class SQLiteDB: @unchecked Sendable {
         case .double(let number): sqlite_nio_sqlite3_bind_double(statement, index, number)
         case .text(let text):
             // SQLITE_TRANSIENT: SQLite copies the bytes before this returns.
-            sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count),
-                                           unsafeBitCast(-1, to: sqlite3_destructor_type.self), UInt8(SQLITE_UTF8))
+            sqlite_nio_sqlite3_bind_text64(
+                statement, index, text, UInt64(text.utf8.count),
+                unsafeBitCast(-1, to: sqlite3_destructor_type.self), UInt8(SQLITE_UTF8))
         }
     }
 

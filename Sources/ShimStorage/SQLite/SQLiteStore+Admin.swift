@@ -8,8 +8,9 @@ extension SQLiteStore {
     }
 
     public func auditEvents(since: Date?, limit: Int) async throws -> [AuditEvent] {
-        let rows = try await readQuery("SELECT body FROM audit WHERE at >= ? ORDER BY seq LIMIT ?",
-                                       [RecordCoding.time(since ?? .distantPast), .integer(Int64(limit))])
+        let rows = try await readQuery(
+            "SELECT body FROM audit WHERE at >= ? ORDER BY seq LIMIT ?",
+            [RecordCoding.time(since ?? .distantPast), .integer(Int64(limit))])
         return try rows.compactMap { try RecordCoding.decode(AuditEvent.self, $0) }
     }
 
@@ -27,12 +28,15 @@ extension SQLiteStore {
     }
 
     public func listGrants(clientID: String?, limit: Int) async throws -> [Grant] {
-        let rows = if let clientID {
-            try await readQuery("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL AND client_id = ? ORDER BY rowid DESC LIMIT ?",
-                                [.text(clientID), .integer(Int64(limit))])
-        } else {
-            try await readQuery("SELECT body, revoked_at FROM grants WHERE body IS NOT NULL ORDER BY rowid DESC LIMIT ?", [.integer(Int64(limit))])
-        }
+        let rows =
+            if let clientID {
+                try await readQuery(
+                    "SELECT body, revoked_at FROM grants WHERE body IS NOT NULL AND client_id = ? ORDER BY rowid DESC LIMIT ?",
+                    [.text(clientID), .integer(Int64(limit))])
+            } else {
+                try await readQuery(
+                    "SELECT body, revoked_at FROM grants WHERE body IS NOT NULL ORDER BY rowid DESC LIMIT ?", [.integer(Int64(limit))])
+            }
         return try rows.compactMap { row in
             var grant = try RecordCoding.decode(Grant.self, row)
             if let revoked = RecordCoding.date(row["revoked_at"]) { grant?.revokedAt = revoked }
@@ -41,7 +45,9 @@ extension SQLiteStore {
     }
 
     public func revokeGrants(clientID: String, at: Date) async throws -> Int {
-        try await writeQuery("UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL RETURNING id",
-                             [RecordCoding.time(at), .text(clientID)]).count
+        try await writeQuery(
+            "UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL RETURNING id",
+            [RecordCoding.time(at), .text(clientID)]
+        ).count
     }
 }

@@ -20,8 +20,10 @@ extension SQLiteStore {
             if let previous { record.firstSeen = min(previous.firstSeen, record.firstSeen) }
             try db.query(
                 "INSERT OR REPLACE INTO cimd_clients (url, host, body, first_seen, last_fetched) VALUES (?, ?, ?, ?, ?)",
-                [.text(record.url), .text(record.host), try RecordCoding.encode(record), RecordCoding.time(record.firstSeen),
-                 RecordCoding.time(record.lastFetched)])
+                [
+                    .text(record.url), .text(record.host), try RecordCoding.encode(record), RecordCoding.time(record.firstSeen),
+                    RecordCoding.time(record.lastFetched),
+                ])
             return previous
         }
     }

@@ -4,19 +4,22 @@ public import ShimCore
 extension SQLiteStore {
     public func insertClient(_ client: RegisteredClient) async throws {
         let body = try RecordCoding.encode(client)
-        _ = try await writeQuery("INSERT INTO clients (id, body, created_at, origin) VALUES (?, ?, ?, ?)",
-                                 [.text(client.clientID), body, RecordCoding.time(client.createdAt), .text(client.origin.rawValue)])
+        _ = try await writeQuery(
+            "INSERT INTO clients (id, body, created_at, origin) VALUES (?, ?, ?, ?)",
+            [.text(client.clientID), body, RecordCoding.time(client.createdAt), .text(client.origin.rawValue)])
     }
 
     /// The count check and both inserts run in one write of the writer's
     /// batch, so the cap is exact on SQLite.
     public func registerClient(_ client: RegisteredClient, audit: AuditEvent, maxClients: Int) async throws -> Bool {
-        let body = try RecordCoding.encode(client), auditBody = try RecordCoding.encode(audit)
+        let body = try RecordCoding.encode(client)
+        let auditBody = try RecordCoding.encode(audit)
         return try await write { db in
             let count = try db.query("SELECT value FROM counters WHERE name = 'clients'").first?["value"]?.integer ?? 0
             guard count < maxClients else { return false }
-            try db.query("INSERT INTO clients (id, body, created_at, origin) VALUES (?, ?, ?, ?)",
-                         [.text(client.clientID), body, RecordCoding.time(client.createdAt), .text(client.origin.rawValue)])
+            try db.query(
+                "INSERT INTO clients (id, body, created_at, origin) VALUES (?, ?, ?, ?)",
+                [.text(client.clientID), body, RecordCoding.time(client.createdAt), .text(client.origin.rawValue)])
             try Self.insertAudit(audit, body: auditBody, db)
             return true
         }
@@ -52,7 +55,8 @@ extension SQLiteStore {
 
     public func savePending(_ pending: PendingConsent, id: String, expiresAt: Date) async throws {
         let body = try RecordCoding.encode(pending)
-        _ = try await writeQuery("INSERT INTO pending_consents (id, body, expires_at) VALUES (?, ?, ?)", [.text(id), body, RecordCoding.time(expiresAt)])
+        _ = try await writeQuery(
+            "INSERT INTO pending_consents (id, body, expires_at) VALUES (?, ?, ?)", [.text(id), body, RecordCoding.time(expiresAt)])
     }
 
     public func countPending() async throws -> Int {
@@ -90,14 +94,16 @@ extension SQLiteStore {
     }
 
     public func consent(browser: String, clientID: String, redirectURI: String) async throws -> ConsentRecord? {
-        let rows = try await readQuery("SELECT body FROM consents WHERE browser = ? AND client_id = ? AND redirect_uri = ?",
-                                       [.text(browser), .text(clientID), .text(redirectURI)])
+        let rows = try await readQuery(
+            "SELECT body FROM consents WHERE browser = ? AND client_id = ? AND redirect_uri = ?",
+            [.text(browser), .text(clientID), .text(redirectURI)])
         return try RecordCoding.decode(ConsentRecord.self, rows.first)
     }
 
     public func saveCode(_ code: AuthorizationCodeRecord, hash: String) async throws {
         let body = try RecordCoding.encode(code)
-        _ = try await writeQuery("INSERT INTO codes (hash, body, expires_at) VALUES (?, ?, ?)", [.text(hash), body, RecordCoding.time(code.expiresAt)])
+        _ = try await writeQuery(
+            "INSERT INTO codes (hash, body, expires_at) VALUES (?, ?, ?)", [.text(hash), body, RecordCoding.time(code.expiresAt)])
     }
 
     public func code(hash: String, now: Date) async throws -> StoredCode? {
@@ -110,8 +116,9 @@ extension SQLiteStore {
     /// statement; only the first caller gets the row back.
     public func redeemCode(hash: String, now: Date) async throws -> CodeRedemption {
         try await write { db in
-            let won = try db.query("UPDATE codes SET used = 1 WHERE hash = ? AND used = 0 AND expires_at > ? RETURNING body",
-                                   [.text(hash), RecordCoding.time(now)])
+            let won = try db.query(
+                "UPDATE codes SET used = 1 WHERE hash = ? AND used = 0 AND expires_at > ? RETURNING body",
+                [.text(hash), RecordCoding.time(now)])
             if let record = try RecordCoding.decode(AuthorizationCodeRecord.self, won.first) { return .redeemed(record) }
             let used = try db.query("SELECT body FROM codes WHERE hash = ? AND used = 1 AND expires_at > ?", [.text(hash), RecordCoding.time(now)])
             if let record = try RecordCoding.decode(AuthorizationCodeRecord.self, used.first) { return .replayed(record) }
@@ -120,15 +127,17 @@ extension SQLiteStore {
     }
 
     public func createGrant(_ grant: Grant, firstRefreshToken: StoredRefreshToken?) async throws -> Bool {
-        let grantBody = try RecordCoding.encode(grant), tokenBody = try firstRefreshToken.map { try RecordCoding.encode($0.record) }
+        let grantBody = try RecordCoding.encode(grant)
+        let tokenBody = try firstRefreshToken.map { try RecordCoding.encode($0.record) }
         return try await write { db in
             let inserted = try db.query(
                 "INSERT INTO grants (id, client_id, body, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id",
                 [.text(grant.id), .text(grant.clientID), grantBody, RecordCoding.time(grant.expiresAt)])
             guard !inserted.isEmpty else { return false }
             if let firstRefreshToken, let tokenBody {
-                try db.query("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)",
-                             [.text(firstRefreshToken.hash), .text(grant.id), tokenBody])
+                try db.query(
+                    "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)",
+                    [.text(firstRefreshToken.hash), .text(grant.id), tokenBody])
             }
             return true
         }
@@ -145,8 +154,10 @@ extension SQLiteStore {
         try RecordCoding.decode(RefreshTokenRecord.self, try await readQuery("SELECT body FROM refresh_tokens WHERE hash = ?", [.text(hash)]).first)
     }
 
-    public func rotate(oldHash: String, rotatedAt: Date, sealedSuccessor: String,
-                       successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens) async throws -> Bool {
+    public func rotate(
+        oldHash: String, rotatedAt: Date, sealedSuccessor: String,
+        successorHash: String, successor: RefreshTokenRecord, upstream: SealedUpstreamTokens
+    ) async throws -> Bool {
         let successorBody = try RecordCoding.encode(successor)
         return try await write { db in
             let rows = try db.query("SELECT body FROM refresh_tokens WHERE hash = ? AND rotated = 0", [.text(oldHash)])
@@ -156,7 +167,8 @@ extension SQLiteStore {
             old.rotatedAt = rotatedAt
             old.sealedSuccessor = sealedSuccessor
             try db.query("UPDATE refresh_tokens SET rotated = 1, body = ? WHERE hash = ?", [try RecordCoding.encode(old), .text(oldHash)])
-            try db.query("INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)", [.text(successorHash), .text(successor.grantID), successorBody])
+            try db.query(
+                "INSERT INTO refresh_tokens (hash, grant_id, body) VALUES (?, ?, ?)", [.text(successorHash), .text(successor.grantID), successorBody])
             let grantRows = try db.query("SELECT body FROM grants WHERE id = ?", [.text(successor.grantID)])
             if var grant = try RecordCoding.decode(Grant.self, grantRows.first) {
                 grant.upstream = upstream
@@ -169,7 +181,8 @@ extension SQLiteStore {
     /// A grant not yet created gets a tombstone row (no body) so that the
     /// `createGrant` racing a code replay fails.
     public func revokeGrant(id: String, at: Date) async throws {
-        _ = try await writeQuery("""
+        _ = try await writeQuery(
+            """
             INSERT INTO grants (id, client_id, body, revoked_at) VALUES (?, '', NULL, ?)
             ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at WHERE grants.revoked_at IS NULL
             """, [.text(id), RecordCoding.time(at)])
@@ -185,17 +198,20 @@ extension SQLiteStore {
         var counts = PurgeCounts()
         let t = RecordCoding.time(now)
         for table in ["pending_consents", "transactions", "codes"] {
-            counts.shortLived += try await purgeBatches("DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE expires_at <= ? LIMIT \(Self.purgeBatch))", [t])
+            counts.shortLived += try await purgeBatches(
+                "DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE expires_at <= ? LIMIT \(Self.purgeBatch))", [t])
         }
         counts.consents = try await purgeBatches(
             "DELETE FROM consents WHERE rowid IN (SELECT rowid FROM consents WHERE expires_at <= ? LIMIT \(Self.purgeBatch))", [t])
         let revoked = RecordCoding.time(now.addingTimeInterval(-revokedRetention))
         while true {
             let (grants, tokens) = try await write { db -> (Int, Int) in
-                let ids = try db.query("""
+                let ids = try db.query(
+                    """
                     DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at <= ? OR revoked_at <= ? LIMIT \(Self.purgeBatch))
                     RETURNING id
-                    """, [t, revoked]).compactMap { $0["id"]?.text }
+                    """, [t, revoked]
+                ).compactMap { $0["id"]?.text }
                 var tokens = 0
                 for id in ids { tokens += try db.query("DELETE FROM refresh_tokens WHERE grant_id = ? RETURNING hash", [.text(id)]).count }
                 return (ids.count, tokens)
@@ -208,8 +224,9 @@ extension SQLiteStore {
     }
 
     public func purgeAudit(before: Date) async throws -> Int {
-        try await purgeBatches("DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE at < ? LIMIT \(Self.purgeBatch))",
-                               [RecordCoding.time(before)])
+        try await purgeBatches(
+            "DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE at < ? LIMIT \(Self.purgeBatch))",
+            [RecordCoding.time(before)])
     }
 
     static let purgeBatch = 1000
@@ -228,7 +245,8 @@ extension SQLiteStore {
     }
 
     static func insertAudit(_ event: AuditEvent, body: SQLiteValue, _ db: SQLiteDB) throws {
-        try db.query("INSERT INTO audit (at, kind, client_id, body) VALUES (?, ?, ?, ?)",
-                     [RecordCoding.time(event.at), .text(event.kind.rawValue), .text(event.clientID), body])
+        try db.query(
+            "INSERT INTO audit (at, kind, client_id, body) VALUES (?, ?, ?, ?)",
+            [RecordCoding.time(event.at), .text(event.kind.rawValue), .text(event.clientID), body])
     }
 }

@@ -4,10 +4,12 @@ public import ShimCore
 extension SQLiteStore {
     /// One statement: the insert wins, or revives a record that expired; a live record returns no row.
     public func recordAssertionID(_ key: String, expiresAt: Date, now: Date) async throws -> Bool {
-        try await !writeQuery("""
+        try await !writeQuery(
+            """
             INSERT INTO assertion_ids (key, expires_at) VALUES (?, ?)
             ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ? RETURNING key
-            """, [.text(key), RecordCoding.time(expiresAt), RecordCoding.time(now)]).isEmpty
+            """, [.text(key), RecordCoding.time(expiresAt), RecordCoding.time(now)]
+        ).isEmpty
     }
 
     public func purgeExpiredAssertionIDs(now: Date) async throws {
@@ -17,7 +19,8 @@ extension SQLiteStore {
     }
 
     public func grantStatus(id: String) async throws -> GrantStatus? {
-        guard let row = try await readQuery("SELECT client_id, revoked_at, body IS NULL AS tombstone FROM grants WHERE id = ?", [.text(id)]).first else {
+        guard let row = try await readQuery("SELECT client_id, revoked_at, body IS NULL AS tombstone FROM grants WHERE id = ?", [.text(id)]).first
+        else {
             return nil
         }
         let revoked = row["revoked_at"]?.double != nil || row["tombstone"]?.integer == 1

@@ -1,6 +1,6 @@
 import Foundation
-import ShimCore
 public import Logging
+import ShimCore
 
 /// The embedded default store (`storage.url: sqlite://PATH`).
 ///
@@ -132,7 +132,8 @@ public final class SQLiteStore: ShimStore, Sendable {
         let columns = try db.query("PRAGMA table_info(clients)").compactMap { $0["name"]?.text }
         guard !columns.contains("origin") else { return }
         try db.execute("ALTER TABLE clients ADD COLUMN origin TEXT NOT NULL DEFAULT 'registered'")
-        try db.execute("""
+        try db.execute(
+            """
             UPDATE clients SET origin = 'configured', body = json_set(body, '$.origin', 'configured')
             WHERE json_extract(body, '$.clientName') = '\(RegisteredClient.configuredClientName)' AND json_array_length(body, '$.redirectURIs') = 0
             """)

@@ -16,7 +16,8 @@ enum SigningKeySet {
         guard let document = try? JSONDecoder().decode(Document.self, from: body) else { return nil }
         return document.keys.compactMap { value in
             guard case .object(let members) = value, members["use"].map({ $0 == .string("sig") }) ?? true,
-                  let data = try? JSONEncoder().encode(value) else { return nil }
+                let data = try? JSONEncoder().encode(value)
+            else { return nil }
             return try? JSONDecoder().decode(JWK.self, from: data)
         }
     }
@@ -35,7 +36,14 @@ enum SigningKeySet {
         }
     }
 
-    enum Choice { case key(JWK), none, ambiguous }
+    enum Choice {
+        /// The one key that fits.
+        case key(JWK)
+        /// No key fits (an unknown `kid`: the issuer may have rotated).
+        case missing
+        /// Several keys fit and the header names none of them.
+        case ambiguous
+    }
 
     /// The key for a header's (`alg`, `kid`): with a `kid`, the fitting key
     /// that carries it; without one, the only fitting key (several fitting
@@ -45,11 +53,11 @@ enum SigningKeySet {
         let fitting = keys.filter { fits($0, alg: alg) }
         var chosen: JWK
         if let kid {
-            guard let found = fitting.first(where: { $0.keyIdentifier?.string == kid }) else { return .none }
+            guard let found = fitting.first(where: { $0.keyIdentifier?.string == kid }) else { return .missing }
             chosen = found
         } else {
             guard fitting.count <= 1 else { return .ambiguous }
-            guard let only = fitting.first else { return .none }
+            guard let only = fitting.first else { return .missing }
             chosen = only
         }
         chosen.algorithm = JWK.Algorithm(rawValue: alg)

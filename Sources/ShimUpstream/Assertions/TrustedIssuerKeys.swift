@@ -1,6 +1,6 @@
 public import Foundation
-public import ShimCore
 import JWTKit
+public import ShimCore
 
 /// The keys of the issuers whose ID-JAGs the shim accepts
 /// (`ema.trusted_issuers`), and the signature check with them. Keys are
@@ -27,14 +27,18 @@ public actor TrustedIssuerKeys {
     var forcedAt: [String: Date] = [:]
 
     /// - Throws: when an inline key set cannot be read (check-config checks its shape).
-    public init(issuers: [TrustedIssuer], fetcher: (any DocumentFetching)?, clock: any ShimClock = SystemClock(),
-                refetchInterval: TimeInterval = 30) throws {
+    public init(
+        issuers: [TrustedIssuer], fetcher: (any DocumentFetching)?, clock: any ShimClock = SystemClock(),
+        refetchInterval: TimeInterval = 30
+    ) throws {
         var byIssuer: [String: TrustedIssuer] = [:]
         var inline: [String: [JWK]] = [:]
         for issuer in issuers {
             byIssuer[issuer.issuer] = issuer
             if let jwks = issuer.jwks {
-                guard let keys = SigningKeySet.parse(Data(jwks.utf8)), !keys.isEmpty else { throw TokenProblem.keysUnavailable("inline jwks has no usable key") }
+                guard let keys = SigningKeySet.parse(Data(jwks.utf8)), !keys.isEmpty else {
+                    throw TokenProblem.keysUnavailable("inline jwks has no usable key")
+                }
                 inline[issuer.issuer] = keys
             }
         }
@@ -55,7 +59,7 @@ public actor TrustedIssuerKeys {
         guard let alg = header.alg else { throw .wrongAlgorithm }
         let keys = try await keySet(for: issuer)
         var choice = SigningKeySet.choose(alg: alg, kid: header.kid, in: keys)
-        if case SigningKeySet.Choice.none = choice, let fresh = await refetchedKeys(for: issuer) {
+        if case .missing = choice, let fresh = await refetchedKeys(for: issuer) {
             choice = SigningKeySet.choose(alg: alg, kid: header.kid, in: fresh)
         }
         guard case .key(let key) = choice else { throw .unknownKey }
@@ -75,7 +79,7 @@ public actor TrustedIssuerKeys {
         guard inline[issuer] == nil, issuers[issuer]?.jwksURI != nil else { return nil }
         let now = clock.now()
         if let last = forcedAt[issuer], now.timeIntervalSince(last) < refetchInterval { return nil }
-        forcedAt[issuer] = now   // before the fetch: concurrent misses do not each force one
+        forcedAt[issuer] = now  // before the fetch: concurrent misses do not each force one
         return try? await keySet(for: issuer, fresh: true)
     }
 

@@ -14,30 +14,37 @@ extension UpstreamDoctor {
     func credentialsCheck(_ endpoints: UpstreamEndpoints) async -> DoctorCheck {
         var request = HTTPClientRequest(url: endpoints.token)
         request.method = .POST
-        var pairs = [("grant_type", "authorization_code"), ("code", "dcr-shim-doctor-" + SecretToken.generate(bytes: 12)),
-                     ("redirect_uri", upstream.callbackURL), ("code_verifier", SecretToken.generate(bytes: 48))]
+        var pairs = [
+            ("grant_type", "authorization_code"), ("code", "dcr-shim-doctor-" + SecretToken.generate(bytes: 12)),
+            ("redirect_uri", upstream.callbackURL), ("code_verifier", SecretToken.generate(bytes: 48)),
+        ]
         upstream.addClientAuthentication(&request, &pairs)
         pairs += config.extraTokenParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
         let name = "client credentials"
-        let status: Int, body: Data, type: String
+        let status: Int
+        let body: Data
+        let type: String
         do { (status, body, type) = try await upstream.send(request) } catch {
-            return DoctorCheck(name, .failed, "\(endpoints.token) cannot be reached: \(error)", fix: "check the network path to the IdP and upstream.token_endpoint")
+            return DoctorCheck(
+                name, .failed, "\(endpoints.token) cannot be reached: \(error)", fix: "check the network path to the IdP and upstream.token_endpoint")
         }
         let fields = UpstreamTokenResponse.Body.decode(body, formEncoded: type.contains("x-www-form-urlencoded"))
         let error = fields?.error ?? "none"
-        let report = UpstreamErrorReport(phase: .codeExchange, status: status, error: error, description: fields?.error_description ?? "",
-                                         providerCodes: fields?.error_codes ?? [])
+        let report = UpstreamErrorReport(
+            phase: .codeExchange, status: status, error: error, description: fields?.error_description ?? "",
+            providerCodes: fields?.error_codes ?? [])
         let failure = profile.explain(report, context: upstream.failureContext)
         let seen = "\(status) \(error)\(failure.providerCode.map { $0 == error ? "" : " (\($0))" } ?? "")"
         if status >= 500 {
             return DoctorCheck(name, .failed, "the token endpoint answered \(seen)", fix: failure.operatorHint)
         }
         if Self.credentialsRefused(status: status, error: error, preset: config.preset, providerCode: failure.providerCode) {
-            return DoctorCheck(name, .failed, "the IdP refused the client credentials (\(config.tokenEndpointAuthMethod) for \(config.clientID)): \(seen)",
-                               fix: failure.operatorHint)
+            return DoctorCheck(
+                name, .failed, "the IdP refused the client credentials (\(config.tokenEndpointAuthMethod) for \(config.clientID)): \(seen)",
+                fix: failure.operatorHint)
         }
         if Self.codeRefused.contains(error) {
             return DoctorCheck(name, .ok, "the IdP accepted the client credentials and refused only the made-up code (\(seen))")
@@ -68,15 +75,19 @@ extension UpstreamDoctor {
     }
 
     /// Texts the presets' IdPs show on their error pages for a bad redirect or client.
-    static let refusalMarkers = ["AADSTS50011", "AADSTS700016", "AADSTS90002", "AADSTS50194", "redirect_uri_mismatch", "Invalid parameter: redirect_uri",
-                                 "Callback URL mismatch", "Login redirect URI", "Client not found"]
+    static let refusalMarkers = [
+        "AADSTS50011", "AADSTS700016", "AADSTS90002", "AADSTS50194", "redirect_uri_mismatch", "Invalid parameter: redirect_uri",
+        "Callback URL mismatch", "Login redirect URI", "Client not found",
+    ]
 
     func probe(_ endpoints: UpstreamEndpoints, redirectURI: String) async -> AuthorizeAnswer {
         let (_, challenge) = PKCE.makePair()
         let scope = ScopeSet(values: config.scopes + resourceScopes)
-        var pairs: [(String, String)] = [("response_type", "code"), ("client_id", config.clientID), ("redirect_uri", redirectURI),
-                                          ("scope", scope.text), ("state", "dcr-shim-doctor"), ("code_challenge", challenge),
-                                          ("code_challenge_method", "S256")]
+        var pairs: [(String, String)] = [
+            ("response_type", "code"), ("client_id", config.clientID), ("redirect_uri", redirectURI),
+            ("scope", scope.text), ("state", "dcr-shim-doctor"), ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ]
         if scope.values.contains("openid") { pairs.append(("nonce", SecretToken.generate(bytes: 12))) }
         pairs += profile.authorizeParameters(config)
         let url = endpoints.authorization + (endpoints.authorization.contains("?") ? "&" : "?") + FormEncoding.encode(pairs)
@@ -109,23 +120,33 @@ extension UpstreamDoctor {
         let fix = "register \(callback): " + GenericErrors.console(config.preset).redirect
         switch real {
         case .refused(let how):
-            return [DoctorCheck(name, .failed, "the IdP refused an authorization request with redirect_uri \(callback) before sign-in: \(how)",
-                                fix: how.contains("AADSTS700016") || how.contains("Client not found")
-                                    ? "the IdP does not know client \(config.clientID): check upstream.client_id (and upstream.tenant); then " + fix : fix)]
+            return [
+                DoctorCheck(
+                    name, .failed, "the IdP refused an authorization request with redirect_uri \(callback) before sign-in: \(how)",
+                    fix: how.contains("AADSTS700016") || how.contains("Client not found")
+                        ? "the IdP does not know client \(config.clientID): check upstream.client_id (and upstream.tenant); then " + fix : fix)
+            ]
         case .errorAtRedirect(let error, let description):
             let failure = upstream.explainAuthorizationError(error, description: description)
-            return [DoctorCheck(name, .ok, "registered: the IdP redirected to it (with an error, next line)"),
-                    DoctorCheck("authorization request", .failed, "the IdP refused the request: \(error)\(failure.providerCode.map { $0 == error ? "" : " (\($0))" } ?? "")",
-                                fix: failure.operatorHint)]
+            return [
+                DoctorCheck(name, .ok, "registered: the IdP redirected to it (with an error, next line)"),
+                DoctorCheck(
+                    "authorization request", .failed,
+                    "the IdP refused the request: \(error)\(failure.providerCode.map { $0 == error ? "" : " (\($0))" } ?? "")",
+                    fix: failure.operatorHint),
+            ]
         case .accepted(let how):
             // A sibling of the callback, not below it: GitHub accepts subdirectories of its callback URL.
             let madeUp = await probe(endpoints, redirectURI: String(callback.dropLast("callback".count)) + "dcr-shim-doctor-unregistered")
             if case .refused = madeUp {
                 return [DoctorCheck(name, .ok, "registered: the IdP accepted it (\(how)) and refused a made-up redirect URI before sign-in")]
             }
-            return [DoctorCheck(name, .warning,
-                                "cannot tell: the IdP asks the user to sign in before it checks the redirect URI (a made-up one got the same answer: \(how))",
-                                fix: "check by hand that \(callback) is registered: " + GenericErrors.console(config.preset).redirect)]
+            return [
+                DoctorCheck(
+                    name, .warning,
+                    "cannot tell: the IdP asks the user to sign in before it checks the redirect URI (a made-up one got the same answer: \(how))",
+                    fix: "check by hand that \(callback) is registered: " + GenericErrors.console(config.preset).redirect)
+            ]
         }
     }
 }

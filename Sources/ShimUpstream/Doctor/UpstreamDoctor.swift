@@ -50,8 +50,11 @@ public struct UpstreamDoctor: Sendable {
     /// Every check, in order; a later check that needs an endpoint an
     /// earlier one could not find is skipped with the reason.
     public func run() async -> [DoctorCheck] {
-        var checks = [DoctorCheck("callback", .note, "register exactly this redirect URI at the IdP: \(upstream.callbackURL)",
-                                  fix: GenericErrors.console(config.preset).redirect)]
+        var checks = [
+            DoctorCheck(
+                "callback", .note, "register exactly this redirect URI at the IdP: \(upstream.callbackURL)",
+                fix: GenericErrors.console(config.preset).redirect)
+        ]
         let (discovery, endpoints) = await discoveryCheck()
         checks.append(discovery)
         guard let endpoints else {
@@ -65,10 +68,12 @@ public struct UpstreamDoctor: Sendable {
         // glewlwyd answers unauthorized_client both for a wrong secret and for an
         // unregistered redirect_uri: with the redirect refused, it proves nothing.
         if credentials.outcome == .failed, credentials.detail.contains("unauthorized_client"),
-           redirect.first?.outcome == .failed {
-            credentials = DoctorCheck(credentials.name, .warning,
-                                      "cannot tell: the IdP answered unauthorized_client, which some IdPs (glewlwyd) also answer for an unregistered redirect URI; fix the redirect URI first, then run doctor again",
-                                      fix: credentials.fix)
+            redirect.first?.outcome == .failed
+        {
+            credentials = DoctorCheck(
+                credentials.name, .warning,
+                "cannot tell: the IdP answered unauthorized_client, which some IdPs (glewlwyd) also answer for an unregistered redirect URI; fix the redirect URI first, then run doctor again",
+                fix: credentials.fix)
         }
         return checks + [credentials] + redirect + notes
     }
@@ -83,23 +88,41 @@ public struct UpstreamDoctor: Sendable {
         let fixed = profile.fixedEndpoints(config)
         guard profile.discoveryIssuer(config) != nil, config.preset != .github else {
             if let fixed {
-                return (DoctorCheck("discovery", .skipped, "\(profile.displayName) publishes no discovery document; endpoints \(fixed.authorization), \(fixed.token)"), fixed)
+                return (
+                    DoctorCheck(
+                        "discovery", .skipped,
+                        "\(profile.displayName) publishes no discovery document; endpoints \(fixed.authorization), \(fixed.token)"), fixed
+                )
             }
             return (DoctorCheck("discovery", .failed, "no upstream.issuer and no endpoints", fix: "set upstream.issuer"), nil)
         }
         do {
             let found = try await upstream.discover()
-            let endpoints = fixed.map { UpstreamEndpoints(authorization: $0.authorization, token: $0.token, revocation: $0.revocation ?? found.revocation,
-                                                          userinfo: $0.userinfo ?? found.userinfo, jwks: found.jwks) } ?? found
-            return (DoctorCheck("discovery", .ok, "issuer \(profile.discoveryIssuer(config) ?? "-"): authorize \(endpoints.authorization), token \(endpoints.token)"), endpoints)
+            let endpoints =
+                fixed.map {
+                    UpstreamEndpoints(
+                        authorization: $0.authorization, token: $0.token, revocation: $0.revocation ?? found.revocation,
+                        userinfo: $0.userinfo ?? found.userinfo, jwks: found.jwks)
+                } ?? found
+            return (
+                DoctorCheck(
+                    "discovery", .ok,
+                    "issuer \(profile.discoveryIssuer(config) ?? "-"): authorize \(endpoints.authorization), token \(endpoints.token)"), endpoints
+            )
         } catch {
             let detail = error.detail ?? error.description
             if let fixed {
-                return (DoctorCheck("discovery", .warning, "no usable discovery document (\(detail)); using the configured endpoints",
-                                    fix: "check upstream.issuer (\(profile.discoveryIssuer(config) ?? "-"))"), fixed)
+                return (
+                    DoctorCheck(
+                        "discovery", .warning, "no usable discovery document (\(detail)); using the configured endpoints",
+                        fix: "check upstream.issuer (\(profile.discoveryIssuer(config) ?? "-"))"), fixed
+                )
             }
-            return (DoctorCheck("discovery", .failed, detail,
-                                fix: "upstream.issuer must be the IdP's issuer exactly as its discovery document states it (\(profile.documentation))"), nil)
+            return (
+                DoctorCheck(
+                    "discovery", .failed, detail,
+                    fix: "upstream.issuer must be the IdP's issuer exactly as its discovery document states it (\(profile.documentation))"), nil
+            )
         }
     }
 
@@ -109,7 +132,13 @@ public struct UpstreamDoctor: Sendable {
         guard let url = endpoints.jwks else {
             return DoctorCheck("signing keys", .warning, "the IdP publishes no jwks_uri", fix: "an IdP that issues ID tokens should publish its keys")
         }
-        struct KeySet: Decodable { var keys: [Key]; struct Key: Decodable { var kty: String?; var kid: String? } }
+        struct KeySet: Decodable {
+            var keys: [Key]
+            struct Key: Decodable {
+                var kty: String?
+                var kid: String?
+            }
+        }
         do {
             let (status, body, _) = try await upstream.send(HTTPClientRequest(url: url))
             guard status == 200, let set = try? JSONDecoder().decode(KeySet.self, from: body), !set.keys.isEmpty else {

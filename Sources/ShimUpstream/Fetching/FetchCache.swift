@@ -44,8 +44,10 @@ actor FetchCache {
     /// Those refusals are answered at once and never remembered. With
     /// `reuse` false the stored outcome is skipped (a fetch in flight is
     /// still shared: it is as fresh as a new one).
-    func lookup(url: String, host: String, client: String?, now: Date, limits: GuardedFetcher.Limits, reuse: Bool = true,
-                work: @escaping @Sendable () async -> Outcome) -> Lookup {
+    func lookup(
+        url: String, host: String, client: String?, now: Date, limits: GuardedFetcher.Limits, reuse: Bool = true,
+        work: @escaping @Sendable () async -> Outcome
+    ) -> Lookup {
         if reuse, let entry = entries[url], now < entry.expiresAt {
             useCounter += 1
             entries[url]?.lastUse = useCounter

@@ -17,8 +17,9 @@ extension GuardedFetcher {
             cacheFloor: config.cacheMinSeconds, cacheCeiling: config.cacheMaxSeconds, cacheFallback: 600, negativeTTL: 10,
             maxConcurrentPerHost: 2, maxConcurrentTotal: 32, maxConcurrentPerClient: 4, cacheCapacity: 4096)
         do {
-            return try GuardedFetcher(purpose: "cimd", limits: limits, logger: logger, extraTrustRootsPEM: config.insecureCAPEM,
-                                      trustsPrivateAddresses: { policy.trustsPrivateAddresses(of: $0) }, nat64Prefixes: config.nat64)
+            return try GuardedFetcher(
+                purpose: "cimd", limits: limits, logger: logger, extraTrustRootsPEM: config.insecureCAPEM,
+                trustsPrivateAddresses: { policy.trustsPrivateAddresses(of: $0) }, nat64Prefixes: config.nat64)
         } catch {
             throw SetupError(description: "cimd.insecure_ca: the PEM certificates cannot be read (\(error))")
         }
@@ -35,16 +36,18 @@ extension GuardedFetcher {
     /// client can start, never take the ones trusted issuers' keys need.
     /// `nat64Prefixes`: `cimd.nat64_prefixes` (the deployment's translators).
     public static func issuerKeys(_ config: EMAConfiguration, nat64Prefixes: [NAT64Prefix] = [], logger: Logger) throws -> GuardedFetcher {
-        let limits = GuardedFetcher.Limits(maxBytes: 64 * 1024, timeout: .seconds(10), cacheFloor: 30, cacheCeiling: 300, cacheFallback: 300,
-                                           negativeTTL: 10, maxConcurrentPerHost: 2, maxConcurrentTotal: 8, cacheCapacity: 64)
+        let limits = GuardedFetcher.Limits(
+            maxBytes: 64 * 1024, timeout: .seconds(10), cacheFloor: 30, cacheCeiling: 300, cacheFallback: 300,
+            negativeTTL: 10, maxConcurrentPerHost: 2, maxConcurrentTotal: 8, cacheCapacity: 64)
         let privateHosts = Set(config.insecurePrivateHosts.map { $0.lowercased() })
         do {
-            return try GuardedFetcher(purpose: "jwks", limits: limits, logger: logger, extraTrustRootsPEM: config.insecureCA,
-                                      trustsPrivateAddresses: { privateHosts.contains($0.lowercased()) }, nat64Prefixes: nat64Prefixes,
-                                      accepts: { type in
-                                          let base = type?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-                                          return base == "application/json" || base == "application/jwk-set+json"
-                                      })
+            return try GuardedFetcher(
+                purpose: "jwks", limits: limits, logger: logger, extraTrustRootsPEM: config.insecureCA,
+                trustsPrivateAddresses: { privateHosts.contains($0.lowercased()) }, nat64Prefixes: nat64Prefixes,
+                accepts: { type in
+                    let base = type?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                    return base == "application/json" || base == "application/jwk-set+json"
+                })
         } catch {
             throw SetupError(description: "ema.insecure_ca: the PEM certificates cannot be read (\(error))")
         }

@@ -31,9 +31,11 @@ extension GuardedFetcher {
         /// Cached responses kept (least recently used evicted first).
         public var cacheCapacity: Int
 
-        public init(maxBytes: Int, timeout: Duration, cacheFloor: Int = 60, cacheCeiling: Int = 3600, cacheFallback: Int = 600,
-                    negativeTTL: Int = 10, maxConcurrentPerHost: Int = 2, maxConcurrentTotal: Int = 32, maxConcurrentPerClient: Int = 4,
-                    cacheCapacity: Int = 1024) {
+        public init(
+            maxBytes: Int, timeout: Duration, cacheFloor: Int = 60, cacheCeiling: Int = 3600, cacheFallback: Int = 600,
+            negativeTTL: Int = 10, maxConcurrentPerHost: Int = 2, maxConcurrentTotal: Int = 32, maxConcurrentPerClient: Int = 4,
+            cacheCapacity: Int = 1024
+        ) {
             self.maxBytes = maxBytes
             self.timeout = timeout
             self.cacheFloor = cacheFloor
@@ -59,8 +61,10 @@ extension GuardedFetcher {
         /// Served from the cache, without network access.
         public var fromCache: Bool
 
-        public init(url: String, body: Data, contentType: String = "application/json", address: NetworkAddress,
-                    fetchedAt: Date, expiresAt: Date, fromCache: Bool) {
+        public init(
+            url: String, body: Data, contentType: String = "application/json", address: NetworkAddress,
+            fetchedAt: Date, expiresAt: Date, fromCache: Bool
+        ) {
             self.url = url
             self.body = body
             self.contentType = contentType

@@ -2,8 +2,8 @@ public import AsyncHTTPClient
 import Foundation
 public import Logging
 import Metrics
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 import NIOHTTP1
 import NIOSSL
 public import ShimCore
@@ -60,11 +60,13 @@ public final class GuardedFetcher: Sendable {
     ///     fetcher's own with `limits.maxConcurrentTotal` threads.
     ///   - nat64Prefixes: the deployment's NAT64 translator prefixes
     ///     (`cimd.nat64_prefixes`), besides the well-known one.
-    public init(purpose: String, limits: Limits, resolver: (any HostResolver)? = nil, clock: any ShimClock = SystemClock(),
-                logger: Logger, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
-                extraTrustRootsPEM: String? = nil, trustsPrivateAddresses: @escaping @Sendable (String) -> Bool = { _ in false },
-                nat64Prefixes: [NAT64Prefix] = [],
-                accepts: @escaping @Sendable (String?) -> Bool = GuardedFetcher.isJSONMediaType) throws {
+    public init(
+        purpose: String, limits: Limits, resolver: (any HostResolver)? = nil, clock: any ShimClock = SystemClock(),
+        logger: Logger, eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
+        extraTrustRootsPEM: String? = nil, trustsPrivateAddresses: @escaping @Sendable (String) -> Bool = { _ in false },
+        nat64Prefixes: [NAT64Prefix] = [],
+        accepts: @escaping @Sendable (String?) -> Bool = GuardedFetcher.isJSONMediaType
+    ) throws {
         self.purpose = purpose
         self.limits = limits
         self.resolver = resolver ?? SystemResolver(maxConcurrentLookups: limits.maxConcurrentTotal)
@@ -99,7 +101,8 @@ public final class GuardedFetcher: Sendable {
 
     func fetch(_ url: String, clientAddress: String?, reuseCache: Bool) async throws(FetchError) -> Document {
         guard let target = RedirectURI(url), target.scheme == "https", url.hasPrefix("https://"), !target.host.isEmpty,
-              !target.hasUserinfo, !target.hasFragment else {
+            !target.hasUserinfo, !target.hasFragment
+        else {
             throw .invalidURL("only https URLs without userinfo or fragment")
         }
         // Letters, digits, '-' and '.', or an IPv6 literal: nothing the HTTP client
@@ -108,8 +111,10 @@ public final class GuardedFetcher: Sendable {
             throw .invalidURL("the host must be a plain DNS name or IP literal")
         }
         let host = target.host.hasPrefix("[") ? String(target.host.dropFirst().dropLast()).lowercased() : target.host.lowercased()
-        let lookup = await cache.lookup(url: url, host: host, client: clientAddress, now: clock.now(), limits: limits,
-                                        reuse: reuseCache) { [self] in
+        let lookup = await cache.lookup(
+            url: url, host: host, client: clientAddress, now: clock.now(), limits: limits,
+            reuse: reuseCache
+        ) { [self] in
             let outcome = await self.fetchWithDeadline(url: url, host: host, spelledAs: target.host) {
                 await self.cache.release(host: host, client: clientAddress)
             }
@@ -138,8 +143,10 @@ public final class GuardedFetcher: Sendable {
     /// (the rest is cancellable network I/O), else when the lookup returns.
     /// So a lookup that never answers holds its slot, and the thread under
     /// it stays counted, for as long as it runs.
-    func fetchWithDeadline(url: String, host: String, spelledAs: String,
-                           release: @escaping @Sendable () async -> Void) async -> FetchCache.Outcome {
+    func fetchWithDeadline(
+        url: String, host: String, spelledAs: String,
+        release: @escaping @Sendable () async -> Void
+    ) async -> FetchCache.Outcome {
         let started = ContinuousClock.now
         let timedOut = FetchCache.Outcome.failure(.timeout(seconds: seconds(limits.timeout)))
         let attempt = Attempt()
@@ -172,14 +179,24 @@ public final class GuardedFetcher: Sendable {
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         switch outcome {
         case .success(let document):
-            logger.info("outbound fetch", metadata: ["purpose": "\(purpose)", "url": "\(url)", "address": "\(document.address)",
-                                                     "bytes": "\(document.body.count)", "ms": "\(milliseconds)"])
+            logger.info(
+                "outbound fetch",
+                metadata: [
+                    "purpose": "\(purpose)", "url": "\(url)", "address": "\(document.address)",
+                    "bytes": "\(document.body.count)", "ms": "\(milliseconds)",
+                ])
         case .failure(let error):
-            logger.notice("outbound fetch refused", metadata: ["purpose": "\(purpose)", "url": "\(url)", "reason": "\(error)",
-                                                               "ms": "\(milliseconds)"])
+            logger.notice(
+                "outbound fetch refused",
+                metadata: [
+                    "purpose": "\(purpose)", "url": "\(url)", "reason": "\(error)",
+                    "ms": "\(milliseconds)",
+                ])
         }
-        Counter(label: "dcr_shim_outbound_fetches_total",
-                dimensions: [("purpose", purpose), ("outcome", outcome.metricOutcome)]).increment()
+        Counter(
+            label: "dcr_shim_outbound_fetches_total",
+            dimensions: [("purpose", purpose), ("outcome", outcome.metricOutcome)]
+        ).increment()
         return outcome
     }
 
@@ -196,7 +213,8 @@ public final class GuardedFetcher: Sendable {
         if addresses.isEmpty { return .failure(.resolution(host: host)) }
         for address in addresses {
             if let use = IPAddressPolicy.specialUse(address, nat64Prefixes: nat64Prefixes),
-               !(trustsPrivateAddresses(host) && Self.relaxable.contains(use)) {
+                !(trustsPrivateAddresses(host) && Self.relaxable.contains(use))
+            {
                 return .failure(.forbiddenAddress(host: host, address: address, use))
             }
         }
@@ -210,10 +228,12 @@ public final class GuardedFetcher: Sendable {
         if Task.isCancelled { return .failure(.timeout(seconds: seconds(limits.timeout))) }
         // An IPv4 address when there is one (hosts without IPv6 routes are common).
         guard let pinned = addresses.first(where: \.isIPv4) ?? addresses.first else { return .failure(.resolution(host: host)) }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tlsConfiguration, redirectConfiguration: .disallow,
-                                                     timeout: .init(connect: .seconds(Int64(seconds(limits.timeout))),
-                                                                    read: .seconds(Int64(seconds(limits.timeout)))),
-                                                     decompression: .disabled)
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tlsConfiguration, redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .seconds(Int64(seconds(limits.timeout))),
+                read: .seconds(Int64(seconds(limits.timeout)))),
+            decompression: .disabled)
         if NetworkAddress(host) == nil {
             // Connect to the checked address; Host, SNI and the certificate use the name.
             // Both spellings: a key that missed (`PINNED.test` vs `pinned.test`) would
@@ -257,10 +277,13 @@ public final class GuardedFetcher: Sendable {
         }
         let body = try await response.body.collect(upTo: limits.maxBytes)
         let now = clock.now()
-        let lifetime = CacheLifetime.seconds(cacheControl: response.headers[canonicalForm: "Cache-Control"].joined(separator: ","),
-                                             floor: limits.cacheFloor, ceiling: limits.cacheCeiling, fallback: limits.cacheFallback)
-        return .success(Document(url: url, body: Data(body.readableBytesView), contentType: contentType ?? "", address: address,
-                                 fetchedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(lifetime)), fromCache: false))
+        let lifetime = CacheLifetime.seconds(
+            cacheControl: response.headers[canonicalForm: "Cache-Control"].joined(separator: ","),
+            floor: limits.cacheFloor, ceiling: limits.cacheCeiling, fallback: limits.cacheFallback)
+        return .success(
+            Document(
+                url: url, body: Data(body.readableBytesView), contentType: contentType ?? "", address: address,
+                fetchedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(lifetime)), fromCache: false))
     }
 
     static let timeouts: [HTTPClientError] = [.deadlineExceeded, .readTimeout, .connectTimeout, .getConnectionFromPoolTimeout]

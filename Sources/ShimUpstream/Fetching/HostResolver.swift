@@ -1,3 +1,7 @@
+import Foundation
+import NIOConcurrencyHelpers
+public import ShimCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,9 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import NIOConcurrencyHelpers
-public import ShimCore
 
 /// Name resolution for the guarded fetcher: every address a host name
 /// resolves to, so that each can be judged (rule 11) before any connection.
@@ -96,7 +97,8 @@ public final class SystemResolver: HostResolver {
         var cursor: UnsafeMutablePointer<addrinfo>? = first
         while let entry = cursor {
             if let sockaddr = entry.pointee.ai_addr, let address = Self.address(sockaddr, family: entry.pointee.ai_family),
-               !addresses.contains(address) {
+                !addresses.contains(address)
+            {
                 addresses.append(address)
             }
             cursor = entry.pointee.ai_next

@@ -37,7 +37,7 @@ extension IDTokenVerifier {
     func pick(_ header: TokenHeader, in set: KeySet) throws(Failure) -> JWK? {
         switch SigningKeySet.choose(alg: header.alg, kid: header.kid, in: set.keys) {
         case .key(let key): return key
-        case .none: return nil
+        case .missing: return nil
         case .ambiguous: throw .noKey
         }
     }
@@ -55,7 +55,7 @@ extension IDTokenVerifier {
             keys = fresh
             return fresh
         } catch let failure as Failure {
-            if let keys { return keys }   // keep serving the last good set
+            if let keys { return keys }  // keep serving the last good set
             throw failure
         } catch {
             if let keys { return keys }
@@ -89,7 +89,9 @@ struct IDTokenPayload: JWTPayload {
         iss = try? c.decodeIfPresent(String.self, forKey: .iss)
         sub = try? c.decodeIfPresent(String.self, forKey: .sub)
         // OIDC Core §2: "aud ... MAY be a single case-sensitive string".
-        aud = (try? c.decodeIfPresent([String].self, forKey: .aud)) ?? (try? c.decodeIfPresent(String.self, forKey: .aud)).flatMap { $0.map { [$0] } } ?? []
+        aud =
+            (try? c.decodeIfPresent([String].self, forKey: .aud)) ?? (try? c.decodeIfPresent(String.self, forKey: .aud)).flatMap { $0.map { [$0] } }
+            ?? []
         exp = (try? c.decodeIfPresent(Double.self, forKey: .exp)).flatMap { $0 }.flatMap { $0.isFinite ? $0 : nil }
         iat = (try? c.decodeIfPresent(Double.self, forKey: .iat)).flatMap { $0 }.flatMap { $0.isFinite ? $0 : nil }
         nonce = try? c.decodeIfPresent(String.self, forKey: .nonce)

@@ -10,7 +10,8 @@ extension IDTokenVerifier {
     ///
     /// - Returns: the subject token's `exp`, which the issued ID-JAG must not outlive.
     func checkSubjectToken(_ verified: VerifiedIDToken, audience: String) throws(TokenProblem) -> Int {
-        try SubjectTokenRules.check(claims: verified.claims, headerType: verified.headerType, clientID: audience,
-                                    now: clock.now(), leeway: expectations.clockSkew)
+        try SubjectTokenRules.check(
+            claims: verified.claims, headerType: verified.headerType, clientID: audience,
+            now: clock.now(), leeway: expectations.clockSkew)
     }
 }

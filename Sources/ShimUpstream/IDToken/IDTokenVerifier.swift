@@ -1,6 +1,6 @@
 public import Foundation
-public import ShimCore
 import JWTKit
+public import ShimCore
 
 /// Verifies an ID token from the IdP (OIDC Core §3.1.3.7; rule 12, threat
 /// I11 in docs/threat-model.md) against the keys the IdP publishes:
@@ -56,8 +56,10 @@ public actor IDTokenVerifier {
     var fetching: Task<KeySet, any Error>?
 
     /// - Parameter fetchKeys: GETs the IdP's `jwks_uri` (size- and time-capped by the caller).
-    public init(expectations: Expectations, clock: any ShimClock = SystemClock(), refetchInterval: TimeInterval = 30,
-                maxKeyAge: TimeInterval = 3600, fetchKeys: @escaping @Sendable () async throws -> Data) {
+    public init(
+        expectations: Expectations, clock: any ShimClock = SystemClock(), refetchInterval: TimeInterval = 30,
+        maxKeyAge: TimeInterval = 3600, fetchKeys: @escaping @Sendable () async throws -> Data
+    ) {
         self.expectations = expectations
         self.clock = clock
         self.refetchInterval = refetchInterval
@@ -109,14 +111,23 @@ public actor IDTokenVerifier {
         if let iat = claims.iat, iat > now + expectations.clockSkew { throw .issuedInTheFuture }
         if let nonce, claims.nonce != nonce { throw .nonceMismatch }
         guard let subject = claims.sub, !subject.isEmpty else { throw .noSubject }
-        return VerifiedIDToken(subject: subject, issuer: expected, nonce: claims.nonce,
-                               expiresAt: Date(timeIntervalSince1970: exp), tenant: claims.tid)
+        return VerifiedIDToken(
+            subject: subject, issuer: expected, nonce: claims.nonce,
+            expiresAt: Date(timeIntervalSince1970: exp), tenant: claims.tid)
     }
 
     /// Why a token was refused; `description` is for the operator's log.
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        case malformed, algorithmNotAllowed(String), criticalHeader, wrongType(String), noKey, unknownKey(String), keysUnavailable(String), badSignature
-        case wrongIssuer(String), wrongAudience, expired, issuedInTheFuture, nonceMismatch, noSubject
+        case malformed
+        case algorithmNotAllowed(String)
+        case criticalHeader
+        case wrongType(String)
+        case noKey
+        case unknownKey(String)
+        case keysUnavailable(String)
+        case badSignature
+        case wrongIssuer(String)
+        case wrongAudience, expired, issuedInTheFuture, nonceMismatch, noSubject
 
         public var description: String {
             switch self {

@@ -22,7 +22,9 @@ extension IdPProfile {
     func idTokenIssuer(_ config: UpstreamConfiguration) -> String? {
         guard usesMicrosoftEndpoints(config) else { return config.issuer }
         let tenant = config.tenant ?? "common"
-        let isGUID = tenant.utf8.count == 36 && tenant.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66 || $0 >= 0x30 && $0 <= 0x39 }
+        let isGUID =
+            tenant.utf8.count == 36
+            && tenant.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x66 || $0 >= 0x30 && $0 <= 0x39 }
         return "https://login.microsoftonline.com/\(isGUID ? tenant.lowercased() : "{tenantid}")/v2.0"
     }
 }

@@ -21,11 +21,13 @@ extension OIDCUpstream {
     /// thrown, never skipped: the verifier is made on a later call.
     func pinnedEntraIssuer() async throws(OAuthError) -> String? {
         guard profile.preset == .entra, case .domain(let domain) = EntraTenant(config.tenant),
-              let base = profile.discoveryIssuer(config), let url = UpstreamEndpoints.discoveryURLs(issuer: base).first else { return nil }
+            let base = profile.discoveryIssuer(config), let url = UpstreamEndpoints.discoveryURLs(issuer: base).first
+        else { return nil }
         func unusable(_ why: String) -> OAuthError {
             logger.warning("upstream tenant not resolved", metadata: ["tenant": "\(domain)", "problem": "\(why)"])
-            return OAuthError(.temporarilyUnavailable, "the identity provider's metadata is unusable; try again later",
-                              detail: "tenant \(domain): \(why)")
+            return OAuthError(
+                .temporarilyUnavailable, "the identity provider's metadata is unusable; try again later",
+                detail: "tenant \(domain): \(why)")
         }
         let status: Int
         let body: Data

@@ -1,9 +1,9 @@
-public import ShimCore
 import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+public import ShimCore
 
 /// ID tokens of code exchanges, verified when the IdP publishes its keys
 /// (rule 12; the checks are `IDTokenVerifier`'s).
@@ -37,7 +37,8 @@ extension OIDCUpstream {
         if let cached = await verifiers.value { return cached }
         let endpoints = try await endpoints()
         guard let jwks = config.jwksURI ?? endpoints.jwks ?? profile.defaultJWKS(config),
-              var issuer = endpoints.issuer ?? profile.idTokenIssuer(config) else { return nil }
+            var issuer = endpoints.issuer ?? profile.idTokenIssuer(config)
+        else { return nil }
         // Entra by domain: the tenant's own GUID issuer, never the `{tenantid}` template.
         if let pinned = try await pinnedEntraIssuer() { issuer = pinned }
         let published = Set(endpoints.idTokenAlgorithms ?? []).intersection(IDTokenVerifier.Expectations.asymmetric)

@@ -21,7 +21,8 @@ extension IdPProfile {
         switch preset {
         case .entra:
             guard let tid = claims["tid"]?.stringValue, let oid = claims["oid"]?.stringValue,
-                  EntraTenant.isGUID(tid), EntraTenant.isGUID(oid) else { return nil }
+                EntraTenant.isGUID(tid), EntraTenant.isGUID(oid)
+            else { return nil }
             return tid.lowercased() + "/" + oid.lowercased()
         default:
             guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { return nil }

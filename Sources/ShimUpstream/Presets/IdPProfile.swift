@@ -44,38 +44,45 @@ public struct IdPProfile: Sendable {
         switch preset {
         case .entra:
             // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
-            IdPProfile(preset: preset, displayName: "Microsoft Entra ID",
-                       documentation: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow",
-                       subject: .idToken, refresh: .rotates, scopeOnRefresh: true, errorsWithStatus200: false)
+            IdPProfile(
+                preset: preset, displayName: "Microsoft Entra ID",
+                documentation: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow",
+                subject: .idToken, refresh: .rotates, scopeOnRefresh: true, errorsWithStatus200: false)
         case .okta:
             // https://developer.okta.com/docs/api/openapi/okta-oauth/guides/overview/ (custom authorization servers)
-            IdPProfile(preset: preset, displayName: "Okta",
-                       documentation: "https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/main/",
-                       subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
+            IdPProfile(
+                preset: preset, displayName: "Okta",
+                documentation: "https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/main/",
+                subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
         case .google:
             // https://developers.google.com/identity/protocols/oauth2/web-server
-            IdPProfile(preset: preset, displayName: "Google",
-                       documentation: "https://developers.google.com/identity/protocols/oauth2/web-server",
-                       subject: .idToken, refresh: .keeps, scopeOnRefresh: false, errorsWithStatus200: false)
+            IdPProfile(
+                preset: preset, displayName: "Google",
+                documentation: "https://developers.google.com/identity/protocols/oauth2/web-server",
+                subject: .idToken, refresh: .keeps, scopeOnRefresh: false, errorsWithStatus200: false)
         case .github:
             // https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
-            IdPProfile(preset: preset, displayName: "GitHub",
-                       documentation: "https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
-                       subject: .githubUser, refresh: .onlyWhenEnabled, scopeOnRefresh: false, errorsWithStatus200: true)
+            IdPProfile(
+                preset: preset, displayName: "GitHub",
+                documentation: "https://docs.github.com/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps",
+                subject: .githubUser, refresh: .onlyWhenEnabled, scopeOnRefresh: false, errorsWithStatus200: true)
         case .auth0:
             // https://auth0.com/docs/get-started/authentication-and-authorization-flow/authorization-code-flow-with-pkce
-            IdPProfile(preset: preset, displayName: "Auth0",
-                       documentation: "https://auth0.com/docs/get-started/authentication-and-authorization-flow/authorization-code-flow-with-pkce",
-                       subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
+            IdPProfile(
+                preset: preset, displayName: "Auth0",
+                documentation: "https://auth0.com/docs/get-started/authentication-and-authorization-flow/authorization-code-flow-with-pkce",
+                subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
         case .keycloak:
             // https://www.keycloak.org/securing-apps/oidc-layers
-            IdPProfile(preset: preset, displayName: "Keycloak", documentation: "https://www.keycloak.org/securing-apps/oidc-layers",
-                       subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
+            IdPProfile(
+                preset: preset, displayName: "Keycloak", documentation: "https://www.keycloak.org/securing-apps/oidc-layers",
+                subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
         case .oidc:
             // OpenID Connect Core 1.0 and RFC 6749.
-            IdPProfile(preset: preset, displayName: "OpenID Connect provider",
-                       documentation: "https://openid.net/specs/openid-connect-core-1_0.html",
-                       subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
+            IdPProfile(
+                preset: preset, displayName: "OpenID Connect provider",
+                documentation: "https://openid.net/specs/openid-connect-core-1_0.html",
+                subject: .idToken, refresh: .configurable, scopeOnRefresh: true, errorsWithStatus200: false)
         }
     }
 
@@ -111,8 +118,9 @@ public struct IdPProfile: Sendable {
             return UpstreamEndpoints(authorization: base + "/authorize", token: base + "/token", userinfo: userinfo)
         case .github:
             // GitHub publishes no discovery document.
-            return UpstreamEndpoints(authorization: "https://github.com/login/oauth/authorize",
-                                     token: "https://github.com/login/oauth/access_token", userinfo: userinfo)
+            return UpstreamEndpoints(
+                authorization: "https://github.com/login/oauth/authorize",
+                token: "https://github.com/login/oauth/access_token", userinfo: userinfo)
         default:
             return nil
         }

@@ -77,14 +77,19 @@ enum FailureKind: Sendable {
         case (.userDenied, _):
             OAuthError(.accessDenied, message ?? "the sign-in was not completed at the identity provider", detail: detail)
         case (.consent, .refresh):
-            OAuthError(.invalidGrant, message ?? "an administrator must approve this application at the identity provider; sign in again afterwards", detail: detail)
+            OAuthError(
+                .invalidGrant, message ?? "an administrator must approve this application at the identity provider; sign in again afterwards",
+                detail: detail)
         case (.consent, _):
             OAuthError(.accessDenied, message ?? "an administrator must approve this application at the identity provider", detail: detail)
         case (.configuration, .authorization):
-            OAuthError(.serverError, message ?? "the identity provider refused this server's sign-in request; its operator has been told what to fix", detail: detail)
+            OAuthError(
+                .serverError, message ?? "the identity provider refused this server's sign-in request; its operator has been told what to fix",
+                detail: detail)
         case (.configuration, _):
-            OAuthError(.serverError, message ?? "the identity provider refused this server's request; its operator has been told what to fix",
-                       detail: detail, status: 502)
+            OAuthError(
+                .serverError, message ?? "the identity provider refused this server's request; its operator has been told what to fix",
+                detail: detail, status: 502)
         }
     }
 }

@@ -5,11 +5,11 @@ import HummingbirdTesting
 import ShimCore
 import ShimServer
 import ShimStorage
+import ShimTesting
 import ShimTokens
 import ShimUpstream
 import Synchronization
 import Testing
-import ShimTesting
 
 /// A stand-in for the upstream IdP's ID-token check (leg 1): tokens it was
 /// told about verify to their claims, anything else is a bad signature.
@@ -42,26 +42,44 @@ struct EMAHarness {
         let jwks = String(decoding: try JSONEncoder().encode(idp.jwks), as: UTF8.self)
         let ema: ConfigValue = .map([
             "trusted_issuers": .list([.map(["issuer": .string(Self.idpIssuer), "jwks": .string(jwks), "algorithms": .list([.string("ES256")])])]),
-            "clients": .list((withoutEMAClient ? [] : [ConfigValue.map(["id": .string(Self.client.id), "secret": .string(Self.client.secret)])])
-                             + [.map(["id": .string(Self.app.id), "secret": .string(Self.app.secret),
-                                      "token_endpoint_auth_method": .string("client_secret_basic")])]),
+            "clients": .list(
+                (withoutEMAClient ? [] : [ConfigValue.map(["id": .string(Self.client.id), "secret": .string(Self.client.secret)])])
+                    + [
+                        .map([
+                            "id": .string(Self.app.id), "secret": .string(Self.app.secret),
+                            "token_endpoint_auth_method": .string("client_secret_basic"),
+                        ])
+                    ]),
             "max_assertion_lifetime": .string(maxLifetime),
             "issuer": .map(["enabled": .string("true"), "lifetime": .string("5m")]),
             "policy": .list([
-                .map(["clients": .list([.string(Self.app.id)]), "groups": .list([.string("engineering")]), "audience": .string(Self.targetAS),
-                      "resources": .list([.string("https://mcp-b.example.com/mcp")]), "scopes": .list([.string("mcp")]),
-                      "client_id": .string("client-at-b")]),
-                .map(["clients": .list([.string(Self.app.id)]), "subjects": .list([.string("*")]), "audience": .string(ShimHarness.issuer),
-                      "resources": .list([.string(ShimHarness.resource)]), "scopes": .list([.string("mcp.read")]),
-                      "client_id": .string(Self.client.id)]),
+                .map([
+                    "clients": .list([.string(Self.app.id)]), "groups": .list([.string("engineering")]), "audience": .string(Self.targetAS),
+                    "resources": .list([.string("https://mcp-b.example.com/mcp")]), "scopes": .list([.string("mcp")]),
+                    "client_id": .string("client-at-b"),
+                ]),
+                .map([
+                    "clients": .list([.string(Self.app.id)]), "subjects": .list([.string("*")]), "audience": .string(ShimHarness.issuer),
+                    "resources": .list([.string(ShimHarness.resource)]), "scopes": .list([.string("mcp.read")]),
+                    "client_id": .string(Self.client.id),
+                ]),
             ]),
         ])
         let keys = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let subjectTokens = self.subjectTokens
-        harness = try ShimHarness(overrides: ["tokens": .map(["access": .string("issued")]), "ema": ema,
-                                              "introspection": .map(["clients": .list([.map(["id": .string(IssuedHarness.introspectionID),
-                                                                                            "secret": .string(IssuedHarness.introspectionSecret)])])])],
-                                  store: store, signingKeys: keys, subjectTokens: subjectTokens)
+        harness = try ShimHarness(
+            overrides: [
+                "tokens": .map(["access": .string("issued")]), "ema": ema,
+                "introspection": .map([
+                    "clients": .list([
+                        .map([
+                            "id": .string(IssuedHarness.introspectionID),
+                            "secret": .string(IssuedHarness.introspectionSecret),
+                        ])
+                    ])
+                ]),
+            ],
+            store: store, signingKeys: keys, subjectTokens: subjectTokens)
     }
 
     /// Runs `body` once the configured clients are installed.
@@ -74,9 +92,10 @@ struct EMAHarness {
 
     /// An ID-JAG from the test IdP for this shim (changed by `change`).
     func idJAG(type: String = "oauth-id-jag+jwt", _ change: (inout IDJAGClaims) -> Void = { _ in }) async throws -> String {
-        var claims = IDJAGClaims(issuer: Self.idpIssuer, subject: "employee-42", audience: [ShimHarness.issuer], clientID: Self.client.id,
-                                 tokenID: UUID().uuidString, expiresAt: now + 300, issuedAt: now, resources: [ShimHarness.resource],
-                                 scope: "mcp.read", extra: ["email": .string("employee@enterprise.example")])
+        var claims = IDJAGClaims(
+            issuer: Self.idpIssuer, subject: "employee-42", audience: [ShimHarness.issuer], clientID: Self.client.id,
+            tokenID: UUID().uuidString, expiresAt: now + 300, issuedAt: now, resources: [ShimHarness.resource],
+            scope: "mcp.read", extra: ["email": .string("employee@enterprise.example")])
         change(&claims)
         return try await idp.sign(claims, type: type)
     }
@@ -90,18 +109,28 @@ struct EMAHarness {
 
 extension ShimClient {
     /// POST /token with the jwt-bearer grant, authenticated as the configured EMA client (client_secret_post).
-    func jwtBearer(_ assertion: String, client: (id: String, secret: String) = EMAHarness.client,
-                   extra: [(String, String)] = []) async throws -> TestResponse {
-        try await post("/token", form: [("grant_type", EMAProtocol.jwtBearerGrant), ("assertion", assertion),
-                                        ("client_id", client.id), ("client_secret", client.secret)] + extra)
+    func jwtBearer(
+        _ assertion: String, client: (id: String, secret: String) = EMAHarness.client,
+        extra: [(String, String)] = []
+    ) async throws -> TestResponse {
+        try await post(
+            "/token",
+            form: [
+                ("grant_type", EMAProtocol.jwtBearerGrant), ("assertion", assertion),
+                ("client_id", client.id), ("client_secret", client.secret),
+            ] + extra)
     }
 
     /// POST /token with RFC 8693 token exchange, as the configured application (HTTP Basic).
-    func exchange(subjectToken: String, audience: String, resource: String, scope: String? = nil,
-                  extra: [(String, String)] = []) async throws -> TestResponse {
-        var form = [("grant_type", EMAProtocol.tokenExchangeGrant), ("requested_token_type", EMAProtocol.idJAGTokenType),
-                    ("subject_token", subjectToken), ("subject_token_type", EMAProtocol.idTokenType),
-                    ("audience", audience), ("resource", resource)]
+    func exchange(
+        subjectToken: String, audience: String, resource: String, scope: String? = nil,
+        extra: [(String, String)] = []
+    ) async throws -> TestResponse {
+        var form = [
+            ("grant_type", EMAProtocol.tokenExchangeGrant), ("requested_token_type", EMAProtocol.idJAGTokenType),
+            ("subject_token", subjectToken), ("subject_token_type", EMAProtocol.idTokenType),
+            ("audience", audience), ("resource", resource),
+        ]
         if let scope { form.append(("scope", scope)) }
         let basic = Data("\(EMAHarness.app.id):\(EMAHarness.app.secret)".utf8).base64EncodedString()
         return try await post("/token", form: form + extra, headers: [.authorization: "Basic " + basic])

@@ -1,7 +1,7 @@
 import Foundation
 import ShimCore
-import ShimUpstream
 import ShimTesting
+import ShimUpstream
 
 /// Client ID Metadata Documents held in memory, standing in for the guarded
 /// fetcher in router tests (the fetcher itself is tested against real TLS
@@ -44,14 +44,18 @@ final class FakeDocuments: DocumentFetching {
         guard let entry else { throw .resolution(host: RedirectURI(url)?.host ?? url) }
         if let failure = entry.failure { throw failure }
         let now = clock.now()
-        return GuardedFetcher.Document(url: url, body: Data(entry.body.utf8), address: NetworkAddress("93.184.216.34")!,
-                                       fetchedAt: now, expiresAt: now.addingTimeInterval(600), fromCache: entry.served)
+        return GuardedFetcher.Document(
+            url: url, body: Data(entry.body.utf8), address: NetworkAddress("93.184.216.34")!,
+            fetchedAt: now, expiresAt: now.addingTimeInterval(600), fromCache: entry.served)
     }
 
     /// A document for `url` with the given redirect URIs and extra members.
-    static func document(_ url: String, name: String = "Doc Client", redirects: [String] = [ShimHarness.loopbackRedirect],
-                         extra: String = "") -> String {
+    static func document(
+        _ url: String, name: String = "Doc Client", redirects: [String] = [ShimHarness.loopbackRedirect],
+        extra: String = ""
+    ) -> String {
         let list = redirects.map { "\"\($0)\"" }.joined(separator: ",")
-        return #"{"client_id":"\#(url)","client_name":"\#(name)","redirect_uris":[\#(list)],"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"token_endpoint_auth_method":"none"\#(extra)}"#
+        return
+            #"{"client_id":"\#(url)","client_name":"\#(name)","redirect_uris":[\#(list)],"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"token_endpoint_auth_method":"none"\#(extra)}"#
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import ShimCore
-import ShimUpstream
 import ShimTesting
+import ShimUpstream
 
 /// An in-process identity provider behind `UpstreamIdP`. It records every
 /// call, issues numbered tokens, checks the shim's own PKCE verifier,
@@ -46,17 +46,21 @@ final class FakeUpstream: UpstreamIdP, Sendable {
 
     let state = Locked(State())
 
-    static let invalidGrant = OAuthError(.invalidGrant, "the identity provider no longer accepts this grant; sign in again",
-                                         detail: "upstream invalid_grant")
-    static let unavailable = OAuthError(.temporarilyUnavailable, "the identity provider is unavailable; try again later",
-                                        detail: "upstream 503")
+    static let invalidGrant = OAuthError(
+        .invalidGrant, "the identity provider no longer accepts this grant; sign in again",
+        detail: "upstream invalid_grant")
+    static let unavailable = OAuthError(
+        .temporarilyUnavailable, "the identity provider is unavailable; try again later",
+        detail: "upstream 503")
 
     // MARK: UpstreamIdP
 
     func authorizationURL(state: String, codeChallenge: String, nonce: String?, scope: ScopeSet) async throws(OAuthError) -> String {
         self.state.withLock { $0.authorizations.append(AuthorizationCall(state: state, codeChallenge: codeChallenge, nonce: nonce, scope: scope)) }
-        var pairs = [("response_type", "code"), ("client_id", "shim-upstream"), ("redirect_uri", ShimHarness.issuer + "/callback"),
-                     ("scope", scope.text), ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", "S256")]
+        var pairs = [
+            ("response_type", "code"), ("client_id", "shim-upstream"), ("redirect_uri", ShimHarness.issuer + "/callback"),
+            ("scope", scope.text), ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", "S256"),
+        ]
         if let nonce { pairs.append(("nonce", nonce)) }
         return Self.authorizeEndpoint + "?" + FormEncoding.encode(pairs)
     }
@@ -121,8 +125,9 @@ final class FakeUpstream: UpstreamIdP, Sendable {
             idToken = unsignedJWT(base.merging(s.idTokenExtra.mapValues { Optional($0) }) { old, _ in old })
             s.issuedIDTokens.append(idToken!)
         }
-        return UpstreamTokenResponse(accessToken: access, tokenType: "Bearer", expiresIn: s.accessTokenLifetime,
-                                     refreshToken: refresh, scope: "openid mcp.read", idToken: idToken)
+        return UpstreamTokenResponse(
+            accessToken: access, tokenType: "Bearer", expiresIn: s.accessTokenLifetime,
+            refreshToken: refresh, scope: "openid mcp.read", idToken: idToken)
     }
 
     static func unsignedJWT(_ claims: [String: String?]) -> String {

@@ -5,9 +5,9 @@ import HummingbirdTesting
 import ShimCore
 import ShimServer
 import ShimStorage
+import ShimTesting
 import ShimTokens
 import Testing
-import ShimTesting
 
 /// A shim in `tokens.access: issued` mode with one introspection client
 /// (`rs`) and its own signing key.
@@ -15,13 +15,17 @@ enum IssuedHarness {
     static let introspectionID = "mcp-resource-server"
     static let introspectionSecret = "introspection-secret-4f1a9c"
 
-    static func make(ttl: String = "5m", claims: [String] = ["email", "tid"], overrides: [String: ConfigValue] = [:],
-                     key: P256.Signing.PrivateKey = P256.Signing.PrivateKey(), previous: [P256.Signing.PublicKey] = [],
-                     store: any ShimStore = MemoryStore()) async throws -> ShimHarness {
+    static func make(
+        ttl: String = "5m", claims: [String] = ["email", "tid"], overrides: [String: ConfigValue] = [:],
+        key: P256.Signing.PrivateKey = P256.Signing.PrivateKey(), previous: [P256.Signing.PublicKey] = [],
+        store: any ShimStore = MemoryStore()
+    ) async throws -> ShimHarness {
         let keys = try await SigningKeys.make(current: key, previous: previous)
         var settings: [String: ConfigValue] = [
-            "tokens": .map(["access": .string("issued"), "access_ttl": .string(ttl), "refresh_ttl": .string("30d"),
-                            "claims": .list(claims.map { .string($0) })]),
+            "tokens": .map([
+                "access": .string("issued"), "access_ttl": .string(ttl), "refresh_ttl": .string("30d"),
+                "claims": .list(claims.map { .string($0) }),
+            ]),
             "introspection": .map(["clients": .list([.map(["id": .string(introspectionID), "secret": .string(introspectionSecret)])])]),
         ]
         settings.merge(overrides) { $1 }
@@ -45,8 +49,10 @@ enum IssuedHarness {
 
 extension ShimClient {
     /// POST /introspect as the configured resource server (HTTP Basic).
-    func introspect(_ token: String, id: String = IssuedHarness.introspectionID,
-                    secret: String = IssuedHarness.introspectionSecret) async throws -> TestResponse {
+    func introspect(
+        _ token: String, id: String = IssuedHarness.introspectionID,
+        secret: String = IssuedHarness.introspectionSecret
+    ) async throws -> TestResponse {
         let basic = Data("\(id):\(secret)".utf8).base64EncodedString()
         return try await post("/introspect", form: [("token", token)], headers: [.authorization: "Basic " + basic])
     }
@@ -68,7 +74,8 @@ extension ShimClient {
         let keys = try #require(jwks.json["keys"] as? [[String: Any]])
         let kid = try IssuedHarness.header(jwt)["kid"] as? String
         guard let jwk = keys.first(where: { $0["kid"] as? String == kid }),
-              let x = (jwk["x"] as? String).flatMap(Base64URL.decode), let y = (jwk["y"] as? String).flatMap(Base64URL.decode) else { return false }
+            let x = (jwk["x"] as? String).flatMap(Base64URL.decode), let y = (jwk["y"] as? String).flatMap(Base64URL.decode)
+        else { return false }
         let key = try P256.Signing.PublicKey(x963Representation: Data([4]) + x + y)
         let parts = jwt.split(separator: ".")
         guard let signature = Base64URL.decode(String(parts[2])) else { return false }

@@ -39,9 +39,11 @@ struct AuthorizeParams: Sendable {
     }
 
     var uri: String {
-        let pairs: [(String, String?)] = [("response_type", responseType), ("client_id", clientID), ("redirect_uri", redirectURI),
-                                          ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", method),
-                                          ("resource", resource), ("scope", scope)]
+        let pairs: [(String, String?)] = [
+            ("response_type", responseType), ("client_id", clientID), ("redirect_uri", redirectURI),
+            ("state", state), ("code_challenge", codeChallenge), ("code_challenge_method", method),
+            ("resource", resource), ("scope", scope),
+        ]
         return "/authorize?" + FormEncoding.encode(pairs.compactMap { name, value in value.map { (name, $0) } })
     }
 }
@@ -75,14 +77,16 @@ extension ShimClient {
     func consentPage(_ location: String, browser: Browser) async throws -> ConsentForm {
         let page = try await get(location, headers: browser.headers)
         #expect(page.status == .ok, "consent page: \(page.text)")
-        return ConsentForm(requestID: try #require(Self.hiddenInput("request_id", in: page.text)),
-                           csrfToken: try #require(Self.hiddenInput("csrf_token", in: page.text)), page: page)
+        return ConsentForm(
+            requestID: try #require(Self.hiddenInput("request_id", in: page.text)),
+            csrfToken: try #require(Self.hiddenInput("csrf_token", in: page.text)), page: page)
     }
 
     /// POST /consent (form) with the decision.
     func decide(_ form: ConsentForm, decision: String = "allow", browser: Browser, csrfToken: String? = nil) async throws -> TestResponse {
-        try await post("/consent", form: [("request_id", form.requestID), ("csrf_token", csrfToken ?? form.csrfToken), ("decision", decision)],
-                       headers: browser.headers)
+        try await post(
+            "/consent", form: [("request_id", form.requestID), ("csrf_token", csrfToken ?? form.csrfToken), ("decision", decision)],
+            headers: browser.headers)
     }
 
     /// GET /authorize, and the consent page when one is shown: returns the IdP URL the browser is sent to.
@@ -116,8 +120,9 @@ extension ShimClient {
         let redirect = params.redirectURI ?? ""
         #expect(location.hasPrefix(redirect + (redirect.contains("?") ? "&" : "?")))
         let query = response.redirectParams
-        return CallbackResult(code: try #require(query["code"], "no code in \(location)"), state: query["state"], iss: query["iss"],
-                              response: response)
+        return CallbackResult(
+            code: try #require(query["code"], "no code in \(location)"), state: query["state"], iss: query["iss"],
+            response: response)
     }
 
     static func hiddenInput(_ name: String, in html: String) -> String? {

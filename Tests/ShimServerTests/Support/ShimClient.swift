@@ -3,8 +3,8 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import ShimCore
-import Testing
 import ShimTesting
+import Testing
 
 /// The test side of the HTTP surface: plain requests, registration and the
 /// token endpoint. The browser leg is in `ShimClient+Browser.swift`.
@@ -41,24 +41,33 @@ struct ShimClient: Sendable {
     }
 
     /// Registers a client and returns it; fails the test unless the answer is 201.
-    func register(redirectURIs: [String] = [ShimHarness.loopbackRedirect], authMethod: String = "none",
-                  grantTypes: [String] = ["authorization_code", "refresh_token"], name: String = "Test MCP Client") async throws -> TestApp {
-        let body: [String: Any] = ["redirect_uris": redirectURIs, "token_endpoint_auth_method": authMethod,
-                                   "grant_types": grantTypes, "response_types": ["code"], "client_name": name]
+    func register(
+        redirectURIs: [String] = [ShimHarness.loopbackRedirect], authMethod: String = "none",
+        grantTypes: [String] = ["authorization_code", "refresh_token"], name: String = "Test MCP Client"
+    ) async throws -> TestApp {
+        let body: [String: Any] = [
+            "redirect_uris": redirectURIs, "token_endpoint_auth_method": authMethod,
+            "grant_types": grantTypes, "response_types": ["code"], "client_name": name,
+        ]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
         let response = try await registerRaw(json)
         #expect(response.status == .created, "registration: \(response.text)")
         let clientID = try #require(response.json["client_id"] as? String)
-        return TestApp(clientID: clientID, secret: response.json["client_secret"] as? String,
-                       redirectURIs: redirectURIs, authMethod: authMethod)
+        return TestApp(
+            clientID: clientID, secret: response.json["client_secret"] as? String,
+            redirectURIs: redirectURIs, authMethod: authMethod)
     }
 
     // MARK: Token endpoint (RFC 6749 §4.1.3, §6) and revocation (RFC 7009)
 
-    func exchange(code: String, app: TestApp, verifier: String = RFC7636.verifier, redirectURI: String? = nil,
-                  resource: String? = ShimHarness.resource) async throws -> TestResponse {
-        var form = [("grant_type", "authorization_code"), ("code", code), ("code_verifier", verifier),
-                    ("redirect_uri", redirectURI ?? app.redirectURI)]
+    func exchange(
+        code: String, app: TestApp, verifier: String = RFC7636.verifier, redirectURI: String? = nil,
+        resource: String? = ShimHarness.resource
+    ) async throws -> TestResponse {
+        var form = [
+            ("grant_type", "authorization_code"), ("code", code), ("code_verifier", verifier),
+            ("redirect_uri", redirectURI ?? app.redirectURI),
+        ]
         if let resource { form.append(("resource", resource)) }
         let (body, headers) = app.authenticate(form)
         return try await post("/token", form: body, headers: headers)
@@ -81,9 +90,10 @@ struct ShimClient: Sendable {
         let callback = try await authorizeThroughCallback(AuthorizeParams(app: app), browser: &browser)
         let response = try await exchange(code: callback.code, app: app)
         #expect(response.status == .ok, "token: \(response.text)")
-        return SignedIn(app: app, browser: browser, code: callback.code, tokenResponse: response,
-                        accessToken: try #require(response.json["access_token"] as? String),
-                        refreshToken: response.json["refresh_token"] as? String)
+        return SignedIn(
+            app: app, browser: browser, code: callback.code, tokenResponse: response,
+            accessToken: try #require(response.json["access_token"] as? String),
+            refreshToken: response.json["refresh_token"] as? String)
     }
 }
 

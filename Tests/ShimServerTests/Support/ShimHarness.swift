@@ -7,9 +7,9 @@ import NIOCore
 import ShimCore
 import ShimServer
 import ShimStorage
+import ShimTesting
 import ShimTokens
 import ShimUpstream
-import ShimTesting
 
 /// One shim under test: configuration, a MemoryStore, the fake IdP, the test
 /// clock and a log capture, served through `app.test(.router)`.
@@ -30,14 +30,17 @@ struct ShimHarness: Sendable {
     /// - Parameters: `consent` is `consent.mode`; `refreshGrace` is `tokens.refresh_grace`;
     ///   `overrides` replace whole top-level keys of the configuration file.
     /// `documents`, when given, serves Client ID Metadata Documents (CIMD on).
-    init(consent: String = "always", refreshGrace: String = "45s", overrides: [String: ConfigValue] = [:],
-         store: any ShimStore = MemoryStore(), documents: FakeDocuments? = nil,
-         signingKeys: SigningKeys? = nil, subjectTokens: (any SubjectTokenVerifying)? = nil) throws {
+    init(
+        consent: String = "always", refreshGrace: String = "45s", overrides: [String: ConfigValue] = [:],
+        store: any ShimStore = MemoryStore(), documents: FakeDocuments? = nil,
+        signingKeys: SigningKeys? = nil, subjectTokens: (any SubjectTokenVerifying)? = nil
+    ) throws {
         self.store = store
         let keys = KeyMaterial(encryptionKey: Data((0..<32).map { UInt8($0) }), cookieKey: Data((0..<32).map { UInt8(200 - $0) }))
-        services = try ShimServices(config: try Self.configuration(consent: consent, refreshGrace: refreshGrace, overrides: overrides),
-                                    store: store, upstream: upstream, clock: clock, keys: keys, documentFetcher: documents, signingKeys: signingKeys,
-                                    subjectTokens: subjectTokens)
+        services = try ShimServices(
+            config: try Self.configuration(consent: consent, refreshGrace: refreshGrace, overrides: overrides),
+            store: store, upstream: upstream, clock: clock, keys: keys, documentFetcher: documents, signingKeys: signingKeys,
+            subjectTokens: subjectTokens)
     }
 
     /// A typical configuration (docs/configuration.md), as the YAML loader would hand it over.

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import ShimCore
-import ShimUpstream
 import ShimTesting
+import ShimUpstream
 
 /// The test-only resolver hook (rule 11 tests): names in `table`
 /// resolve to the given addresses, each answer in turn (the last repeats),
@@ -37,9 +37,11 @@ enum FetcherFixture {
     /// (a refused certificate, a redirect, a status) must not get a timeout
     /// instead because a TLS handshake was slow; a test about the deadline
     /// itself passes its own short one.
-    static func fetcher(resolver: ScriptedResolver, clock: TestClock = TestClock(), trusted: Set<String> = [],
-                        timeout: Duration = .seconds(15), perHost: Int = 2, capacity: Int = 1024,
-                        extraCA: String? = TestCertificates.caPEM) throws -> GuardedFetcher {
+    static func fetcher(
+        resolver: ScriptedResolver, clock: TestClock = TestClock(), trusted: Set<String> = [],
+        timeout: Duration = .seconds(15), perHost: Int = 2, capacity: Int = 1024,
+        extraCA: String? = TestCertificates.caPEM
+    ) throws -> GuardedFetcher {
         var logger = Logger(label: "fetcher-test")
         logger.logLevel = .warning
         return try GuardedFetcher(

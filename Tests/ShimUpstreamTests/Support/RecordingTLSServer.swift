@@ -26,13 +26,16 @@ final class RecordingTLSServer: Sendable {
     var connections: Int { accepted.withLockedValue { $0 } }
     var requestLog: [String] { requests.withLockedValue { $0 } }
 
-    init(host: String, certificatePEM: String = TestCertificates.leafPEM, keyPEM: String = TestCertificates.leafKeyPEM,
-         behaviour: @escaping @Sendable (_ path: String) -> Answer) async throws {
+    init(
+        host: String, certificatePEM: String = TestCertificates.leafPEM, keyPEM: String = TestCertificates.leafKeyPEM,
+        behaviour: @escaping @Sendable (_ path: String) -> Answer
+    ) async throws {
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
         let context = try NIOSSLContext(configuration: tls)
-        let accepted = self.accepted, requests = self.requests
+        let accepted = self.accepted
+        let requests = self.requests
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
@@ -77,7 +80,9 @@ final class RecordingTLSServer: Sendable {
                 return
             case .respond(let status, let headers, let body):
                 var fields = HTTPHeaders(headers)
-                if !fields.contains(name: "Content-Length"), !fields.contains(name: "Transfer-Encoding") { fields.add(name: "Content-Length", value: "\(body.count)") }
+                if !fields.contains(name: "Content-Length"), !fields.contains(name: "Transfer-Encoding") {
+                    fields.add(name: "Content-Length", value: "\(body.count)")
+                }
                 fields.add(name: "Connection", value: "close")
                 let response = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)
                 context.write(wrapOutboundOut(.head(response)), promise: nil)

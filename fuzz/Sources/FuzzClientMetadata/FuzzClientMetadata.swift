@@ -58,8 +58,9 @@ func checkCommon(_ metadata: ClientMetadata) {
     check(metadata.redirectURIs.count <= ClientMetadata.maxListLength, "at most maxListLength redirect URIs")
     check(metadata.grantTypes.count <= ClientMetadata.maxListLength, "at most maxListLength grant types")
     check(metadata.responseTypes.count <= ClientMetadata.maxListLength, "at most maxListLength response types")
-    check(metadata.redirectURIs.allSatisfy { RedirectURI($0).map { !$0.hasFragment && !$0.hasUserinfo } ?? false },
-          "redirect URIs parse, without fragment or userinfo")
+    check(
+        metadata.redirectURIs.allSatisfy { RedirectURI($0).map { !$0.hasFragment && !$0.hasUserinfo } ?? false },
+        "redirect URIs parse, without fragment or userinfo")
     if let name = metadata.clientName {
         check(name.count <= 200, "client_name within 200 characters")
     }

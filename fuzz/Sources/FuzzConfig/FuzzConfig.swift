@@ -62,11 +62,12 @@ func checkKeys(_ node: Node, path: String, problems: inout [String]) {
         var seen: Set<String> = []
         for (key, value) in mapping {
             guard case .scalar(let scalar) = key else {
-                let kind = switch key {
-                case .mapping: "map"
-                case .sequence: "list"
-                default: "reference"
-                }
+                let kind =
+                    switch key {
+                    case .mapping: "map"
+                    case .sequence: "list"
+                    default: "reference"
+                    }
                 problems.append("\(path.isEmpty ? "the top level" : path): configuration keys must be strings (found a \(kind))")
                 continue
             }

@@ -25,10 +25,11 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         // Encoding the result and decoding it again gives the same parameters.
         let pairs = decoded.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let encoded = FormEncoding.encode(pairs)
-        check(encoded.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || "-._~%=&".utf8.contains(byte)
-        }, "the encoding is unreserved characters and escapes")
+        check(
+            encoded.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || "-._~%=&".utf8.contains(byte)
+            }, "the encoding is unreserved characters and escapes")
         let again = try? FormEncoding.decode(encoded)
         check(again == decoded, "encode then decode is the identity")
     }

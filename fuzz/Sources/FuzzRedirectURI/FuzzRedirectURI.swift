@@ -8,9 +8,10 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 
 /// Every client- and operator-listed allowlist bundle, as a server that
 /// admits all of them configures it.
-let policy = RedirectPolicy(allowlist: RedirectAllowlist(
-    clients: ["claude", "chatgpt", "vscode", "cursor", "mcp-inspector", "loopback"],
-    allow: ["https://app.example.com/oauth/callback", "cursor://anysphere.cursor-mcp/oauth/callback"]))
+let policy = RedirectPolicy(
+    allowlist: RedirectAllowlist(
+        clients: ["claude", "chatgpt", "vscode", "cursor", "mcp-inspector", "loopback"],
+        allow: ["https://app.example.com/oauth/callback", "cursor://anysphere.cursor-mcp/oauth/callback"]))
 
 /// The input is a redirect URI (registration, /authorize's `redirect_uri`);
 /// after a newline, more lines are the URIs a client registered.
@@ -29,9 +30,10 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         let bare = RedirectURI(uri.withoutPort)
         check(bare != nil, "withoutPort parses: \(uri.withoutPort)")
         if let bare {
-            check(bare.scheme == uri.scheme && bare.host == uri.host && bare.path == uri.path && bare.query == uri.query
-                  && bare.port == nil && !bare.hasUserinfo && !bare.hasFragment && bare.hasAuthority == uri.hasAuthority,
-                  "withoutPort keeps scheme, host, path and query: \(uri.withoutPort)")
+            check(
+                bare.scheme == uri.scheme && bare.host == uri.host && bare.path == uri.path && bare.query == uri.query
+                    && bare.port == nil && !bare.hasUserinfo && !bare.hasFragment && bare.hasAuthority == uri.hasAuthority,
+                "withoutPort keeps scheme, host, path and query: \(uri.withoutPort)")
             check(bare.withoutPort == uri.withoutPort, "withoutPort is idempotent")
         }
         check(uri.scheme == uri.scheme.lowercased(), "the scheme is lowercased")
@@ -67,9 +69,11 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     if let chosen = RedirectPolicy.matches(requested: requested, registered: registered) {
         check(registered.contains { $0.utf8.elementsEqual(chosen.utf8) }, "the match is a registered URI")
         if !chosen.utf8.elementsEqual(requested.utf8) {
-            let asked = RedirectURI(requested), known = RedirectURI(chosen)
-            check(asked?.scheme == "http" && asked?.isLoopback == true && known?.scheme == "http" && known?.isLoopback == true,
-                  "an inexact match is loopback http on both sides")
+            let asked = RedirectURI(requested)
+            let known = RedirectURI(chosen)
+            check(
+                asked?.scheme == "http" && asked?.isLoopback == true && known?.scheme == "http" && known?.isLoopback == true,
+                "an inexact match is loopback http on both sides")
             check(asked?.withoutPort == known?.withoutPort, "an inexact match differs only in the port")
             check(asked?.hasFragment == false && asked?.hasUserinfo == false, "the requested URI has no fragment or userinfo")
         }

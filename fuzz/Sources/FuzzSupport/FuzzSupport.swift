@@ -28,7 +28,9 @@ public func bytes(_ start: UnsafePointer<UInt8>?, _ count: Int) -> [UInt8] {
 
 /// Stops the run (libFuzzer saves the input as a crash) when an invariant
 /// does not hold; `fatalError`'s message says which.
-public func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                  file: StaticString = #file, line: UInt = #line) {
+public func check(
+    _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+    file: StaticString = #file, line: UInt = #line
+) {
     if !condition() { fatalError("invariant broken: \(message())", file: file, line: line) }
 }
