@@ -1,20 +1,30 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
-import ShimCore
-import ShimStorage
+public import ShimCore
+public import ShimStorage
 
 /// Every few minutes, deletes what can never be used again, so stored rows
 /// stay bounded (`ShimStore.purgeExpired` says what that is), registrations
 /// never used within `registration.unused_ttl`, and audit events older
 /// than `audit.retention`.
 public struct HousekeepingService: Service {
-    let services: ShimServices
+    let store: any ShimStore
+    let clock: any ShimClock
+    /// `registration.unused_ttl`, `audit.retention`, `tokens.refresh_ttl`.
+    let unusedClientTTLSeconds: Int
+    let auditRetentionSeconds: Int
+    let refreshTTLSeconds: Int
     let logger: Logger
     let interval: Duration
 
-    public init(services: ShimServices, logger: Logger, interval: Duration = .seconds(300)) {
-        self.services = services
+    public init(store: any ShimStore, config: ShimConfiguration, clock: any ShimClock = SystemClock(), logger: Logger,
+                interval: Duration = .seconds(300)) {
+        self.store = store
+        self.clock = clock
+        unusedClientTTLSeconds = config.unusedClientTTLSeconds
+        auditRetentionSeconds = config.auditRetentionSeconds
+        refreshTTLSeconds = config.refreshTTLSeconds
         self.logger = logger
         self.interval = interval
     }
@@ -33,8 +43,8 @@ public struct HousekeepingService: Service {
 
     func sweep() async {
         do {
-            let now = services.now
-            let purged = try await services.store.purgeExpired(now: now)
+            let now = clock.now()
+            let purged = try await store.purgeExpired(now: now)
             if purged.total > 0 {
                 logger.info(
                     "purged expired records",
@@ -43,16 +53,16 @@ public struct HousekeepingService: Service {
                         "refresh_tokens": "\(purged.refreshTokens)",
                     ])
             }
-            try await services.store.purgeExpiredAssertionIDs(now: now)
-            let removed = try await services.store.purgeUnusedClients(
-                createdBefore: now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
+            try await store.purgeExpiredAssertionIDs(now: now)
+            let removed = try await store.purgeUnusedClients(
+                createdBefore: now.addingTimeInterval(-TimeInterval(unusedClientTTLSeconds)))
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }
-            let audit = try await services.store.purgeAudit(before: now.addingTimeInterval(-TimeInterval(services.config.auditRetentionSeconds)))
+            let audit = try await store.purgeAudit(before: now.addingTimeInterval(-TimeInterval(auditRetentionSeconds)))
             if audit > 0 { logger.info("audit events past audit.retention deleted", metadata: ["count": "\(audit)"]) }
             // Metadata-document clients not fetched for longer than a grant lives:
             // nothing of theirs is left to administer (they come back on their next sign-in).
-            let forgotten = try await services.store.purgeCIMDClients(
-                lastFetchedBefore: now.addingTimeInterval(-TimeInterval(services.config.refreshTTLSeconds + 86400)))
+            let forgotten = try await store.purgeCIMDClients(
+                lastFetchedBefore: now.addingTimeInterval(-TimeInterval(refreshTTLSeconds + 86400)))
             if forgotten > 0 {
                 logger.info("forgot metadata-document clients not seen since their grants expired", metadata: ["count": "\(forgotten)"])
             }

@@ -85,33 +85,24 @@ struct Serve: AsyncParsableCommand {
         }
         // EMA leg 1: the user's upstream ID token is checked against the IdP's published keys.
         let subjectTokens: (any SubjectTokenVerifying)? = config.ema.issuer.enabled ? upstream : nil
-        var services = try ShimServices(
-            config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
-        // ema.clients installed; configured clients no longer listed withdrawn (grants revoked, audited).
-        for id in try await services.installConfiguredClients() {
-            logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
-        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        services.metricsRegistry = registry
-
-        let router = ShimRouter.build(services)
-        // Gateway mode: resources with an `upstream` are proxied by this same app.
-        var gatewayClient: HTTPClient?
-        if !config.gatewayResources.isEmpty, let validator = services.tokenValidator {
-            let client = Gateway.makeHTTPClient(config.gateway)
-            gatewayClient = client
-            Gateway(config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher), httpClient: client)
-                .register(on: router)
-            logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
-        }
+        // Gateway mode: resources with an `upstream` are proxied by this same
+        // app, through one connection pool kept across reloads.
+        let gatewayClient = config.gatewayResources.isEmpty ? nil : Gateway.makeHTTPClient(config.gateway)
+        // What start and every reload build from a configuration: the
+        // endpoints (ShimServices), the router, the gateway routes.
+        let parts = RunningParts(
+            store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher, signingKeys: signingKeys,
+            jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, registry: registry, gatewayClient: gatewayClient)
+        let responder = ReloadableResponder(try await parts.responder(for: config, logger: logger))
+        let reload = ConfigurationReloadService(options: options, running: config, parts: parts, responder: responder, logger: logger)
         let app = Application(
-            router: router,
+            responder: responder,
             // listen.idle_timeout: a connection that sends nothing is closed.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.listenIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
-            services: [HousekeepingService(services: services, logger: logger)],
+            services: [HousekeepingService(store: store, config: config, logger: logger), reload],
             onServerRunning: { _ in
                 runLogger.info("dcr-shim listening", metadata: ["issuer": "\(config.issuerBase)", "callback": "\(config.issuerBase)/callback"])
                 if await !upstream.isReady() { runLogger.warning("upstream discovery failed at start; will retry on use") }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 import ShimCore
 
@@ -25,7 +26,12 @@ public struct ShimLogHandler: LogHandler {
     let label: String
     let format: Format
     let write: @Sendable (String) -> Void
-    public var logLevel: Logger.Level = .info
+    /// `log.level`: one level for the whole process (`RuntimeLogLevel`), so
+    /// a reload changes it for loggers already handed out, too.
+    public var logLevel: Logger.Level {
+        get { RuntimeLogLevel.current }
+        set { RuntimeLogLevel.current = newValue }
+    }
     public var metadata: Logger.Metadata = [:]
 
     /// - Parameter write: where each finished line goes (stderr by default;
@@ -125,5 +131,16 @@ enum JSONText {
             }
         }
         line += "\""
+    }
+}
+
+/// The process's log level, read by every `ShimLogHandler` on each log call:
+/// set at start from `log.level` and again by a reload.
+public enum RuntimeLogLevel {
+    private static let index = Atomic<Int>(Logger.Level.allCases.firstIndex(of: .info)!)
+
+    public static var current: Logger.Level {
+        get { Logger.Level.allCases[index.load(ordering: .relaxed)] }
+        set { index.store(Logger.Level.allCases.firstIndex(of: newValue)!, ordering: .relaxed) }
     }
 }
