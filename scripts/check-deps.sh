@@ -81,6 +81,8 @@ postgresql                   run  psql --version
 mmdebstrap                   run  mmdebstrap --version
 binutils                     run  strip --version
 sqlite3                      run  sqlite3 --version
+prometheus                   run  promtool --version
+systemd                      run  systemd-analyze --version
 curl                         run  curl --version
 python3                      run  python3 --version
 python3                      py   sqlite3
