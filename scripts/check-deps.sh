@@ -107,6 +107,10 @@ cryptography                 venv cryptography.x509
 uvicorn                      venv uvicorn
 pyjwt[crypto]                venv jwt
 pytest                       venv pytest
+kubernetes-validate          venv kubernetes_validate
+check-jsonschema             venv check_jsonschema
+openapi-spec-validator       venv openapi_spec_validator
+schemathesis                 venv schemathesis
 '
 
 venv=""
