@@ -5,7 +5,7 @@ gateway resource, introspection) finds no 5xx and no answer whose status,
 content type or body the document does not describe.
 
 Bounded: a few examples per operation and a wall-clock budget
-(DCR_SHIM_SCHEMATHESIS_SECONDS, 90 by default). Requests carry the
+(DCR_SHIM_SCHEMATHESIS_SECONDS, 60 by default). Requests carry the
 introspection caller's HTTP Basic credentials, so /introspect judges the
 made-up tokens; /token and /revoke see an unknown client, so the run covers
 their refusals, not a grant (the flow tests cover those). Nothing is
@@ -102,7 +102,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(dot_stack
     dot_stack.shims.append(shim)
     assert httpx.get(base + "/.well-known/oauth-protected-resource/mcp", timeout=10).status_code == 200
 
-    budget = int(os.environ.get("DCR_SHIM_SCHEMATHESIS_SECONDS", "90"))
+    budget = int(os.environ.get("DCR_SHIM_SCHEMATHESIS_SECONDS", "60"))
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", str(OPENAPI), "--url", base,
         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
