@@ -81,6 +81,8 @@ postgresql                   run  psql --version
 mmdebstrap                   run  mmdebstrap --version
 binutils                     run  strip --version
 sqlite3                      run  sqlite3 --version
+prometheus                   run  promtool --version
+systemd                      run  systemd-analyze --version
 curl                         run  curl --version
 python3                      run  python3 --version
 python3                      py   sqlite3
@@ -105,6 +107,10 @@ cryptography                 venv cryptography.x509
 uvicorn                      venv uvicorn
 pyjwt[crypto]                venv jwt
 pytest                       venv pytest
+kubernetes-validate          venv kubernetes_validate
+check-jsonschema             venv check_jsonschema
+openapi-spec-validator       venv openapi_spec_validator
+schemathesis                 venv schemathesis
 '
 
 venv=""

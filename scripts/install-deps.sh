@@ -4,7 +4,8 @@
 #   - the Debian packages in scripts/debian-packages.txt (each with the reason
 #     it is there), with --no-install-recommends: the real IdPs (glewlwyd,
 #     LemonLDAP::NG with the Perl modules its portal loads that Debian only
-#     recommends), chromium and chromedriver, postgresql, mmdebstrap, python3;
+#     recommends), chromium and chromedriver, postgresql, mmdebstrap, python3,
+#     promtool (prometheus) and systemd-analyze (systemd) for deploy/;
 #   - a Python virtualenv at <repo>/.venv with e2e/requirements.txt
 #     (django-oauth-toolkit, the mcp SDK, selenium, ...);
 # then proves it with scripts/check-deps.sh, which loads what the tests load
