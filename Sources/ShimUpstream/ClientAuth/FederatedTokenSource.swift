@@ -28,6 +28,7 @@ actor FederatedTokenSource {
     let httpClient: HTTPClient
     let clock: any ShimClock
     let environment: [String: String]
+    let metadataEndpoint: String
     let readFile: @Sendable (String) throws -> String
     var cached: (token: String, refreshAt: Date)?
 
@@ -38,13 +39,14 @@ actor FederatedTokenSource {
 
     init(
         origin: Origin, httpClient: HTTPClient, clock: any ShimClock = SystemClock(),
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String] = ProcessInfo.processInfo.environment, metadataEndpoint: String = FederatedTokenSource.metadataEndpoint,
         readFile: @escaping @Sendable (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
     ) {
         self.origin = origin
         self.httpClient = httpClient
         self.clock = clock
         self.environment = environment
+        self.metadataEndpoint = metadataEndpoint
         self.readFile = readFile
     }
 
@@ -107,7 +109,7 @@ actor FederatedTokenSource {
             // https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token#get-a-token-using-http
             var pairs = [("api-version", "2018-02-01"), ("resource", resource)]
             if let clientID { pairs.append(("client_id", clientID)) }
-            request = HTTPClientRequest(url: Self.metadataEndpoint + "?" + FormEncoding.encode(pairs))
+            request = HTTPClientRequest(url: metadataEndpoint + "?" + FormEncoding.encode(pairs))
             request.headers.add(name: "Metadata", value: "true")
         }
         let unavailable = { (detail: String) in
