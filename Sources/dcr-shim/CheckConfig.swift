@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Logging
 import ShimCore
 import ShimUpstream
@@ -24,7 +23,7 @@ struct CheckConfig: AsyncParsableCommand {
             }
             // What only loading the key and certificate can tell: that they belong
             // together, and when the certificate ends (a warning under 30 days).
-            let credentials = UpstreamClientCredentials.inspect(config.upstream, now: Date())
+            let credentials = UpstreamClientCredentials.inspect(config.upstream, now: SystemClock().now())
             if !credentials.problems.isEmpty {
                 for problem in credentials.problems { print("error: \(problem)") }
                 print("\(credentials.problems.count) problem(s) found")

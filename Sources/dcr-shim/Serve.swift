@@ -60,7 +60,7 @@ struct Serve: AsyncParsableCommand {
                 timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
         // The certificate and key (private_key_jwt): a start that cannot authenticate
         // to the IdP is refused here, not at the first user's sign-in.
-        let credentialCheck = UpstreamClientCredentials.inspect(config.upstream, now: Date())
+        let credentialCheck = UpstreamClientCredentials.inspect(config.upstream, now: SystemClock().now())
         for warning in credentialCheck.warnings { logger.warning("upstream client credentials", metadata: ["warning": "\(warning)"]) }
         if !credentialCheck.problems.isEmpty {
             for problem in credentialCheck.problems { logger.critical("upstream client credentials", metadata: ["error": "\(problem)"]) }
