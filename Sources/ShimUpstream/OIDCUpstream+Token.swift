@@ -31,7 +31,14 @@ extension OIDCUpstream {
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
         var pairs = [("token", refreshToken), ("token_type_hint", "refresh_token")]
-        addClientAuthentication(&request, &pairs)
+        do {
+            // RFC 7009 §2.1: the client authenticates as at the token endpoint; an
+            // assertion's audience is the endpoint it is sent to (RFC 7523 §3).
+            try await credentials.apply(to: &request, form: &pairs, endpoint: endpoint)
+        } catch {
+            logger.warning("upstream revocation skipped", metadata: ["error": "\(error.detail ?? error.description)"])
+            return
+        }
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
         do {
@@ -39,21 +46,6 @@ extension OIDCUpstream {
             logger.info("upstream revocation", metadata: ["status": "\(status)"])
         } catch {
             logger.warning("upstream revocation failed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// RFC 6749 §2.3.1 client authentication. `client_id` is also sent in the
-    /// body with Basic: RFC 6749 allows it, and some IdPs (glewlwyd) require it.
-    func addClientAuthentication(_ request: inout HTTPClientRequest, _ pairs: inout [(String, String)]) {
-        let secret = config.clientSecret ?? ""
-        switch config.tokenEndpointAuthMethod {
-        case "client_secret_post":
-            pairs += [("client_id", config.clientID), ("client_secret", secret)]
-        default:
-            // §2.3.1: id and secret are form-encoded before Base64.
-            let credentials = FormEncoding.encode([("", config.clientID)]).dropFirst() + ":" + FormEncoding.encode([("", secret)]).dropFirst()
-            request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
-            pairs.append(("client_id", config.clientID))
         }
     }
 
@@ -84,7 +76,10 @@ extension OIDCUpstream {
         var pairs = base
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
-        addClientAuthentication(&request, &pairs)
+        do { try await credentials.apply(to: &request, form: &pairs, endpoint: endpoint) } catch {
+            logger.error("upstream \(purpose): no client credentials", metadata: ["detail": "\(error.detail ?? "")"])
+            throw error
+        }
         pairs += config.extraTokenParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         // GitHub answers form-encoded unless asked for JSON; the others answer JSON anyway.

@@ -19,9 +19,15 @@ public final class OIDCUpstream: UpstreamIdP {
     let discovered = DiscoveryCache()
     /// The ID-token verifier, made once the IdP's keys are known.
     let verifiers = VerifierCache()
+    /// The client authentication of every token-endpoint request.
+    let credentials: UpstreamClientCredentials
 
-    public init(config: UpstreamConfiguration, callbackURL: String, httpClient: HTTPClient, logger: Logger) {
+    /// - Parameter credentials: default: made from `config.clientAuth`.
+    public init(
+        config: UpstreamConfiguration, callbackURL: String, httpClient: HTTPClient, logger: Logger, credentials: UpstreamClientCredentials? = nil
+    ) {
         self.config = config
+        self.credentials = credentials ?? UpstreamClientCredentials(config: config, httpClient: httpClient)
         self.profile = IdPProfile.of(config.preset)
         self.failureContext = FailureContext(config: config, callbackURL: callbackURL)
         self.callbackURL = callbackURL
@@ -30,6 +36,9 @@ public final class OIDCUpstream: UpstreamIdP {
     }
 
     var timeout: TimeAmount { .seconds(Int64(config.timeoutSeconds)) }
+
+    /// `dcr_shim_upstream_certificate_expiry_seconds`, when the shim authenticates with a certificate.
+    public func recordCertificateExpiry() { credentials.recordCertificateExpiry() }
 
     public func isReady() async -> Bool {
         (try? await endpoints()) != nil
@@ -80,6 +89,7 @@ public final class OIDCUpstream: UpstreamIdP {
         var userinfo_endpoint: String?
         var jwks_uri: String?
         var id_token_signing_alg_values_supported: [String]?
+        var token_endpoint_auth_methods_supported: [String]?
     }
 
     /// OIDC Discovery §4.3: "The issuer value returned MUST be identical to
@@ -108,6 +118,7 @@ public final class OIDCUpstream: UpstreamIdP {
             jwks: overrides.jwksURI ?? document.jwks_uri)
         endpoints.issuer = published
         endpoints.idTokenAlgorithms = document.id_token_signing_alg_values_supported
+        endpoints.tokenAuthMethods = document.token_endpoint_auth_methods_supported
         return endpoints
     }
 

@@ -13,6 +13,8 @@ public struct UpstreamEndpoints: Sendable, Equatable {
     public var issuer: String?
     /// Discovery's `id_token_signing_alg_values_supported`.
     public var idTokenAlgorithms: [String]?
+    /// Discovery's `token_endpoint_auth_methods_supported` (doctor checks `private_key_jwt` is listed).
+    public var tokenAuthMethods: [String]?
 
     public init(authorization: String, token: String, revocation: String? = nil, userinfo: String? = nil, jwks: String? = nil) {
         self.authorization = authorization

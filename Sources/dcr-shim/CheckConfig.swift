@@ -21,6 +21,15 @@ struct CheckConfig: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
             }
+            // What only loading the key and certificate can tell: that they belong
+            // together, and when the certificate ends (a warning under 30 days).
+            let credentials = UpstreamClientCredentials.inspect(config.upstream, now: SystemClock().now())
+            if !credentials.problems.isEmpty {
+                for problem in credentials.problems { print("error: \(problem)") }
+                print("\(credentials.problems.count) problem(s) found")
+                throw ExitCode(1)
+            }
+            for warning in credentials.warnings { print("warning: \(warning)") }
             for warning in config.cimd.relaxationWarnings where config.cimd.enabled { print("warning: \(warning)") }
             // Never a secret: the storage URL's password is shown as ***.
             print(

@@ -22,7 +22,8 @@ enum ConfigLoader {
             }
             tree = .map([:])
         }
-        let environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("DCR_SHIM_") }
+        // AZURE_FEDERATED_TOKEN_FILE: AKS workload identity's token file, the default of upstream.client_auth.token_file.
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("DCR_SHIM_") || $0.key == "AZURE_FEDERATED_TOKEN_FILE" }
         return ShimConfiguration.load(file: tree, environment: environment, flags: flags) { file in
             try String(contentsOfFile: file, encoding: .utf8)
         }

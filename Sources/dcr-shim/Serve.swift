@@ -58,6 +58,15 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 redirectConfiguration: .disallow,
                 timeout: .init(connect: .seconds(5), read: .seconds(Int64(config.upstream.timeoutSeconds)))))
+        // The certificate and key (private_key_jwt): a start that cannot authenticate
+        // to the IdP is refused here, not at the first user's sign-in.
+        let credentialCheck = UpstreamClientCredentials.inspect(config.upstream, now: SystemClock().now())
+        for warning in credentialCheck.warnings { logger.warning("upstream client credentials", metadata: ["warning": "\(warning)"]) }
+        if !credentialCheck.problems.isEmpty {
+            for problem in credentialCheck.problems { logger.critical("upstream client credentials", metadata: ["error": "\(problem)"]) }
+            try? await httpClient.shutdown()
+            throw ConfigurationProblems(problems: credentialCheck.problems)
+        }
         let upstream = OIDCUpstream(config: config.upstream, callbackURL: config.issuerBase + "/callback", httpClient: httpClient, logger: logger)
         for note in config.upstream.presetNotes() { logger.notice("upstream preset", metadata: ["note": "\(note)"]) }
         let runLogger = logger
@@ -87,6 +96,8 @@ struct Serve: AsyncParsableCommand {
         let subjectTokens: (any SubjectTokenVerifying)? = config.ema.issuer.enabled ? upstream : nil
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        // dcr_shim_upstream_certificate_expiry_seconds from the start (then at each assertion).
+        upstream.recordCertificateExpiry()
         // Gateway mode: resources with an `upstream` are proxied by this same
         // app, through one connection pool kept across reloads.
         let gatewayClient = config.gatewayResources.isEmpty ? nil : Gateway.makeHTTPClient(config.gateway)

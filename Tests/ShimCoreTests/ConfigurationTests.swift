@@ -112,12 +112,12 @@ struct ConfigurationTests {
     func threeMistakes() {
         let tree = Self.tree(
             ["issuer": .string("http://auth.example.com"), "consnet": .map(["mode": .string("always")])],
-            upstream: ["token_endpoint_auth_method": .string("private_key_jwt")])
+            upstream: ["token_endpoint_auth_method": .string("client_secret_jwt")])
         #expect(
             Set(Self.problems(tree)) == [
                 "issuer: must be https (http only on loopback, for local development)",
                 "consnet: unknown key",
-                "upstream.token_endpoint_auth_method: private_key_jwt is not built yet; use client_secret_basic or client_secret_post",
+                "upstream.token_endpoint_auth_method: \"client_secret_jwt\" is not client_secret_basic, client_secret_post or private_key_jwt",
             ])
     }
 

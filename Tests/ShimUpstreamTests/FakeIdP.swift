@@ -25,6 +25,12 @@ final class FakeIdP: Sendable {
     let lastForm = Mutex([String: String]())
     let lastAuthorization = Mutex<String?>(nil)
     let lastUserinfoHeaders = Mutex(HTTPFields())
+    /// The managed-identity endpoint (`GET /msi`): how often it was asked, with which query and headers.
+    let identityCalls = Mutex(0)
+    let lastIdentityQuery = Mutex([String: String]())
+    let lastIdentityHeaders = Mutex(HTTPFields())
+    /// What `/msi` answers: the token and its `expires_on` (seconds since the epoch).
+    let identityToken = Mutex(("header.mi-token-1.signature", 1_800_003_600))
 
     func set(_ newMode: Mode) { mode.withLock { $0 = newMode } }
 
@@ -70,6 +76,17 @@ final class FakeIdP: Sendable {
             self.lastUserinfoHeaders.withLock { $0 = request.headers }
             guard request.headers[.authorization]?.hasPrefix("Bearer at-") == true else { return Self.json("{}", status: .unauthorized) }
             return Self.json(#"{"sub":"user-7","id":583231,"login":"octocat"}"#)
+        }
+        // Azure's managed-identity endpoints (IMDS, or IDENTITY_ENDPOINT on Container Apps).
+        router.get("/msi") { request, _ -> Response in
+            self.identityCalls.withLock { $0 += 1 }
+            var query: [String: String] = [:]
+            for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+            self.lastIdentityQuery.withLock { $0 = query }
+            self.lastIdentityHeaders.withLock { $0 = request.headers }
+            let (token, expiresOn) = self.identityToken.withLock { $0 }
+            return Self.json(
+                #"{"access_token":"\#(token)","expires_on":"\#(expiresOn)","resource":"api://AzureADTokenExchange","token_type":"Bearer"}"#)
         }
         return router
     }

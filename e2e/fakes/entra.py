@@ -4,6 +4,10 @@
 - scopes and permissions: https://learn.microsoft.com/entra/identity-platform/scopes-oidc
 - error codes: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
 - OIDC metadata: https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc
+- certificate credentials (private_key_jwt):
+  https://learn.microsoft.com/entra/identity-platform/certificate-credentials
+- workload identity federation (a federated credential's issuer, subject, audience):
+  https://learn.microsoft.com/entra/workload-id/workload-identity-federation
 
 Paths as on login.microsoftonline.com: ``/{tenant}/oauth2/v2.0/authorize``,
 ``/{tenant}/oauth2/v2.0/token``, ``/{tenant}/v2.0/.well-known/openid-configuration``,
@@ -13,14 +17,32 @@ exposing ``api://{api}/mcp.access`` and ``mcp.admin``.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import secrets
 import time
 import uuid
 
-from .base import Answer, Refusal, Request
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from .base import Answer, Refusal, Request, b64url
 from .standard import StandardProvider
 
 OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
+#: RFC 7521 4.2 / RFC 7523 2.2.
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#: The audience Entra documents for a federated credential's tokens.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+#: Clock skew Entra tolerates on an assertion's nbf and exp (the fake's figure).
+SKEW = 300
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 class EntraFake(StandardProvider):
@@ -33,6 +55,8 @@ class EntraFake(StandardProvider):
 
     #: A verified domain of the home tenant: its discovery document names the tenant's GUID issuer.
     domain = "contoso.onmicrosoft.com"
+    #: v2-protocols-oidc: Entra's discovery document lists these.
+    auth_methods = ("client_secret_post", "private_key_jwt", "client_secret_basic")
 
     def __init__(self, callback_url: str, **kwargs) -> None:
         self.tenant = str(uuid.uuid4())
@@ -41,7 +65,27 @@ class EntraFake(StandardProvider):
         self.api_app = str(uuid.uuid4())
         self.exposed = {"mcp.access", "mcp.admin"}
         self.oid = str(uuid.uuid4())
+        #: Certificates & secrets → Certificates: the DER of each registered certificate.
+        self.certificates: list[bytes] = []
+        #: Certificates & secrets → Federated credentials: (issuer, subject, audience).
+        self.federated_credentials: list[tuple[str, str, str]] = []
+        #: The signing keys of the federated issuers (Entra reads them from each issuer's discovery document).
+        self.federated_issuer_keys: dict[str, object] = {}
+        #: Every client assertion's jti seen, and how each token request authenticated.
+        self.seen_jtis: set[str] = set()
+        self.client_auth_log: list[str] = []
         super().__init__(callback_url, **kwargs)
+
+    # --- the app registration's credentials -------------------------------------
+
+    def register_certificate(self, pem: bytes) -> None:
+        """az ad app credential reset --cert @cert.pem --append."""
+        self.certificates.append(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
+
+    def add_federated_credential(self, issuer: str, subject: str, public_key, audience: str = TOKEN_EXCHANGE_AUDIENCE) -> None:
+        """az ad app federated-credential create --parameters {issuer, subject, audiences}."""
+        self.federated_credentials.append((issuer, subject, audience))
+        self.federated_issuer_keys[issuer] = public_key
 
     def make_client_id(self) -> str:
         return str(uuid.uuid4())
@@ -152,6 +196,108 @@ class EntraFake(StandardProvider):
         params = super().code_params(q, code)
         params["session_state"] = str(uuid.uuid4())
         return params
+
+    # --- client assertions (certificate-credentials, workload-identity-federation) ---
+
+    def token(self, request: Request) -> Answer:
+        p = request.params
+        if "client_assertion" not in p and "client_assertion_type" not in p:
+            self.client_auth_log.append("secret")
+            return super().token(request)
+        self.client_auth_log.append(self.check_client_assertion(request))
+        grant = p.get("grant_type")
+        if grant == "authorization_code":
+            return self.code_grant(request)
+        if grant == "refresh_token":
+            return self.refresh_grant(request)
+        raise self.token_error(400, "unsupported_grant_type", f"grant_type {grant} is not supported")
+
+    def assertion_refused(self, code: int, text: str) -> Refusal:
+        return self.aad_error(401, "invalid_client", code, text)
+
+    def check_client_assertion(self, request: Request) -> str:
+        """Entra's checks of a client assertion; answers "certificate" or
+        "federated". Codes: 700027 (signature; certificate not registered),
+        700024 (not within its valid time range), 700023 (audience), 70021 and
+        700212 (no federated credential for the issuer/subject, the audience).
+        A certificate assertion's reused jti the fake refuses with 700027 (the docs: jti prevents replay)."""
+        p = request.params
+        if p.get("client_assertion_type") != JWT_BEARER:
+            raise self.aad_error(400, "invalid_request", 90014, f"client_assertion_type must be {JWT_BEARER}.")
+        if "client_secret" in p:
+            raise self.aad_error(400, "invalid_request", 90014, "Both client_secret and client_assertion were presented.")
+        if p.get("client_id") not in (None, self.client_id):
+            raise self.aad_error(400, "unauthorized_client", 700016, "Application with identifier was not found in the directory.")
+        parts = p["client_assertion"].split(".")
+        try:
+            header, claims = (json.loads(_b64decode(part)) for part in parts[:2])
+            signature = _b64decode(parts[2])
+        except (ValueError, IndexError):
+            raise self.assertion_refused(700027, "Client assertion is not a valid JWT.")
+        signing_input = (parts[0] + "." + parts[1]).encode()
+        now = time.time()
+        if not isinstance(claims.get("exp"), int) or claims["exp"] + SKEW < now or claims.get("nbf", 0) - SKEW > now:
+            raise self.assertion_refused(700024, "Client assertion is not within its valid time range.")
+        if "x5t#S256" in header or "x5t" in header:
+            self.check_certificate_assertion(header, claims, signing_input, signature)
+            kind = "certificate"
+        else:
+            self.check_federated_assertion(header, claims, signing_input, signature)
+            kind = "federated"
+        # A federated token is presented again until it is rotated (the kubelet renews it at 80%
+        # of its life), so replay is refused for the assertions the client signs itself only.
+        jti = claims.get("jti")
+        if kind == "certificate":
+            if not jti:
+                raise self.assertion_refused(700027, "Client assertion has no jti.")
+            with self.lock:
+                if jti in self.seen_jtis:
+                    raise self.assertion_refused(700027, "Client assertion was already used (jti replay).")
+                self.seen_jtis.add(jti)
+        return kind
+
+    def check_certificate_assertion(self, header: dict, claims: dict, signing_input: bytes, signature: bytes) -> None:
+        # certificate-credentials: PS256 names the certificate by x5t#S256; RS256 by x5t (SHA-1).
+        alg = header.get("alg")
+        if alg == "PS256":
+            thumbprint, digest = header.get("x5t#S256"), hashlib.sha256
+            pad = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+        elif alg == "RS256":
+            thumbprint, digest = (header.get("x5t"), hashlib.sha1) if "x5t" in header else (header.get("x5t#S256"), hashlib.sha256)
+            pad = padding.PKCS1v15()
+        else:
+            raise self.assertion_refused(700027, f"Client assertion alg {alg} is not supported; use PS256 or RS256.")
+        match = next((der for der in self.certificates if b64url(digest(der).digest()) == thumbprint), None)
+        if match is None:
+            used = (_b64decode(thumbprint).hex().upper() if isinstance(thumbprint, str) else "none")
+            raise self.assertion_refused(
+                700027, "The certificate with identifier used to sign the client assertion is not registered on application. "
+                        f"[Reason - The key was not found., Thumbprint of key used by client: '{used}']")
+        try:
+            x509.load_der_x509_certificate(match).public_key().verify(signature, signing_input, pad, hashes.SHA256())
+        except InvalidSignature:
+            raise self.assertion_refused(700027, "Client assertion contains an invalid signature.")
+        if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
+            raise self.assertion_refused(700027, "Client assertion iss and sub must be the application's client id.")
+        if claims.get("aud") != self.endpoint("token"):
+            raise self.assertion_refused(700023, "Client assertion audience claim does not match Realm issuer.")
+
+    def check_federated_assertion(self, header: dict, claims: dict, signing_input: bytes, signature: bytes) -> None:
+        issuer, subject = claims.get("iss"), claims.get("sub")
+        audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+        key = self.federated_issuer_keys.get(issuer)
+        if key is None or not any(i == issuer and s == subject for i, s, _ in self.federated_credentials):
+            raise self.assertion_refused(
+                70021, f"No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. "
+                       f"Assertion Subject: '{subject}'.")
+        if not any(i == issuer and s == subject and a in audiences for i, s, a in self.federated_credentials):
+            raise self.assertion_refused(700212, f"No matching federated identity record found for presented assertion audience '{audiences}'.")
+        if header.get("alg") != "RS256":
+            raise self.assertion_refused(700027, "Client assertion alg is not supported.")
+        try:
+            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            raise self.assertion_refused(700027, "Client assertion contains an invalid signature.")
 
     def rule_token(self, request: Request, record: dict) -> None:
         if "resource" in request.params:

@@ -16,6 +16,7 @@ extension ShimConfiguration {
             r.problem(
                 "upstream.preset: \(presetName.quotedForProblem) is not one of \(UpstreamPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let wireMethod = r.string("upstream.token_endpoint_auth_method")
         var upstream = UpstreamConfiguration(
             preset: preset ?? .oidc,
             tenant: r.string("upstream.tenant"),
@@ -25,7 +26,7 @@ extension ShimConfiguration {
             revocationEndpoint: r.string("upstream.revocation_endpoint"),
             clientID: r.string("upstream.client_id") ?? "",
             clientSecret: r.secret("upstream.client_secret"),
-            tokenEndpointAuthMethod: r.string("upstream.token_endpoint_auth_method", default: (preset ?? .oidc).defaultTokenEndpointAuthMethod)!,
+            tokenEndpointAuthMethod: wireMethod ?? (preset ?? .oidc).defaultTokenEndpointAuthMethod,
             scopes: r.stringList("upstream.scopes", default: (preset ?? .oidc).defaultScopes),
             extraAuthorizeParams: r.stringMap("upstream.extra_authorize_params"),
             extraTokenParams: r.stringMap("upstream.extra_token_params"),
@@ -35,6 +36,10 @@ extension ShimConfiguration {
         upstream.userinfoEndpoint = r.string("upstream.userinfo_endpoint")
         upstream.jwksURI = r.string("upstream.jwks_uri")
         upstream.idTokenAlgorithms = r.stringList("upstream.id_token_algorithms", default: [])
+        upstream.clientAuth = UpstreamClientAuthentication.read(
+            &r, wireMethod: wireMethod, azureTokenFile: environment["AZURE_FEDERATED_TOKEN_FILE"])
+        // An assertion (certificate or federated token) is `private_key_jwt` on the wire.
+        if upstream.clientAuth.method != .clientSecret { upstream.tokenEndpointAuthMethod = "private_key_jwt" }
         var resources: [ResourcePolicy.Resource] = []
         for i in 0..<r.count("resources") {
             resources.append(

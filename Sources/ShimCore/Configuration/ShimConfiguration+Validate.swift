@@ -89,17 +89,7 @@ extension UpstreamConfiguration {
     func validate() -> [String] {
         var problems: [String] = []
         if clientID.isEmpty { problems.append("upstream.client_id: required (the client pre-registered at the IdP)") }
-        switch tokenEndpointAuthMethod {
-        case "client_secret_basic", "client_secret_post":
-            if (clientSecret ?? "").isEmpty {
-                problems.append("upstream.client_secret: required for \(tokenEndpointAuthMethod) (or upstream.client_secret_file)")
-            }
-        case "private_key_jwt":
-            problems.append("upstream.token_endpoint_auth_method: private_key_jwt is not built yet; use client_secret_basic or client_secret_post")
-        default:
-            problems.append(
-                "upstream.token_endpoint_auth_method: \(tokenEndpointAuthMethod.quotedForProblem) is not client_secret_basic or client_secret_post")
-        }
+        problems += clientAuthProblems()
         if preset == .entra {
             if (tenant ?? "").isEmpty { problems.append("upstream.tenant: required for the entra preset (tenant id or domain)") }
         } else if issuer == nil, authorizationEndpoint == nil || tokenEndpoint == nil, preset != .github, preset != .google {
@@ -120,7 +110,7 @@ extension UpstreamConfiguration {
         let reserved: Set<String> = [
             "response_type", "client_id", "redirect_uri", "state", "code_challenge",
             "code_challenge_method", "nonce", "scope", "client_secret", "code",
-            "code_verifier", "grant_type", "refresh_token",
+            "code_verifier", "grant_type", "refresh_token", "client_assertion", "client_assertion_type",
         ]
         for key in extraAuthorizeParams.keys.sorted() where reserved.contains(key) {
             problems.append("upstream.extra_authorize_params.\(key): set by the shim itself; cannot be overridden")

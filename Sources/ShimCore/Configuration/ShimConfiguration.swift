@@ -133,6 +133,9 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     /// `upstream.id_token_algorithms`: the `alg` values an ID token may use
     /// (asymmetric only); default: the IdP's `id_token_signing_alg_values_supported`, else RS256.
     public var idTokenAlgorithms: [String] = []
+    /// `upstream.client_auth`: a client secret, a certificate
+    /// (`private_key_jwt`) or a federated token.
+    public var clientAuth = UpstreamClientAuthentication()
 
     public init(
         preset: UpstreamPreset, tenant: String?, issuer: String?, authorizationEndpoint: String?, tokenEndpoint: String?,

@@ -18,12 +18,16 @@ extension UpstreamDoctor {
             ("grant_type", "authorization_code"), ("code", "dcr-shim-doctor-" + SecretToken.generate(bytes: 12)),
             ("redirect_uri", upstream.callbackURL), ("code_verifier", SecretToken.generate(bytes: 48)),
         ]
-        upstream.addClientAuthentication(&request, &pairs)
+        let name = "client credentials"
+        do { try await upstream.credentials.apply(to: &request, form: &pairs, endpoint: endpoints.token) } catch {
+            return DoctorCheck(
+                name, .failed, "the shim cannot make its client credentials: \(error.detail ?? error.description)",
+                fix: "run dcr-shim check-config; see upstream.client_auth")
+        }
         pairs += config.extraTokenParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
-        let name = "client credentials"
         let status: Int
         let body: Data
         let type: String
@@ -42,12 +46,15 @@ extension UpstreamDoctor {
             return DoctorCheck(name, .failed, "the token endpoint answered \(seen)", fix: failure.operatorHint)
         }
         if Self.credentialsRefused(status: status, error: error, preset: config.preset, providerCode: failure.providerCode) {
+            // With a certificate, the operator must know WHICH one the IdP refused:
+            // the thumbprints are what the IdP's console lists for a registered certificate.
             return DoctorCheck(
-                name, .failed, "the IdP refused the client credentials (\(config.tokenEndpointAuthMethod) for \(config.clientID)): \(seen)",
+                name, .failed, "the IdP refused the client credentials (\(upstream.credentials.described)): \(seen)",
                 fix: failure.operatorHint)
         }
         if Self.codeRefused.contains(error) {
-            return DoctorCheck(name, .ok, "the IdP accepted the client credentials and refused only the made-up code (\(seen))")
+            return DoctorCheck(
+                name, .ok, "the IdP accepted the client credentials (\(upstream.credentials.described)) and refused only the made-up code (\(seen))")
         }
         return DoctorCheck(name, .warning, "cannot tell: the token endpoint answered \(seen) to a made-up code", fix: failure.operatorHint)
     }
@@ -57,9 +64,43 @@ extension UpstreamDoctor {
 
     static func credentialsRefused(status: Int, error: String, preset: UpstreamPreset, providerCode: String?) -> Bool {
         if ["invalid_client", "unauthorized_client", "incorrect_client_credentials"].contains(error) { return true }
-        if ["AADSTS7000215", "AADSTS7000222", "AADSTS700016"].contains(providerCode ?? "") { return true }
+        // Entra: wrong or expired secret, unknown app; a client assertion it refuses
+        // (signature or unregistered certificate, time range, audience, no matching federated credential).
+        let entraClientCodes = [
+            "AADSTS7000215", "AADSTS7000222", "AADSTS700016", "AADSTS700027", "AADSTS700024", "AADSTS700023", "AADSTS70021", "AADSTS700212",
+        ]
+        if entraClientCodes.contains(providerCode ?? "") { return true }
         // Auth0 answers a wrong secret with 401 access_denied; 401 means the client, for every IdP.
         return status == 401
+    }
+
+    // MARK: client authentication method
+
+    /// The certificate's end (a warning under 30 days), and, when discovery
+    /// lists the methods the token endpoint takes, whether it lists the
+    /// assertion the shim sends (OIDC Discovery §3 `token_endpoint_auth_methods_supported`).
+    func clientAuthChecks(_ endpoints: UpstreamEndpoints, now: Date) -> [DoctorCheck] {
+        var checks: [DoctorCheck] = []
+        let name = "client certificate"
+        if let certificate = upstream.credentials.certificate {
+            let thumbprints = "x5t#S256 \(certificate.sha256Thumbprint), SHA-1 thumbprint \(certificate.sha1Hex)"
+            if let expiry = UpstreamConfiguration.certificateExpiry(certificate.notAfter, now: now) {
+                checks.append(
+                    DoctorCheck(
+                        name, expiry.expired ? .failed : .warning, "\(expiry.text) (\(thumbprints))",
+                        fix: "make a new certificate, register it at the IdP next to the old one, then replace key_file and certificate_file"))
+            } else {
+                checks.append(DoctorCheck(name, .ok, "valid until \(ISO8601DateFormatter().string(from: certificate.notAfter)) (\(thumbprints))"))
+            }
+        }
+        if config.clientAuth.method != .clientSecret, let listed = endpoints.tokenAuthMethods, !listed.contains("private_key_jwt") {
+            checks.append(
+                DoctorCheck(
+                    "client authentication method", .failed,
+                    "the IdP's discovery document lists token_endpoint_auth_methods_supported \(listed.joined(separator: ", ")), without private_key_jwt",
+                    fix: "use upstream.client_auth.method client_secret, or enable private_key_jwt at the IdP"))
+        }
+        return checks
     }
 
     // MARK: redirect URI

@@ -38,10 +38,17 @@ public struct DoctorCheck: Sendable, Equatable {
 public struct UpstreamDoctor: Sendable {
     let upstream: OIDCUpstream
     let resourceScopes: [String]
+    let clock: any ShimClock
 
-    public init(config: UpstreamConfiguration, resourceScopes: [String], callbackURL: String, httpClient: HTTPClient, logger: Logger) {
-        upstream = OIDCUpstream(config: config, callbackURL: callbackURL, httpClient: httpClient, logger: logger)
+    public init(
+        config: UpstreamConfiguration, resourceScopes: [String], callbackURL: String, httpClient: HTTPClient, logger: Logger,
+        clock: any ShimClock = SystemClock()
+    ) {
+        upstream = OIDCUpstream(
+            config: config, callbackURL: callbackURL, httpClient: httpClient, logger: logger,
+            credentials: UpstreamClientCredentials(config: config, httpClient: httpClient, clock: clock))
         self.resourceScopes = resourceScopes
+        self.clock = clock
     }
 
     var config: UpstreamConfiguration { upstream.config }
@@ -75,7 +82,7 @@ public struct UpstreamDoctor: Sendable {
                 "cannot tell: the IdP answered unauthorized_client, which some IdPs (glewlwyd) also answer for an unregistered redirect URI; fix the redirect URI first, then run doctor again",
                 fix: credentials.fix)
         }
-        return checks + [credentials] + redirect + notes
+        return checks + clientAuthChecks(endpoints, now: clock.now()) + [credentials] + redirect + notes
     }
 
     var notes: [DoctorCheck] {

@@ -69,6 +69,27 @@ enum EntraErrors {
         Entry(
             code: 7_000_222, kind: .configuration, message: nil,
             fix: "the client secret has expired: \(app) → Certificates & secrets → New client secret; update upstream.client_secret_file"),
+        // https://learn.microsoft.com/entra/identity-platform/reference-error-codes: client assertions.
+        Entry(
+            code: 700027, kind: .configuration, message: nil,
+            fix:
+                "the client assertion failed validation: the certificate is not registered on the app (\(app) → Certificates & secrets → Certificates, or az ad app credential reset --id <client_id> --cert @cert.pem --append), or the key is not the certificate's"
+        ),
+        Entry(
+            code: 700024, kind: .configuration, message: nil,
+            fix: "the client assertion is outside its valid time range: the shim's clock is wrong (check NTP), or the federated token expired"),
+        Entry(
+            code: 700023, kind: .configuration, message: nil,
+            fix: "the client assertion's audience is wrong: it must be the token endpoint (private_key_jwt) or api://AzureADTokenExchange (federated)"
+        ),
+        Entry(
+            code: 70021, kind: .configuration, message: nil,
+            fix:
+                "no federated credential on the app matches the token's issuer, subject and audience: \(app) → Certificates & secrets → Federated credentials (az ad app federated-credential list --id <client_id>)"
+        ),
+        Entry(
+            code: 700212, kind: .configuration, message: nil,
+            fix: "the federated token has no audience Entra accepts: it must be api://AzureADTokenExchange"),
         Entry(
             code: 50076, kind: .signInAgain, message: "the identity provider requires multi-factor authentication; sign in again",
             fix:

@@ -79,6 +79,9 @@ enum GenericErrors {
     static func fix(_ report: UpstreamErrorReport, context: FailureContext) -> String {
         let (redirect, secret) = console(context.preset)
         switch report.error {
+        case "invalid_client" where context.tokenEndpointAuthMethod == "private_key_jwt":
+            return
+                "the IdP refused the shim's client assertion: check upstream.client_id (\(context.clientID)) and that the certificate of upstream.client_auth.certificate_file (dcr-shim doctor prints its thumbprint) or the federated credential is registered for this client, and the shim's clock"
         case "invalid_client", "incorrect_client_credentials":
             return
                 "the IdP refused the shim's client credentials: check upstream.client_id (\(context.clientID)), upstream.client_secret(_file) and upstream.token_endpoint_auth_method (\(context.tokenEndpointAuthMethod)) against \(secret)"
