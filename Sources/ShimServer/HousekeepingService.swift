@@ -44,6 +44,8 @@ public struct HousekeepingService: Service {
                     ])
             }
             try await services.store.purgeExpiredAssertionIDs(now: now)
+            // MCP sessions the gateway recorded and no request used for `gateway.session_idle_timeout`.
+            try await services.store.purgeExpiredGatewaySessions(now: now)
             let removed = try await services.store.purgeUnusedClients(
                 createdBefore: now.addingTimeInterval(-TimeInterval(services.config.unusedClientTTLSeconds)))
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }
