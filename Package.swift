@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "ShimGateway",
             dependencies: [
-                "ShimCore", "ShimTokens",
+                "ShimCore", "ShimStorage", "ShimTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -139,8 +139,10 @@ let package = Package(
         // bench/jwt-bench: the cost of signing and checking issued tokens (figures, not a test).
         .executableTarget(
             name: "jwt-bench",
-            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "bench/jwt-bench",
             swiftSettings: strictSettings
         ),

@@ -1,21 +1,5 @@
 public import Foundation
-
-/// Who opened an MCP session through the gateway: the grant's user and
-/// client, and the resource the session belongs to.
-public struct GatewaySessionOwner: Sendable, Equatable, Codable {
-    /// The token's `sub`.
-    public var subject: String
-    /// The token's `client_id`.
-    public var clientID: String
-    /// The gateway resource (`resources[i].resource`) that answered.
-    public var resource: String
-
-    public init(subject: String, clientID: String, resource: String) {
-        self.subject = subject
-        self.clientID = clientID
-        self.resource = resource
-    }
-}
+public import ShimCore
 
 /// A recorded MCP session: its owner and when the record lapses.
 public struct GatewaySessionRecord: Sendable, Equatable {

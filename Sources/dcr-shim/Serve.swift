@@ -102,8 +102,12 @@ struct Serve: AsyncParsableCommand {
         if !config.gatewayResources.isEmpty, let validator = services.tokenValidator {
             let client = Gateway.makeHTTPClient(config.gateway)
             gatewayClient = client
-            Gateway(config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher), httpClient: client)
-                .register(on: router)
+            // The store records who opened each MCP session; a store that replicas
+            // share (PostgreSQL) also counts gateway.requests_per_minute across them.
+            Gateway(
+                config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher), httpClient: client,
+                sessions: store, sharedRateLimit: store as? any SharedRateLimitStore
+            ).register(on: router)
             logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
         }
         let app = Application(

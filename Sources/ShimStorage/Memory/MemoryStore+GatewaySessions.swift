@@ -1,4 +1,5 @@
 public import Foundation
+public import ShimCore
 
 extension MemoryStore {
     public func recordGatewaySession(key: String, owner: GatewaySessionOwner, expiresAt: Date, now: Date) -> GatewaySessionRecord {

@@ -1,5 +1,6 @@
 public import Foundation
 import PostgresNIO
+public import ShimCore
 
 extension PostgresStore {
     /// MCP sessions opened through the gateway (GatewaySessionStore), shared by replicas.

@@ -1,4 +1,5 @@
 public import Foundation
+public import ShimCore
 
 extension SQLiteStore {
     /// Version 6: MCP sessions opened through the gateway (GatewaySessionStore).
@@ -22,7 +23,10 @@ extension SQLiteStore {
                 WHERE gateway_sessions.expires_at <= ? OR (gateway_sessions.subject = excluded.subject
                     AND gateway_sessions.client_id = excluded.client_id AND gateway_sessions.resource = excluded.resource)
                 """,
-                [.text(key), .text(owner.subject), .text(owner.clientID), .text(owner.resource), RecordCoding.time(expiresAt), RecordCoding.time(now)])
+                [
+                    .text(key), .text(owner.subject), .text(owner.clientID), .text(owner.resource), RecordCoding.time(expiresAt),
+                    RecordCoding.time(now),
+                ])
             let rows = try db.query("SELECT subject, client_id, resource, expires_at FROM gateway_sessions WHERE key = ?", [.text(key)])
             return Self.gatewaySessionRecord(rows.first) ?? GatewaySessionRecord(owner: owner, expiresAt: expiresAt)
         }
