@@ -6,12 +6,12 @@ import Testing
 /// (docs/configuration.md).
 @Suite("Configuration: gateway sessions, streams and per-grant limits")
 struct GatewayGrantLimitsConfigurationTests {
-    @Test("defaults: 1h idle sessions, 1h streams re-checked every 5s, 8 streams and 600 requests a minute per grant")
+    @Test("defaults: 1h idle sessions, 1h streams re-checked every 5s, 16 streams and 600 requests a minute per grant")
     func defaults() throws {
         let limits = try ConfigurationTests.load(TokenConfigurationTests.tree()).get().gateway.limits
         #expect(limits == GatewayGrantLimits())
         #expect(limits.sessionIdleTimeoutSeconds == 3600 && limits.maxStreamLifetimeSeconds == 3600 && limits.streamRecheckIntervalSeconds == 5)
-        #expect(limits.maxStreamsPerGrant == 8 && limits.requestsPerMinute == 600)
+        #expect(limits.maxStreamsPerGrant == 16 && limits.requestsPerMinute == 600)
     }
 
     @Test("every key read, from the file and the environment")

@@ -17,9 +17,10 @@ public struct GatewayGrantLimits: Sendable, Equatable {
     /// that its grant is still live this often; a revoked grant's streams
     /// end within it.
     public var streamRecheckIntervalSeconds = 5
-    /// `gateway.max_streams_per_grant` (default 8, 0 = no cap): streams one
-    /// grant holds open at once in this process; one more gets 429.
-    public var maxStreamsPerGrant = 8
+    /// `gateway.max_streams_per_grant` (default 16, 0 = no cap): streams one
+    /// grant holds open at once in this process (an MCP client holds its GET
+    /// stream and one per call in flight answered as SSE); one more gets 429.
+    public var maxStreamsPerGrant = 16
     /// `gateway.requests_per_minute` (default 600, 0 = no limit): requests
     /// one grant sends per minute; more get 429 with `Retry-After`. Counted
     /// in the store when replicas share it (PostgreSQL), else in-process.
@@ -32,7 +33,7 @@ public struct GatewayGrantLimits: Sendable, Equatable {
         limits.sessionIdleTimeoutSeconds = r.duration("gateway.session_idle_timeout", default: 3600, range: 60...(30 * 86400))
         limits.maxStreamLifetimeSeconds = r.duration("gateway.max_stream_lifetime", default: 3600, range: 1...86400)
         limits.streamRecheckIntervalSeconds = r.duration("gateway.stream_recheck_interval", default: 5, range: 1...300)
-        limits.maxStreamsPerGrant = r.int("gateway.max_streams_per_grant", default: 8, range: 0...10_000)
+        limits.maxStreamsPerGrant = r.int("gateway.max_streams_per_grant", default: 16, range: 0...10_000)
         limits.requestsPerMinute = r.int("gateway.requests_per_minute", default: 600, range: 0...1_000_000)
         return limits
     }
