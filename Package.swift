@@ -139,10 +139,8 @@ let package = Package(
         // bench/jwt-bench: the cost of signing and checking issued tokens (figures, not a test).
         .executableTarget(
             name: "jwt-bench",
-            dependencies: [
-                "ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["ShimTokens", "ShimStorage", "ShimCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "bench/jwt-bench",
             swiftSettings: strictSettings
         ),
