@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "ShimGateway",
             dependencies: [
-                "ShimCore", "ShimTokens",
+                "ShimCore", "ShimStorage", "ShimTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -92,7 +92,8 @@ def pem_key() -> str:
 
 
 def issued_extra(idp: IdP, resource: str, *, upstream: str | None = None, other: str | None = None, ttl: str = "5m",
-                 grace: str = "45s", keys: dict | None = None, storage: dict | None = None) -> dict:
+                 grace: str = "45s", keys: dict | None = None, storage: dict | None = None,
+                 gateway: dict | None = None) -> dict:
     """`Shim(extra=...)` for `tokens.access: issued`: `resource` (a gateway
     in front of `upstream` when given, injecting the user's upstream token),
     optionally a second plain resource `other`, and one introspection client."""
@@ -110,6 +111,8 @@ def issued_extra(idp: IdP, resource: str, *, upstream: str | None = None, other:
         extra["keys"] = keys
     if storage:
         extra["storage"] = storage
+    if gateway:
+        extra["gateway"] = gateway
     return extra
 
 

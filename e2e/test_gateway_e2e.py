@@ -4,13 +4,16 @@ behind the shim. The real Python `mcp` SDK client discovers the shim's RFC
 (django-oauth-toolkit and glewlwyd), calls tools through the gateway (one
 streams several SSE events), refreshes and calls again. A revoked grant, a
 token for another resource and an expired token get 401 at once; the MCP
-server never sees the client's token and does see the user's upstream one."""
+server never sees the client's token and does see the user's upstream one.
+A session belongs to whoever opened it (another principal naming its id gets
+404), and an open SSE stream ends within seconds of its grant's revocation."""
 from __future__ import annotations
 
 import asyncio
 import http.client
 import json
 import subprocess
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -269,3 +272,91 @@ def raw_request_direct(port: int, path: str) -> str:
         return connection.getresponse().read().decode("utf-8", "replace")
     finally:
         connection.close()
+
+
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}}
+
+
+def mcp_raw(shim: Shim, method: str, token: str, session: str | None = None, body: dict | None = None) -> httpx.Response:
+    """One Streamable HTTP request to the gateway, optionally naming a session."""
+    headers = {"Authorization": f"Bearer {token}", **MCP_HEADERS}
+    if session:
+        headers.update({"Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"})
+    return httpx.request(method, shim.base_url + "/mcp", headers=headers, json=body, timeout=10)
+
+
+def open_session(shim: Shim, token: str) -> str:
+    """initialize and notifications/initialized; the session id the MCP server gave."""
+    response = mcp_raw(shim, "POST", token, body=INITIALIZE)
+    assert response.status_code == 200, response.text
+    session = response.headers["mcp-session-id"]
+    initialized = mcp_raw(shim, "POST", token, session, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    assert initialized.status_code == 202, initialized.text
+    return session
+
+
+def signed_in(shim: Shim, stack) -> tuple[RawClient, dict]:
+    client = RawClient.register(shim)
+    return client, client.exchange(client.sign_in(Browser(), stack.idp.new_session())["code"]).json()
+
+
+def test_gateway_binds_sessions_to_their_user(stack, noauth):
+    """Two principals, one session id: the second gets 404 for POST, GET (the
+    session's SSE stream) and DELETE, and the MCP server never sees those
+    requests; the opener keeps using it. The test IdP has one user, so the
+    second principal is that user through a second registered client: the
+    gateway binds a session to (user, client, resource)."""
+    shim = gateway_shim(stack, noauth, "gateway-sessions")
+    alice, alice_tokens = signed_in(shim, stack)
+    other, other_tokens = signed_in(shim, stack)
+    session = open_session(shim, alice_tokens["access_token"])
+    before = len(noauth.requests())
+    for method, body in [("POST", {"jsonrpc": "2.0", "id": 2, "method": "ping"}), ("GET", None), ("DELETE", None)]:
+        response = mcp_raw(shim, method, other_tokens["access_token"], session, body)
+        assert response.status_code == 404, (method, response.status_code, response.text)
+        assert response.json()["error"]["code"] == -32000
+    assert len(noauth.requests()) == before, "a request naming another principal's session reached the MCP server"
+    # A session id nobody opened is refused the same way.
+    assert mcp_raw(shim, "POST", alice_tokens["access_token"], "0123456789abcdef", {"jsonrpc": "2.0", "id": 3, "method": "ping"}).status_code == 404
+    # The opener's session still works, and its DELETE ends it.
+    assert mcp_raw(shim, "POST", alice_tokens["access_token"], session, {"jsonrpc": "2.0", "id": 4, "method": "ping"}).status_code == 200
+    assert mcp_raw(shim, "DELETE", alice_tokens["access_token"], session).status_code in (200, 204)
+    assert mcp_raw(shim, "POST", alice_tokens["access_token"], session, {"jsonrpc": "2.0", "id": 5, "method": "ping"}).status_code == 404
+    step("another principal's request naming the session: 404, never forwarded; the opener's works")
+
+
+def test_gateway_ends_a_revoked_grants_stream(stack, noauth):
+    """An open GET /mcp SSE stream ends within gateway.stream_recheck_interval
+    of its grant's revocation (RFC 7009 here), not when the token expires."""
+    shim = gateway_shim(stack, noauth, "gateway-stream-revoked", gateway={"stream_recheck_interval": "1s"})
+    client, tokens = signed_in(shim, stack)
+    session = open_session(shim, tokens["access_token"])
+    ended: dict[str, float] = {}
+
+    def read_stream() -> None:
+        headers = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "text/event-stream",
+                   "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"}
+        with httpx.stream("GET", shim.base_url + "/mcp", headers=headers, timeout=httpx.Timeout(10, read=60)) as response:
+            ended["status"] = response.status_code
+            for _ in response.iter_bytes():
+                pass
+        ended["at"] = time.monotonic()
+
+    reader = threading.Thread(target=read_stream, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while "status" not in ended and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ended.get("status") == 200, ended
+    time.sleep(1.5)
+    assert "at" not in ended, "the stream ended before the revocation"
+    revoke = httpx.post(shim.base_url + "/revoke", data={"token": tokens["refresh_token"], "client_id": client.client_id}, timeout=10)
+    assert revoke.status_code == 200
+    revoked = time.monotonic()
+    reader.join(timeout=10)
+    assert "at" in ended, "the stream was still open 10 s after the revocation"
+    assert ended["at"] - revoked < 4, ended["at"] - revoked
+    expect_challenge(mcp_raw(shim, "GET", tokens["access_token"], session), shim, "invalid_token")
+    step(f"the revoked grant's SSE stream ended {ended['at'] - revoked:.1f} s after the revocation")

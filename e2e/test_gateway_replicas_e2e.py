@@ -1,6 +1,7 @@
 """Gateway mode on two replicas sharing PostgreSQL and their keys through
 configuration: a token issued by one replica opens the gateway of
-the other, introspects there, refreshes there; a revocation at one replica
+the other, introspects there, refreshes there; a session opened through one
+replica's gateway is its user's at the other; a revocation at one replica
 ends the token at the other's gateway at once."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .gateway import NoAuthMCP, call_with_progress, introspect, issued_extra, jw
 from .harness import Shim
 from .idp import free_port
 from .postgres import PostgresServer
-from .test_gateway_e2e import expect_challenge, mcp_post
+from .test_gateway_e2e import expect_challenge, mcp_post, mcp_raw, open_session
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,9 @@ def test_gateway_across_two_replicas_on_postgres(dot_stack, pg_and_noauth, tmp_p
         assert "access_token" in refreshed, refreshed
         fresh = refreshed["access_token"]
         assert mcp_post(a, fresh).status_code != 401 and mcp_post(a, token).status_code != 401
+        step("a session opened through A's gateway is its user's through B's too (recorded in the shared store)")
+        session = open_session(a, fresh)
+        assert mcp_raw(b, "POST", fresh, session, {"jsonrpc": "2.0", "id": 9, "method": "ping"}).status_code == 200
         revoke = httpx.post(b.base_url + "/revoke", data={"token": refreshed["refresh_token"]}, auth=basic, timeout=10)
         assert revoke.status_code == 200
         expect_challenge(mcp_post(a, fresh), a, "invalid_token")

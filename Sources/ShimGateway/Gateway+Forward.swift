@@ -66,7 +66,11 @@ extension Gateway {
             logger.warning("gateway: MCP server call failed", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
             return GatewayResponses.upstreamFailure(error)
         }
-        return await streamed(upstream, request: request, route: route, logger: logger)
+        // The session it returned recorded, a stream's slot and authority (GatewayGuards).
+        switch await guards.answered(upstream, request: request, claims: claims, route: route, logger: logger) {
+        case .refuse(let response): return response
+        case .pass(let watch): return await streamed(upstream, request: request, route: route, watch: watch, logger: logger)
+        }
     }
 
     /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and
@@ -85,7 +89,9 @@ extension Gateway {
     /// its challenge removed, `Location` mapped, `private`, HTML sandboxed),
     /// its body passed on chunk by chunk as the client reads (back-pressure
     /// reaches the MCP server through AsyncHTTPClient).
-    func streamed(_ upstream: HTTPClientResponse, request: Request, route: GatewayRoute, logger: Logger) async -> Response {
+    /// A stream flows within `watch` (`StreamAuthority`: it ends at the
+    /// token's expiry, the stream lifetime, or its grant's revocation).
+    func streamed(_ upstream: HTTPClientResponse, request: Request, route: GatewayRoute, watch: StreamWatch?, logger: Logger) async -> Response {
         var headers = HTTPFields()
         let fields = upstream.headers.map { (name: $0.name, value: $0.value) }
         for field in ProxyHeaderPolicy.returnedResponseHeaders(
@@ -119,14 +125,14 @@ extension Gateway {
                 // cancels the request; the upstream call is cancelled with it.
                 do {
                     try await request.body.consumeWithCancellationOnInboundClose { _ in
-                        for try await chunk in upstream.body { try await writer.write(chunk) }
+                        try await StreamWatch.copy(upstream.body, to: &writer, watch: watch, logger: logger)
                     }
                 } catch is CancellationError {
                     logger.debug("gateway: client closed the stream; upstream call cancelled")
                     return
                 }
             } else {
-                for try await chunk in upstream.body { try await writer.write(chunk) }
+                try await StreamWatch.copy(upstream.body, to: &writer, watch: watch, logger: logger)
             }
             try await writer.finish(nil)
         }

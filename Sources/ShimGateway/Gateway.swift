@@ -4,6 +4,7 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 public import ShimCore
+public import ShimStorage
 public import ShimTokens
 
 /// Gateway mode (docs/tokens-and-gateway.md, "Gateway mode"): each resource with
@@ -35,10 +36,17 @@ public struct Gateway: Sendable {
     /// upstream call when it closes. Needs a live HTTP server (the router
     /// test mode has no connection to watch).
     let cancelsOnClientClose: Bool
+    /// Sessions bound to their user, streams and request rates bounded per grant.
+    let guards: GatewayGuards
 
+    /// - Parameters: `sessions`: where the owners of MCP sessions are
+    ///   recorded (the shim's store, shared by replicas);
+    ///   `sharedRateLimit`: the store's shared counters when replicas share
+    ///   it (`gateway.requests_per_minute` then holds across them).
     public init(
         config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
-        httpClient: HTTPClient, clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true
+        httpClient: HTTPClient, sessions: any GatewaySessionStore, sharedRateLimit: (any SharedRateLimitStore)? = nil,
+        clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true
     ) {
         let issuer = config.issuerBase
         // The scopes named in challenges and metadata: the resource's own,
@@ -53,6 +61,8 @@ public struct Gateway: Sendable {
         self.clock = clock
         self.settings = config.gateway
         self.cancelsOnClientClose = cancelsOnClientClose
+        guards = GatewayGuards(
+            limits: config.gateway.limits, sessions: sessions, sharedRateLimit: sharedRateLimit, validator: validator, clock: clock)
     }
 
     /// The HTTP client the gateway needs: connect and idle timeouts from
@@ -156,6 +166,7 @@ public struct Gateway: Sendable {
         guard AccessTokenRules.missingScopes(required: route.requiredScopes, granted: claims.scope).isEmpty else {
             return GatewayResponses.insufficientScope(route)
         }
+        if let refused = await guards.admit(request, claims: claims, route: route, logger: logger) { return refused }
         return await forward(request, claims: claims, route: route, clientAddress: clientAddress, logger: logger)
     }
 }

@@ -54,6 +54,8 @@ public struct HousekeepingService: Service {
                     ])
             }
             try await store.purgeExpiredAssertionIDs(now: now)
+            // MCP sessions the gateway recorded and no request used for `gateway.session_idle_timeout`.
+            try await store.purgeExpiredGatewaySessions(now: now)
             let removed = try await store.purgeUnusedClients(
                 createdBefore: now.addingTimeInterval(-TimeInterval(unusedClientTTLSeconds)))
             if removed > 0 { logger.info("expired unused registrations", metadata: ["count": "\(removed)"]) }

@@ -189,6 +189,7 @@ public protocol CIMDClientStore: Sendable {
 /// Everything the server needs, in one value.
 public typealias ShimStore = ClientStore & TransactionStore & ConsentStore & AuthorizationCodeStore & GrantStore & StoreHealth
     & AuditStore & AdminStore & CIMDClientStore & GrantUpstreamStore & GrantStatusStore & AssertionReplayStore
+    & GatewaySessionStore
 
 /// Fixed-window event counters shared by every replica (rate limits per
 /// client address): a store that several processes use (PostgreSQL) keeps the per-address

@@ -38,9 +38,12 @@ struct RunningParts: Sendable {
         services.metricsRegistry = registry
         let router = ShimRouter.build(services)
         if let gatewayClient, !config.gatewayResources.isEmpty, let validator = services.tokenValidator {
-            Gateway(config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher),
-                    httpClient: gatewayClient)
-                .register(on: router)
+            // The store records who opened each MCP session; a store that replicas
+            // share (PostgreSQL) also counts gateway.requests_per_minute across them.
+            Gateway(
+                config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher),
+                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore
+            ).register(on: router)
             logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
         }
         if gatewayClient == nil, !config.gatewayResources.isEmpty {

@@ -27,6 +27,8 @@ struct GatewayForwardingTests {
             headers[HTTPField.Name("Mcp-Session-Id")!] = "session-42"
             headers[HTTPField.Name("MCP-Protocol-Version")!] = "2026-07-28"
             headers[.contentType] = "application/json"
+            // The session opened first: the gateway lets only its opener name it.
+            _ = try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token))
             let response = try await client.execute(
                 uri: "/mcp/sub/path?x=1&y=2", method: .post, headers: headers,
                 body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#))
@@ -35,7 +37,7 @@ struct GatewayForwardingTests {
             // Response headers: Mcp-Session-Id back; the MCP server's Connection-listed header not.
             #expect(response.headers[HTTPField.Name("Mcp-Session-Id")!] == "session-42")
             #expect(response.headers[HTTPField.Name("X-Upstream-Hop")!] == nil)
-            let seen = try #require(harness.mcp.requests.first)
+            let seen = try #require(harness.mcp.requests.last)
             #expect(seen.path == "/mcp/sub/path" && seen.query == "x=1&y=2" && seen.method == "POST")
             for name in ["authorization", "cookie", "proxy-authorization"] { #expect(seen.headers[name] == nil, "\(name)") }
             #expect(!seen.headers.values.joined().contains { $0.contains(token) })

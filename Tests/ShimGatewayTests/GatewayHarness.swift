@@ -46,6 +46,21 @@ struct GatewayHarness: Sendable {
                 id: Self.grantID, clientID: Self.clientID, subject: "user-1", resource: Self.resource, scope: ScopeSet("mcp.read"),
                 upstreamScope: ScopeSet("mcp.read"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
             refreshTokenHash: "h", refreshToken: RefreshTokenRecord(grantID: Self.grantID, clientID: Self.clientID, issuedAt: now))
+        // Another user's grant through the same client (`otherUser`).
+        _ = try await store.createGrant(
+            Grant(
+                id: Self.otherGrantID, clientID: Self.clientID, subject: "user-2", resource: Self.resource, scope: ScopeSet("mcp.read"),
+                upstreamScope: ScopeSet("mcp.read"), upstream: upstream, createdAt: now, expiresAt: now.addingTimeInterval(86400)),
+            refreshTokenHash: "h2", refreshToken: RefreshTokenRecord(grantID: Self.otherGrantID, clientID: Self.clientID, issuedAt: now))
+    }
+
+    static let otherGrantID = "grant-2"
+
+    /// A change to `token` that makes it the other user's (`user-2`, `grant-2`).
+    static func otherUser(_ claims: inout AccessTokenClaims) {
+        claims.subject = "user-2"
+        claims.grantID = otherGrantID
+        claims.extra = [:]
     }
 
     /// An issued token as the shim would mint it (changed by `change`).
@@ -90,7 +105,7 @@ struct GatewayHarness: Sendable {
             let router = Router(context: GatewayTestContext.self)
             Gateway(
                 config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
-                upstreamTokens: harness.tokens, httpClient: http, clock: harness.clock
+                upstreamTokens: harness.tokens, httpClient: http, sessions: harness.store, clock: harness.clock
             ).register(on: router)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
             do {

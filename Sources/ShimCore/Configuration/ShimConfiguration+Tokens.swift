@@ -89,6 +89,10 @@ public struct GatewayResource: Sendable, Equatable {
 
 /// `gateway.*`: how long the proxy waits and how much it accepts.
 public struct GatewayConfiguration: Sendable, Equatable {
+    /// `gateway.session_idle_timeout`, `max_stream_lifetime`,
+    /// `stream_recheck_interval`, `max_streams_per_grant`, `requests_per_minute`.
+    public var limits = GatewayGrantLimits()
+
     /// `gateway.connect_timeout` (default 5s).
     public var connectTimeoutSeconds = 5
     /// `gateway.response_timeout` (default 120s): the wait for the MCP
@@ -141,6 +145,7 @@ extension ShimConfiguration {
                         + "\(key).upstream (gateway mode)")
             }
         }
+        gateway.limits = GatewayGrantLimits.read(&r)
         gateway.connectTimeoutSeconds = r.duration("gateway.connect_timeout", default: 5, range: 1...120)
         gateway.responseTimeoutSeconds = r.duration("gateway.response_timeout", default: 120, range: 1...3600)
         gateway.idleTimeoutSeconds = r.duration("gateway.idle_timeout", default: 300, range: 5...86400)

@@ -15,6 +15,8 @@ public actor MemoryStore: ShimStore {
     private var audit: [AuditEvent] = []
     private var assertionIDs: [String: Date] = [:]
     var cimdClients: [String: CIMDClientRecord] = [:]
+    /// MCP sessions opened through the gateway (GatewaySessionStore), by key.
+    var gatewaySessions: [String: GatewaySessionRecord] = [:]
     private let refreshLocks = KeyedLock()
 
     public nonisolated func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {

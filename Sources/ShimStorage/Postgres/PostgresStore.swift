@@ -150,7 +150,7 @@ public final class PostgresStore: Sendable {
     func migrate() async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(424242)", logger: logger)
-            for statement in Self.migrations + Self.cimdMigrations {
+            for statement in Self.migrations + Self.cimdMigrations + Self.gatewaySessionMigrations {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
         }

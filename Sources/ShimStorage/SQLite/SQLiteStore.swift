@@ -35,10 +35,10 @@ public final class SQLiteStore: ShimStore, Sendable {
             try db.execute(synchronous == "normal" ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL")
             try db.execute("BEGIN IMMEDIATE")
             do {
-                for statement in Self.schema + Self.cimdSchema { try db.execute(statement) }
+                for statement in Self.schema + Self.cimdSchema + Self.gatewaySessionSchema { try db.execute(statement) }
                 try Self.addGrantExpiry(db)
                 try Self.addClientOrigin(db)
-                try db.execute("PRAGMA user_version = 5")
+                try db.execute("PRAGMA user_version = 6")
                 try db.execute("COMMIT")
             } catch {
                 try? db.execute("ROLLBACK")
