@@ -31,6 +31,7 @@ extension ShimConfiguration {
             problems.append("redirects: no client could register; name redirects.clients bundles or redirects.allow URIs")
         }
         problems += validateTokenSettings()
+        problems += validateToolPolicies()
         if StorageLocation(storageURL) == nil {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }
