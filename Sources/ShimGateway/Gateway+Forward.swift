@@ -35,6 +35,9 @@ extension Gateway {
         case .tooLarge: return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
         case .incomplete: return GatewayResponses.jsonRPCError(.badRequest, "Request body incomplete")
         }
+        // Per-tool policy and MCP header agreement (Gateway+Tools.swift).
+        let toolCheck = checkTools(request, body: body, claims: claims, route: route, logger: logger)
+        if case .refuse(let refusal) = toolCheck { return refusal }
         if let header = route.upstreamTokenHeader {
             guard let source = upstreamTokens, let grantID = claims.grantID else {
                 return GatewayResponses.unauthorized(route, error: "invalid_token", description: "no upstream token for this token")
@@ -66,7 +69,8 @@ extension Gateway {
             logger.warning("gateway: MCP server call failed", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
             return GatewayResponses.upstreamFailure(error)
         }
-        return await streamed(upstream, request: request, route: route, logger: logger)
+        let response = await streamed(upstream, request: request, route: route, logger: logger)
+        return filterToolList(response, toolCheck)  // tools/list answers cut to what the caller may call
     }
 
     /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and

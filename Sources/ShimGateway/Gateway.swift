@@ -35,6 +35,8 @@ public struct Gateway: Sendable {
     /// upstream call when it closes. Needs a live HTTP server (the router
     /// test mode has no connection to watch).
     let cancelsOnClientClose: Bool
+    /// Per-tool policy and per-call audit, by resource (Gateway+Tools.swift).
+    let toolGates: [String: GatewayToolGate]
 
     public init(
         config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
@@ -53,6 +55,7 @@ public struct Gateway: Sendable {
         self.clock = clock
         self.settings = config.gateway
         self.cancelsOnClientClose = cancelsOnClientClose
+        toolGates = GatewayToolGate.gates(for: config)
     }
 
     /// The HTTP client the gateway needs: connect and idle timeouts from
@@ -95,8 +98,14 @@ public struct Gateway: Sendable {
     /// One request through the gateway; every outcome is a response.
     func handle(_ request: Request, route: GatewayRoute, clientAddress: IPAddress? = nil, logger: Logger) async -> Response {
         let started = ContinuousClock.now
-        let response = await answer(request, route: route, clientAddress: clientAddress, logger: logger)
-        route.metrics.record(status: response.status.code, nanoseconds: Self.nanoseconds(ContinuousClock.now - started))
+        // The per-call audit record, filled in by the checks (Gateway+Tools.swift).
+        let record = GatewayCallRecord()
+        let response = await GatewayCallRecord.current.withValue(record) {
+            await answer(request, route: route, clientAddress: clientAddress, logger: logger)
+        }
+        let nanoseconds = Self.nanoseconds(ContinuousClock.now - started)
+        route.metrics.record(status: response.status.code, nanoseconds: nanoseconds)
+        audit(record, route: route, status: response.status.code, nanoseconds: nanoseconds, logger: logger)
         return response
     }
 
