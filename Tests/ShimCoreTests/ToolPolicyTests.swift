@@ -41,7 +41,7 @@ struct ToolPolicyTests {
             ("prompts/get", "p", writer, .deny(rule: nil)),
             ("completion/complete", nil, writer, .deny(rule: nil)),
             // The protocol's own messages always pass.
-            ("initialize", nil, groupMember, .allow), ("ping", nil, groupMember, .allow),
+            ("initialize", nil, groupMember, .allow), ("server/discover", nil, groupMember, .allow), ("ping", nil, groupMember, .allow),
             ("notifications/initialized", nil, groupMember, .allow), ("tools/list", nil, groupMember, .allow),
             ("tools/call", nil, admin, .deny(rule: nil)),  // a call without a tool name
         ] as [(String, String?, ToolCaller, ToolDecision)])
@@ -163,7 +163,7 @@ struct ToolPolicyTests {
     @Test("tools/list answers filtered to what the caller may call; other documents untouched")
     func listFilter() {
         let answer =
-            #"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"search_web","inputSchema":{}},{"name":"delete_file"},{"name":"get_document","description":"d"},{"title":"no name"}],"nextCursor":"c"}}"#
+            #"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"search_web","inputSchema":{}},{"name":"delete_file"},{"name":"get_document","description":"d"},{"title":"no name"}],"nextCursor":"c","cacheScope":"public","ttlMs":60000}}"#
         let keep = { (name: String) in Self.policy.mayCall(name, caller: Self.reader) }
         let filtered = ToolListFilter.filter(Array(answer.utf8), keep: keep)
         #expect(Self.names(filtered) == ["search_web", "get_document"])
@@ -173,7 +173,8 @@ struct ToolPolicyTests {
             Issue.record("no result")
             return
         }
-        #expect(result["nextCursor"] == .string("c") && object?["id"] == .int(1))
+        #expect(result["nextCursor"] == .string("c") && result["ttlMs"] == .int(60000) && object?["id"] == .int(1))
+        #expect(result["cacheScope"] == .string("private"))  // cut for this caller: never shared
         for other in [#"{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"m"}}"#, #"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#, "x"] {
             #expect(ToolListFilter.filter(Array(other.utf8), keep: keep) == nil)
         }

@@ -4,7 +4,8 @@
 public enum ToolCallLabels {
     /// The methods MCP defines for a client to send (2025-03-26 to 2026-07-28).
     public static let knownMethods: Set<String> = [
-        "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read",
+        "initialize", "server/discover", "subscriptions/listen", "tasks/update", "ping", "tools/list", "tools/call", "resources/list",
+        "resources/templates/list", "resources/read",
         "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get", "completion/complete", "logging/setLevel",
         "tasks/get", "tasks/list", "tasks/result", "tasks/cancel", "notifications/initialized", "notifications/cancelled",
         "notifications/progress", "notifications/roots/list_changed",

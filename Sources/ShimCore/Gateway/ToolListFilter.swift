@@ -5,7 +5,8 @@ import Foundation
 ///
 /// A JSON-RPC response whose `result` has a `tools` array is the only
 /// shape rewritten (MCP `ListToolsResult`); the rest of the document is
-/// decoded and encoded again with its members kept. A tool entry that is
+/// decoded and encoded again with its members kept, except a
+/// `cacheScope` of `public`, which becomes `private`. A tool entry that is
 /// not an object with a string `name` is dropped (it could not be called).
 public enum ToolListFilter {
     /// The rewritten document; nil when `json` is not such an answer (it then
@@ -19,6 +20,9 @@ public enum ToolListFilter {
             return keep(name)
         }
         result["tools"] = .array(kept)
+        // MCP 2026-07-28 `CacheableResult`: a list cut for one caller must not
+        // be served to another by a shared intermediary.
+        if result["cacheScope"] != nil { result["cacheScope"] = .string("private") }
         object["result"] = .object(result)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]

@@ -13,7 +13,8 @@
 ///   is granted, one of its `groups` / `roles` is in the token's copied
 ///   `groups` / `roles` claim, the token's client is one of its `clients`.
 /// * The protocol's own messages always pass, because no session works
-///   without them: `initialize`, `ping`, `notifications/…`, the client's
+///   without them: `initialize` (2026-07-28: `server/discover`), `ping`,
+///   `notifications/…`, the client's
 ///   answers to the server's requests, and `tools/list`, whose answer is
 ///   filtered to the tools the caller may call (`ToolListFilter`).
 public struct ToolPolicy: Sendable, Equatable {
@@ -42,7 +43,7 @@ public struct ToolPolicy: Sendable, Equatable {
 
     /// Messages no rule governs (see the type's comment).
     public static func alwaysAllowed(_ method: String) -> Bool {
-        ["initialize", "ping", "tools/list"].contains(method) || method.hasPrefix("notifications/")
+        ["initialize", "server/discover", "ping", "tools/list"].contains(method) || method.hasPrefix("notifications/")
     }
 
     /// Tool names written without `*` in the rules: bounded metric labels.
