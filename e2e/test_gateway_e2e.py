@@ -360,3 +360,74 @@ def test_gateway_ends_a_revoked_grants_stream(stack, noauth):
     assert ended["at"] - revoked < 4, ended["at"] - revoked
     expect_challenge(mcp_raw(shim, "GET", tokens["access_token"], session), shim, "invalid_token")
     step(f"the revoked grant's SSE stream ended {ended['at'] - revoked:.1f} s after the revocation")
+
+
+async def list_call_and_refuse(flow: SDKFlow) -> tuple[list[str], str, MCPError | None]:
+    """One SDK session through a gateway with tool rules: the tools it
+    lists, an allowed call's answer, and what a denied call raised."""
+    refused: MCPError | None = None
+    async with httpx2.AsyncClient(auth=flow.provider, timeout=30, event_hooks={"response": [flow._on_response]}) as http:
+        async with streamable_http_client(flow.mcp_url, http_client=http) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                listed = await session.list_tools()
+                result = await session.call_tool("add", {"a": 2, "b": 3})
+                try:
+                    await session.call_tool("text_length", {"text": "secret-argument-31337"})
+                except MCPError as error:
+                    refused = error
+    flow._collect()
+    return [tool.name for tool in listed.tools], " ".join(getattr(c, "text", "") for c in result.content), refused
+
+
+def test_tool_policy_through_the_gateway_with_the_sdk(stack, noauth):
+    """`resources[0].tools`: the SDK lists only the tools its user may call,
+    calls an allowed one, and gets the JSON-RPC error -32602 for a denied one,
+    which the MCP server never sees; each call leaves one audit line and a
+    `dcr_shim_gateway_calls_total` count, never the call's arguments."""
+    for old in stack.shims:
+        old.stop()
+    base = f"http://127.0.0.1:{stack.shim_port}"
+    extra = issued_extra(stack.idp, base + "/mcp", upstream=noauth.url)
+    extra["resources"][0]["tools"] = [
+        {"tools": ["whoami", "add"]},
+        {"tools": ["stream_*"], "allow": False},
+    ]
+    shim = Shim(stack.workdir / f"tools-{len(stack.shims)}", stack.shim_port, stack.idp, base + "/mcp", extra=extra).start()
+    stack.shims.append(shim)
+    start = len(noauth.requests())
+
+    flow = SDKFlow(shim, stack.idp, base + "/mcp")
+    names, added, refused = asyncio.run(list_call_and_refuse(flow))
+    assert sorted(names) == ["add", "whoami"], names  # text_length and stream_steps filtered out
+    assert added == "5"
+    assert refused is not None and refused.code == -32602, refused
+    step(f"tool policy: listed {names}, add -> {added}, text_length refused {refused.code}")
+
+    # The same denial without the SDK: a 200 JSON-RPC error with the request's id.
+    token = flow.result.access_tokens[-1]
+    raw = httpx.post(base + "/mcp", headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+                                             "Content-Type": "application/json", "Mcp-Method": "tools/call", "Mcp-Name": "stream_steps"},
+                     json={"jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {"name": "stream_steps", "arguments": {"steps": 1}}},
+                     timeout=10)
+    assert raw.status_code == 200 and raw.json()["id"] == 41 and raw.json()["error"]["code"] == -32602, raw.text
+    # Headers that disagree with the body: 400 HeaderMismatch.
+    mismatch = httpx.post(base + "/mcp", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                                                  "Accept": "application/json, text/event-stream",
+                                                  "Mcp-Method": "tools/call", "Mcp-Name": "add"},
+                          json={"jsonrpc": "2.0", "id": 42, "method": "tools/call", "params": {"name": "stream_steps"}}, timeout=10)
+    assert mismatch.status_code == 400 and mismatch.json()["error"]["code"] == -32020, mismatch.text
+
+    # The MCP server never saw the denied calls (the SDK names each call's tool in Mcp-Name).
+    named = [v for r in noauth.requests()[start:] for v in r["headers"].get("mcp-name", [])]
+    assert "text_length" not in named and "stream_steps" not in named, named
+    assert not named or "add" in named, named
+    log = shim.log_text()
+    calls = [line for line in log.splitlines() if "gateway: call" in line]
+    assert any("tool=text_length" in line and "decision=deny" in line and "status=200" in line for line in calls), calls
+    assert any("tool=add" in line and "decision=allow" in line and "subject=" in line for line in calls), calls
+    assert "secret-argument-31337" not in log
+    metrics = httpx.get(base + "/metrics", timeout=10).text
+    counted = [line for line in metrics.splitlines() if line.startswith("dcr_shim_gateway_calls_total")]
+    assert any('tool="add"' in line and 'decision="allow"' in line for line in counted), counted
+    assert any('tool="other"' in line and 'decision="deny"' in line for line in counted), counted

@@ -17,7 +17,7 @@ let strictSettings: [SwiftSetting] = [
 /// "dcr-shim" or a worktree's), not after its manifest's `name`.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
-let targets = ["FuzzRedirectURI", "FuzzStrictJSON", "FuzzClientMetadata", "FuzzJWS", "FuzzForm"]
+let targets = ["FuzzRedirectURI", "FuzzStrictJSON", "FuzzClientMetadata", "FuzzJWS", "FuzzForm", "FuzzMCPRequest"]
 
 let package = Package(
     name: "dcr-shim-fuzz",

@@ -35,6 +35,9 @@ extension Gateway {
         case .tooLarge: return GatewayResponses.jsonRPCError(.contentTooLarge, "Request body too large")
         case .incomplete: return GatewayResponses.jsonRPCError(.badRequest, "Request body incomplete")
         }
+        // Per-tool policy and MCP header agreement (Gateway+Tools.swift).
+        let toolCheck = checkTools(request, body: body, claims: claims, route: route, logger: logger)
+        if case .refuse(let refusal) = toolCheck { return refusal }
         if let header = route.upstreamTokenHeader {
             guard let source = upstreamTokens, let grantID = claims.grantID else {
                 return GatewayResponses.unauthorized(route, error: "invalid_token", description: "no upstream token for this token")
@@ -69,7 +72,9 @@ extension Gateway {
         // The session it returned recorded, a stream's slot and authority (GatewayGuards).
         switch await guards.answered(upstream, request: request, claims: claims, route: route, logger: logger) {
         case .refuse(let response): return response
-        case .pass(let watch): return await streamed(upstream, request: request, route: route, watch: watch, logger: logger)
+        case .pass(let watch):
+            let response = await streamed(upstream, request: request, route: route, watch: watch, logger: logger)
+            return filterToolList(response, toolCheck)  // tools/list answers cut to what the caller may call
         }
     }
 

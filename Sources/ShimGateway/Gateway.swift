@@ -38,6 +38,8 @@ public struct Gateway: Sendable {
     let cancelsOnClientClose: Bool
     /// Sessions bound to their user, streams and request rates bounded per grant.
     let guards: GatewayGuards
+    /// Per-tool policy and per-call audit, by resource (Gateway+Tools.swift).
+    let toolGates: [String: GatewayToolGate]
 
     /// - Parameters: `sessions`: where the owners of MCP sessions are
     ///   recorded (the shim's store, shared by replicas);
@@ -63,6 +65,7 @@ public struct Gateway: Sendable {
         self.cancelsOnClientClose = cancelsOnClientClose
         guards = GatewayGuards(
             limits: config.gateway.limits, sessions: sessions, sharedRateLimit: sharedRateLimit, validator: validator, clock: clock)
+        toolGates = GatewayToolGate.gates(for: config)
     }
 
     /// The HTTP client the gateway needs: connect and idle timeouts from
@@ -105,8 +108,14 @@ public struct Gateway: Sendable {
     /// One request through the gateway; every outcome is a response.
     func handle(_ request: Request, route: GatewayRoute, clientAddress: IPAddress? = nil, logger: Logger) async -> Response {
         let started = ContinuousClock.now
-        let response = await answer(request, route: route, clientAddress: clientAddress, logger: logger)
-        route.metrics.record(status: response.status.code, nanoseconds: Self.nanoseconds(ContinuousClock.now - started))
+        // The per-call audit record, filled in by the checks (Gateway+Tools.swift).
+        let record = GatewayCallRecord()
+        let response = await GatewayCallRecord.current.withValue(record) {
+            await answer(request, route: route, clientAddress: clientAddress, logger: logger)
+        }
+        let nanoseconds = Self.nanoseconds(ContinuousClock.now - started)
+        route.metrics.record(status: response.status.code, nanoseconds: nanoseconds)
+        audit(record, route: route, status: response.status.code, nanoseconds: nanoseconds, logger: logger)
         return response
     }
 

@@ -73,6 +73,8 @@ final class FakeMCPServer: Sendable {
                 status: .unauthorized, headers: [.wwwAuthenticate: #"Basic realm="internal""#, .contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "{}")))
         case "/mcp/silent": return silent(request)
+        case "/mcp/tools": return toolList(stream: false)  // GatewayToolPolicyTests
+        case "/mcp/tools-sse": return toolList(stream: true)
         case "/mcp/slow":
             try await Task.sleep(for: .seconds(5))
             return Response(status: .ok)

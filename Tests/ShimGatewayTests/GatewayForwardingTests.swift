@@ -31,9 +31,9 @@ struct GatewayForwardingTests {
             _ = try await client.execute(uri: "/mcp", method: .post, headers: .bearer(token))
             let response = try await client.execute(
                 uri: "/mcp/sub/path?x=1&y=2", method: .post, headers: headers,
-                body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#))
+                body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"stream_steps"}}"#))
             #expect(response.status == .ok)
-            #expect(String(buffer: response.body) == #"{"jsonrpc":"2.0","id":1,"result":{"bytes":46}}"#)
+            #expect(String(buffer: response.body) == #"{"jsonrpc":"2.0","id":1,"result":{"bytes":79}}"#)
             // Response headers: Mcp-Session-Id back; the MCP server's Connection-listed header not.
             #expect(response.headers[HTTPField.Name("Mcp-Session-Id")!] == "session-42")
             #expect(response.headers[HTTPField.Name("X-Upstream-Hop")!] == nil)

@@ -35,6 +35,8 @@ struct GatewayHarness: Sendable {
     let store = MemoryStore()
     let tokens = FakeUpstreamTokens()
     let mcp = FakeMCPServer()
+    /// The gateway's log lines (the per-call audit among them).
+    let logLines = Locked<[String]>([])
     let keys: SigningKeys
 
     init() async throws {
@@ -107,7 +109,10 @@ struct GatewayHarness: Sendable {
                 config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
                 upstreamTokens: harness.tokens, httpClient: http, sessions: harness.store, clock: harness.clock
             ).register(on: router)
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            let lines = harness.logLines
+            let app = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: Logger(label: "gateway-test") { _ in CapturingLogHandler(lines: lines) })
             do {
                 try await app.test(.live) { client in try await body(client, try #require(client.port)) }
             } catch {

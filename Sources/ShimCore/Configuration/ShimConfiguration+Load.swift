@@ -90,6 +90,7 @@ extension ShimConfiguration {
             auditRetentionSeconds: r.duration("audit.retention", default: 90 * 86400, range: 86400...(3650 * 86400))
         )
         config.readTokenSettings(&r)
+        config.readToolPolicies(&r)
         config.cimd = CIMDConfiguration.read(&r)
         config.upstream.displayName = r.string("upstream.display_name")
         r.reportUnknownKeys()

@@ -80,6 +80,9 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var gatewayResources: [GatewayResource] = []
     /// `gateway.*`: timeouts and limits of the reverse proxy.
     public var gateway = GatewayConfiguration()
+    /// `resources[i].tools`: per-tool policies of gateway resources, by
+    /// resource URL (ShimConfiguration+ToolPolicy.swift).
+    public var toolPolicies: [String: ToolPolicy] = [:]
     /// `ema.*`: Enterprise-Managed Authorization (ShimConfiguration+EMA.swift).
     public var ema = EMAConfiguration()
     /// `authorization.rate_limit`: /authorize requests per minute per client
