@@ -16,7 +16,8 @@ extension ShimServices {
         let responder = TokenResponder(
             mode: config.accessTokenMode, issuer: config.issuerBase,
             accessTTLSeconds: config.issuedTokens.accessTTLSeconds, signingKeys: signingKeys, vault: vault,
-            auditor: auditor, clock: clock)
+            auditor: auditor, clock: clock, upstreamIssuer: config.upstream.subjectIssuer,
+            severalSubjectIssuers: config.ema.severalSubjectIssuers)
         var handlers: [any GrantHandler] = [
             AuthorizationCodeGrant(
                 store: store, refresher: refresher, responder: responder, auditor: auditor, clock: clock,
@@ -32,7 +33,7 @@ extension ShimServices {
             handlers.append(
                 JWTBearerGrant(
                     store: store, assertions: assertions, responder: responder, auditor: auditor, clock: clock,
-                    audience: config.issuerBase, resourcePolicy: resourcePolicy,
+                    audience: config.issuerBase, upstreamIssuer: config.upstream.subjectIssuer, resourcePolicy: resourcePolicy,
                     maxAssertionLifetimeSeconds: config.ema.maxAssertionLifetimeSeconds,
                     accessTTLSeconds: config.issuedTokens.accessTTLSeconds))
         }
@@ -40,7 +41,8 @@ extension ShimServices {
             handlers.append(
                 TokenExchangeGrant(
                     subjectTokens: subjectTokens, signingKeys: signingKeys, auditor: auditor, clock: clock,
-                    issuer: config.issuerBase, settings: config.ema.issuer, policy: config.ema.policy))
+                    issuer: config.issuerBase, settings: config.ema.issuer, policy: config.ema.policy,
+                    emailTrust: config.upstream.emailTrust))
         }
         return handlers
     }

@@ -93,7 +93,8 @@ public struct ShimServices: Sendable {
             rememberSeconds: config.consentRememberSeconds, maxBodyBytes: config.maxBodyBytes)
         callback = CallbackEndpoint(
             store: store, upstream: upstream, vault: vault, signer: signer, clock: clock, issuer: issuer,
-            copiedClaims: config.issuedTokens.copiedClaims)
+            copiedClaims: config.issuedTokens.copiedClaims, subjectIssuer: config.upstream.subjectIssuer,
+            emailTrust: config.upstream.emailTrust)
         token = TokenEndpoint(
             authenticator: authenticator,
             handlers: Self.grantHandlers(

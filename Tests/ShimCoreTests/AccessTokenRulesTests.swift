@@ -151,10 +151,10 @@ struct AccessTokenRulesTests {
     func copiedClaims() {
         let payload = Base64URL.encode(Data(#"{"sub":"u","oid":"o-1","roles":["a","b"],"email":"u@example.com","aud":"x"}"#.utf8))
         let idToken = "e30." + payload + ".c2ln"
-        let copied = CopiedClaims.extract(idToken: idToken, names: ["oid", "roles", "tid", "aud"])
+        let copied = CopiedClaims.extract(idToken: idToken, names: ["oid", "roles", "tid", "aud"], emailTrust: .emailVerifiedClaim)
         #expect(copied == ["oid": .string("o-1"), "roles": .array([.string("a"), .string("b")])])
-        #expect(CopiedClaims.extract(idToken: "not-a-jwt", names: ["oid"]).isEmpty)
-        #expect(CopiedClaims.extract(idToken: idToken, names: []).isEmpty)
+        #expect(CopiedClaims.extract(idToken: "not-a-jwt", names: ["oid"], emailTrust: .emailVerifiedClaim).isEmpty)
+        #expect(CopiedClaims.extract(idToken: idToken, names: [], emailTrust: .emailVerifiedClaim).isEmpty)
     }
 
     @Test("introspection answers: inactive says nothing else; active carries the RFC 7662 §2.2 members")

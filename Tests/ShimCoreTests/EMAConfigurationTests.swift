@@ -29,7 +29,7 @@ struct EMAConfigurationTests {
                     .map(["issuer": .string("https://idp.example.com"), "jwks_uri": .string("https://idp.example.com/jwks")]),
                     .map([
                         "issuer": .string("https://idp2.example.com"), "jwks": .string(Self.jwks),
-                        "algorithms": .list([.string("ES256")]),
+                        "algorithms": .list([.string("ES256")]), "email_authoritative": .string("true"),
                     ]),
                 ]),
                 "clients": .list([Self.client]),
@@ -41,7 +41,7 @@ struct EMAConfigurationTests {
         #expect(
             ema.trustedIssuers == [
                 TrustedIssuer(issuer: "https://idp.example.com", jwksURI: "https://idp.example.com/jwks"),
-                TrustedIssuer(issuer: "https://idp2.example.com", jwks: Self.jwks, algorithms: ["ES256"]),
+                TrustedIssuer(issuer: "https://idp2.example.com", jwks: Self.jwks, algorithms: ["ES256"], emailAuthoritative: true),
             ])
         #expect(ema.clients == [EMAClient(id: "mcp-client", secret: "client-secret-0123456789")])
         #expect(

@@ -32,14 +32,50 @@ struct EMAAcceptTests {
             #expect(response.json["token_type"] as? String == "Bearer" && response.json["scope"] as? String == "mcp.read")
             let token = try #require(response.json["access_token"] as? String)
             let claims = try IssuedHarness.claims(token)
-            #expect(claims["sub"] as? String == "employee-42" && claims["aud"] as? String == ShimHarness.resource)
-            #expect(claims["client_id"] as? String == EMAHarness.client.id && claims["email"] as? String == "employee@enterprise.example")
+            // Rule 13: the user is (issuer, sub); the issuer is not authoritative for email.
+            #expect(claims["sub"] as? String == EMAHarness.idpIssuer + "#employee-42" && claims["aud"] as? String == ShimHarness.resource)
+            #expect(claims["sub_id"] as? [String: String] == ["format": "iss_sub", "iss": EMAHarness.idpIssuer, "sub": "employee-42"])
+            #expect(claims["client_id"] as? String == EMAHarness.client.id && claims["email"] == nil)
             #expect(try await client.isActive(token))
             let events = try await ema.harness.store.auditEvents(since: nil, limit: 100).filter { $0.kind == .idJAGAccepted }
             #expect(events.count == 1 && events[0].subject == "employee-42" && events[0].detail?.contains(EMAHarness.idpIssuer) == true)
             // The grant can be revoked like any other: the token goes inactive.
             #expect(try await ema.harness.store.revokeGrants(clientID: EMAHarness.client.id, at: ema.harness.clock.now()) == 1)
             #expect(try await !client.isActive(token))
+        }
+    }
+
+    @Test(
+        "rule 13: a trusted issuer's ID-JAG with an upstream user's sub and email is another user, without that email (OIDC Core §5.7)")
+    func subjectsQualifiedByIssuer() async throws {
+        let ema = try await EMAHarness()
+        try await ema.run { client async throws in
+            // The upstream IdP's user, signed in through the code flow.
+            let upstreamClaims = try IssuedHarness.claims(try await client.signIn().accessToken)
+            #expect(upstreamClaims["sub"] as? String == "https://idp.test#" + FakeUpstream.subject)
+            // The trusted issuer asserts the same sub and a verified-looking email.
+            let assertion = try await ema.idJAG {
+                $0.subject = FakeUpstream.subject
+                $0.extra = ["email": .string("alice@example.com"), "email_verified": .bool(true)]
+            }
+            let response = try await client.jwtBearer(assertion)
+            #expect(response.status == .ok, "\(response.text)")
+            let claims = try IssuedHarness.claims(try #require(response.json["access_token"] as? String))
+            #expect(claims["sub"] as? String == EMAHarness.idpIssuer + "#" + FakeUpstream.subject)
+            #expect(claims["sub"] as? String != upstreamClaims["sub"] as? String)
+            #expect(claims["email"] == nil)
+        }
+    }
+
+    @Test("rule 13: email_authoritative: a trusted issuer's email is copied only with email_verified true")
+    func authoritativeEmail() async throws {
+        let ema = try await EMAHarness(emailAuthoritative: true)
+        try await ema.run { client async throws in
+            let verified = try await client.jwtBearer(try await ema.idJAG { $0.extra["email_verified"] = .bool(true) })
+            let claims = try IssuedHarness.claims(try #require(verified.json["access_token"] as? String, "\(verified.text)"))
+            #expect(claims["email"] as? String == "employee@enterprise.example")
+            let unverified = try await client.jwtBearer(try await ema.idJAG())
+            #expect(try IssuedHarness.claims(try #require(unverified.json["access_token"] as? String))["email"] == nil)
         }
     }
 

@@ -16,7 +16,7 @@ struct EMAIssueTests {
     /// An ID token the fake IdP check accepts, issued to the wiki app.
     static func idToken(
         _ ema: EMAHarness, subject: String = "alice", groups: [String] = ["engineering"], audience: String = EMAHarness.app.id,
-        expiresIn: Int = 3600
+        expiresIn: Int = 3600, emailVerified: Bool = true
     ) -> String {
         let token = "id-token-" + UUID().uuidString
         ema.subjectTokens.tokens.withLock {
@@ -24,7 +24,7 @@ struct EMAIssueTests {
                 audience,
                 [
                     "sub": .string(subject), "groups": .array(groups.map { .string($0) }), "email": .string("\(subject)@example.com"),
-                    "exp": .int(ema.now + expiresIn),
+                    "exp": .int(ema.now + expiresIn), "email_verified": .bool(emailVerified),
                 ]
             )
         }
@@ -51,7 +51,7 @@ struct EMAIssueTests {
             #expect(claims["sub"] as? String == "alice" && claims["client_id"] as? String == "client-at-b")
             #expect(
                 claims["resource"] as? String == Self.resourceB && claims["scope"] as? String == "mcp"
-                    && claims["email"] as? String == "alice@example.com")
+                    && claims["email"] as? String == "alice@example.com" && claims["email_verified"] as? Bool == true)
             #expect((claims["exp"] as? Int).flatMap { exp in (claims["iat"] as? Int).map { exp - $0 } } == 300 && claims["jti"] is String)
             let events = try await ema.harness.store.auditEvents(since: nil, limit: 50).filter { $0.kind == .idJAGIssued }
             #expect(events.count == 1 && events[0].subject == "alice" && events[0].detail?.contains(EMAHarness.targetAS) == true)
@@ -73,6 +73,20 @@ struct EMAIssueTests {
         }
     }
 
+    @Test("leg 1 names the user as the verifier's profile does (Entra: not the per-application sub); an unverified email stays out")
+    func profileSubjectAndVerifiedEmail() async throws {
+        let ema = try await EMAHarness()
+        ema.subjectTokens.subjectClaim.withLock { $0 = "oid" }
+        try await ema.run { client async throws in
+            let token = Self.idToken(ema, subject: "pairwise-for-app", emailVerified: false)
+            ema.subjectTokens.tokens.withLock { $0[token]?.claims["oid"] = .string("object-7") }
+            let response = try await client.exchange(subjectToken: token, audience: EMAHarness.targetAS, resource: Self.resourceB)
+            let claims = try IssuedHarness.claims(try #require(response.json["access_token"] as? String, "\(response.text)"))
+            #expect(claims["sub"] as? String == "object-7")
+            #expect(claims["email"] == nil && claims["email_verified"] == nil)
+        }
+    }
+
     @Test("the same shim accepts its own ID-JAG at leg 2")
     func ownIDJAG() async throws {
         let ema = try await EMAHarness()
@@ -83,7 +97,10 @@ struct EMAIssueTests {
             let idJAG = try #require(exchanged.json["access_token"] as? String, "\(exchanged.text)")
             let token = try await client.jwtBearer(idJAG)
             #expect(token.status == .ok, "\(token.text)")
-            #expect(try IssuedHarness.claims(try #require(token.json["access_token"] as? String))["sub"] as? String == "bob")
+            // Rule 13: the shim's own ID-JAGs name the upstream IdP's users, as the code flow does.
+            let claims = try IssuedHarness.claims(try #require(token.json["access_token"] as? String))
+            #expect(claims["sub"] as? String == "https://idp.test#bob" && claims["email"] as? String == "bob@example.com")
+            #expect(claims["sub_id"] as? [String: String] == ["format": "iss_sub", "iss": "https://idp.test", "sub": "bob"])
             EMAAcceptTests.expectRefused(try await client.jwtBearer(idJAG), "already used")
         }
     }

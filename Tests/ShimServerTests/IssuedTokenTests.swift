@@ -33,6 +33,21 @@ struct IssuedTokenTests {
             #expect((claims["jti"] as? String)?.count ?? 0 >= 16 && claims["sid"] is String)
             // tokens.claims: email and tid copied; oid was not configured.
             #expect(claims["email"] as? String == "alice@example.com" && claims["tid"] as? String == "tenant-7" && claims["oid"] == nil)
+            // Rule 13: one issuer, so `sub` is unqualified; sub_id names the pair (RFC 9493 iss_sub).
+            let subjectID = try #require(claims["sub_id"] as? [String: String])
+            #expect(subjectID == ["format": "iss_sub", "iss": "https://idp.test", "sub": FakeUpstream.subject])
+        }
+    }
+
+    @Test("rule 13: an ID token's email without email_verified true is not copied into issued tokens (OIDC Core §5.7)")
+    func unverifiedEmailNotCopied() async throws {
+        let harness = try await IssuedHarness.make()
+        harness.upstream.state.withLock { $0.idTokenFlags = [:] }
+        try await harness.run { client async throws in
+            let unverified = try IssuedHarness.claims(try await client.signIn().accessToken)
+            #expect(unverified["email"] == nil && unverified["tid"] as? String == "tenant-7")
+            harness.upstream.state.withLock { $0.idTokenFlags = ["email_verified": false] }
+            #expect(try IssuedHarness.claims(try await client.signIn().accessToken)["email"] == nil)
         }
     }
 

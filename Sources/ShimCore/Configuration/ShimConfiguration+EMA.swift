@@ -44,16 +44,23 @@ public struct TrustedIssuer: Sendable, Equatable {
     /// served resources). Off, such an ID-JAG is refused: it would grant
     /// every scope of any resource the client asks for.
     public var allowWithoutResource: Bool
+    /// `email_authoritative` (default false): its ID-JAGs' `email` (with
+    /// `email_verified: true`) is copied into grants, tokens and
+    /// `X-Forwarded-Email` (rule 13). Off, its users have no email at the
+    /// shim: any issuer can put any address in an assertion, and only one
+    /// that owns the address's domain should be believed.
+    public var emailAuthoritative: Bool
 
     public init(
         issuer: String, jwksURI: String? = nil, jwks: String? = nil, algorithms: [String] = ["RS256", "ES256"],
-        allowWithoutResource: Bool = false
+        allowWithoutResource: Bool = false, emailAuthoritative: Bool = false
     ) {
         self.issuer = issuer
         self.jwksURI = jwksURI
         self.jwks = jwks
         self.algorithms = algorithms
         self.allowWithoutResource = allowWithoutResource
+        self.emailAuthoritative = emailAuthoritative
     }
 }
 
@@ -133,7 +140,8 @@ extension EMAConfiguration {
                     issuer: r.string(key + ".issuer") ?? "", jwksURI: r.string(key + ".jwks_uri"),
                     jwks: r.secret(key + ".jwks"),
                     algorithms: r.stringList(key + ".algorithms", default: ["RS256", "ES256"]),
-                    allowWithoutResource: r.bool(key + ".allow_without_resource", default: false)))
+                    allowWithoutResource: r.bool(key + ".allow_without_resource", default: false),
+                    emailAuthoritative: r.bool(key + ".email_authoritative", default: false)))
         }
         for i in 0..<r.count("ema.clients") {
             let key = "ema.clients[\(i)]"

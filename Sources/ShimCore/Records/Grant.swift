@@ -28,10 +28,13 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
     public var expiresAt: Date
     /// Upstream ID-token claims copied into issued tokens (`tokens.claims`).
     public var claims: [String: JSONValue]?
+    /// The issuer of `subject` (rule 13), the upstream IdP's; nil in codes
+    /// stored before it was recorded, read as the upstream IdP.
+    public var subjectIssuer: String?
 
     public init(
         grantID: String, request: AuthorizationRequest, subject: String?, upstream: SealedUpstreamTokens, expiresAt: Date,
-        claims: [String: JSONValue]? = nil
+        claims: [String: JSONValue]? = nil, subjectIssuer: String? = nil
     ) {
         self.grantID = grantID
         self.request = request
@@ -39,6 +42,7 @@ public struct AuthorizationCodeRecord: Codable, Sendable, Equatable {
         self.upstream = upstream
         self.expiresAt = expiresAt
         self.claims = claims
+        self.subjectIssuer = subjectIssuer
     }
 }
 
@@ -61,11 +65,17 @@ public struct Grant: Codable, Sendable, Equatable {
     /// Upstream ID-token claims copied into issued tokens (`tokens.claims`),
     /// fixed at sign-in.
     public var claims: [String: JSONValue]?
+    /// Who asserted `subject` (rule 13; OIDC Core §5.7: only `iss` and `sub`
+    /// together identify a user): the upstream IdP's issuer for a code-flow
+    /// grant, the ID-JAG's `iss` for a jwt-bearer grant (the upstream IdP's
+    /// for the shim's own ID-JAGs, whose subjects are the IdP's). nil in
+    /// grants stored before it was recorded: the upstream IdP.
+    public var subjectIssuer: String?
 
     public init(
         id: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, upstreamScope: ScopeSet,
         upstream: SealedUpstreamTokens?, createdAt: Date, expiresAt: Date, revokedAt: Date? = nil,
-        claims: [String: JSONValue]? = nil
+        claims: [String: JSONValue]? = nil, subjectIssuer: String? = nil
     ) {
         self.id = id
         self.clientID = clientID
@@ -78,12 +88,13 @@ public struct Grant: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
         self.claims = claims
+        self.subjectIssuer = subjectIssuer
     }
 }
 
 extension Grant {
     private enum CodingKeys: String, CodingKey {
-        case id, clientID, subject, resource, scope, upstreamScope, upstream, createdAt, expiresAt, revokedAt, claims
+        case id, clientID, subject, resource, scope, upstreamScope, upstream, createdAt, expiresAt, revokedAt, claims, subjectIssuer
     }
 
     /// Grants stored before `upstream` was optional marked "no upstream
@@ -101,6 +112,7 @@ extension Grant {
         expiresAt = try container.decode(Date.self, forKey: .expiresAt)
         revokedAt = try container.decodeIfPresent(Date.self, forKey: .revokedAt)
         claims = try container.decodeIfPresent([String: JSONValue].self, forKey: .claims)
+        subjectIssuer = try container.decodeIfPresent(String.self, forKey: .subjectIssuer)
     }
 }
 

@@ -26,12 +26,16 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
     public var scope: String
     /// The grant id (`sid`), for revocation.
     public var grantID: String?
+    /// RFC 9493 §4.1 `sub_id`: the user as (issuer, subject) (rule 13), in
+    /// the `iss_sub` format; absent when the IdP named no user.
+    public var subjectID: IssuerSubjectIdentifier?
     /// Copied upstream claims, never one of the names above.
     public var extra: [String: JSONValue]
 
     public init(
         issuer: String, subject: String, audience: [String], expiresAt: Int, issuedAt: Int, notBefore: Int? = nil,
-        tokenID: String, clientID: String, scope: String, grantID: String?, extra: [String: JSONValue] = [:]
+        tokenID: String, clientID: String, scope: String, grantID: String?, subjectID: IssuerSubjectIdentifier? = nil,
+        extra: [String: JSONValue] = [:]
     ) {
         self.issuer = issuer
         self.subject = subject
@@ -43,13 +47,14 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         self.clientID = clientID
         self.scope = scope
         self.grantID = grantID
+        self.subjectID = subjectID
         self.extra = extra
     }
 
     /// Claim names the shim sets itself; `tokens.claims` may not copy them.
     public static let reservedNames: Set<String> = [
         "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "sid", "typ", "azp", "auth_time",
-        "acr", "amr", "cnf", "act", "may_act", "nonce", "at_hash", "c_hash", "resource",
+        "acr", "amr", "cnf", "act", "may_act", "nonce", "at_hash", "c_hash", "resource", "sub_id",
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +77,7 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         clientID = try required("client_id", String.self)
         scope = try container.decodeIfPresent(String.self, forKey: JSONKey("scope")) ?? ""
         grantID = try container.decodeIfPresent(String.self, forKey: JSONKey("sid"))
+        subjectID = try container.decodeIfPresent(IssuerSubjectIdentifier.self, forKey: JSONKey("sub_id"))
         var extra: [String: JSONValue] = [:]
         for key in container.allKeys where !Self.reservedNames.contains(key.stringValue) {
             extra[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
@@ -115,5 +121,6 @@ public struct AccessTokenClaims: Codable, Sendable, Equatable {
         try container.encode(clientID, forKey: JSONKey("client_id"))
         try container.encode(scope, forKey: JSONKey("scope"))
         try container.encodeIfPresent(grantID, forKey: JSONKey("sid"))
+        try container.encodeIfPresent(subjectID, forKey: JSONKey("sub_id"))
     }
 }

@@ -7,7 +7,11 @@ import Foundation
 public enum CopiedClaims {
     /// The named claims present in `idToken`'s payload; names the shim sets
     /// itself are never copied (they would override `iss`, `aud`, ...).
-    public static func extract(idToken: String, names: [String]) -> [String: JSONValue] {
+    /// `email` is copied only when verified by an issuer authoritative for
+    /// it (`SubjectIdentity.verifiedEmail`, rule 13): an unverified address
+    /// would let anyone who can name it at the IdP pass for its owner at an
+    /// MCP server that keys on `email` or `X-Forwarded-Email`.
+    public static func extract(idToken: String, names: [String], emailTrust: SubjectIdentity.EmailTrust) -> [String: JSONValue] {
         guard !names.isEmpty else { return [:] }
         let parts = idToken.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
@@ -17,6 +21,7 @@ public enum CopiedClaims {
         for name in names where !AccessTokenClaims.reservedNames.contains(name) {
             if let value = object[name] { out[name] = value }
         }
+        if out["email"] != nil { out["email"] = SubjectIdentity.verifiedEmail(object, trust: emailTrust) }
         return out
     }
 }

@@ -18,6 +18,10 @@ struct CallbackEndpoint: Sendable {
     let issuer: String
     /// `tokens.claims`: ID-token claims copied into issued tokens.
     let copiedClaims: [String]
+    /// The upstream IdP's issuer, recorded with the subject (rule 13).
+    let subjectIssuer: String
+    /// How the IdP's `email` is judged before it is copied (rule 13).
+    let emailTrust: SubjectIdentity.EmailTrust
 
     func handle(_ request: Request, _ context: ShimRequestContext) async throws -> Response {
         let params: [String: String]
@@ -74,7 +78,7 @@ struct CallbackEndpoint: Sendable {
         if let idToken = tokens.idToken {
             // Signature, iss, aud, exp when the IdP publishes keys; the nonce always (rule 12).
             subject = try await upstream.verifyIDToken(idToken, nonce: transaction.nonce)
-            copied = CopiedClaims.extract(idToken: idToken, names: copiedClaims)
+            copied = CopiedClaims.extract(idToken: idToken, names: copiedClaims, emailTrust: emailTrust)
         } else {
             // No ID token (GitHub; an OIDC provider asked without openid): userinfo or GitHub's /user.
             subject = try await upstream.subject(accessToken: tokens.accessToken)
@@ -85,7 +89,7 @@ struct CallbackEndpoint: Sendable {
         let code = SecretToken.generate()
         let record = AuthorizationCodeRecord(
             grantID: grantID, request: transaction.request, subject: subject, upstream: sealed,
-            expiresAt: now.addingTimeInterval(AuthorizationFlow.codeLifetime), claims: copied)
+            expiresAt: now.addingTimeInterval(AuthorizationFlow.codeLifetime), claims: copied, subjectIssuer: subjectIssuer)
         do { try await store.saveCode(record, hash: SecretToken.hash(code)) } catch {
             throw OAuthError(.serverError, "the authorization could not be saved", detail: "store: \(error)")
         }

@@ -64,7 +64,8 @@ struct AuthorizationCodeGrant: GrantHandler {
             let grant = Grant(
                 id: record.grantID, clientID: client.clientID, subject: record.subject, resource: authorization.resource,
                 scope: authorization.scope, upstreamScope: authorization.upstreamScope, upstream: record.upstream, createdAt: now,
-                expiresAt: now.addingTimeInterval(TimeInterval(refreshTTLSeconds)), claims: record.claims)
+                expiresAt: now.addingTimeInterval(TimeInterval(refreshTTLSeconds)), claims: record.claims,
+                subjectIssuer: record.subjectIssuer)
             let token = refreshable ? SecretToken.generate() : nil
             let first = token.map {
                 StoredRefreshToken(
@@ -85,7 +86,8 @@ struct AuthorizationCodeGrant: GrantHandler {
                 scope: authorization.scope.text, detail: "grant " + record.grantID.prefix(8)), logger: logger)
         let target = IssuanceTarget(
             grantID: record.grantID, clientID: client.clientID, subject: record.subject,
-            resource: authorization.resource, scope: authorization.scope, claims: record.claims)
+            resource: authorization.resource, scope: authorization.scope, claims: record.claims,
+            subjectIssuer: record.subjectIssuer)
         return try await responder.respond(
             target, upstream: UpstreamTokens(stored: record.upstream), refreshToken: refreshToken,
             logger: logger)

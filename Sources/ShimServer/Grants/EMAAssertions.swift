@@ -24,6 +24,13 @@ struct EMAAssertions: Sendable {
         /// `allow_without_resource` of that entry (never for the shim's own
         /// ID-JAGs, which always name their resource).
         var resourceRequired: Bool
+        /// Whether the ID-JAG is the shim's own (leg 1 here): its subject is
+        /// then the upstream IdP's user.
+        var isOwn: Bool
+        /// Whether its `email` may be believed (rule 13): the shim's own ID-JAGs
+        /// carry only an email leg 1 found verified; a trusted issuer's only
+        /// with `email_authoritative`.
+        var emailTrust: SubjectIdentity.EmailTrust
     }
 
     /// The verified claims; every refusal is `invalid_grant` naming the
@@ -43,6 +50,7 @@ struct EMAAssertions: Sendable {
         }
         let resourceRequired: Bool
         let verifiedBy: String
+        var emailTrust = SubjectIdentity.EmailTrust.emailVerifiedClaim
         do {
             if issuer == self.issuer, let keys = ownKeys {
                 resourceRequired = true
@@ -54,6 +62,7 @@ struct EMAAssertions: Sendable {
             } else if let keys = trustedIssuerKeys, let trusted = await keys.trusted(issuer) {
                 resourceRequired = !trusted.allowWithoutResource
                 verifiedBy = trusted.issuer
+                if !trusted.emailAuthoritative { emailTrust = .notAuthoritative }
                 try IDJAGRules.checkHeader(jws.header, algorithms: Set(trusted.algorithms))
                 try await keys.verifySignature(assertion, header: jws.header, issuer: issuer)
             } else {
@@ -70,7 +79,9 @@ struct EMAAssertions: Sendable {
         do { claims = try JSONDecoder().decode(IDJAGClaims.self, from: jws.payload) } catch {
             throw refuse(.malformed("its claims are not an ID-JAG claim set"))
         }
-        return Verified(claims: claims, issuer: verifiedBy, resourceRequired: resourceRequired)
+        return Verified(
+            claims: claims, issuer: verifiedBy, resourceRequired: resourceRequired, isOwn: ownKeys != nil && verifiedBy == self.issuer,
+            emailTrust: emailTrust)
     }
 
     /// The store key of an assertion's `jti`: per issuer, hashed.

@@ -20,6 +20,9 @@ struct JWTBearerGrant: GrantHandler {
     let clock: any ShimClock
     /// This server's issuer: the `aud` an ID-JAG must name.
     let audience: String
+    /// The upstream IdP's issuer: the subject issuer of the shim's own
+    /// ID-JAGs, whose `sub` is the IdP's user as the code flow names it.
+    let upstreamIssuer: String
     let resourcePolicy: ResourcePolicy
     /// `ema.max_assertion_lifetime`.
     let maxAssertionLifetimeSeconds: Int
@@ -50,11 +53,15 @@ struct JWTBearerGrant: GrantHandler {
                 ])
             throw OAuthError.invalidGrant("the assertion is not accepted: it was already used (its jti is single use)")
         }
+        // Rule 13 (OIDC Core §5.7): the user is the pair (issuer, sub), so a
+        // trusted issuer naming another issuer's `sub` is another user; its
+        // `email` only when verified and the issuer is authoritative for it.
+        let email = SubjectIdentity.verifiedEmail(claims.extra, trust: verified.emailTrust)
         let grant = Grant(
             id: SecretToken.generate(bytes: 16), clientID: client.clientID, subject: granted.subject, resource: granted.resource,
             scope: granted.scope, upstreamScope: ScopeSet(values: []), upstream: nil, createdAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(accessTTLSeconds)),
-            claims: claims.extra["email"].map { ["email": $0] })
+            claims: email.map { ["email": $0] }, subjectIssuer: verified.isOwn ? upstreamIssuer : claims.issuer)
         guard try await store.createGrant(grant, firstRefreshToken: nil) else {
             throw OAuthError(.serverError, "the grant could not be recorded", detail: "grant id collision")
         }

@@ -24,6 +24,8 @@ struct TokenExchangeGrant: GrantHandler {
     let settings: EMAIssuer
     /// `ema.policy`, deny by default.
     let policy: [EMAPolicyRule]
+    /// How the upstream IdP's `email` is judged before it goes into an ID-JAG (rule 13).
+    let emailTrust: SubjectIdentity.EmailTrust
 
     var grantType: GrantType { .tokenExchange }
 
@@ -51,7 +53,9 @@ struct TokenExchangeGrant: GrantHandler {
             }
             throw OAuthError.invalidGrant("the subject token is not accepted: " + error.description)
         }
-        guard let subject = idClaims["sub"]?.stringValue, !subject.isEmpty else {
+        // The user as the code flow names them (Entra: `<tid>/<oid>`; its
+        // `sub` differs per application), so grants from both match.
+        guard let subject = subjectTokens.subject(from: idClaims) else {
             throw OAuthError.invalidGrant("the subject token is not accepted: it names no subject")
         }
         let groups: [String] =
@@ -90,7 +94,13 @@ struct TokenExchangeGrant: GrantHandler {
         let expiresAt = SubjectTokenRules.cappedExpiry(issuedAt: issuedAt, lifetime: settings.lifetimeSeconds, subjectExpiry: subjectExpiry)
         guard expiresAt > issuedAt else { throw OAuthError.invalidGrant("the subject token is not accepted: it has expired") }
         var extra: [String: JSONValue] = [:]
-        for name in ["email", "auth_time", "acr", "amr"] { extra[name] = idClaims[name] }
+        for name in ["auth_time", "acr", "amr"] { extra[name] = idClaims[name] }
+        // Rule 13: an email only when the IdP verified it, and then marked so
+        // (the ID-JAG's reader requires `email_verified: true`).
+        if let email = SubjectIdentity.verifiedEmail(idClaims, trust: emailTrust) {
+            extra["email"] = email
+            extra["email_verified"] = .bool(true)
+        }
         if let tid = idClaims["tid"] { extra["tenant"] = tid }
         let claims = IDJAGClaims(
             issuer: issuer, subject: subject, audience: [audience], clientID: decision.clientID,

@@ -12,20 +12,26 @@ struct IssuanceTarget: Sendable {
     var resource: String
     var scope: ScopeSet
     var claims: [String: JSONValue]?
+    /// Who asserted `subject`; nil: the upstream IdP.
+    var subjectIssuer: String?
 
     init(grant: Grant) {
         self.init(
             grantID: grant.id, clientID: grant.clientID, subject: grant.subject, resource: grant.resource,
-            scope: grant.scope, claims: grant.claims)
+            scope: grant.scope, claims: grant.claims, subjectIssuer: grant.subjectIssuer)
     }
 
-    init(grantID: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, claims: [String: JSONValue]?) {
+    init(
+        grantID: String, clientID: String, subject: String?, resource: String, scope: ScopeSet, claims: [String: JSONValue]?,
+        subjectIssuer: String?
+    ) {
         self.grantID = grantID
         self.clientID = clientID
         self.subject = subject
         self.resource = resource
         self.scope = scope
         self.claims = claims
+        self.subjectIssuer = subjectIssuer
     }
 }
 
@@ -42,6 +48,11 @@ struct TokenResponder: Sendable {
     let vault: UpstreamTokenVault
     let auditor: Auditor
     let clock: any ShimClock
+    /// The upstream IdP's issuer: the issuer of grants that name none.
+    let upstreamIssuer: String
+    /// Whether more than one issuer can assert users (rule 13): `sub` is
+    /// then qualified by its issuer.
+    let severalSubjectIssuers: Bool
 
     func respond(_ target: IssuanceTarget, upstream: UpstreamTokens?, refreshToken: String?, logger: Logger) async throws -> TokenResponse {
         let now = clock.now()
@@ -65,16 +76,23 @@ struct TokenResponder: Sendable {
         return TokenResponse(accessToken: jwt, expiresIn: accessTTLSeconds, refreshToken: refreshToken, scope: target.scope.text)
     }
 
-    /// RFC 9068 §2.2. `sub` is the upstream subject; an IdP that sent no ID
-    /// token (GitHub) leaves the shim no user identifier, and `sub` then
-    /// names the grant (`grant:<id>`), pseudonymous and stable for it.
+    /// RFC 9068 §2.2. `sub` is the upstream subject, qualified by its issuer
+    /// when several issuers can assert users (rule 13, `SubjectIdentity`),
+    /// and `sub_id` (RFC 9493) names the pair; an IdP that sent no ID token
+    /// (GitHub) leaves the shim no user identifier, and `sub` then names the
+    /// grant (`grant:<id>`), pseudonymous and stable for it.
     func accessTokenClaims(_ target: IssuanceTarget, now: Date) -> AccessTokenClaims {
         let issuedAt = Int(now.timeIntervalSince1970)
+        let subjectIssuer = target.subjectIssuer ?? upstreamIssuer
+        let subject = target.subject.map {
+            SubjectIdentity.qualified(subject: $0, issuer: subjectIssuer, severalIssuers: severalSubjectIssuers)
+        }
         return AccessTokenClaims(
-            issuer: issuer, subject: target.subject ?? "grant:" + target.grantID, audience: [target.resource],
+            issuer: issuer, subject: subject ?? "grant:" + target.grantID, audience: [target.resource],
             expiresAt: issuedAt + accessTTLSeconds, issuedAt: issuedAt,
             tokenID: SecretToken.generate(bytes: 16), clientID: target.clientID, scope: target.scope.text,
-            grantID: target.grantID, extra: target.claims ?? [:])
+            grantID: target.grantID, subjectID: target.subject.map { IssuerSubjectIdentifier(issuer: subjectIssuer, subject: $0) },
+            extra: target.claims ?? [:])
     }
 
     func sign(_ claims: AccessTokenClaims) async throws(OAuthError) -> String {

@@ -11,4 +11,16 @@ public protocol SubjectTokenVerifying: Sendable {
     /// `audience`), `exp` and `iat` hold; `sub` is present. A refusal names
     /// the rule (`TokenProblem`).
     func verifySubjectToken(_ idToken: String, audience: String) async throws(TokenProblem) -> [String: JSONValue]
+    /// The user a verified subject token names, as the code flow names the
+    /// same user (`IdPProfile.userSubject`: Entra's `<tid>/<oid>`, not its
+    /// per-application `sub`).
+    func subject(from claims: [String: JSONValue]) -> String?
+}
+
+extension SubjectTokenVerifying {
+    /// `sub` (OIDC Core §2), for verifiers without a preset.
+    public func subject(from claims: [String: JSONValue]) -> String? {
+        guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { return nil }
+        return sub
+    }
 }

@@ -21,6 +21,13 @@ final class FakeSubjectTokens: SubjectTokenVerifying, Sendable {
         guard entry.audience == audience else { throw .wrongAudience }
         return entry.claims
     }
+
+    /// The claim that names the user (as Entra's profile names it by `oid`).
+    let subjectClaim = Mutex("sub")
+
+    func subject(from claims: [String: JSONValue]) -> String? {
+        claims[subjectClaim.withLock { $0 }]?.stringValue
+    }
 }
 
 /// A shim in issued mode that accepts ID-JAGs from a test IdP (inline keys)
@@ -36,12 +43,21 @@ struct EMAHarness {
     let subjectTokens = FakeSubjectTokens()
 
     /// - Parameters: `store` is shared with another harness to restart on it;
-    ///   `withoutEMAClient` leaves `EMAHarness.client` out of `ema.clients`.
-    init(maxLifetime: String = "10m", store: any ShimStore = MemoryStore(), withoutEMAClient: Bool = false) async throws {
+    ///   `withoutEMAClient` leaves `EMAHarness.client` out of `ema.clients`;
+    ///   `emailAuthoritative` sets the test IdP's `email_authoritative`.
+    init(
+        maxLifetime: String = "10m", store: any ShimStore = MemoryStore(), withoutEMAClient: Bool = false,
+        emailAuthoritative: Bool = false
+    ) async throws {
         idp = try await SigningKeys.make(current: P256.Signing.PrivateKey())
         let jwks = String(decoding: try JSONEncoder().encode(idp.jwks), as: UTF8.self)
         let ema: ConfigValue = .map([
-            "trusted_issuers": .list([.map(["issuer": .string(Self.idpIssuer), "jwks": .string(jwks), "algorithms": .list([.string("ES256")])])]),
+            "trusted_issuers": .list([
+                .map([
+                    "issuer": .string(Self.idpIssuer), "jwks": .string(jwks), "algorithms": .list([.string("ES256")]),
+                    "email_authoritative": .string(emailAuthoritative ? "true" : "false"),
+                ])
+            ]),
             "clients": .list(
                 (withoutEMAClient ? [] : [ConfigValue.map(["id": .string(Self.client.id), "secret": .string(Self.client.secret)])])
                     + [

@@ -40,6 +40,8 @@ final class FakeUpstream: UpstreamIdP, Sendable {
         var nonceOverride: String?
         /// More claims in the ID token (e.g. `email`, `tid`, `oid`).
         var idTokenExtra: [String: String] = [:]
+        /// Boolean claims in the ID token (e.g. `email_verified`).
+        var idTokenFlags: [String: Bool] = [:]
         /// When true, token responses carry no ID token (GitHub has none).
         var omitIDToken = false
     }
@@ -122,7 +124,9 @@ final class FakeUpstream: UpstreamIdP, Sendable {
         var idToken: String?
         if withIDToken, !s.omitIDToken {
             let base: [String: String?] = ["iss": "https://idp.test", "aud": "shim-upstream", "sub": subject, "nonce": nonce]
-            idToken = unsignedJWT(base.merging(s.idTokenExtra.mapValues { Optional($0) }) { old, _ in old })
+            var object: [String: Any] = base.merging(s.idTokenExtra.mapValues { Optional($0) }) { old, _ in old }.compactMapValues { $0 }
+            for (name, flag) in s.idTokenFlags { object[name] = flag }
+            idToken = unsignedJWT(object: object)
             s.issuedIDTokens.append(idToken!)
         }
         return UpstreamTokenResponse(
@@ -131,8 +135,12 @@ final class FakeUpstream: UpstreamIdP, Sendable {
     }
 
     static func unsignedJWT(_ claims: [String: String?]) -> String {
+        unsignedJWT(object: claims.compactMapValues { $0 })
+    }
+
+    static func unsignedJWT(object claims: [String: Any]) -> String {
         let header = Base64URL.encode(Data(#"{"alg":"none","typ":"JWT"}"#.utf8))
-        let payload = try! JSONSerialization.data(withJSONObject: claims.compactMapValues { $0 }, options: [.sortedKeys])
+        let payload = try! JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys])
         return header + "." + Base64URL.encode(payload) + "." + Base64URL.encode(Data("sig".utf8))
     }
 }

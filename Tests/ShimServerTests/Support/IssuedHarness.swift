@@ -30,7 +30,10 @@ enum IssuedHarness {
         ]
         settings.merge(overrides) { $1 }
         let harness = try ShimHarness(overrides: settings, store: store, signingKeys: keys)
-        harness.upstream.state.withLock { $0.idTokenExtra = ["email": "alice@example.com", "tid": "tenant-7", "oid": "object-9"] }
+        harness.upstream.state.withLock {
+            $0.idTokenExtra = ["email": "alice@example.com", "tid": "tenant-7", "oid": "object-9"]
+            $0.idTokenFlags = ["email_verified": true]
+        }
         return harness
     }
 
