@@ -80,6 +80,41 @@ struct EntraTenantPinningTests {
         }
     }
 
+    @Test("the code flow and leg 1 name an Entra user <tid>/<oid>, not the per-application sub; without oid, the sub")
+    func subjectIsTenantAndObjectID() async throws {
+        let served = Base()
+        let app = Application(
+            router: Self.router(served) { "\($0)/\(Self.home)/v2.0" }, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let base = "http://127.0.0.1:\(client.port!)"
+            served.value.withLock { $0 = base }
+            let upstream = Self.upstream(base)
+            let oid = "00000000-0000-0000-66f3-3332eca7ea81"
+            func token(audience: String, sub: String, oid: String?) async throws -> String {
+                let now = Date().timeIntervalSince1970
+                return try await SubjectTokenVerifierTests.sign {
+                    $0.iss = base + "/\(Self.home)/v2.0"
+                    $0.tid = Self.home
+                    $0.oid = oid
+                    $0.sub = sub
+                    $0.aud = [audience]
+                    $0.iat = now
+                    $0.exp = now + 3600
+                }
+            }
+            // Sign-in: the shim's own application sees one pairwise sub.
+            let signIn = try await upstream.verifyIDToken(try await token(audience: "static-client", sub: "pairwise-for-shim", oid: oid), nonce: nil)
+            #expect(signIn == "\(Self.home)/\(oid)")
+            // Leg 1: the MCP client's application sees another; the subject is the same.
+            let claims = try await upstream.verifySubjectToken(
+                try await token(audience: SubjectTokenVerifierTests.app, sub: "pairwise-for-app", oid: oid), audience: SubjectTokenVerifierTests.app)
+            #expect(upstream.subject(from: claims) == signIn)
+            // Without oid (no profile scope): the sub, never a made-up <tid>/<oid>.
+            let bare = try await upstream.verifyIDToken(try await token(audience: "static-client", sub: "pairwise-for-shim", oid: nil), nonce: nil)
+            #expect(bare == "pairwise-for-shim")
+        }
+    }
+
     @Test("a discovery document whose issuer is not <host>/<GUID>/v2.0 pins nothing: leg 1 refuses rather than guess")
     func unusableDiscovery() async throws {
         let served = Base()

@@ -26,6 +26,7 @@ struct SubjectTokenVerifierTests {
         var azpacr: String?
         var idtyp: String?
         var tid: String?
+        var oid: String?
         func verify(using algorithm: some JWTAlgorithm) throws {}
     }
 

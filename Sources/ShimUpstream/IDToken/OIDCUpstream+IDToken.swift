@@ -18,7 +18,8 @@ extension OIDCUpstream {
         do {
             let verified = try await verifier.verify(idToken, nonce: nonce)
             logger.info("upstream id_token verified", metadata: ["issuer": "\(verified.issuer)"])
-            return verified.subject
+            // The same user as at ID-JAG leg 1 (Entra: `<tid>/<oid>`, not the per-application `sub`).
+            return profile.userSubject(from: verified.claims, logger: logger) ?? verified.subject
         } catch {
             logger.warning("upstream id_token refused", metadata: ["reason": "\(error.description)"])
             switch error {
@@ -132,5 +133,9 @@ extension OIDCUpstream: SubjectTokenVerifying {
             throw error
         }
         return verified.claims
+    }
+
+    public func subject(from claims: [String: JSONValue]) -> String? {
+        profile.userSubject(from: claims, logger: logger)
     }
 }

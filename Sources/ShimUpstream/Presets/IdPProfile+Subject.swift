@@ -1,3 +1,4 @@
+public import Logging
 public import ShimCore
 
 extension IdPProfile {
@@ -28,5 +29,21 @@ extension IdPProfile {
             guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { return nil }
             return sub
         }
+    }
+
+    /// `subject(from:)`, or, when it finds none (an Entra ID token without
+    /// `oid`, asked for without the `profile` scope), the token's `sub` with
+    /// a warning. The fallback is safe: Entra's pairwise `sub` never
+    /// contains `/`, so it never equals a `<tid>/<oid>` subject, and a
+    /// policy naming users by `<tid>/<oid>` does not match it (denied, not
+    /// confused); it is only less usable, the same user having another
+    /// subject than at sign-in.
+    public func userSubject(from claims: [String: JSONValue], logger: Logger) -> String? {
+        if let subject = subject(from: claims) { return subject }
+        guard let sub = claims["sub"]?.stringValue, !sub.isEmpty else { return nil }
+        logger.warning(
+            "ID token without oid or tid: the subject is Entra's per-application sub; ask for the profile scope",
+            metadata: ["preset": "\(preset.rawValue)"])
+        return sub
     }
 }
