@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ShimCore
+import ShimTokens
 
 extension Gateway {
     /// The upstream call, after authorization. The request body is read
@@ -26,6 +27,12 @@ extension Gateway {
             headers.add(name: field.name, value: field.value)
         }
         if route.identityHeaders { addIdentity(claims, to: &headers) }
+        if route.identityAssertion {
+            guard let assertion = await identityAssertion(claims, route: route) else {
+                return GatewayResponses.jsonRPCError(.serviceUnavailable, "Identity assertion unavailable; retry")
+            }
+            headers.replaceOrAdd(name: IdentityAssertion.headerName, value: assertion)
+        }
         // The body first: a refused one costs no upstream-token work.
         var request = request
         let body: ByteBuffer?
@@ -87,6 +94,16 @@ extension Gateway {
         for (name, value) in values where !value.isEmpty && value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) {
             headers.replaceOrAdd(name: name, value: value)
         }
+    }
+
+    /// `X-DCR-Shim-Assertion` (`IdentityAssertion`): the token's identity,
+    /// signed for this resource with the shim's keys, per request. nil (the
+    /// request is refused, not sent unsigned) when signing fails.
+    func identityAssertion(_ claims: AccessTokenClaims, route: GatewayRoute) async -> String? {
+        let payload = IdentityAssertion.claims(
+            for: claims, issuer: validator.issuer, resource: route.resource, now: Int(clock.now().timeIntervalSince1970),
+            tokenID: SecretToken.generate(bytes: 16))
+        return try? await validator.keys.sign(payload, type: IdentityAssertion.mediaType)
     }
 
     /// The MCP server's response, its headers as the policy returns them

@@ -20,6 +20,8 @@ struct GatewayRoute: Sendable {
     let requiredScopes: [String]
     let upstreamTokenHeader: String?
     let identityHeaders: Bool
+    /// `identity_assertion`: send `X-DCR-Shim-Assertion`.
+    let identityAssertion: Bool
     let allowedOrigins: Set<String>
     /// Per-resource metrics, made once (a lookup in the metrics registry per request is not free).
     let metrics: RouteMetrics
@@ -49,6 +51,7 @@ struct GatewayRoute: Sendable {
         requiredScopes = gateway.requiredScopes
         upstreamTokenHeader = gateway.upstreamTokenHeader
         identityHeaders = gateway.identityHeaders
+        identityAssertion = gateway.identityAssertion
         let configured = gateway.allowedOrigins.compactMap(OriginPolicy.normalise)
         allowedOrigins = Set(
             configured.isEmpty

@@ -70,7 +70,7 @@ struct TokenConfigurationTests {
             gateway: [
                 "upstream": .string("http://127.0.0.1:3000/mcp"), "required_scopes": .list([.string("mcp.read")]),
                 "upstream_token_header": .string("X-Upstream-Token"), "identity_headers": .string("false"),
-                "allowed_origins": .list([.string("https://app.example.com")]),
+                "allowed_origins": .list([.string("https://app.example.com")]), "identity_assertion": .string("true"),
             ])
         let files = ["/k.pem": Self.p256Private, "/old.pem": Self.p256Public + "\n" + Self.p256Private, "/rs": "rs-secret-0123456789\n"]
         let config = try ConfigurationTests.load(tree, env: ["DCR_SHIM_TOKENS_ACCESS_TTL": "90s"], files: files).get()
@@ -83,7 +83,7 @@ struct TokenConfigurationTests {
                 GatewayResource(
                     resource: Self.resource, upstream: "http://127.0.0.1:3000/mcp",
                     requiredScopes: ["mcp.read"], upstreamTokenHeader: "X-Upstream-Token",
-                    identityHeaders: false, allowedOrigins: ["https://app.example.com"])
+                    identityHeaders: false, allowedOrigins: ["https://app.example.com"], identityAssertion: true)
             ])
         #expect(config.gateway.responseTimeoutSeconds == 30 && config.gateway.idleTimeoutSeconds == 120 && config.gateway.connectTimeoutSeconds == 2)
         #expect(config.gateway.maxRequestBytes == 2048 && config.gateway.maxConnections == 64)

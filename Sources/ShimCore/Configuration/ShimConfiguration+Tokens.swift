@@ -64,6 +64,10 @@ public struct GatewayResource: Sendable, Equatable {
     /// `resources[i].identity_headers` (default true): `X-Forwarded-User`
     /// (sub), `X-Forwarded-Client-Id`, `X-Forwarded-Scope`, `X-Forwarded-Email`.
     public var identityHeaders: Bool
+    /// `resources[i].identity_assertion` (default false): also send
+    /// `X-DCR-Shim-Assertion`, a 60-second ES256 JWT signed with the shim's
+    /// keys stating the same identity (`IdentityAssertion`).
+    public var identityAssertion: Bool
     /// `resources[i].allowed_origins` (default: the resource's and the
     /// issuer's origins): browser origins allowed to call it.
     public var allowedOrigins: [String]
@@ -75,13 +79,15 @@ public struct GatewayResource: Sendable, Equatable {
 
     public init(
         resource: String, upstream: String, requiredScopes: [String] = [], upstreamTokenHeader: String? = nil,
-        identityHeaders: Bool = true, allowedOrigins: [String] = [], insecureHTTPUpstream: Bool = false
+        identityHeaders: Bool = true, allowedOrigins: [String] = [], insecureHTTPUpstream: Bool = false,
+        identityAssertion: Bool = false
     ) {
         self.resource = resource
         self.upstream = upstream
         self.requiredScopes = requiredScopes
         self.upstreamTokenHeader = upstreamTokenHeader
         self.identityHeaders = identityHeaders
+        self.identityAssertion = identityAssertion
         self.allowedOrigins = allowedOrigins
         self.insecureHTTPUpstream = insecureHTTPUpstream
     }
@@ -133,15 +139,16 @@ extension ShimConfiguration {
             let identity = r.bool(key + ".identity_headers", default: true)
             let origins = r.stringList(key + ".allowed_origins", default: [])
             let insecureHTTP = r.bool(key + ".insecure_http_upstream", default: false)
+            let assertion = r.bool(key + ".identity_assertion", default: false)
             if let upstream {
                 gatewayResources.append(
                     GatewayResource(
                         resource: configured.resource, upstream: upstream, requiredScopes: required,
                         upstreamTokenHeader: header, identityHeaders: identity, allowedOrigins: origins,
-                        insecureHTTPUpstream: insecureHTTP))
-            } else if !required.isEmpty || header != nil || !origins.isEmpty || insecureHTTP {
+                        insecureHTTPUpstream: insecureHTTP, identityAssertion: assertion))
+            } else if !required.isEmpty || header != nil || !origins.isEmpty || insecureHTTP || assertion {
                 r.problem(
-                    "\(key): required_scopes, upstream_token_header, allowed_origins and insecure_http_upstream apply only with "
+                    "\(key): required_scopes, upstream_token_header, allowed_origins, insecure_http_upstream and identity_assertion apply only with "
                         + "\(key).upstream (gateway mode)")
             }
         }

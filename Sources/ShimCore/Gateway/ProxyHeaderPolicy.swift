@@ -42,7 +42,7 @@ public enum ProxyHeaderPolicy {
     /// reserved, as oauth2-proxy sets it.
     public static let identityHeaders = [
         "x-forwarded-user", "x-forwarded-client-id", "x-forwarded-scope", "x-forwarded-email",
-        "x-forwarded-access-token",
+        "x-forwarded-access-token", "x-dcr-shim-assertion",
     ]
 
     /// Whether a (lower-case) name is one a client could use to claim an
