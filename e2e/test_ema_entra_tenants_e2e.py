@@ -36,7 +36,10 @@ def test_domain_tenant_refuses_an_id_token_of_another_tenant_at_leg_1(tmp_path):
         try:
             home = exchange(shim.base_url, app, fake.sso_id_token(app[0]), issuer, resource, scope=scope)
             assert home.status_code == 200, home.text
-            assert jwt_parts(home.json()["access_token"])[1]["tenant"] == fake.tenant
+            id_jag = jwt_parts(home.json()["access_token"])[1]
+            assert id_jag["tenant"] == fake.tenant
+            # Entra's sub is pairwise per application: the user is <tid>/<oid>, as at sign-in.
+            assert id_jag["sub"] == f"{fake.tenant}/{fake.oid}" != fake.pairwise_sub(app[0]), id_jag
             assert any(r.path == f"/{fake.domain}/v2.0/.well-known/openid-configuration" for r in fake.requests), \
                 "the domain was resolved through its discovery document"
 

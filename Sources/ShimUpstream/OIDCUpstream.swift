@@ -137,7 +137,7 @@ public final class OIDCUpstream: UpstreamIdP {
             ("response_type", "code"),
             ("client_id", config.clientID),
             ("redirect_uri", callbackURL),
-            ("scope", scope.text),
+            ("scope", profile.authorizeScope(scope).text),
             ("state", state),
             ("code_challenge", codeChallenge),
             ("code_challenge_method", "S256"),

@@ -1,3 +1,4 @@
+import Logging
 import ShimCore
 import ShimUpstream
 import Testing
@@ -24,6 +25,25 @@ struct IdPProfileSubjectTests {
         #expect(entra.subject(from: ["sub": .string("x"), "tid": .string(Self.tid)]) == nil)
         #expect(entra.subject(from: ["sub": .string("x"), "oid": .string(Self.oid)]) == nil)
         #expect(entra.subject(from: ["oid": .string("../admin"), "tid": .string(Self.tid)]) == nil)
+    }
+
+    @Test("Entra without oid (no profile scope): the per-application sub, which never looks like <tid>/<oid>")
+    func entraFallback() {
+        let entra = IdPProfile.of(.entra)
+        let logger = Logger(label: "test")
+        let bare: [String: JSONValue] = ["sub": .string("AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"), "tid": .string(Self.tid)]
+        #expect(entra.userSubject(from: bare, logger: logger) == "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ")
+        #expect(entra.userSubject(from: bare.merging(["oid": .string(Self.oid)]) { $1 }, logger: logger) == "\(Self.tid)/\(Self.oid.lowercased())")
+        #expect(entra.userSubject(from: ["tid": .string(Self.tid)], logger: logger) == nil)
+    }
+
+    @Test("Entra: profile is asked for next to openid, so that ID tokens carry oid; other presets ask for what is configured")
+    func profileScope() {
+        let entra = IdPProfile.of(.entra)
+        #expect(entra.authorizeScope(ScopeSet("openid offline_access api://a/mcp.access")).values.contains("profile"))
+        #expect(entra.authorizeScope(ScopeSet("openid profile")) == ScopeSet("openid profile"))
+        #expect(entra.authorizeScope(ScopeSet("api://a/mcp.access")) == ScopeSet("api://a/mcp.access"))
+        #expect(IdPProfile.of(.okta).authorizeScope(ScopeSet("openid")) == ScopeSet("openid"))
     }
 
     @Test("other presets: sub", arguments: [UpstreamPreset.okta, .google, .auth0, .keycloak, .oidc])

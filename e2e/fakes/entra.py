@@ -315,10 +315,19 @@ class EntraFake(StandardProvider):
         if problem:
             raise self.aad_error(400, "invalid_scope", *problem)
 
+    def pairwise_sub(self, audience: str) -> str:
+        """id-token-claims-reference, `sub`: "unique to a particular application
+        ID": the same user has another sub in every application's ID tokens."""
+        digest = hashlib.sha256(f"{self.oid}|{audience}".encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     def id_claims(self, record: dict) -> dict:
         claims = super().id_claims(record)
-        claims.update({"oid": self.oid, "tid": self.tenant, "ver": "2.0", "preferred_username": "adele@contoso.example",
-                       "name": "Adele Vance"})
+        claims.update({"sub": self.pairwise_sub(claims["aud"]), "tid": self.tenant, "ver": "2.0",
+                       "preferred_username": "adele@contoso.example", "name": "Adele Vance"})
+        # id-token-claims-reference, `oid`: "the profile scope is required to receive this claim".
+        if "profile" in str(record.get("scope", "")).split():
+            claims["oid"] = self.oid
         return claims
 
     # --- tokens of other applications (ID-JAG leg 1) ------------------------------
@@ -331,7 +340,7 @@ class EntraFake(StandardProvider):
         same keys (v2-protocols-oidc, the common key set)."""
         now = int(time.time())
         tenant = tenant or self.tenant
-        return self.id_token({"iss": f"{self.base}/{tenant}/v2.0", "aud": audience, "sub": self.user_sub, "oid": self.oid,
+        return self.id_token({"iss": f"{self.base}/{tenant}/v2.0", "aud": audience, "sub": self.pairwise_sub(audience), "oid": self.oid,
                               "tid": tenant, "ver": "2.0", "iat": now, "nbf": now, "exp": now + 3600,
                               "preferred_username": "adele@contoso.example", "name": "Adele Vance"})
 
@@ -340,7 +349,7 @@ class EntraFake(StandardProvider):
         same iss, keys and aud as its ID tokens, plus scp and azpacr
         (access-token-claims-reference)."""
         now = int(time.time())
-        return self.id_token({"iss": self.issuer, "aud": app, "sub": self.user_sub, "oid": self.oid, "tid": self.tenant,
+        return self.id_token({"iss": self.issuer, "aud": app, "sub": self.pairwise_sub(app), "oid": self.oid, "tid": self.tenant,
                               "ver": "2.0", "iat": now, "nbf": now, "exp": now + 3600, "azp": app,
                               "azpacr": "1", "scp": "access_as_user"})
 

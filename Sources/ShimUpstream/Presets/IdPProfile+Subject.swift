@@ -12,9 +12,8 @@ extension IdPProfile {
     /// user's object id, the same across applications within a tenant, and
     /// `tid` the tenant: the subject is `<tid>/<oid>` (both GUIDs, lowercased),
     /// unique across tenants. Entra puts `oid` in ID tokens only when the
-    /// `profile` scope was asked for; without `oid` or `tid` this is nil and
-    /// the caller must refuse rather than fall back to `sub` (two spellings
-    /// of one user would never match).
+    /// `profile` scope was asked for (`authorizeScope` adds it); without `oid`
+    /// or `tid` this is nil, and `userSubject(from:logger:)` decides.
     ///
     /// Other presets: `sub` (OIDC Core §2: "locally unique and never reassigned
     /// identifier within the Issuer").
@@ -45,5 +44,18 @@ extension IdPProfile {
             "ID token without oid or tid: the subject is Entra's per-application sub; ask for the profile scope",
             metadata: ["preset": "\(preset.rawValue)"])
         return sub
+    }
+}
+
+extension IdPProfile {
+    /// The scope asked for at the IdP's authorize endpoint. Entra: `profile`
+    /// is added next to `openid`, because Entra puts `oid` in ID tokens only
+    /// with it ("the profile scope is required to receive this claim",
+    /// https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference),
+    /// and the subject is `<tid>/<oid>` (`subject(from:)`), whatever
+    /// `upstream.scopes` lists.
+    public func authorizeScope(_ scope: ScopeSet) -> ScopeSet {
+        guard preset == .entra, scope.values.contains("openid"), !scope.values.contains("profile") else { return scope }
+        return ScopeSet(values: scope.values + ["profile"])
     }
 }
