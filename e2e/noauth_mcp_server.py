@@ -5,7 +5,8 @@ so the tests can check that it never sees the client's token and does see
 the identity and upstream-token headers the gateway injects.
 
 Tools: `whoami` (the gateway's identity headers, as the server saw them),
-`add`, `text_length`, and `stream_steps`, which reports progress several
+`verified_identity` (the gateway's signed identity assertion, verified with
+PyJWT against the shim's /jwks.json), `add`, `text_length`, and `stream_steps`, which reports progress several
 times before its result, so its response is an SSE stream of several events.
 
 With --refuse-bodies-over N it refuses a POST whose Content-Length passes N
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import json
 
+import jwt
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
 
@@ -71,6 +73,26 @@ def build() -> MCPServer:
         headers = ctx.headers or {}
         return json.dumps({"user": headers.get("x-forwarded-user"), "client_id": headers.get("x-forwarded-client-id"),
                            "scope": headers.get("x-forwarded-scope")})
+
+    @server.tool()
+    def verified_identity(jwks_url: str, issuer: str, audience: str, ctx: Context) -> str:
+        """The gateway's signed identity assertion (`X-DCR-Shim-Assertion`), verified
+        as an MCP server would, with PyJWT (independent of the shim's JWT code)
+        against the shim's /jwks.json: ES256 only, typ identity+jwt, iss, aud,
+        exp, iat, jti and sub required. Answers the claims, or why it failed."""
+        headers = ctx.headers or {}
+        token = headers.get("x-dcr-shim-assertion")
+        if not token:
+            return json.dumps({"error": "no assertion"})
+        try:
+            if jwt.get_unverified_header(token).get("typ") != "identity+jwt":
+                return json.dumps({"error": "wrong typ"})
+            key = jwt.PyJWKClient(jwks_url).get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["ES256"], audience=audience, issuer=issuer,
+                                options={"require": ["iss", "aud", "sub", "exp", "iat", "jti"]})
+        except jwt.PyJWTError as error:
+            return json.dumps({"error": f"{type(error).__name__}: {error}"})
+        return json.dumps({"claims": claims, "forwarded_user": headers.get("x-forwarded-user")})
 
     @server.tool()
     def add(a: int, b: int) -> int:

@@ -83,6 +83,7 @@ def test_id_jag_from_a_real_sign_in_accepted_by_the_issuing_shim_and_by_another(
 
         id_token = sso.sign_in()
         subject = jwt_parts(id_token)[1]["sub"]
+        idp_issuer = jwt_parts(id_token)[1]["iss"]
         issued: list[str] = []
 
         async def leg1(audience: str, resource: str) -> str:
@@ -95,7 +96,9 @@ def test_id_jag_from_a_real_sign_in_accepted_by_the_issuing_shim_and_by_another(
 
         text, storage = asyncio.run(sdk_tool_call(a_issuer + "/mcp", a_issuer, CLIENT_A, leg1, "whoami", {}))
         step(f"leg 2 at A: the SDK got an access token and called whoami: {text}")
-        assert json.loads(text)["user"] == subject and json.loads(text)["client_id"] == CLIENT_A[0]
+        # Rule 13: several issuers can assert users here, so the user is named with its issuer;
+        # A's own ID-JAGs name the IdP's users, as A's sign-ins do.
+        assert json.loads(text)["user"] == f"{idp_issuer}#{subject}" and json.loads(text)["client_id"] == CLIENT_A[0]
         assert storage.tokens.refresh_token is None and jwt_parts(storage.tokens.access_token)[0]["typ"] == "at+jwt"
         header, claims = jwt_parts(issued[0])
         assert header["typ"] == "oauth-id-jag+jwt" and claims["iss"] == a_issuer and claims["aud"] == a_issuer
@@ -103,7 +106,8 @@ def test_id_jag_from_a_real_sign_in_accepted_by_the_issuing_shim_and_by_another(
 
         text, storage = asyncio.run(sdk_tool_call(b_issuer + "/mcp", b_issuer, CLIENT_B, leg1, "whoami", {}))
         step(f"leg 2 at B (another issuer, trusting A): {text}")
-        assert json.loads(text)["user"] == subject and json.loads(text)["client_id"] == CLIENT_B[0]
+        # At B the user is A's assertion of them: A's issuer names the subject.
+        assert json.loads(text)["user"] == f"{a_issuer}#{subject}" and json.loads(text)["client_id"] == CLIENT_B[0]
         assert jwt_parts(issued[1])[1]["aud"] == b_issuer and jwt_parts(storage.tokens.access_token)[1]["iss"] == b_issuer
         assert "/shim-a-jwks.json" in documents.requests, "B fetched A's keys over HTTPS"
         assert "insecure relaxation in effect" in b.log_text()

@@ -147,6 +147,44 @@ def test_gateway_refuses_other_resources_and_revoked_tokens(stack, noauth):
     expect_challenge(mcp_post(shim, "not.a.token"), shim, "invalid_token")
 
 
+def test_mcp_server_verifies_the_gateways_identity_assertion_with_pyjwt(stack, noauth):
+    """resources[].identity_assertion: the MCP server verifies X-DCR-Shim-Assertion
+    with PyJWT against the shim's /jwks.json (the same user as the token, for
+    this resource, for 60 s); a client's forged assertion never reaches it."""
+    if stack.idp.name != "django-oauth-toolkit":
+        pytest.skip("run once")
+    for old in stack.shims:
+        old.stop()
+    base = f"http://127.0.0.1:{stack.shim_port}"
+    resource = base + "/mcp"
+    extra = issued_extra(stack.idp, resource, upstream=noauth.url)
+    extra["resources"][0]["identity_assertion"] = True
+    shim = Shim(stack.workdir / f"gateway-assertion-{len(stack.shims)}", stack.shim_port, stack.idp, resource, extra=extra).start()
+    stack.shims.append(shim)
+    start = len(noauth.requests())
+    flow = SDKFlow(shim, stack.idp, resource)
+    answer = json.loads(asyncio.run(flow.call_tool(
+        "verified_identity", {"jwks_url": shim.base_url + "/jwks.json", "issuer": shim.issuer, "audience": resource})))
+    assert "claims" in answer, answer
+    claims, token = answer["claims"], jwt_parts(flow.result.access_tokens[-1])[1]
+    assert claims["sub"] == token["sub"] == answer["forwarded_user"] and claims["client_id"] == token["client_id"]
+    assert claims["sub_id"] == token["sub_id"] and claims["sub_id"]["format"] == "iss_sub"
+    assert claims["aud"] == resource and claims["iss"] == shim.issuer and claims["scope"] == token["scope"]
+    assert claims["exp"] - claims["iat"] == 60 and claims["jti"] != token["jti"] and "sid" not in claims
+    posts = [r for r in noauth.requests()[start:] if r["method"] == "POST"]
+    assert posts and all(len(r["headers"]["x-dcr-shim-assertion"]) == 1 for r in posts)
+    # Not a bearer token at the gateway (typ identity+jwt, not at+jwt).
+    assertion = posts[-1]["headers"]["x-dcr-shim-assertion"][0]
+    expect_challenge(mcp_post(shim, assertion), shim, "invalid_token")
+    # A client's own assertion header is replaced, never passed on.
+    forged = httpx.post(resource, headers={"Authorization": f"Bearer {flow.result.access_tokens[-1]}", "X-DCR-Shim-Assertion": "forged",
+                                           "Accept": "application/json, text/event-stream", "Content-Type": "application/json"},
+                        json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
+    assert forged.status_code != 401
+    last = [r for r in noauth.requests() if r["method"] == "POST"][-1]
+    assert last["headers"]["x-dcr-shim-assertion"] != ["forged"]
+
+
 def test_expired_token_gets_the_challenge(stack, noauth):
     """Slow (waits out a 5 s token): run once, with django-oauth-toolkit."""
     if stack.idp.name != "django-oauth-toolkit":
