@@ -83,7 +83,7 @@ def test_id_jag_from_a_real_sign_in_accepted_by_the_issuing_shim_and_by_another(
 
         id_token = sso.sign_in()
         subject = jwt_parts(id_token)[1]["sub"]
-        idp_issuer = jwt_parts(id_token)[1]["iss"]
+        idp_issuer = idp.upstream["issuer"]   # upstream.issuer: the issuer of the shim's sign-ins
         issued: list[str] = []
 
         async def leg1(audience: str, resource: str) -> str:
