@@ -59,6 +59,20 @@ struct SubjectIdentityTests {
         #expect(decoded.subjectID == identifier && decoded.extra["sub_id"] == nil)
     }
 
+    @Test("a grant keeps its subject's issuer in its stored JSON; a grant stored before it existed reads nil (the upstream IdP)")
+    func storedGrant() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let grant = Grant(
+            id: "g", clientID: "c", subject: "alice", resource: "https://mcp.example.com", scope: ScopeSet("mcp"), upstreamScope: ScopeSet(""),
+            upstream: nil, createdAt: now, expiresAt: now, subjectIssuer: "https://b.example.com")
+        let json = try JSONEncoder().encode(grant)
+        #expect(try JSONDecoder().decode(Grant.self, from: json) == grant)
+        var object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        object["subjectIssuer"] = nil
+        let old = try JSONDecoder().decode(Grant.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.subjectIssuer == nil && old.subject == "alice")
+    }
+
     @Test("the upstream IdP's issuer names code-flow subjects; Entra's is the tenant's v2.0 issuer")
     func upstreamIssuer() {
         var config = UpstreamConfiguration(
