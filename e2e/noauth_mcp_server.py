@@ -6,8 +6,10 @@ the identity and upstream-token headers the gateway injects.
 
 Tools: `whoami` (the gateway's identity headers, as the server saw them),
 `verified_identity` (the gateway's signed identity assertion, verified with
-PyJWT against the shim's /jwks.json), `add`, `text_length`, and `stream_steps`, which reports progress several
-times before its result, so its response is an SSE stream of several events.
+PyJWT against the shim's /jwks.json), `add`, `text_length`, and
+`stream_steps`, which reports progress several times before its result
+(`delay` seconds apart), so its response is an SSE stream of several events,
+open for as long as the caller asks.
 
 With --refuse-bodies-over N it refuses a POST whose Content-Length passes N
 from its headers alone, answering 413 with a JSON-RPC error before reading a
@@ -105,11 +107,12 @@ def build() -> MCPServer:
         return len(text)
 
     @server.tool()
-    async def stream_steps(steps: int, ctx: Context) -> str:
-        """Reports progress `steps` times (one SSE event each), then answers."""
+    async def stream_steps(steps: int, ctx: Context, delay: float = 0.05) -> str:
+        """Reports progress `steps` times (one SSE event each, `delay` seconds
+        apart, at most 2), then answers."""
         for i in range(1, steps + 1):
             await ctx.report_progress(i, steps, f"step {i}")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(min(max(delay, 0.0), 2.0))
         return f"done {steps}"
 
     return server

@@ -25,7 +25,7 @@ extension ShimConfiguration {
         keep("data_dir", \.dataDir)
         keep("upstream", \.upstream)
         keep("storage.url", \.storageURL)
-        keep("storage", \.storage)
+        applied.storage = storage  // storage.url parsed: kept, and named, with it
         keep("storage.sqlite_synchronous", \.sqliteSynchronous)
         keep("keys.encryption_key", \.encryptionKey)
         keep("keys.cookie_key", \.cookieKey)
