@@ -212,7 +212,6 @@ def test_sighup_reloads_the_configuration(dot_stack, noauth):
 SECRET_MARKER = "hunter2-reload-secret-5e1f"
 
 
-@pytest.mark.xfail(strict=True, reason="a YAML error's problem text quotes the offending line of the file, secret and all")
 def test_a_refused_reload_never_logs_a_secret_of_the_file(dot_stack):
     """Rule: never log secrets. A file that is not valid YAML is refused;
     the logged problem names the position and the mistake, never the text of

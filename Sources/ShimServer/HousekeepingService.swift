@@ -18,8 +18,10 @@ public struct HousekeepingService: Service {
     let logger: Logger
     let interval: Duration
 
-    public init(store: any ShimStore, config: ShimConfiguration, clock: any ShimClock = SystemClock(), logger: Logger,
-                interval: Duration = .seconds(300)) {
+    public init(
+        store: any ShimStore, config: ShimConfiguration, clock: any ShimClock = SystemClock(), logger: Logger,
+        interval: Duration = .seconds(300)
+    ) {
         self.store = store
         self.clock = clock
         unusedClientTTLSeconds = config.unusedClientTTLSeconds

@@ -14,7 +14,7 @@ enum ConfigLoader {
         } catch let error as ConfigurationProblems {
             return .failure(error)
         } catch let error as YamlError {
-            return .failure(ConfigurationProblems(problems: ["\(path): not valid YAML: \(error)"]))
+            return .failure(ConfigurationProblems(problems: ["\(path): not valid YAML: \(describe(error))"]))
         } catch {
             // A missing file is allowed when everything comes from the environment.
             if FileManager.default.fileExists(atPath: path) {
@@ -26,6 +26,23 @@ enum ConfigLoader {
         let environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("DCR_SHIM_") || $0.key == "AZURE_FEDERATED_TOKEN_FILE" }
         return ShimConfiguration.load(file: tree, environment: environment, flags: flags) { file in
             try String(contentsOfFile: file, encoding: .utf8)
+        }
+    }
+
+    /// A YAML error without the library's quote of the offending line: that
+    /// line may hold a secret (`client_secret: ...`), and the text goes to
+    /// stderr and, on a reload, to the log. Line and column say where to look.
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .reader(let problem, let offset, _, _):
+            return problem + (offset.map { " (at byte \($0))" } ?? "")
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)" + (context.map { " (\($0.text), line \($0.mark.line))" } ?? "")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return duplicates.map { "\($0): given twice" }.joined(separator: "; ") + " (line \(context.mark.line))"
+        default:
+            return "the file cannot be read as YAML"
         }
     }
 

@@ -42,6 +42,22 @@ struct ConfigurationReloadService: Service {
             return running
         }
         let (applied, restartOnly) = running.reloading(loaded)
+        // The running values kept for restart-only settings, with the new
+        // file's others, must still make a configuration check-config accepts
+        // (a file that switches tokens.access to issued and adds a gateway
+        // resource would otherwise run in upstream mode without its gateway).
+        let mixed = applied.validate()
+        if !mixed.isEmpty {
+            for name in restartOnly {
+                logger.warning("reload: this setting changes only at a restart", metadata: ["setting": "\(name)"])
+            }
+            for problem in mixed {
+                logger.error(
+                    "reload refused: with the running values of restart-only settings the configuration is not valid",
+                    metadata: ["problem": "\(problem)"])
+            }
+            return running
+        }
         for name in restartOnly {
             logger.warning("reload: this setting changes only at a restart; its running value is kept", metadata: ["setting": "\(name)"])
         }

@@ -20,6 +20,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
+        // A SIGHUP before the reload service listens must not end the process.
+        signal(SIGHUP, SIG_IGN)
         let config = try ConfigLoader.loadOrExit(options)
         // Every format escapes control characters in logged values (ShimLogHandler).
         let format: ShimLogHandler.Format =

@@ -80,10 +80,14 @@ final class FakeMCPServer: Sendable {
             return Response(status: .ok)
         default:
             let echo = #"{"jsonrpc":"2.0","id":1,"result":{"bytes":\#(body.utf8.count)}}"#
+            // Like a real server, one session per user: `session-42` for the
+            // harness's first user, another id for anyone else.
+            let user = request.headers[HTTPField.Name("X-Forwarded-User")!] ?? ""
+            let session = user.isEmpty || user == "user-1" ? "session-42" : "session-of-" + user
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: "application/json", HTTPField.Name("Mcp-Session-Id")!: "session-42",
+                    .contentType: "application/json", HTTPField.Name("Mcp-Session-Id")!: session,
                     .connection: "X-Upstream-Hop", HTTPField.Name("X-Upstream-Hop")!: "1",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: echo)))

@@ -247,7 +247,11 @@ struct CIMDFlowTests {
                     clientName: name, redirectURIs: [], documentHash: "0",
                     firstSeen: at, lastFetched: at))
         }
-        let sweeper = Task { try await HousekeepingService(store: harness.store, config: harness.services.config, clock: harness.clock, logger: harness.logger, interval: .seconds(60)).run() }
+        let sweeper = Task {
+            try await HousekeepingService(
+                store: harness.store, config: harness.services.config, clock: harness.clock, logger: harness.logger, interval: .seconds(60)
+            ).run()
+        }
         for _ in 0..<100 where try await harness.store.listCIMDClients(limit: 10).count == 2 { try await Task.sleep(for: .milliseconds(20)) }
         sweeper.cancel()
         #expect(try await harness.store.listCIMDClients(limit: 10).map(\.clientName) == ["recent"])

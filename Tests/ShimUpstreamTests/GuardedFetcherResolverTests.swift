@@ -118,7 +118,7 @@ struct GuardedFetcherResolverTests {
         async let b = Self.outcome(fetcher, "https://hang-b.test/c.json")
         let (first, second) = await (a, b)
         #expect(first.refusal == .timeout(seconds: 1) && second.refusal == .timeout(seconds: 1))
-        #expect(ContinuousClock.now - started < .seconds(5), "the caller is answered at the deadline")
+        #expect(ContinuousClock.now - started < .seconds(15), "the caller is answered at the deadline, not when the lookup returns")
         let counts = await fetcher.cacheCounts
         #expect(counts.slots == 2 && counts.inFlight == 0, "the hung lookups still hold their slots")
         #expect(await Self.outcome(fetcher, "https://meta.test/c.json").refusal == .busy(host: "meta.test"))

@@ -23,6 +23,9 @@ extension ShimConfiguration {
         keep("listen.port", \.listenPort)
         keep("listen.idle_timeout", \.listenIdleTimeoutSeconds)
         keep("data_dir", \.dataDir)
+        // Housekeeping sweeps with the values it started with.
+        keep("registration.unused_ttl", \.unusedClientTTLSeconds)
+        keep("audit.retention", \.auditRetentionSeconds)
         keep("upstream", \.upstream)
         keep("storage.url", \.storageURL)
         applied.storage = storage  // storage.url parsed: kept, and named, with it

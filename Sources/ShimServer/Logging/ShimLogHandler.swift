@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 public import Logging
 import ShimCore
+import Synchronization
 
 // `timespec` resolves to CoreFoundation's declaration once jwt-kit is in the
 // module graph (member import visibility).
