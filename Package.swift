@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "dcr-shim", targets: ["dcr-shim"]),
         // For the fuzz package (fuzz/Package.swift), which fuzzes ShimCore's parsers.
         .library(name: "ShimCore", targets: ["ShimCore"]),
+        .library(name: "ShimConfigFile", targets: ["ShimConfigFile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -116,10 +117,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The configuration file's YAML as ShimCore's tree: the executable
+        // reads it, the fuzz package fuzzes it.
+        .target(
+            name: "ShimConfigFile",
+            dependencies: ["ShimCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "dcr-shim",
             dependencies: [
-                "ShimCore", "ShimStorage", "ShimServer", "ShimUpstream", "ShimTokens", "ShimGateway",
+                "ShimCore", "ShimConfigFile", "ShimStorage", "ShimServer", "ShimUpstream", "ShimTokens", "ShimGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -129,7 +137,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),

@@ -24,8 +24,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         .package(path: ".."),
-        // The YAML reader the executable's configuration loader uses (same version range).
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
     ],
     targets: targets.map { name in
         .executableTarget(
@@ -41,7 +39,7 @@ let package = Package(
             dependencies: [
                 "FuzzSupport",
                 .product(name: "ShimCore", package: root),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "ShimConfigFile", package: root),
             ],
             swiftSettings: strictSettings
         ),

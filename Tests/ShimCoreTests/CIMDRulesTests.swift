@@ -97,6 +97,26 @@ struct CIMDRulesTests {
         #expect(throws: Never.self) { try CIMDPolicy(allowedHosts: [HostPattern("*.example.com")!]).check(id) }
     }
 
+    @Test(
+        "a document URL on a port other than 443 is refused unless the operator named its host (no port probing from the shim)",
+        arguments: [
+            ("https://app.example.com:8443/c.json", CIMDPolicy(), false),
+            ("https://app.example.com:22/c.json", CIMDPolicy(), false),
+            ("https://app.example.com:443/c.json", CIMDPolicy(), true),
+            ("https://app.example.com/c.json", CIMDPolicy(), true),
+            ("https://app.example.com:8443/c.json", CIMDPolicy(allowedHosts: [HostPattern("app.example.com")!]), true),
+            ("https://app.example.com:8443/c.json", CIMDPolicy(insecurePrivateHosts: [HostPattern("app.example.com")!]), true),
+        ])
+    func portRule(url: String, policy: CIMDPolicy, accepted: Bool) throws {
+        let id = try CIMDClientID(validating: url)
+        if accepted {
+            #expect(throws: Never.self) { try policy.check(id) }
+        } else {
+            let error = #expect(throws: OAuthError.self) { try policy.check(id) }
+            #expect(error?.code == .invalidClient && error?.description.contains("port 443") == true)
+        }
+    }
+
     @Test("GHSA-6x8h-498w-gv8c: a remembered consent skips the page only for an allowed host")
     func rememberedConsent() {
         #expect(!CIMDPolicy().mayRememberConsent(host: "app.example.com"))

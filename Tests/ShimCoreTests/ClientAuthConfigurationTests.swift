@@ -1,4 +1,5 @@
 import Foundation
+import ShimTesting
 import Testing
 
 @testable import ShimCore
@@ -7,62 +8,11 @@ import Testing
 /// needs, and the certificate's thumbprints and end read from its DER.
 @Suite("Upstream client authentication: configuration and certificate")
 struct ClientAuthConfigurationTests {
-    /// A self-signed RSA-2048 certificate made for these tests only (Python
-    /// `cryptography`; valid 2020-01-01 to 2120-01-01), and its key.
-    static let certificatePEM = """
-        -----BEGIN CERTIFICATE-----
-        MIIC3DCCAcSgAwIBAgICEJIwDQYJKoZIhvcNAQELBQAwMDEuMCwGA1UEAwwlZGNy
-        LXNoaW0gY2xpZW50IGFzc2VydGlvbiAodGVzdCBvbmx5KTAgFw0yMDAxMDEwMDAw
-        MDBaGA8yMTIwMDEwMTAwMDAwMFowMDEuMCwGA1UEAwwlZGNyLXNoaW0gY2xpZW50
-        IGFzc2VydGlvbiAodGVzdCBvbmx5KTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCC
-        AQoCggEBAJpqdGyxSCprK4oF/e9BTDcRkZi0kaSSCPkxdYc8fGIXEfGKBj+NN2zu
-        Wz4zJldztjy9OPjeh4ISNsZXAQny7HAJ0nN2W6uKXkRleVLz/lM3kgDHtDNLvJn2
-        xi7T/AVeE06oo025Ll/aLkgNes9QBPR99JRrD/bLUKx6hEd1eCX2oOuHPb7mqFRa
-        UNDE/eOW4/j3Ef+MTrdPU0w8FNZM5YVK7+2Am0THbmefUGwzKYNYgihee0fWXdKJ
-        LcFbfXBNpGVHfRoe1gDObE9EnUq/AHI6h1IvfWiv2fL4FvVVcqF5Jj0j9xee1ris
-        FdqHJDy8ssrl3YrBJp0Inmb5Lts5Gb0CAwEAATANBgkqhkiG9w0BAQsFAAOCAQEA
-        DhUhOto9XkLDfSuYnyLvnBu7gTiJG7q/pqblxdV1anTE83aP3BVrdDHDMa93+9Ch
-        /BzUJ4v2FSB7tYnr7dYNJa0Xh1CxvAw3IixtEwIL202h2Sv1FTLRnyPY8mcMdSzS
-        fTkCYJT02xNA7qU/7jo1SKONfXt7NzenUIoDlCP2Y1KrJObDIvQL5Szm/k1nDF8Y
-        lCwh7GagBwnmNgbK5mQKT4wi4RH7oo4tlgrmILdrq9DRqFKUuHc6+kPQvmKO4Gpd
-        i3yk9kosMqyAxKx+IwJb50ooFzM0btIInI4I0hBZcoxojvybfm5NpFIn5KP/F2dX
-        22gmh6ryZmORfGpgXtfUZg==
-        -----END CERTIFICATE-----
-        """
-    static let keyPEM = """
-        -----BEGIN PRIVATE KEY-----
-        MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCaanRssUgqayuK
-        Bf3vQUw3EZGYtJGkkgj5MXWHPHxiFxHxigY/jTds7ls+MyZXc7Y8vTj43oeCEjbG
-        VwEJ8uxwCdJzdluril5EZXlS8/5TN5IAx7QzS7yZ9sYu0/wFXhNOqKNNuS5f2i5I
-        DXrPUAT0ffSUaw/2y1CseoRHdXgl9qDrhz2+5qhUWlDQxP3jluP49xH/jE63T1NM
-        PBTWTOWFSu/tgJtEx25nn1BsMymDWIIoXntH1l3SiS3BW31wTaRlR30aHtYAzmxP
-        RJ1KvwByOodSL31or9ny+Bb1VXKheSY9I/cXnta4rBXahyQ8vLLK5d2KwSadCJ5m
-        +S7bORm9AgMBAAECggEAPM40wGRjJYkEIRrQ7vkImRrK+ZYJUAPNkss+G53e4QVy
-        pGmUokvqinOl7G1Z6NAA8BQXLjD6rWacuSejmhZVspy7iYoO+RLIoihPSTIZcQ2N
-        6c66EAT/5KT/T4tcT4THF49ilwWX1FjnJqpgNOiuutQqjpNGOwm+39xy4GzKfi/t
-        8Oz3ms+O7Hce4qdI514fEF0AghSXooZSE1TtlcnKZrzKBAa4yBu/8v6ZdQRTPv7Q
-        9lZHLJx3gA8gEH3d6lziK2XjksGmsrTSjd/8WKsRMpQnQuB0VhtDVdQDjEz1OjYE
-        x5y/vyseuZnSiffTDaLLk96yfMuMUQ1wXAM0mzWiBQKBgQDYexEOclpjCLhy6JgL
-        ZqwaAiWbIHONcPUywcFaDN4bUu4kjcEdAVPTKeP4dJGPV+g4PJzK4ZcJR6dx7tYg
-        A3huhkGPmKu5rmjmHQrujPKSmG3HXBrFUYX1LwYnT5cRmPI4L9bbHCP1dRMAiCbs
-        ++OnbL1pzvNl4YrfZWeckOl3kwKBgQC2mt6ih4yZxapD8bJnDIaTLqfziFtoq4tV
-        Tsg2xGZTjQHzkiIblUZP5JjZGNW/eY5s7SSaqATmzfkX84PNse0aF82uzmKjp2yB
-        UZOQR/okDRJbzQQNPw4amWVHmmPx64n8OyKjnc8KXVCHT+mBaLoVJuwB3AXZIQ1r
-        lg1naa9bbwKBgQCCtPu9b0on1ZIYv1teNuXe5kDygwuB8Rv7Q4WM64wHj3D+XSCm
-        dLC6JObiku94TymFGwPIc6EQF1WAsyZSOgYzJZjcLOAywp3PouWA11V3MdXGs1Pu
-        o6RwP65FegbKt0A4sJnXvgvwHnoUriBiokv4QO20vyGy+BUzgTSoEc8FRQKBgFUw
-        1XNAB+FprXC7Xv7ighpCZwqf7/1aIsvu0Et0v0R1gZaP86eosb/uJz0JcBc/b6nz
-        zOL2RisjpvV8n14khzhoKIZINQ6iumVumIh0fAe7rXf0otJHO54/OFf6eGxR9fMd
-        56ArrH7qX/pw1sCQClh56xtG+dd9qxQpUiGP1cazAoGAFxwlZbfqL+5dcckpUrcO
-        JicPpyDRGy0rH2QRXCUADlakWlQWZYjiJ9RlzRnmeduw6AXD2fACssxXMLiX3b7l
-        msn/DAe2gzKDxoScKE06kZa7feh12G9tmiLkWviiPTUOFuYI/eDFNv10IGm1jpLi
-        YFqHYilbld1i+bGqbPPVdvA=
-        -----END PRIVATE KEY-----
-        """
-    /// Computed independently (Python hashlib over the DER).
-    static let sha256Thumbprint = "lO20E5kT-4h7hc-ZNJtRiapcBLOaILE2iKI2syw4LXs"
-    static let sha1Thumbprint = "lF6jRVqs7gMXM3UmOsuxRPUdTkc"
-    static let notAfter = Date(timeIntervalSince1970: 4_733_510_400)
+    static let certificatePEM = TestRSAKeys.oneCertificatePEM
+    static let keyPEM = TestRSAKeys.onePrivatePEM
+    static let sha256Thumbprint = TestRSAKeys.oneCertificateSHA256Thumbprint
+    static let sha1Thumbprint = TestRSAKeys.oneCertificateSHA1Thumbprint
+    static let notAfter = TestRSAKeys.oneCertificateNotAfter
 
     static func load(
         _ preset: String, _ clientAuth: [String: ConfigValue], upstream: [String: ConfigValue] = [:], env: [String: String] = [:]

@@ -17,30 +17,6 @@ import Testing
 /// certificate the IdP refused.
 @Suite("Upstream client authentication on the wire")
 struct ClientAssertionTests {
-    /// Self-signed for TestRSAKeys.onePrivatePEM (test only; valid 2020-01-01 to 2120-01-01).
-    static let certificatePEM = """
-        -----BEGIN CERTIFICATE-----
-        MIIC3DCCAcSgAwIBAgICEJIwDQYJKoZIhvcNAQELBQAwMDEuMCwGA1UEAwwlZGNy
-        LXNoaW0gY2xpZW50IGFzc2VydGlvbiAodGVzdCBvbmx5KTAgFw0yMDAxMDEwMDAw
-        MDBaGA8yMTIwMDEwMTAwMDAwMFowMDEuMCwGA1UEAwwlZGNyLXNoaW0gY2xpZW50
-        IGFzc2VydGlvbiAodGVzdCBvbmx5KTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCC
-        AQoCggEBAJpqdGyxSCprK4oF/e9BTDcRkZi0kaSSCPkxdYc8fGIXEfGKBj+NN2zu
-        Wz4zJldztjy9OPjeh4ISNsZXAQny7HAJ0nN2W6uKXkRleVLz/lM3kgDHtDNLvJn2
-        xi7T/AVeE06oo025Ll/aLkgNes9QBPR99JRrD/bLUKx6hEd1eCX2oOuHPb7mqFRa
-        UNDE/eOW4/j3Ef+MTrdPU0w8FNZM5YVK7+2Am0THbmefUGwzKYNYgihee0fWXdKJ
-        LcFbfXBNpGVHfRoe1gDObE9EnUq/AHI6h1IvfWiv2fL4FvVVcqF5Jj0j9xee1ris
-        FdqHJDy8ssrl3YrBJp0Inmb5Lts5Gb0CAwEAATANBgkqhkiG9w0BAQsFAAOCAQEA
-        DhUhOto9XkLDfSuYnyLvnBu7gTiJG7q/pqblxdV1anTE83aP3BVrdDHDMa93+9Ch
-        /BzUJ4v2FSB7tYnr7dYNJa0Xh1CxvAw3IixtEwIL202h2Sv1FTLRnyPY8mcMdSzS
-        fTkCYJT02xNA7qU/7jo1SKONfXt7NzenUIoDlCP2Y1KrJObDIvQL5Szm/k1nDF8Y
-        lCwh7GagBwnmNgbK5mQKT4wi4RH7oo4tlgrmILdrq9DRqFKUuHc6+kPQvmKO4Gpd
-        i3yk9kosMqyAxKx+IwJb50ooFzM0btIInI4I0hBZcoxojvybfm5NpFIn5KP/F2dX
-        22gmh6ryZmORfGpgXtfUZg==
-        -----END CERTIFICATE-----
-        """
-    /// Computed independently (Python hashlib over the certificate's DER).
-    static let sha256Thumbprint = "lO20E5kT-4h7hc-ZNJtRiapcBLOaILE2iKI2syw4LXs"
-    static let sha1Thumbprint = "lF6jRVqs7gMXM3UmOsuxRPUdTkc"
 
     static func config(_ base: String, _ auth: UpstreamClientAuthentication, preset: UpstreamPreset = .entra) -> UpstreamConfiguration {
         var config = UpstreamConfiguration(
@@ -56,7 +32,7 @@ struct ClientAssertionTests {
     )
         -> UpstreamClientAuthentication
     {
-        UpstreamClientAuthentication(method: .privateKeyJWT, keyPEM: key, certificatePEM: certificatePEM, algorithm: algorithm)
+        UpstreamClientAuthentication(method: .privateKeyJWT, keyPEM: key, certificatePEM: TestRSAKeys.oneCertificatePEM, algorithm: algorithm)
     }
 
     static func upstream(_ config: UpstreamConfiguration, clock: TestClock) -> OIDCUpstream {
@@ -94,7 +70,7 @@ struct ClientAssertionTests {
             #expect(idp.lastAuthorization.withLock { $0 } == nil)
             let (header, claims) = try Self.verified(try #require(form["client_assertion"]), padding: .PSS)
             #expect(header["alg"] as? String == "PS256" && header["typ"] as? String == "JWT")
-            #expect(header["x5t#S256"] as? String == Self.sha256Thumbprint && header["x5t"] == nil)
+            #expect(header["x5t#S256"] as? String == TestRSAKeys.oneCertificateSHA256Thumbprint && header["x5t"] == nil)
             let now = Int(clock.now().timeIntervalSince1970)
             #expect(claims["iss"] as? String == "static-client" && claims["sub"] as? String == "static-client")
             #expect(claims["aud"] as? String == base + "/token")
@@ -121,7 +97,9 @@ struct ClientAssertionTests {
             _ = try await upstream.exchangeCode("c", codeVerifier: "v")
             let form = idp.lastForm.withLock { $0 }
             let (header, _) = try Self.verified(try #require(form["client_assertion"]), padding: .insecurePKCS1v1_5)
-            #expect(header["alg"] as? String == "RS256" && header["x5t"] as? String == Self.sha1Thumbprint && header["x5t#S256"] == nil)
+            #expect(
+                header["alg"] as? String == "RS256" && header["x5t"] as? String == TestRSAKeys.oneCertificateSHA1Thumbprint
+                    && header["x5t#S256"] == nil)
         }
     }
 
@@ -129,7 +107,7 @@ struct ClientAssertionTests {
     func mismatch() async throws {
         #expect(throws: ClientAssertionSigner.Problem.mismatch) {
             try ClientAssertionSigner(
-                clientID: "c", keyPEM: TestRSAKeys.twoPrivatePEM, certificatePEM: Self.certificatePEM, algorithm: .ps256)
+                clientID: "c", keyPEM: TestRSAKeys.twoPrivatePEM, certificatePEM: TestRSAKeys.oneCertificatePEM, algorithm: .ps256)
         }
         let auth = Self.certificateAuth(key: TestRSAKeys.twoPrivatePEM)
         let inspected = UpstreamClientCredentials.inspect(Self.config("http://127.0.0.1:1", auth), now: Date())
@@ -238,9 +216,10 @@ struct ClientAssertionTests {
             let refused = await doctor.credentialsCheck(endpoints)
             #expect(refused.outcome == .failed)
             #expect(
-                refused.detail.contains(Self.sha256Thumbprint) && refused.detail.contains("945EA3455AACEE03173375263ACBB144F51D4E47"), "\(refused)")
+                refused.detail.contains(TestRSAKeys.oneCertificateSHA256Thumbprint)
+                    && refused.detail.contains("945EA3455AACEE03173375263ACBB144F51D4E47"), "\(refused)")
             let certificate = doctor.clientAuthChecks(endpoints, now: Date(timeIntervalSince1970: 4_733_510_400 - 86400))
-            #expect(certificate.first?.outcome == .warning && certificate.first?.detail.contains(Self.sha256Thumbprint) == true)
+            #expect(certificate.first?.outcome == .warning && certificate.first?.detail.contains(TestRSAKeys.oneCertificateSHA256Thumbprint) == true)
             var listed = endpoints
             listed.tokenAuthMethods = ["client_secret_basic"]
             #expect(

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import ShimCore
+import ShimTesting
 import Testing
 
 @testable import ShimUpstream

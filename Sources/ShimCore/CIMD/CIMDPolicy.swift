@@ -39,6 +39,17 @@ public struct CIMDPolicy: Sendable, Equatable {
             throw OAuthError(
                 .invalidClient, "applications from \(id.host) are not allowed on this server", detail: "not in cimd.allowed_hosts", status: 400)
         }
+        // A document URL names a port of the caller's choice: fetched from any
+        // port, it would make the shim probe services on it (their answers,
+        // refusals and timeouts differ). Port 443 only, unless the operator
+        // named the host (cimd.allowed_hosts or cimd.insecure_private_hosts).
+        if let port = id.port, port != 443, !allowedHosts.contains(where: { $0.matches(id.host) }),
+            !insecurePrivateHosts.contains(where: { $0.matches(id.host) })
+        {
+            throw OAuthError(
+                .invalidClient, "application metadata documents are fetched from port 443 only",
+                detail: "port \(port) without cimd.allowed_hosts or cimd.insecure_private_hosts", status: 400)
+        }
     }
 
     /// GHSA-6x8h-498w-gv8c (FastMCP): a CIMD client plus silently remembered

@@ -1,7 +1,9 @@
+public import Foundation
+
 /// Two RSA-2048 keys made for these tests only (never used anywhere else),
 /// with their public halves as JWK members.
-enum TestRSAKeys {
-    static let onePrivatePEM = """
+public enum TestRSAKeys {
+    public static let onePrivatePEM = """
         -----BEGIN PRIVATE KEY-----
         MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCaanRssUgqayuK
         Bf3vQUw3EZGYtJGkkgj5MXWHPHxiFxHxigY/jTds7ls+MyZXc7Y8vTj43oeCEjbG
@@ -31,7 +33,7 @@ enum TestRSAKeys {
         YFqHYilbld1i+bGqbPPVdvA=
         -----END PRIVATE KEY-----
         """
-    static let onePublicPEM = """
+    public static let onePublicPEM = """
         -----BEGIN PUBLIC KEY-----
         MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmmp0bLFIKmsrigX970FM
         NxGRmLSRpJII+TF1hzx8YhcR8YoGP403bO5bPjMmV3O2PL04+N6HghI2xlcBCfLs
@@ -42,9 +44,9 @@ enum TestRSAKeys {
         vQIDAQAB
         -----END PUBLIC KEY-----
         """
-    static let oneModulus =
+    public static let oneModulus =
         "mmp0bLFIKmsrigX970FMNxGRmLSRpJII-TF1hzx8YhcR8YoGP403bO5bPjMmV3O2PL04-N6HghI2xlcBCfLscAnSc3Zbq4peRGV5UvP-UzeSAMe0M0u8mfbGLtP8BV4TTqijTbkuX9ouSA16z1AE9H30lGsP9stQrHqER3V4Jfag64c9vuaoVFpQ0MT945bj-PcR_4xOt09TTDwU1kzlhUrv7YCbRMduZ59QbDMpg1iCKF57R9Zd0oktwVt9cE2kZUd9Gh7WAM5sT0SdSr8AcjqHUi99aK_Z8vgW9VVyoXkmPSP3F57WuKwV2ockPLyyyuXdisEmnQieZvku2zkZvQ"
-    static let twoPrivatePEM = """
+    public static let twoPrivatePEM = """
         -----BEGIN PRIVATE KEY-----
         MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCgm52Brd7E6mSo
         Pe9QQ/l7ZMBaEyqmcT8ZR471CfXPHOpzV8yBLXZuKJkIw3Zq6DNEmvhWzuW4MjF8
@@ -74,7 +76,7 @@ enum TestRSAKeys {
         kNTxg3oAzji8GPdTQmOkRw==
         -----END PRIVATE KEY-----
         """
-    static let twoPublicPEM = """
+    public static let twoPublicPEM = """
         -----BEGIN PUBLIC KEY-----
         MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAoJudga3exOpkqD3vUEP5
         e2TAWhMqpnE/GUeO9Qn1zxzqc1fMgS12biiZCMN2augzRJr4Vs7luDIxfD3cQEFI
@@ -85,7 +87,34 @@ enum TestRSAKeys {
         CwIDAQAB
         -----END PUBLIC KEY-----
         """
-    static let twoModulus =
+    public static let twoModulus =
         "oJudga3exOpkqD3vUEP5e2TAWhMqpnE_GUeO9Qn1zxzqc1fMgS12biiZCMN2augzRJr4Vs7luDIxfD3cQEFIag10ffKiD7IIwERZ2uW5-Y6flWC_u998AAauvVhjPUrvmlTJC9dEahH0lfNc70LBvBhJD2oqMVsArG5bcFtpkrIGCZD7X2-qrWr6QHjZGAKnMpOaynPf7Lo6zA7if70USua7rhiSW1M21znTF4UuPGmh43gRIlB0QTDHBajxedTL5XJwmJxJm1koI_MuKDqe2VY_-iMA0yeFA_5YEy5bukfv7bZWcbi4-CvVMn9A4r0xA7jH6_t7rJs9jjTv6CbACw"
-    static let exponent = "AQAB"
+    public static let exponent = "AQAB"
+
+    /// Self-signed for onePrivatePEM (test only; valid 2020-01-01 to 2120-01-01).
+    public static let oneCertificatePEM = """
+        -----BEGIN CERTIFICATE-----
+        MIIC3DCCAcSgAwIBAgICEJIwDQYJKoZIhvcNAQELBQAwMDEuMCwGA1UEAwwlZGNy
+        LXNoaW0gY2xpZW50IGFzc2VydGlvbiAodGVzdCBvbmx5KTAgFw0yMDAxMDEwMDAw
+        MDBaGA8yMTIwMDEwMTAwMDAwMFowMDEuMCwGA1UEAwwlZGNyLXNoaW0gY2xpZW50
+        IGFzc2VydGlvbiAodGVzdCBvbmx5KTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCC
+        AQoCggEBAJpqdGyxSCprK4oF/e9BTDcRkZi0kaSSCPkxdYc8fGIXEfGKBj+NN2zu
+        Wz4zJldztjy9OPjeh4ISNsZXAQny7HAJ0nN2W6uKXkRleVLz/lM3kgDHtDNLvJn2
+        xi7T/AVeE06oo025Ll/aLkgNes9QBPR99JRrD/bLUKx6hEd1eCX2oOuHPb7mqFRa
+        UNDE/eOW4/j3Ef+MTrdPU0w8FNZM5YVK7+2Am0THbmefUGwzKYNYgihee0fWXdKJ
+        LcFbfXBNpGVHfRoe1gDObE9EnUq/AHI6h1IvfWiv2fL4FvVVcqF5Jj0j9xee1ris
+        FdqHJDy8ssrl3YrBJp0Inmb5Lts5Gb0CAwEAATANBgkqhkiG9w0BAQsFAAOCAQEA
+        DhUhOto9XkLDfSuYnyLvnBu7gTiJG7q/pqblxdV1anTE83aP3BVrdDHDMa93+9Ch
+        /BzUJ4v2FSB7tYnr7dYNJa0Xh1CxvAw3IixtEwIL202h2Sv1FTLRnyPY8mcMdSzS
+        fTkCYJT02xNA7qU/7jo1SKONfXt7NzenUIoDlCP2Y1KrJObDIvQL5Szm/k1nDF8Y
+        lCwh7GagBwnmNgbK5mQKT4wi4RH7oo4tlgrmILdrq9DRqFKUuHc6+kPQvmKO4Gpd
+        i3yk9kosMqyAxKx+IwJb50ooFzM0btIInI4I0hBZcoxojvybfm5NpFIn5KP/F2dX
+        22gmh6ryZmORfGpgXtfUZg==
+        -----END CERTIFICATE-----
+        """
+    /// Computed independently (Python hashlib over the certificate's DER).
+    public static let oneCertificateSHA256Thumbprint = "lO20E5kT-4h7hc-ZNJtRiapcBLOaILE2iKI2syw4LXs"
+    public static let oneCertificateSHA1Thumbprint = "lF6jRVqs7gMXM3UmOsuxRPUdTkc"
+    /// The certificate's notAfter (2120-01-01).
+    public static let oneCertificateNotAfter = Date(timeIntervalSince1970: 4_733_510_400)
 }
