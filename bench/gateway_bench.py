@@ -36,6 +36,9 @@ from e2e.shimclient import RawClient  # noqa: E402
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 STREAMS = int(os.environ.get("BENCH_STREAMS", "200"))
 REPO = Path(__file__).resolve().parent.parent
+# One token drives the whole load: the per-grant caps (600 requests a minute,
+# 16 open streams by default) would answer 429, which is not what is measured.
+UNLIMITED = {"requests_per_minute": 0, "max_streams_per_grant": 0}
 MCP_CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
     "name": "add", "arguments": {"a": 1, "b": 2},
     "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -213,7 +216,7 @@ def main() -> int:
         idp = fake.as_idp(f"http://127.0.0.1:{port}/callback")
         resource = f"http://127.0.0.1:{port}/mcp"
         gateway = Shim(work / "gateway", port, idp, resource,
-                       extra={**issued_extra(idp, resource, upstream=upstream.base_url + "/healthz"), **quiet})
+                       extra={**issued_extra(idp, resource, upstream=upstream.base_url + "/healthz", gateway=UNLIMITED), **quiet})
         gateway.extra["resources"][0].pop("upstream_token_header")
         gateway.start()
         stops.append(gateway.stop)
@@ -226,7 +229,7 @@ def main() -> int:
         mcp = NoAuthMCP(work / "mcp")
         stops.append(mcp.stop)
         for name, inject in (("python mcp SDK server, tools/call", False), ("python mcp SDK server, tools/call, upstream token injected", True)):
-            gateway.extra = {**issued_extra(idp, resource, upstream=mcp.url), **quiet}
+            gateway.extra = {**issued_extra(idp, resource, upstream=mcp.url, gateway=UNLIMITED), **quiet}
             if not inject:
                 gateway.extra["resources"][0].pop("upstream_token_header")
             gateway.start()
@@ -238,7 +241,7 @@ def main() -> int:
         # 3. RSS with STREAMS concurrent SSE streams through the gateway.
         sse = SSEServer(seconds=12)
         stops.append(sse.stop)
-        gateway.extra = {**issued_extra(idp, resource, upstream=sse.url.rsplit("/", 1)[0] + "/sse"), **quiet}
+        gateway.extra = {**issued_extra(idp, resource, upstream=sse.url.rsplit("/", 1)[0] + "/sse", gateway=UNLIMITED), **quiet}
         gateway.extra["resources"][0].pop("upstream_token_header")
         gateway.start()
         token = sign_in(gateway, idp)
