@@ -24,64 +24,51 @@ INTROSPECTION_SECRET = "introspection-secret-e2e-5b2f"
 UPSTREAM_TOKEN_HEADER = "X-Upstream-Token"
 
 
-class NoAuthMCP:
-    """`e2e/noauth_mcp_server.py` in its own process: an MCP server with no
-    authentication that records every request's headers."""
+class RecordedServer:
+    """A Python test server (`python -m e2e.<module>`) in its own process on
+    a free port, recording every request it receives as JSON lines."""
+
+    def __init__(self, workdir: Path, module: str, name: str, extra_args: list[str] | None = None):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.record = workdir / f"{name}-requests.jsonl"
+        self.record.write_text("")
+        self.log_path = workdir / f"{name}.log"
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", f"e2e.{module}", "--port", str(self.port),
+                                          "--record", str(self.record), *(extra_args or [])],
+                                         cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        try:
+            wait_http(self.url, proc=self.proc, log_path=str(self.log_path))
+        except BaseException:
+            self.stop()
+            raise
+
+    def requests(self) -> list[dict]:
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+class NoAuthMCP(RecordedServer):
+    """`e2e/noauth_mcp_server.py`: an MCP server with no authentication that
+    records every request's headers."""
 
     def __init__(self, workdir: Path, refuse_bodies_over: int | None = None):
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
-        self.record = workdir / "noauth-requests.jsonl"
-        self.record.write_text("")
-        self.log_path = workdir / "noauth-mcp.log"
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "e2e.noauth_mcp_server", "--port", str(self.port),
-                                          "--record", str(self.record),
-                                          *(["--refuse-bodies-over", str(refuse_bodies_over)] if refuse_bodies_over else [])],
-                                         cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
-        try:
-            wait_http(self.url, proc=self.proc, log_path=str(self.log_path))
-        except BaseException:
-            self.stop()
-            raise
-
-    def requests(self) -> list[dict]:
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line.strip()]
-
-    def stop(self) -> None:
-        stop_process(self.proc)
+        super().__init__(workdir, "noauth_mcp_server", "noauth-mcp",
+                         ["--refuse-bodies-over", str(refuse_bodies_over)] if refuse_bodies_over else None)
 
 
-class ServletLikeUpstream:
-    """`e2e/servlet_like_server.py` in its own process: resolves paths as a
-    servlet container does (`;params` cut, percent-decoded, dot-segments
-    removed) and serves a secret marker at `/admin`, outside the resource."""
+class ServletLikeUpstream(RecordedServer):
+    """`e2e/servlet_like_server.py`: resolves paths as a servlet container
+    does (`;params` cut, percent-decoded, dot-segments removed) and serves a
+    secret marker at `/admin`, outside the resource."""
 
     def __init__(self, workdir: Path):
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
-        self.record = workdir / "servlet-requests.jsonl"
-        self.record.write_text("")
-        self.log_path = workdir / "servlet-like.log"
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "e2e.servlet_like_server", "--port", str(self.port),
-                                          "--record", str(self.record)],
-                                         cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
-        try:
-            wait_http(self.url, proc=self.proc, log_path=str(self.log_path))
-        except BaseException:
-            self.stop()
-            raise
-
-    def requests(self) -> list[dict]:
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line.strip()]
-
-    def stop(self) -> None:
-        stop_process(self.proc)
+        super().__init__(workdir, "servlet_like_server", "servlet-like")
 
 
 def pem_key() -> str:
