@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -469,3 +470,73 @@ def test_tool_policy_through_the_gateway_with_the_sdk(stack, noauth):
     counted = [line for line in metrics.splitlines() if line.startswith("dcr_shim_gateway_calls_total")]
     assert any('tool="add"' in line and 'decision="allow"' in line for line in counted), counted
     assert any('tool="other"' in line and 'decision="deny"' in line for line in counted), counted
+
+
+def test_gateway_drains_on_sigterm_within_the_grace(stack, noauth):
+    """SIGTERM during a rolling update: new connections are refused at
+    once; a tool call in flight (its SSE answer still coming) finishes with
+    its result; an open GET /mcp stream, which never ends by itself, is
+    ended when listen.shutdown_grace runs out; the process then exits 0,
+    without waiting for the orchestrator's SIGKILL. Run once."""
+    if stack.idp.name != "django-oauth-toolkit":
+        pytest.skip("run once")
+    for old in stack.shims:
+        old.stop()
+    base = f"http://127.0.0.1:{stack.shim_port}"
+    extra = issued_extra(stack.idp, base + "/mcp", upstream=noauth.url)
+    extra["listen"] = {"host": "127.0.0.1", "port": stack.shim_port, "shutdown_grace": "3s"}
+    shim = Shim(stack.workdir / f"gateway-drain-{len(stack.shims)}", stack.shim_port, stack.idp, base + "/mcp", extra=extra).start()
+    stack.shims.append(shim)
+    _, tokens = signed_in(shim, stack)
+    session = open_session(shim, tokens["access_token"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}", "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"}
+    stream: dict = {}
+    call: dict = {}
+
+    def read_stream() -> None:
+        try:
+            with httpx.stream("GET", base + "/mcp", headers={**headers, "Accept": "text/event-stream"},
+                              timeout=httpx.Timeout(10, read=60)) as response:
+                stream["status"] = response.status_code
+                for _ in response.iter_bytes():
+                    pass
+        except httpx.HTTPError as e:
+            stream["error"] = repr(e)
+        finally:
+            stream["at"] = time.monotonic()
+
+    def slow_call() -> None:
+        body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                "params": {"name": "stream_steps", "arguments": {"steps": 8, "delay": 0.25}, "_meta": {"progressToken": "p"}}}
+        try:
+            with httpx.stream("POST", base + "/mcp", headers={**headers, **MCP_HEADERS}, json=body,
+                              timeout=httpx.Timeout(10, read=30)) as response:
+                call["status"] = response.status_code
+                call["body"] = b"".join(response.iter_bytes()).decode()
+        except httpx.HTTPError as e:
+            call["error"] = repr(e)
+        finally:
+            call["at"] = time.monotonic()
+
+    readers = [threading.Thread(target=read_stream, daemon=True), threading.Thread(target=slow_call, daemon=True)]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + 10
+    while ("status" not in stream or "status" not in call) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stream.get("status") == 200 and call.get("status") == 200, (stream, call)
+    shim.proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    time.sleep(0.3)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(base + "/healthz", timeout=2)
+    for reader in readers:
+        reader.join(timeout=15)
+    assert "error" not in call and '"id":7' in call["body"].replace(" ", "") and '"result"' in call["body"], call
+    assert call["at"] - sent < 3, "the call in flight should finish on its own, well within the grace"
+    assert "at" in stream and 2.5 < stream["at"] - sent < 7, (stream, stream.get("at", 0) - sent)
+    assert shim.proc.wait(timeout=10) == 0
+    exited = time.monotonic() - sent
+    assert exited < 8, exited
+    step(f"SIGTERM: the call in flight finished after {call['at'] - sent:.1f} s, the open stream was ended after "
+         f"{stream['at'] - sent:.1f} s (grace 3 s), the process exited 0 after {exited:.1f} s")

@@ -69,14 +69,16 @@ public struct Gateway: Sendable {
     }
 
     /// The HTTP client the gateway needs: connect and idle timeouts from
-    /// `gateway.*`, no redirects followed, a connection pool larger than the
+    /// `gateway.*`, no redirects followed, idle pooled connections closed
+    /// after `gateway.pool_idle_timeout`, a connection pool larger than the
     /// concurrent streams it should carry (requests beyond it wait, up to
     /// `gateway.response_timeout`).
     public static func makeHTTPClient(_ settings: GatewayConfiguration) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.idleTimeoutSeconds))))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConnections)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(Int64(settings.poolIdleTimeoutSeconds)), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConnections)
         // A refused connection is answered 502 at once (the client retries)
         // rather than retried with back-off until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false

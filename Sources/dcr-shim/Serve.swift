@@ -5,15 +5,18 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 import ShimCore
 import ShimGateway
 import ShimServer
 import ShimStorage
 import ShimTokens
 import ShimUpstream
+import UnixSignals
 
 /// `dcr-shim serve` (the default): load configuration, open the store,
-/// serve until SIGTERM/SIGINT, letting in-flight requests finish.
+/// serve until SIGTERM/SIGINT, letting in-flight requests finish within
+/// `listen.shutdown_grace`.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (default).")
 
@@ -122,8 +125,15 @@ struct Serve: AsyncParsableCommand {
             },
             logger: logger
         )
+        // SIGTERM/SIGINT: the listener closes, idle connections close, requests
+        // in flight finish; after listen.shutdown_grace what is still open
+        // (SSE streams above all: they never end by themselves) is cancelled,
+        // so a rolling update never waits on a stream (the client resumes on
+        // another replica with Last-Event-ID).
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(config.listenShutdownGraceSeconds)
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: group).run()
         } catch {
             logger.error("server stopped", metadata: ["error": "\(error)"])
         }

@@ -93,6 +93,25 @@ struct ConfigHygieneTests {
         }
     }
 
+    @Test("listen.shutdown_grace: 20 s by default, a duration up to 1 h; restart-only")
+    func shutdownGrace() throws {
+        let running = try Self.load([:]).get()
+        #expect(running.listenShutdownGraceSeconds == 20)
+        let changed = try Self.load(["listen": .map(["shutdown_grace": .string("45s")])]).get()
+        #expect(changed.listenShutdownGraceSeconds == 45)
+        #expect(try Self.load(["listen": .map(["shutdown_grace": .string("0s")])]).get().listenShutdownGraceSeconds == 0)
+        for bad in ["2h", "soon"] {
+            guard case .failure(let problems) = Self.load(["listen": .map(["shutdown_grace": .string(bad)])]) else {
+                Issue.record("\(bad) accepted")
+                continue
+            }
+            #expect(problems.problems.contains { $0.hasPrefix("listen.shutdown_grace:") })
+        }
+        // Read once, at start: a reload names it and keeps the running value.
+        let (applied, restartOnly) = running.reloading(changed)
+        #expect(applied.listenShutdownGraceSeconds == 20 && restartOnly.contains("listen.shutdown_grace"))
+    }
+
     @Test("upstream.id_token_algorithms: asymmetric algorithms only")
     func idTokenAlgorithms() throws {
         let upstream = ["issuer": ConfigValue.string("https://idp.example.com"), "client_id": .string("c"), "client_secret": .string("s")]

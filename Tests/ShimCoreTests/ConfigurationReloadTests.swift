@@ -106,6 +106,8 @@ struct ConfigurationReloadTests {
         ("keys.encryption_key", ["keys": .map(["encryption_key": .string(otherEncryptionKey)])]),
         ("cimd.enabled", ["cimd": .map(["enabled": .string("false"), "allowed_hosts": .list([.string("claude.ai")])])]),
         ("gateway.max_connections", ["gateway": .map(["max_connections": .string("64")])]),
+        ("gateway.pool_idle_timeout", ["gateway": .map(["pool_idle_timeout": .string("2s")])]),
+        ("listen.shutdown_grace", ["listen": .map(["shutdown_grace": .string("5s")])]),
     ]
 
     @Test("a restart-only setting keeps its running value and is named exactly once", arguments: restartOnlyChanges)
@@ -135,7 +137,7 @@ struct ConfigurationReloadTests {
         let running = try Self.config()
         let new = try Self.config([
             "issuer": .string("https://auth2.example.com"),
-            "listen": .map(["port": .string("9090")]),
+            "listen": .map(["port": .string("9090"), "shutdown_grace": .string("5s")]),
             "upstream": Self.upstream(clientID: "another-client"),
             "storage": .map(["url": .string("sqlite://./other.db")]),
             "keys": .map(["encryption_key": .string(Self.otherEncryptionKey)]),
@@ -149,7 +151,7 @@ struct ConfigurationReloadTests {
             "cimd": .map(["enabled": .string("false"), "allowed_hosts": .list([.string("claude.ai"), .string("*.example.com")])]),
             "log": .map(["level": .string("debug")]),
             "registration": .map(["rate_limit": .string("5"), "max_clients": .string("50")]),
-            "gateway": .map(["max_connections": .string("64")]),
+            "gateway": .map(["max_connections": .string("64"), "pool_idle_timeout": .string("2s")]),
         ])
         let (applied, restartOnly) = running.reloading(new)
 

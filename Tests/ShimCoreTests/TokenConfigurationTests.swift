@@ -53,6 +53,8 @@ struct TokenConfigurationTests {
         #expect(
             config.gateway.responseTimeoutSeconds == 120 && config.gateway.idleTimeoutSeconds == 300
                 && config.gateway.maxRequestBytes == 4 * 1024 * 1024 && config.gateway.maxConnections == 1000)
+        // Below uvicorn's and Node.js's 5 s keep-alive, so the pool never reuses a connection the server is closing.
+        #expect(config.gateway.poolIdleTimeoutSeconds == 4)
     }
 
     @Test("every key read: from the file, the environment and _file secrets")
@@ -64,7 +66,7 @@ struct TokenConfigurationTests {
                 "introspection": .map(["clients": .list([.map(["id": .string("rs"), "secret_file": .string("/rs")])])]),
                 "gateway": .map([
                     "response_timeout": .string("30s"), "idle_timeout": .string("2m"), "connect_timeout": .string("2s"),
-                    "max_request_bytes": .string("2048"), "max_connections": .string("64"),
+                    "max_request_bytes": .string("2048"), "max_connections": .string("64"), "pool_idle_timeout": .string("2s"),
                 ]),
             ],
             gateway: [
@@ -86,7 +88,7 @@ struct TokenConfigurationTests {
                     identityHeaders: false, allowedOrigins: ["https://app.example.com"], identityAssertion: true)
             ])
         #expect(config.gateway.responseTimeoutSeconds == 30 && config.gateway.idleTimeoutSeconds == 120 && config.gateway.connectTimeoutSeconds == 2)
-        #expect(config.gateway.maxRequestBytes == 2048 && config.gateway.maxConnections == 64)
+        #expect(config.gateway.maxRequestBytes == 2048 && config.gateway.maxConnections == 64 && config.gateway.poolIdleTimeoutSeconds == 2)
     }
 
     @Test("previous signing keys as a YAML list of PEM blocks, private or public")

@@ -89,6 +89,7 @@ extension ShimConfiguration {
             maxPendingAuthorizations: r.int("authorization.max_pending", default: 100_000, range: 1...100_000_000),
             auditRetentionSeconds: r.duration("audit.retention", default: 90 * 86400, range: 86400...(3650 * 86400))
         )
+        config.listenShutdownGraceSeconds = r.duration("listen.shutdown_grace", default: 20, range: 0...3600)
         config.readTokenSettings(&r)
         config.readToolPolicies(&r)
         config.cimd = CIMDConfiguration.read(&r)

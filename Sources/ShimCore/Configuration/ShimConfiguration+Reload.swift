@@ -22,6 +22,7 @@ extension ShimConfiguration {
         keep("listen.host", \.listenHost)
         keep("listen.port", \.listenPort)
         keep("listen.idle_timeout", \.listenIdleTimeoutSeconds)
+        keep("listen.shutdown_grace", \.listenShutdownGraceSeconds)
         keep("data_dir", \.dataDir)
         // Housekeeping sweeps with the values it started with.
         keep("registration.unused_ttl", \.unusedClientTTLSeconds)
@@ -51,6 +52,7 @@ extension ShimConfiguration {
         keep("gateway.max_connections", \.gateway.maxConnections)
         keep("gateway.connect_timeout", \.gateway.connectTimeoutSeconds)
         keep("gateway.idle_timeout", \.gateway.idleTimeoutSeconds)
+        keep("gateway.pool_idle_timeout", \.gateway.poolIdleTimeoutSeconds)
         return (applied, kept)
     }
 }

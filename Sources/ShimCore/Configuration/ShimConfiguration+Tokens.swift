@@ -112,6 +112,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// `gateway.max_connections` (default 1000): connections to each MCP
     /// server at once (each open SSE stream holds one); requests beyond wait.
     public var maxConnections = 1000
+    /// `gateway.pool_idle_timeout` (default 4s): a pooled connection to an
+    /// MCP server unused for this long is closed by the shim. Below the
+    /// servers' own keep-alive timeouts (uvicorn and Node.js close idle
+    /// connections after 5 s), so the shim never sends a request on a
+    /// connection the server is closing at that moment.
+    public var poolIdleTimeoutSeconds = 4
 
     public init() {}
 }
@@ -158,6 +164,7 @@ extension ShimConfiguration {
         gateway.idleTimeoutSeconds = r.duration("gateway.idle_timeout", default: 300, range: 5...86400)
         gateway.maxRequestBytes = r.int("gateway.max_request_bytes", default: 4 * 1024 * 1024, range: 1024...(256 * 1024 * 1024))
         gateway.maxConnections = r.int("gateway.max_connections", default: 1000, range: 1...100_000)
+        gateway.poolIdleTimeoutSeconds = r.duration("gateway.pool_idle_timeout", default: 4, range: 1...3600)
         ema = EMAConfiguration.read(&r)
     }
 

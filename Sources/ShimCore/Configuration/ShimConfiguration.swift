@@ -10,6 +10,12 @@ public struct ShimConfiguration: Sendable, Equatable {
     /// `listen.idle_timeout` (default 60s): a client connection that sends
     /// nothing for this long is closed, so idle connections cannot pile up.
     public var listenIdleTimeoutSeconds: Int
+    /// `listen.shutdown_grace` (default 20s): on SIGTERM or SIGINT the shim
+    /// stops accepting connections and lets requests in flight finish for
+    /// this long; what is still open then (an SSE stream, a slow tool call)
+    /// is ended and the process exits. Keep it below the orchestrator's own
+    /// grace (Kubernetes: `terminationGracePeriodSeconds`, 30 s by default).
+    public var listenShutdownGraceSeconds = 20
     /// `listen.trusted_proxies` (default none): CIDRs of the reverse proxies
     /// in front of the shim; only from them is the client address read from
     /// `listen.client_address_header` (see `ClientAddress`).
