@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,26 +94,92 @@ def median_run(url: str, *, connections: int, token: str | None, post_mcp: bool,
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
-def compare(name: str, direct_url: str, gateway_url: str, token: str, *, post_mcp: bool, results: dict) -> None:
-    """Direct and through the gateway, alternated ROUNDS times; the median of each."""
+def compare(name: str, direct_url: str, gateway_url: str, token: str, *, post_mcp: bool, results: dict,
+            nginx_url: str | None = None) -> None:
+    """Direct, through the gateway and (when given) through nginx, alternated
+    ROUNDS times; the median of each."""
     row = {}
     for connections in (1, 32):
-        directs, gateways = [], []
+        directs, gateways, nginxes = [], [], []
         for _ in range(ROUNDS):
             directs.append(wrk(direct_url, connections=connections, post_mcp=post_mcp))
             gateways.append(wrk(gateway_url, connections=connections, token=token, post_mcp=post_mcp))
+            if nginx_url:
+                nginxes.append(wrk(nginx_url, connections=connections, token=token, post_mcp=post_mcp))
         direct = median_run(direct_url, connections=connections, token=None, post_mcp=post_mcp, runs=directs)
         gateway = median_run(gateway_url, connections=connections, token=token, post_mcp=post_mcp, runs=gateways)
         row[f"c{connections}"] = {"direct": direct, "gateway": gateway, "direct_runs": directs, "gateway_runs": gateways}
-        print(f"{name}, {connections} connection(s): direct {direct['rps']:.0f} req/s p50 {direct['p50_ms']:.3f} ms p99 {direct['p99_ms']:.2f} ms "
-              f"(non-2xx {direct['errors']}); gateway {gateway['rps']:.0f} req/s p50 {gateway['p50_ms']:.3f} ms p99 {gateway['p99_ms']:.2f} ms "
-              f"(non-2xx {gateway['errors']})", flush=True)
+        line = (f"{name}, {connections} connection(s): direct {direct['rps']:.0f} req/s p50 {direct['p50_ms']:.3f} ms p99 {direct['p99_ms']:.2f} ms "
+                f"(non-2xx {direct['errors']}); gateway {gateway['rps']:.0f} req/s p50 {gateway['p50_ms']:.3f} ms p99 {gateway['p99_ms']:.2f} ms "
+                f"(non-2xx {gateway['errors']})")
+        if nginx_url:
+            nginx = median_run(nginx_url, connections=connections, token=token, post_mcp=post_mcp, runs=nginxes)
+            row[f"c{connections}"].update({"nginx": nginx, "nginx_runs": nginxes})
+            line += f"; nginx {nginx['rps']:.0f} req/s p50 {nginx['p50_ms']:.3f} ms p99 {nginx['p99_ms']:.2f} ms (non-2xx {nginx['errors']})"
+        print(line, flush=True)
     one, many = row["c1"], row["c32"]
     row["p50_overhead_ms"] = one["gateway"]["p50_ms"] - one["direct"]["p50_ms"]
     row["throughput_ratio"] = many["gateway"]["rps"] / many["direct"]["rps"]
-    print(f"{name}: p50 overhead {row['p50_overhead_ms']:.3f} ms (goal ≤ 1 ms); throughput {row['throughput_ratio']:.2f}× direct "
-          f"(goal ≥ 0.80×)", flush=True)
+    summary = (f"{name}: p50 overhead {row['p50_overhead_ms']:.3f} ms (goal ≤ 0.5 ms); throughput {row['throughput_ratio']:.2f}× direct")
+    if nginx_url:
+        row["nginx_p50_overhead_ms"] = one["nginx"]["p50_ms"] - one["direct"]["p50_ms"]
+        row["nginx_throughput_ratio"] = many["nginx"]["rps"] / many["direct"]["rps"]
+        row["throughput_vs_nginx"] = many["gateway"]["rps"] / many["nginx"]["rps"]
+        summary += (f", nginx {row['nginx_throughput_ratio']:.2f}× direct (p50 overhead {row['nginx_p50_overhead_ms']:.3f} ms); "
+                    f"gateway {row['throughput_vs_nginx']:.2f}× nginx (goal ≥ 0.80×)")
+    print(summary, flush=True)
     results[name] = row
+
+
+class NginxProxy:
+    """nginx as the reverse proxy users already run, in front of the same
+    upstream: `proxy_pass` with keep-alive connections to the upstream, no
+    buffering (SSE passes through), no access log (the gateway's is at
+    warning level in these runs). Two worker processes, as the gateway has
+    two event-loop threads on this machine. No token check: this is the
+    cost of the proxy alone."""
+
+    def __init__(self, workdir: Path, upstream_base: str, upstream_path: str, public_path: str = "/mcp"):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}{public_path}"
+        host_port = upstream_base.split("://", 1)[1].rstrip("/")
+        temp = " ".join(f"{kind}_temp_path {workdir}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        conf = workdir / "nginx.conf"
+        conf.write_text(f"""
+worker_processes 2;
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    {temp}
+    upstream mcp {{ server {host_port}; keepalive 128; keepalive_timeout 4s; }}
+    server {{
+        listen 127.0.0.1:{self.port};
+        location = {public_path} {{
+            proxy_pass http://mcp{upstream_path};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }}
+    }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"nginx did not start: {(workdir / 'error.log').read_text(errors='replace')[-2000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
 
 
 class SSEServer:
@@ -222,7 +289,11 @@ def main() -> int:
         stops.append(gateway.stop)
         token = sign_in(gateway, idp)
         results["rss_gateway_idle_mb"] = rss_mb(gateway.proc.pid)
-        compare("fast upstream (dcr-shim /healthz)", upstream.base_url + "/healthz", resource, token, post_mcp=False, results=results)
+        nginx = NginxProxy(work / "nginx-fast", upstream.base_url, "/healthz") if shutil.which("nginx") else None
+        if nginx:
+            stops.append(nginx.stop)
+        compare("fast upstream (dcr-shim /healthz)", upstream.base_url + "/healthz", resource, token, post_mcp=False, results=results,
+                nginx_url=nginx.url if nginx else None)
         gateway.stop()
 
         # 1b. The real Python MCP server (stateless tools/call); then with the user's upstream token injected.
@@ -234,7 +305,10 @@ def main() -> int:
                 gateway.extra["resources"][0].pop("upstream_token_header")
             gateway.start()
             token = sign_in(gateway, idp)
-            compare(name, mcp.url, resource, token, post_mcp=True, results=results)
+            nginx = NginxProxy(work / f"nginx-mcp-{inject}", mcp.url.split("/mcp")[0], "/mcp") if shutil.which("nginx") and not inject else None
+            if nginx:
+                stops.append(nginx.stop)
+            compare(name, mcp.url, resource, token, post_mcp=True, results=results, nginx_url=nginx.url if nginx else None)
             mcp.record.write_text("")
             gateway.stop()
 
