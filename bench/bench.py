@@ -29,10 +29,10 @@ from urllib.parse import urljoin, urlparse
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from e2e.fake_idp import FakeIdP, FakeSession  # noqa: E402
-from e2e.harness import Browser, Shim, pkce_pair, query  # noqa: E402
-from e2e.idp import IdP, free_port, stop_process, wait_http  # noqa: E402
-from e2e.idp.dot import start_dot  # noqa: E402
+from e2e.kit.fake_idp import FakeIdP, FakeSession  # noqa: E402
+from e2e.kit.harness import Browser, Shim, pkce_pair, query  # noqa: E402
+from e2e.kit.idp import IdP, free_port, stop_process, wait_http  # noqa: E402
+from e2e.kit.idp.dot import start_dot  # noqa: E402
 
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
 FLOW_SECONDS = int(os.environ.get("BENCH_FLOW_SECONDS", "12"))

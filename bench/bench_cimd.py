@@ -31,10 +31,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import wrk  # noqa: E402  (bench/bench.py, beside this file)
-from e2e.cimd import DocumentServer, TestCA, document  # noqa: E402
-from e2e.fake_idp import FakeIdP  # noqa: E402
-from e2e.harness import Shim, pkce_pair  # noqa: E402
-from e2e.idp import free_port  # noqa: E402
+from e2e.kit.cimd import DocumentServer, TestCA, document  # noqa: E402
+from e2e.kit.fake_idp import FakeIdP  # noqa: E402
+from e2e.kit.harness import Shim, pkce_pair  # noqa: E402
+from e2e.kit.idp import free_port  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_CIMD_ROUNDS", "3"))
 COLD = int(os.environ.get("BENCH_CIMD_COLD", "60"))

@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import CONCURRENCY, FLOW_SECONDS, concurrent_rate, flows_per_second  # noqa: E402  (bench/bench.py)
-from e2e.fake_idp import FakeIdP, FakeSession  # noqa: E402
-from e2e.gateway import issued_extra  # noqa: E402
-from e2e.harness import Shim  # noqa: E402
-from e2e.idp import free_port  # noqa: E402
+from e2e.kit.fake_idp import FakeIdP, FakeSession  # noqa: E402
+from e2e.kit.gateway import issued_extra  # noqa: E402
+from e2e.kit.harness import Shim  # noqa: E402
+from e2e.kit.idp import free_port  # noqa: E402
 
 ISSUER = "https://idp.bench.example"
 CLIENT = ("bench-ema-client", "bench-ema-client-secret-0123")

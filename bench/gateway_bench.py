@@ -28,11 +28,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from e2e.fake_idp import FakeIdP, FakeSession  # noqa: E402
-from e2e.gateway import NoAuthMCP, issued_extra  # noqa: E402
-from e2e.harness import Browser, Shim  # noqa: E402
-from e2e.idp import free_port  # noqa: E402
-from e2e.shimclient import RawClient  # noqa: E402
+from e2e.kit.fake_idp import FakeIdP, FakeSession  # noqa: E402
+from e2e.kit.gateway import NoAuthMCP, issued_extra  # noqa: E402
+from e2e.kit.harness import Browser, Shim  # noqa: E402
+from e2e.kit.idp import free_port  # noqa: E402
+from e2e.kit.shimclient import RawClient  # noqa: E402
 
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 STREAMS = int(os.environ.get("BENCH_STREAMS", "200"))

@@ -26,10 +26,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gateway_bench import MCP_CALL, sign_in, wrk  # noqa: E402  (bench/gateway_bench.py, beside this file)
-from e2e.fake_idp import FakeIdP  # noqa: E402
-from e2e.gateway import issued_extra  # noqa: E402
-from e2e.harness import Shim  # noqa: E402
-from e2e.idp import free_port, stop_process, wait_http  # noqa: E402
+from e2e.kit.fake_idp import FakeIdP  # noqa: E402
+from e2e.kit.gateway import issued_extra  # noqa: E402
+from e2e.kit.harness import Shim  # noqa: E402
+from e2e.kit.idp import free_port, stop_process, wait_http  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_EARLY_SECONDS", "15"))
 CONNECTIONS = 32

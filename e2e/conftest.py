@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from .cimd import DocumentServer, TestCA
-from .flow import MCPServerProcess
-from .harness import SHIM_BIN, Shim
-from .idp import free_port
-from .idp.dot import start_dot
-from .idp.glewlwyd import start_glewlwyd
-from .idp.lemonldap import start_lemonldap
-from .fakes import FAKES, start_fake
+from .kit.cimd import DocumentServer, TestCA
+from .kit.flow import MCPServerProcess
+from .kit.harness import SHIM_BIN, Shim
+from .kit.idp import free_port
+from .kit.idp.dot import start_dot
+from .kit.idp.glewlwyd import start_glewlwyd
+from .kit.idp.lemonldap import start_lemonldap
+from .kit.fakes import FAKES, start_fake
 
 STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd, "lemonldap-ng": start_lemonldap}
 

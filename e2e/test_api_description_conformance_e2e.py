@@ -25,8 +25,8 @@ import httpx
 import pytest
 import yaml
 
-from .gateway import INTROSPECTION_ID, INTROSPECTION_SECRET, NoAuthMCP, issued_extra
-from .harness import REPO, Shim
+from .kit.gateway import INTROSPECTION_ID, INTROSPECTION_SECRET, NoAuthMCP, issued_extra
+from .kit.harness import REPO, Shim
 
 OPENAPI = REPO / "docs" / "openapi.yaml"
 ROUTER = REPO / "Sources" / "ShimServer" / "ShimRouter.swift"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from .harness import SHIM_BIN
+from .kit.harness import SHIM_BIN
 
 THREE_MISTAKES = """
 issuer: http://auth.example.com           # mistake 1: http off loopback
@@ -95,7 +95,7 @@ def test_check_config_validates_the_cimd_keys_and_accepts_the_cimd_example(tmp_p
 
 
 def test_check_config_accepts_the_issued_and_gateway_examples(tmp_path):
-    from .gateway import pem_key
+    from .kit.gateway import pem_key
     (tmp_path / "secret").write_text("from-a-file\n")
     (tmp_path / "signing.pem").write_text(pem_key())
     (tmp_path / "introspection").write_text("introspection-secret-from-a-file\n")

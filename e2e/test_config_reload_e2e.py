@@ -22,11 +22,11 @@ import yaml
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from .flow import SDKFlow, step
-from .gateway import NoAuthMCP, issued_extra
-from .harness import Browser, Shim, parse_consent_form, query, wait_until
-from .idp import free_port
-from .shimclient import RawClient
+from .kit.flow import SDKFlow, step
+from .kit.gateway import NoAuthMCP, issued_extra
+from .kit.harness import Browser, Shim, parse_consent_form, query, wait_until
+from .kit.idp import free_port
+from .kit.shimclient import RawClient
 
 #: The second redirect set: admitted at start, removed by the reload.
 REMOVED_REDIRECT = "https://app.example.com/oauth/callback"

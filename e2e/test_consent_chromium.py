@@ -19,9 +19,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .cimd import document
-from .harness import Browser, pkce_pair
-from .shimclient import RawClient
+from .kit.cimd import document
+from .kit.harness import Browser, pkce_pair
+from .kit.shimclient import RawClient
 
 pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromium-driver not installed")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .gateway import pem_key
-from .harness import REPO, SHIM_BIN
+from .kit.gateway import pem_key
+from .kit.harness import REPO, SHIM_BIN
 
 DEPLOY = REPO / "deploy"
 MANIFESTS = {"sqlite": DEPLOY / "kubernetes" / "sqlite.yaml", "postgres": DEPLOY / "kubernetes" / "postgres.yaml"}

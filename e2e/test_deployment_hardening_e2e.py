@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from .fake_idp import FakeIdP
-from .harness import SHIM_BIN, Shim
-from .idp import free_port
+from .kit.fake_idp import FakeIdP
+from .kit.harness import SHIM_BIN, Shim
+from .kit.idp import free_port
 
 
 @pytest.fixture(scope="module")

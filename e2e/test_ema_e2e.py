@@ -16,14 +16,14 @@ import os
 import httpx
 import pytest
 
-from .cimd import DocumentServer
-from .cimd import TestCA as CertificateAuthority
-from .ema import JWT_BEARER, SSOApplication, exchange, sdk_tool_call
-from .flow import step
-from .gateway import NoAuthMCP, issued_extra, jwt_parts, pem_key
-from .harness import Shim
-from .idp import free_port
-from .postgres import PostgresServer
+from .kit.cimd import DocumentServer
+from .kit.cimd import TestCA as CertificateAuthority
+from .kit.ema import JWT_BEARER, SSOApplication, exchange, sdk_tool_call
+from .kit.flow import step
+from .kit.gateway import NoAuthMCP, issued_extra, jwt_parts, pem_key
+from .kit.harness import Shim
+from .kit.idp import free_port
+from .kit.postgres import PostgresServer
 from .test_gateway_e2e import mcp_post
 
 APP = ("mcp-client-app", "app-secret-at-the-shim-0123456789")      # the MCP client's application (leg 1)

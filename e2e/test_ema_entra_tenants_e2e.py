@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 
-from .ema import exchange
-from .fakes import EntraFake
-from .gateway import issued_extra, jwt_parts
-from .harness import Shim
-from .idp import free_port
+from .kit.ema import exchange
+from .kit.fakes import EntraFake
+from .kit.gateway import issued_extra, jwt_parts
+from .kit.harness import Shim
+from .kit.idp import free_port
 
 
 def test_domain_tenant_refuses_an_id_token_of_another_tenant_at_leg_1(tmp_path):

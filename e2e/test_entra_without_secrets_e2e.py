@@ -2,7 +2,7 @@
 with a certificate (private_key_jwt, PS256 with x5t#S256) and with a
 federated token file (a Kubernetes projected service account token as AKS
 workload identity mounts it), and no `client_secret` anywhere. The fake
-checks each assertion as Entra documents it (e2e/fakes/entra.py); its own
+checks each assertion as Entra documents it (e2e/kit/fakes/entra.py); its own
 rules are checked first, without the shim. Test certificates and keys are
 made at test time with `cryptography`."""
 from __future__ import annotations
@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from .conftest import Stack
-from .fakes.base import Refusal, Request, b64url
-from .fakes.entra import EntraFake
-from .flow import run_full_flow
+from .kit.fakes.base import Refusal, Request, b64url
+from .kit.fakes.entra import EntraFake
+from .kit.flow import run_full_flow
 
 K8S_ISSUER = "https://oidc.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/"
 K8S_SUBJECT = "system:serviceaccount:mcp:dcr-shim"
@@ -153,7 +153,7 @@ def test_entra_sign_in_with_a_certificate_and_no_secret(entra_stack, tmp_path):
     assert fake.client_auth_log[-len(calls):] == ["certificate"] * len(calls)
 
     # doctor: the certificate is accepted (the made-up code alone refused), and its end is reported.
-    from .doctor import line, run_doctor
+    from .kit.doctor import line, run_doctor
     doctor_upstream = {**upstream, "client_secret": None, "token_endpoint_auth_method": None}
     rc, out = run_doctor(tmp_path / "doctor", stack.shim_port, stack.idp, upstream=doctor_upstream)
     assert rc == 0 and line(out, "client credentials").startswith("[ ok ]"), out
@@ -190,7 +190,7 @@ def test_entra_sign_in_with_a_federated_token_file(entra_stack, tmp_path):
     # The kubelet rotates the file in place: the next request presents the new token.
     second = federated_token(issuer_key)
     token_file.write_text(second)
-    from .doctor import line, run_doctor
+    from .kit.doctor import line, run_doctor
     rc, out = run_doctor(tmp_path / "doctor", stack.shim_port, stack.idp,
                          upstream={**upstream, "client_secret": None, "token_endpoint_auth_method": None})
     assert rc == 0 and line(out, "client credentials").startswith("[ ok ]"), out
@@ -225,7 +225,7 @@ tokens: {{insecure_upstream_audience_ack: true}}
 def _check_config(tmp_path, preset: str, days: int, key_from_other: bool = False):
     import subprocess
 
-    from .harness import SHIM_BIN
+    from .kit.harness import SHIM_BIN
     _, key_pem, cert_pem = make_certificate(days=days)
     if key_from_other:
         _, key_pem, _ = make_certificate()

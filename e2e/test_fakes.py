@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from .fakes import FAKES, start_fake
+from .kit.fakes import FAKES, start_fake
 
 CALLBACK = "http://127.0.0.1:9/callback"
 

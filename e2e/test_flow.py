@@ -8,9 +8,9 @@ import asyncio
 import json
 import subprocess
 
-from .cimd import document
-from .flow import run_full_flow
-from .harness import SHIM_BIN
+from .kit.cimd import document
+from .kit.flow import run_full_flow
+from .kit.harness import SHIM_BIN
 
 
 def test_full_flow_tool_call_and_refresh(stack):
@@ -119,8 +119,8 @@ def test_doctor_tells_a_bad_secret_and_says_what_it_can_of_the_redirect(stack, t
     refuses an unregistered redirect before sign-in, so doctor can tell;
     django-oauth-toolkit and LemonLDAP::NG ask the user to sign in first, and
     doctor says that it cannot tell rather than guessing."""
-    from .doctor import line, run_doctor
-    from .idp import free_port
+    from .kit.doctor import line, run_doctor
+    from .kit.idp import free_port
 
     rc, out = run_doctor(tmp_path / "good", stack.shim_port, stack.idp)
     assert rc == 0, out

@@ -7,7 +7,7 @@ with chroot:
 - scripts/check-deps.sh loads what the tests load (the LemonLDAP::NG portal's
   modules for the e2e configuration, glewlwyd's plugins, headless chromium,
   PostgreSQL's tools, ...);
-- the LemonLDAP::NG portal is started as e2e/idp/lemonldap.py starts it and
+- the LemonLDAP::NG portal is started as e2e/kit/idp/lemonldap.py starts it and
   must answer its discovery document and one authorization-code flow.
 
 A package the tests need that the list lacks (a Recommends a machine only
@@ -35,9 +35,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from .harness import REPO
-from .idp import free_port, lemonldap
-from .rootfs import Overlay, rootfs_tree
+from .kit.harness import REPO
+from .kit.idp import free_port, lemonldap
+from .kit.rootfs import Overlay, rootfs_tree
 
 PACKAGE_LIST = REPO / "scripts" / "debian-packages.txt"
 CHECK_DEPS = REPO / "scripts" / "check-deps.sh"
@@ -67,7 +67,7 @@ def fresh_root():
 
 def test_install_deps_installs_the_list_without_recommends():
     """The list this test installs is the one install-deps.sh installs, with
-    the same flag (what e2e/rootfs.py gives mmdebstrap)."""
+    the same flag (what e2e/kit/rootfs.py gives mmdebstrap)."""
     script = (REPO / "scripts" / "install-deps.sh").read_text()
     assert "scripts/debian-packages.txt" in script
     install = re.findall(r"^\s*apt-get install .*$", script, re.MULTILINE)
@@ -96,7 +96,7 @@ def test_check_deps_pass_in_a_fresh_bookworm(fresh_root):
 
 
 def test_lemonldap_answers_discovery_and_a_code_flow_in_a_fresh_bookworm(fresh_root, tmp_path, monkeypatch):
-    """The portal, configured and started by e2e/idp/lemonldap.py, but with
+    """The portal, configured and started by e2e/kit/idp/lemonldap.py, but with
     the fresh system's perl and modules: its workdir is mounted at the same
     path inside, and plackup runs there."""
     workdir = str(tmp_path)

@@ -25,12 +25,12 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from .flow import SDKFlow, step
-from .gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, ServletLikeUpstream, call_with_progress, introspect,
+from .kit.flow import SDKFlow, step
+from .kit.gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, ServletLikeUpstream, call_with_progress, introspect,
                       issued_extra, jwt_parts)
-from .servlet_like_server import SECRET_MARKER
-from .harness import SHIM_BIN, Browser, Shim
-from .shimclient import RawClient
+from .kit.servlet_like_server import SECRET_MARKER
+from .kit.harness import SHIM_BIN, Browser, Shim
+from .kit.shimclient import RawClient
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ import os
 import httpx
 import pytest
 
-from .flow import SDKFlow, step
-from .gateway import NoAuthMCP, call_with_progress, introspect, issued_extra, jwt_parts, pem_key
-from .harness import Shim
-from .idp import free_port
-from .postgres import PostgresServer
+from .kit.flow import SDKFlow, step
+from .kit.gateway import NoAuthMCP, call_with_progress, introspect, issued_extra, jwt_parts, pem_key
+from .kit.harness import Shim
+from .kit.idp import free_port
+from .kit.postgres import PostgresServer
 from .test_gateway_e2e import expect_challenge, mcp_post, mcp_raw, open_session
 
 

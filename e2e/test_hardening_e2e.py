@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from .harness import Browser, query
-from .shimclient import RawClient
+from .kit.harness import Browser, query
+from .kit.shimclient import RawClient
 
 
 def upstream_refresh_calls(idp) -> int:

@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from .idp import IdP, IdPError, free_port
-from .idp.dot import start_dot
-from .idp.glewlwyd import start_glewlwyd
+from .kit.idp import IdP, IdPError, free_port
+from .kit.idp.dot import start_dot
+from .kit.idp.glewlwyd import start_glewlwyd
 
 ACCESS_TOKEN_SECONDS = 45  # not the default, to prove the knob reaches the IdP
 STARTERS = {"django-oauth-toolkit": start_dot, "glewlwyd": start_glewlwyd}

@@ -25,10 +25,10 @@ import httpx
 import pytest
 import yaml
 
-from .fake_idp import FakeIdP
-from .harness import REPO
-from .idp import free_port
-from .rootfs import rootfs_tarball
+from .kit.fake_idp import FakeIdP
+from .kit.harness import REPO
+from .kit.idp import free_port
+from .kit.rootfs import rootfs_tarball
 
 RELEASE_BIN = Path(os.environ.get("DCR_SHIM_RELEASE_BIN", str(REPO / ".build" / "release" / "dcr-shim")))
 CACHE = REPO / ".build" / "image-rootfs"

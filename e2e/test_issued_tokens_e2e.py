@@ -14,11 +14,11 @@ import pytest
 
 import time
 
-from .flow import MCPServerProcess, SDKFlow, step
-from .gateway import introspect, issued_extra, jwt_parts, pem_key
-from .harness import Shim
-from .idp import free_port
-from .idp.dot import start_dot
+from .kit.flow import MCPServerProcess, SDKFlow, step
+from .kit.gateway import introspect, issued_extra, jwt_parts, pem_key
+from .kit.harness import Shim
+from .kit.idp import free_port
+from .kit.idp.dot import start_dot
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import stat
 
 import pytest
 
-from .fake_idp import FakeIdP
-from .harness import FlowError, Shim
-from .idp import free_port
+from .kit.fake_idp import FakeIdP
+from .kit.harness import FlowError, Shim
+from .kit.idp import free_port
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import subprocess
 import httpx
 import pytest
 
-from .gateway import NoAuthMCP, issued_extra
-from .harness import REPO, Browser, Shim
-from .shimclient import RawClient
+from .kit.gateway import NoAuthMCP, issued_extra
+from .kit.harness import REPO, Browser, Shim
+from .kit.shimclient import RawClient
 
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yaml"
 DASHBOARD = REPO / "deploy" / "grafana" / "dcr-shim.json"

@@ -8,8 +8,8 @@ import subprocess
 
 import httpx
 
-from .harness import SHIM_BIN, Browser, Shim, authorize_through_shim, query
-from .shimclient import RawClient
+from .kit.harness import SHIM_BIN, Browser, Shim, authorize_through_shim, query
+from .kit.shimclient import RawClient
 from .test_secrets import upstream_refresh_tokens
 
 

@@ -1,6 +1,6 @@
 """Every preset's end-to-end flow with the real Python
 `mcp` SDK client through the shim, against that preset's recorded-behaviour
-fake IdP (e2e/fakes/, written from the provider's documentation and refusing
+fake IdP (e2e/kit/fakes/, written from the provider's documentation and refusing
 what the provider refuses): discovery, registration, consent, sign-in,
 token, tool call, refresh, tool call — with the IdP's tokens living an hour
 (GitHub's expiring tokens: eight hours), as users have them. Then what the
@@ -13,10 +13,10 @@ import json
 import httpx
 import pytest
 
-from .fakes.base import Answer
-from .flow import run_full_flow
-from .harness import Browser
-from .shimclient import RawClient
+from .kit.fakes.base import Answer
+from .kit.flow import run_full_flow
+from .kit.harness import Browser
+from .kit.shimclient import RawClient
 
 
 def test_preset_flow_tool_call_and_refresh(preset_stack):
@@ -184,8 +184,8 @@ def test_doctor_against_the_preset_fake(preset_stack, tmp_path):
     """`dcr-shim doctor` with a good and a bad secret, and with a callback the
     IdP does not know: each preset's fake refuses an unregistered redirect
     before sign-in as its provider does, so doctor tells it clearly."""
-    from .doctor import line, run_doctor
-    from .idp import free_port
+    from .kit.doctor import line, run_doctor
+    from .kit.idp import free_port
 
     stack = preset_stack
     fake = stack.idp.proc.fake
@@ -219,7 +219,7 @@ def test_doctor_entra_unknown_client_and_a_scope_of_another_api(preset_stack, tm
     stack = preset_stack
     if stack.idp.proc.fake.preset != "entra":
         pytest.skip("Entra's own codes")
-    from .doctor import line, run_doctor
+    from .kit.doctor import line, run_doctor
     rc, out = run_doctor(tmp_path / "client", stack.shim_port, stack.idp, upstream={"client_id": "00000000-0000-0000-0000-000000000000"})
     redirect = line(out, "redirect URI")
     assert rc == 1 and "AADSTS700016" in redirect and "does not know client" in redirect and "upstream.client_id" in redirect, out
@@ -239,9 +239,9 @@ def test_entra_mcp_server_advertising_short_scope_names(preset_stack, tmp_path):
     fake = stack.idp.proc.fake
     if fake.preset != "entra":
         pytest.skip("Entra's fully qualified scopes")
-    from .flow import MCPServerProcess
-    from .harness import Shim
-    from .idp import free_port
+    from .kit.flow import MCPServerProcess
+    from .kit.harness import Shim
+    from .kit.idp import free_port
 
     mcp = MCPServerProcess(free_port(), f"http://127.0.0.1:{stack.shim_port}", stack.idp.userinfo_endpoint, ["mcp.access"],
                            tmp_path / "mcp.log")

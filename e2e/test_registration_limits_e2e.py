@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from .harness import Shim
+from .kit.harness import Shim
 
 
 def register(shim: Shim) -> httpx.Response:

@@ -15,11 +15,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .fake_idp import FakeIdP
-from .harness import SHIM_BIN, Browser, Shim, parse_consent_form, query
-from .idp import free_port
-from .postgres import PostgresServer
-from .shimclient import RawClient
+from .kit.fake_idp import FakeIdP
+from .kit.harness import SHIM_BIN, Browser, Shim, parse_consent_form, query
+from .kit.idp import free_port
+from .kit.postgres import PostgresServer
+from .kit.shimclient import RawClient
 
 
 @pytest.fixture(scope="module")

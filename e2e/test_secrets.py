@@ -10,9 +10,9 @@ import sqlite3
 
 import httpx
 
-from .flow import SDKFlow
-from .harness import Browser
-from .shimclient import RawClient
+from .kit.flow import SDKFlow
+from .kit.harness import Browser
+from .kit.shimclient import RawClient
 
 
 def upstream_refresh_tokens(idp) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .harness import Browser, query
-from .shimclient import RawClient
+from .kit.harness import Browser, query
+from .kit.shimclient import RawClient
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_rule5_tampered_callback_state_is_refused_without_redirect(dot_stack):
             callback = session.authorize(url)
             return callback.replace("state=", "state=X")
 
-    from .harness import authorize_through_shim
+    from .kit.harness import authorize_through_shim
     with pytest.raises(AssertionError, match="GET /callback"):
         authorize_through_shim(browser, Tamper(), client.authorize_url(), client_redirect_prefix=client.redirect_uri)
     last = browser.responses[-1]
@@ -153,7 +153,7 @@ def test_rule5_callback_in_another_browser_is_refused(dot_stack):
     attacker = Browser()
     r = attacker.get(attacker_client.authorize_url())
     page = attacker.get(shim.base_url + r.headers["location"][len(shim.base_url):])
-    from .harness import parse_consent_form
+    from .kit.harness import parse_consent_form
     form = parse_consent_form(page.text)
     allow = attacker.post(shim.base_url + "/consent", data={**form, "decision": "allow"})
     upstream = allow.headers["location"]
@@ -170,7 +170,7 @@ def test_rule5_callback_in_another_browser_is_refused(dot_stack):
 def test_rule4_deny_returns_access_denied_with_state_and_iss(dot_stack):
     shim = dot_stack.current()
     client = RawClient.register(shim)
-    from .harness import authorize_through_shim
+    from .kit.harness import authorize_through_shim
     final = authorize_through_shim(Browser(), dot_stack.idp.new_session(), client.authorize_url(),
                                    client_redirect_prefix=client.redirect_uri, decision="deny")
     params = query(final)

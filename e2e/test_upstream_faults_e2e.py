@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from .fake_idp import FakeIdP
-from .harness import Browser, Shim, authorize_through_shim, query
-from .idp import IdP, free_port
-from .shimclient import RawClient
+from .kit.fake_idp import FakeIdP
+from .kit.harness import Browser, Shim, authorize_through_shim, query
+from .kit.idp import IdP, free_port
+from .kit.shimclient import RawClient
 
 
 @pytest.fixture(scope="module")

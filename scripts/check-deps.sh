@@ -37,7 +37,7 @@ libgd-securityimage-perl     perl GD::SecurityImage
 libimage-magick-perl         perl Image::Magick
 libcrypt-openssl-bignum-perl perl Crypt::OpenSSL::Bignum
 
-# The LemonLDAP::NG portal as e2e/idp/lemonldap.py configures and starts it:
+# The LemonLDAP::NG portal as e2e/kit/idp/lemonldap.py configures and starts it:
 # plackup with its default server, the File configuration backend, the
 # standard logger, file sessions and cache, Demo authentication, user and
 # password databases, the OpenID Connect issuer, the captcha module and the
@@ -61,7 +61,7 @@ liblemonldap-ng-portal-perl  perl Lemonldap::NG::Portal::Plugins::History
 liblemonldap-ng-portal-perl  perl Lemonldap::NG::Portal::Plugins::RESTServer
 liblemonldap-ng-portal-perl  perl Lemonldap::NG::Portal::Plugins::Upgrade
 
-# glewlwyd as e2e/idp/glewlwyd.py runs it: the binary, the plugins and
+# glewlwyd as e2e/kit/idp/glewlwyd.py runs it: the binary, the plugins and
 # modules it loads at start, the package schema and configuration it copies.
 glewlwyd                     run  glewlwyd --version
 glewlwyd                     libs /usr/lib/glewlwyd/*/*.so

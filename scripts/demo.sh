@@ -15,4 +15,4 @@ if ! swift build --product dcr-shim > .build/demo-build.log 2>&1; then
   exit 1
 fi
 tail -1 .build/demo-build.log
-exec .venv/bin/python -m e2e.demo
+exec .venv/bin/python -m e2e.kit.demo

@@ -1,6 +1,6 @@
 """The README's demo: a real IdP (django-oauth-toolkit), the shim on SQLite,
 a small MCP server that accepts the IdP's tokens, and the official Python
-`mcp` SDK client completing the whole flow. Run: python -m e2e.demo"""
+`mcp` SDK client completing the whole flow. Run: python -m e2e.kit.demo"""
 from __future__ import annotations
 
 import asyncio

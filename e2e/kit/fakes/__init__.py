@@ -1,7 +1,10 @@
 """Recorded-behaviour fake IdPs, one per preset, each written from its
 provider's documentation (see each module). See base.py for what they share
 and what they are for; the generic `oidc` preset is proven against the real
-IdPs (django-oauth-toolkit, glewlwyd, LemonLDAP::NG) instead."""
+IdPs (django-oauth-toolkit, glewlwyd, LemonLDAP::NG) instead.
+
+Not fake_idp.py: that one imitates no provider; it is the controllable
+upstream the fault tests and the benchmarks tell to be down, slow or wrong."""
 from __future__ import annotations
 
 from .auth0 import Auth0Fake

@@ -170,7 +170,7 @@ def venv_python() -> str:
     """The interpreter that runs Python-based IdPs: the repo's .venv when it
     exists (scripts/install-deps.sh makes it), else the current one."""
     import sys
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))  # from e2e/kit/idp/
     candidate = os.path.join(repo, ".venv", "bin", "python")
     return candidate if os.path.exists(candidate) else sys.executable
 

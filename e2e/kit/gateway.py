@@ -16,7 +16,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from .flow import SDKFlow, step
-from .harness import Shim
+from .harness import REPO, Shim
 from .idp import IdP, free_port, stop_process, wait_http
 
 INTROSPECTION_ID = "mcp-resource-server"
@@ -25,7 +25,7 @@ UPSTREAM_TOKEN_HEADER = "X-Upstream-Token"
 
 
 class RecordedServer:
-    """A Python test server (`python -m e2e.<module>`) in its own process on
+    """A Python test server (`python -m e2e.kit.<module>`) in its own process on
     a free port, recording every request it receives as JSON lines."""
 
     def __init__(self, workdir: Path, module: str, name: str, extra_args: list[str] | None = None):
@@ -36,9 +36,9 @@ class RecordedServer:
         self.record.write_text("")
         self.log_path = workdir / f"{name}.log"
         with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", f"e2e.{module}", "--port", str(self.port),
+            self.proc = subprocess.Popen([sys.executable, "-m", f"e2e.kit.{module}", "--port", str(self.port),
                                           "--record", str(self.record), *(extra_args or [])],
-                                         cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
         try:
             wait_http(self.url, proc=self.proc, log_path=str(self.log_path))
@@ -54,7 +54,7 @@ class RecordedServer:
 
 
 class NoAuthMCP(RecordedServer):
-    """`e2e/noauth_mcp_server.py`: an MCP server with no authentication that
+    """`e2e/kit/noauth_mcp_server.py`: an MCP server with no authentication that
     records every request's headers."""
 
     def __init__(self, workdir: Path, refuse_bodies_over: int | None = None):
@@ -63,7 +63,7 @@ class NoAuthMCP(RecordedServer):
 
 
 class ServletLikeUpstream(RecordedServer):
-    """`e2e/servlet_like_server.py`: resolves paths as a servlet container
+    """`e2e/kit/servlet_like_server.py`: resolves paths as a servlet container
     does (`;params` cut, percent-decoded, dot-segments removed) and serves a
     secret marker at `/admin`, outside the resource."""
 

@@ -19,7 +19,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from .harness import Browser, FlowError, Shim, authorize_through_shim, query
+from .harness import REPO, Browser, FlowError, Shim, authorize_through_shim, query
 from .idp import IdP, free_port, stop_process, wait_http
 
 CLIENT_REDIRECT = "http://127.0.0.1:{port}/callback"
@@ -83,9 +83,9 @@ class MCPServerProcess:
         verification = ["--jwks", jwks, "--jwks-cache", str(jwks_cache)] if jwks else ["--userinfo", userinfo]
         with open(log_path, "a") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "e2e.mcp_server", "--port", str(port), "--issuer", issuer,
+                [sys.executable, "-m", "e2e.kit.mcp_server", "--port", str(port), "--issuer", issuer,
                  *verification, "--scopes", ",".join(scopes)],
-                cwd=str(Path(__file__).resolve().parent.parent), stdout=log, stderr=subprocess.STDOUT,
+                cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL)
         try:
             wait_http(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", proc=self.proc,

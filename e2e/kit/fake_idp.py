@@ -1,6 +1,11 @@
-"""A controllable fake upstream for fault tests only (never instead of the
-real IdPs): its authorize endpoint answers at once, and its token endpoint
-can be told to be down, slow, 5xx, invalid JSON or missing fields."""
+"""A controllable fake upstream that imitates no provider (never instead of
+the real IdPs): its authorize endpoint answers at once, and its token endpoint
+can be told to be down, slow, 5xx, invalid JSON or missing fields. For the
+upstream-fault tests, for tests where the IdP is not what is tested (key
+files, replicas, the image, deployment hardening) and for the benchmarks.
+
+Not the recorded-behaviour fakes in fakes/: those are one per preset, each
+written from a hosted provider's documentation and refusing what it refuses."""
 from __future__ import annotations
 
 import json

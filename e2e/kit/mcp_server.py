@@ -3,7 +3,7 @@
 It validates a bearer token by calling the IdP's OIDC userinfo endpoint (as a
 resource server that already trusts its IdP would), and publishes RFC 9728
 protected-resource metadata naming the shim as its authorization server.
-Run: python -m e2e.mcp_server --port P --issuer SHIM --userinfo URL
+Run: python -m e2e.kit.mcp_server --port P --issuer SHIM --userinfo URL
 
 With `--jwks URL` it validates the shim's own issued tokens instead (RFC 9068
 JWTs, `tokens.access: issued`) against the shim's /jwks.json with PyJWT, as a

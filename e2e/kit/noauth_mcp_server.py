@@ -15,7 +15,7 @@ With --refuse-bodies-over N it refuses a POST whose Content-Length passes N
 from its headers alone, answering 413 with a JSON-RPC error before reading a
 byte of the body, as servers with a body limit do (the answer a proxy must
 survive while its client is still sending).
-Run: python -m e2e.noauth_mcp_server --port P --record FILE [--refuse-bodies-over N]
+Run: python -m e2e.kit.noauth_mcp_server --port P --record FILE [--refuse-bodies-over N]
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ is percent-decoded, then dot-segments are removed (RFC 3986 §5.2.4). So
 through the gateway, which authorizes `/mcp` only); `/mcp` and below answer
 a small JSON-RPC result naming the resolved path. Every request's raw and
 resolved path is appended to --record as one JSON line.
-Run: python -m e2e.servlet_like_server --port P --record FILE
+Run: python -m e2e.kit.servlet_like_server --port P --record FILE
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import yaml
 
 from .idp import IdP, IdPSession
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent  # e2e/kit/harness.py -> the repository
 SHIM_BIN = os.environ.get("DCR_SHIM_BIN", str(REPO / ".build" / "debug" / "dcr-shim"))
 
 
