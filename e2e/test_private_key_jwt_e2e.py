@@ -11,6 +11,7 @@ own checks of the same assertion are in test_entra_without_secrets_e2e.py.)"""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 import subprocess
@@ -23,7 +24,8 @@ from cryptography.hazmat.primitives import serialization
 from .conftest import Stack
 from .doctor import line, run_doctor
 from .flow import run_full_flow
-from .harness import SHIM_BIN
+from .harness import SHIM_BIN, Browser
+from .shimclient import RawClient
 from .test_entra_without_secrets_e2e import make_certificate, thumbprint_s256
 
 #: The registered certificate ends within check-config's 30-day warning, on purpose.
@@ -116,7 +118,7 @@ def test_sign_in_and_refresh_with_a_certificate_and_no_secret_at_glewlwyd(pkjwt_
     check = subprocess.run([SHIM_BIN, "check-config", "--config", str(shim.config_path)],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert f"warning: upstream.client_auth.certificate_file: the certificate expires on" in check.stdout, check.stdout
+    assert "warning: upstream.client_auth.certificate_file: the certificate expires on" in check.stdout, check.stdout
     assert f"(in {DAYS_LEFT - 1} day(s))" in check.stdout, check.stdout
 
     # doctor: the made-up code alone was refused (glewlwyd's invalid_code), so the assertion passed.
@@ -126,4 +128,34 @@ def test_sign_in_and_refresh_with_a_certificate_and_no_secret_at_glewlwyd(pkjwt_
     assert thumbprint_s256(cert_pem) in credentials
     assert line(out, "client certificate").startswith("[warn]") and thumbprint_s256(cert_pem) in line(out, "client certificate")
     assert "client authentication method:" not in out, out   # discovery lists private_key_jwt
+
+
+def test_a_certificate_glewlwyd_does_not_know_fails_the_redemption_and_doctor_names_it(pkjwt_stack, tmp_path):
+    stack, idp = pkjwt_stack, pkjwt_stack.idp
+    _, key_pem, cert_pem = make_certificate()
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    upstream = certificate_upstream(idp, tmp_path / "key.pem", tmp_path / "cert.pem")
+    shim = stack.shim("other-certificate", extra={"upstream": upstream})
+
+    # The user signs in at glewlwyd; the shim's redemption of the code is refused
+    # (glewlwyd: 403, no body). The client gets a server_error on its redirect URI ...
+    client = RawClient.register(shim)
+    params = client.sign_in(Browser(), idp.new_session())
+    assert params.get("error") == "server_error" and "code" not in params, params
+    assert params["state"] == "st-" + client.client_id[:6] and params["iss"] == shim.base_url
+    assert "operator" in params.get("error_description", ""), params
+    # ... and the operator a log line that says what to fix: the certificate, by its thumbprint in doctor.
+    refusal = [json.loads(l) if l.startswith("{") else l for l in shim.log_text().splitlines()
+               if "upstream code exchange refused" in l]
+    assert refusal, shim.log_text()[-3000:]
+    text = json.dumps(refusal[-1]) if isinstance(refusal[-1], dict) else refusal[-1]
+    assert "403" in text and "refused the shim's client assertion" in text and "dcr-shim doctor prints its thumbprint" in text, text
+    assert key_pem.decode().splitlines()[1] not in shim.log_text()
+
+    rc, out = run_doctor(tmp_path / "doctor", stack.shim_port, idp, upstream=upstream)
+    credentials = line(out, "client credentials")
+    assert rc == 1 and credentials.startswith("[FAIL]"), out
+    assert thumbprint_s256(cert_pem) in credentials and "PS256" in credentials, credentials
+    assert "refused the shim's client assertion" in credentials, credentials
 
