@@ -38,11 +38,13 @@ def pytest_configure(config):
 class Stack:
     """An IdP whose only redirect URI is a fixed shim port, plus an MCP server."""
 
-    def __init__(self, name: str, workdir: Path):
+    def __init__(self, name: str, workdir: Path, **idp_options):
+        """``idp_options`` go to the IdP's starter (e.g. glewlwyd's ``client_public_key``)."""
         self.workdir = workdir
         self.shim_port = free_port()
         self.shims: list[Shim] = []
-        self.idp = STARTERS[name](str(workdir / "idp"), free_port(), f"http://127.0.0.1:{self.shim_port}/callback")
+        self.idp = STARTERS[name](str(workdir / "idp"), free_port(), f"http://127.0.0.1:{self.shim_port}/callback",
+                                  **idp_options)
         try:
             self.mcp = MCPServerProcess(free_port(), f"http://127.0.0.1:{self.shim_port}", self.idp.userinfo_endpoint,
                                         self.idp.resource_scopes, workdir / "mcp.log")

@@ -228,4 +228,22 @@ struct ClientAssertionTests {
                 })
         }
     }
+
+    @Test("doctor: a bare 403 with no error code (glewlwyd's answer to an assertion it refuses) fails and names the refused thumbprint")
+    func doctorBareRefusal() async throws {
+        let idp = FakeIdP()
+        try await idp.run { base in
+            let doctor = UpstreamDoctor(
+                config: Self.config(base, Self.certificateAuth(), preset: .oidc), resourceScopes: [], callbackURL: "http://127.0.0.1:1/callback",
+                httpClient: .shared, logger: Logger(label: "test"), clock: TestClock())
+            let endpoints = UpstreamEndpoints(authorization: base + "/authorize", token: base + "/token")
+            for status in [403, 401] {
+                idp.set(.raw(status, "text/plain", ""))
+                let refused = await doctor.credentialsCheck(endpoints)
+                #expect(refused.outcome == .failed, "\(status): \(refused)")
+                #expect(refused.detail.contains(TestRSAKeys.oneCertificateSHA256Thumbprint), "\(refused)")
+                #expect(refused.fix?.contains("refused the shim's client assertion") == true, "\(refused)")
+            }
+        }
+    }
 }

@@ -103,6 +103,10 @@ struct PresetProfileTests {
         (.keycloak, .codeExchange, 401, "unauthorized_client", "Invalid client or Invalid client credentials", .serverError, ["Credentials"]),
         (.oidc, .codeExchange, 401, "invalid_client", "", .serverError, ["upstream.client_secret", "client_secret_basic"]),
         (.oidc, .refresh, 503, "none", "", .temporarilyUnavailable, ["503"]),
+        // The status alone at the token endpoint (glewlwyd refuses a client assertion with a bare 403): the client was refused.
+        (.oidc, .codeExchange, 403, "none", "", .serverError, ["refused the shim's client credentials", "client_secret_basic"]),
+        (.oidc, .refresh, 401, "none", "", .serverError, ["refused the shim's client credentials"]),
+        (.oidc, .codeExchange, 404, "none", "", .serverError, ["answered none"]),
         (.oidc, .authorization, nil, "temporarily_unavailable", "", .temporarilyUnavailable, []),
         (.oidc, .authorization, nil, "access_denied", "", .accessDenied, ["declined"]),
     ]

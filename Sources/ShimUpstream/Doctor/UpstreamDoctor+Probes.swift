@@ -64,6 +64,8 @@ extension UpstreamDoctor {
 
     static func credentialsRefused(status: Int, error: String, preset: UpstreamPreset, providerCode: String?) -> Bool {
         if ["invalid_client", "unauthorized_client", "incorrect_client_credentials"].contains(error) { return true }
+        // A bare 401 or 403 (glewlwyd's answer to a client assertion it refuses).
+        if GenericErrors.clientRefusedWithoutErrorCode(status: status, error: error) { return true }
         // Entra: wrong or expired secret, unknown app; a client assertion it refuses
         // (signature or unregistered certificate, time range, audience, no matching federated credential).
         let entraClientCodes = [

@@ -76,6 +76,16 @@ enum GenericErrors {
         }
     }
 
+    /// RFC 6749 §5.2: "invalid_client: Client authentication failed [...]. The
+    /// authorization server MAY return an HTTP 401 (Unauthorized) status code".
+    /// Some IdPs answer with the status alone: glewlwyd refuses a client
+    /// assertion (an unknown key, a bad signature) with 403 and an empty body.
+    /// At the token endpoint, a 401 or 403 with no error code is read as the
+    /// client refused: a refused code or refresh token comes with its error code.
+    static func clientRefusedWithoutErrorCode(status: Int?, error: String) -> Bool {
+        error == "none" && (status == 401 || status == 403)
+    }
+
     static func fix(_ report: UpstreamErrorReport, context: FailureContext) -> String {
         let (redirect, secret) = console(context.preset)
         switch report.error {
@@ -197,6 +207,12 @@ enum ProviderErrors {
             }
         case .oidc:
             break
+        }
+        if report.phase != .authorization, GenericErrors.clientRefusedWithoutErrorCode(status: report.status, error: report.error) {
+            return GenericErrors.explain(
+                report, context: context,
+                hint: GenericErrors.fix(
+                    UpstreamErrorReport(phase: report.phase, status: report.status, error: "invalid_client", description: ""), context: context))
         }
         return GenericErrors.explain(report, context: context)
     }

@@ -12,6 +12,7 @@ Interface (other e2e modules code against exactly this)::
 
     idp = start_dot(workdir, port, callback_url, access_token_seconds=60)
     idp = start_glewlwyd(workdir, port, callback_url, access_token_seconds=60)
+    idp = start_glewlwyd(..., client_public_key=pem)  # private_key_jwt, no secret
     idp = start_lemonldap(workdir, port, callback_url, access_token_seconds=3600)
     idp.name, idp.issuer, idp.client_id, idp.client_secret, idp.username,
     idp.password, idp.resource_scopes, idp.userinfo_endpoint, idp.log_path

@@ -13,7 +13,12 @@ private and on loopback):
   tokens living ``access_token_seconds``;
 - a scope ``mcp`` (password required) besides the packaged ``openid``;
 - one confidential client, client_secret_basic only, whose only redirect
-  URI is the shim's callback;
+  URI is the shim's callback; or, given ``client_public_key``, one with no
+  secret at all that authenticates with ``private_key_jwt`` (RFC 7523 §2.2):
+  the plugin takes client assertions (``request-parameter-allow``) and reads
+  a client's key from its ``pubkey`` property (``client-pubkey-parameter``),
+  where the certificate's public key is registered, PEM; assertions must be
+  signed with ``client_assertion_alg`` (the client's ``token_endpoint_signing_alg``);
 - one user with the scopes ``openid`` and ``mcp``.
 
 Quirks a real deployment meets too (e2e/test_idp_smoke.py pins most of them): a
@@ -27,7 +32,12 @@ replayed code revokes the tokens it gave; refresh answers with no new
 refresh token (the old one stays valid); discovery advertises ``implicit``
 and not ``refresh_token`` although it is the other way round. Sending
 ``client_id`` in the token request body besides HTTP Basic is accepted but,
-on 2.7.5, not required.
+on 2.7.5, not required. A client assertion glewlwyd refuses (a key that is
+not the registered one, a bad signature, a wrong ``aud``, a ``jti`` seen
+before) gets 403 with an empty body: no error code. Glewlwyd looks a key up
+in a client's JWKS by ``kid`` only, and the shim's assertion names its
+certificate by thumbprint (``x5t#S256``), so the key is registered as the
+client's ``pubkey`` instead.
 """
 from __future__ import annotations
 
@@ -74,10 +84,17 @@ def _config(port: int, db: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plugin_parameters(iss: str, private_pem: str, public_pem: str, access_token_seconds: int) -> dict:
+def _plugin_parameters(iss: str, private_pem: str, public_pem: str, access_token_seconds: int,
+                       client_assertions: bool = False) -> dict:
     """The oidc plugin's parameters (names as the admin UI's defaults in
-    /usr/share/glewlwyd/webapp/admin.js), set for a strict upstream."""
-    return {
+    /usr/share/glewlwyd/webapp/admin.js), set for a strict upstream; with
+    ``client_assertions``, private_key_jwt against a client's ``pubkey``
+    (glewlwyd accepts client assertions only where it accepts request objects,
+    and then lists private_key_jwt in its discovery document)."""
+    assertions = {"request-parameter-allow": True, "request-parameter-allow-encrypted": False,
+                  "request-uri-allow-https-non-secure": False, "request-maximum-exp": 600,
+                  "client-pubkey-parameter": "pubkey"} if client_assertions else {"request-parameter-allow": False}
+    return {**assertions,
         "iss": iss,
         "jwt-type": "rsa", "jwt-key-size": "256", "key": private_pem, "cert": public_pem,
         "access-token-duration": access_token_seconds, "refresh-token-duration": 1209600, "code-duration": 600,
@@ -88,7 +105,7 @@ def _plugin_parameters(iss: str, private_pem: str, public_pem: str, access_token
         "auth-type-refresh-enabled": True,
         "scope": [], "additional-parameters": [], "claims": [],
         "service-documentation": "", "op-policy-uri": "", "op-tos-uri": "", "jwks-show": True, "jwks-x5c": [],
-        "request-parameter-allow": False, "secret-type": "pairwise",
+        "secret-type": "pairwise",
         "address-claim": {"type": "no", "formatted": "", "street_address": "", "locality": "", "region": "",
                           "postal_code": "", "country": "", "mandatory": False},
         "name-claim": "no", "name-claim-scope": [], "email-claim": "no", "email-claim-scope": [],
@@ -158,9 +175,15 @@ class GlewlwydSession:
         raise IdPError("too many redirects at glewlwyd")
 
 
-def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_seconds: int = 60) -> IdP:
+def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_seconds: int = 60,
+                   client_public_key: str | None = None, client_assertion_alg: str = "PS256") -> IdP:
     """Builds, starts and provisions a private glewlwyd in ``workdir`` (about
-    a second); returns once its OIDC discovery answers."""
+    a second); returns once its OIDC discovery answers. With
+    ``client_public_key`` (a PEM SubjectPublicKeyInfo: the public key of the
+    certificate the shim signs with) the client has no secret and takes
+    private_key_jwt only; the IdP's ``upstream`` block then has neither
+    ``client_secret`` nor ``token_endpoint_auth_method``, and the test adds
+    ``client_auth``."""
     if not shutil.which("glewlwyd") or not os.path.exists(SCHEMA):
         raise IdPError("glewlwyd is not installed (scripts/install-deps.sh installs it)")
     os.makedirs(workdir, exist_ok=True)
@@ -180,7 +203,8 @@ def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_s
     log_path = os.path.join(workdir, "glewlwyd.log")
     base = f"http://127.0.0.1:{port}"
     issuer = f"{base}/api/{PLUGIN}"
-    client_id, client_secret = "dcr-shim-static", secrets.token_urlsafe(32)
+    client_id = "dcr-shim-static"
+    client_secret = "" if client_public_key else secrets.token_urlsafe(32)
     username, password = "alice", secrets.token_urlsafe(16)
 
     open(log_path, "w").close()  # this instance's log only
@@ -193,8 +217,10 @@ def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_s
         # the RFC 8414 locations; the endpoints are given too, so the shim
         # needs no discovery at all, and so is its key set (jwks_uri), so ID
         # tokens are verified (rule 12).
-        upstream={"preset": "oidc", "issuer": issuer, "client_id": client_id, "client_secret": client_secret,
-                  "token_endpoint_auth_method": "client_secret_basic", "scopes": ["openid"],
+        upstream={"preset": "oidc", "issuer": issuer, "client_id": client_id,
+                  **({} if client_public_key else {"client_secret": client_secret,
+                                                   "token_endpoint_auth_method": "client_secret_basic"}),
+                  "scopes": ["openid"],
                   "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token",
                   "jwks_uri": issuer + "/jwks"},
         proc=proc, session_factory=GlewlwydSession, db_path=db, base_url=base,
@@ -202,7 +228,7 @@ def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_s
     )
     try:
         wait_http(base + "/api/", proc=proc, log_path=log_path)
-        _provision(idp, access_token_seconds)
+        _provision(idp, access_token_seconds, client_public_key, client_assertion_alg)
         wait_http(issuer + "/.well-known/openid-configuration", proc=proc, log_path=log_path)
     except BaseException:
         idp.stop()
@@ -210,7 +236,8 @@ def start_glewlwyd(workdir: str, port: int, callback_url: str, *, access_token_s
     return idp
 
 
-def _provision(idp: IdP, access_token_seconds: int) -> None:
+def _provision(idp: IdP, access_token_seconds: int, client_public_key: str | None = None,
+               client_assertion_alg: str = "PS256") -> None:
     """The plugin, the scope, the client and the user, through the admin API."""
     with httpx.Client(base_url=idp.base_url, timeout=HTTP_TIMEOUT) as admin:
         def call(method: str, path: str, body: dict, what: str) -> None:
@@ -226,15 +253,22 @@ def _provision(idp: IdP, access_token_seconds: int) -> None:
                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         call("POST", "/api/mod/plugin/", {
             "module": "oidc", "name": PLUGIN, "display_name": "OpenID Connect", "enabled": True,
-            "parameters": _plugin_parameters(idp.issuer, private_pem, public_pem, int(access_token_seconds))},
+            "parameters": _plugin_parameters(idp.issuer, private_pem, public_pem, int(access_token_seconds),
+                                             client_assertions=client_public_key is not None)},
             "oidc plugin")
         call("POST", "/api/scope/", {"name": "mcp", "display_name": "MCP", "description": "Use the MCP server",
                                      "password_required": True, "password_max_age": 0, "scheme": {}}, "scope mcp")
+        if client_public_key:
+            # No password, no client_secret: the registered public key is the only credential.
+            credentials = {"token_endpoint_auth_method": ["private_key_jwt"], "pubkey": client_public_key,
+                           "token_endpoint_signing_alg": client_assertion_alg}
+        else:
+            credentials = {"password": idp.client_secret, "token_endpoint_auth_method": ["client_secret_basic"]}
         call("POST", "/api/client/", {
             "client_id": idp.client_id, "name": "dcr-shim", "description": "the shim's static client",
-            "enabled": True, "confidential": True, "password": idp.client_secret,
+            "enabled": True, "confidential": True, **credentials,
             "redirect_uri": [idp.callback_url], "authorization_type": ["code", "refresh_token"],
-            "token_endpoint_auth_method": ["client_secret_basic"], "scope": []}, "client")
+            "scope": []}, "client")
         call("POST", "/api/user/", {"username": idp.username, "name": "Alice", "email": "alice@example.com",
                                     "password": idp.password, "scope": ["openid", "mcp"], "enabled": True},
              "user")
