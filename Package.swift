@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShimCoreTests",
-            dependencies: ["ShimTesting", "ShimCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["ShimTesting", "ShimCore", "ShimConfigFile", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -83,6 +83,7 @@ binutils                     run  strip --version
 sqlite3                      run  sqlite3 --version
 prometheus                   run  promtool --version
 systemd                      run  systemd-analyze --version
+tmux                         run  tmux -V
 curl                         run  curl --version
 python3                      run  python3 --version
 python3                      py   sqlite3

@@ -6,7 +6,11 @@ import ShimCore
 /// Turns the YAML file into a `ConfigValue` tree and applies the layering
 /// of ShimCore's `ConfigReader` (defaults < file < environment < flags).
 enum ConfigLoader {
-    static func load(path: String, flags: [String: String]) -> Result<ShimConfiguration, ConfigurationProblems> {
+    /// - Parameter readFile: reads a `*_file` key's file (`dcr-shim init` checks a file whose secret is yet to come).
+    static func load(
+        path: String, flags: [String: String],
+        readFile: @escaping (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+    ) -> Result<ShimConfiguration, ConfigurationProblems> {
         let tree: ConfigValue
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -22,9 +26,7 @@ enum ConfigLoader {
         }
         // AZURE_FEDERATED_TOKEN_FILE: AKS workload identity's token file, the default of upstream.client_auth.token_file.
         let environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("DCR_SHIM_") || $0.key == "AZURE_FEDERATED_TOKEN_FILE" }
-        return ShimConfiguration.load(file: tree, environment: environment, flags: flags) { file in
-            try String(contentsOfFile: file, encoding: .utf8)
-        }
+        return ShimConfiguration.load(file: tree, environment: environment, flags: flags, readFile: readFile)
     }
 
     /// The configuration, or every problem on stderr and exit status 1.

@@ -7,7 +7,7 @@ struct DCRShim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dcr-shim",
         abstract: "DCR for MCP clients in front of an identity provider without it (Entra ID, Okta, Google, ...).",
-        subcommands: [Serve.self, CheckConfig.self, Doctor.self, ClientsCommand.self, GrantsCommand.self, AuditCommand.self],
+        subcommands: [Serve.self, CheckConfig.self, Doctor.self, Init.self, ClientsCommand.self, GrantsCommand.self, AuditCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -8,9 +8,7 @@ extension ShimConfiguration {
         problems += upstream.validate()
         if resources.isEmpty { problems.append("resources: at least one resource is required") }
         for (i, resource) in resources.enumerated() {
-            if RedirectURI(resource.resource).map({ $0.hasFragment || !["https", "http"].contains($0.scheme) }) ?? true {
-                problems.append("resources[\(i)].resource: must be an absolute http(s) URI without a fragment (RFC 8707 §2)")
-            }
+            if let problem = Self.checkResource(resource.resource, key: "resources[\(i)].resource") { problems.append(problem) }
             if upstream.preset == .entra {
                 problems += Self.checkEntraScopes(resource.scopes, key: "resources[\(i)].scopes")
             }
@@ -71,6 +69,14 @@ extension ShimConfiguration {
         return ["issuer: must be https (http only on loopback, for local development)"]
     }
 
+    /// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+    static func checkResource(_ resource: String, key: String) -> String? {
+        if RedirectURI(resource).map({ $0.hasFragment || !["https", "http"].contains($0.scheme) }) ?? true {
+            return "\(key): must be an absolute http(s) URI without a fragment (RFC 8707 §2)"
+        }
+        return nil
+    }
+
     /// Entra v2 wants fully qualified scopes and never mixes `.default`
     /// with named scopes (AADSTS70011).
     static func checkEntraScopes(_ scopes: [String], key: String) -> [String] {
@@ -104,10 +110,7 @@ extension UpstreamConfiguration {
             ("upstream.userinfo_endpoint", userinfoEndpoint), ("upstream.jwks_uri", jwksURI),
         ] {
             guard let value else { continue }
-            guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
-                problems.append("\(key): must be an https URL (http only on loopback)")
-                continue
-            }
+            if let problem = Self.checkURL(value, key: key) { problems.append(problem) }
         }
         let reserved: Set<String> = [
             "response_type", "client_id", "redirect_uri", "state", "code_challenge",
@@ -128,5 +131,13 @@ extension UpstreamConfiguration {
             )
         }
         return problems
+    }
+
+    /// An endpoint of the IdP: https, or http on loopback (a local IdP in development).
+    static func checkURL(_ value: String, key: String) -> String? {
+        guard let uri = RedirectURI(value), uri.scheme == "https" || (uri.scheme == "http" && uri.isLoopback) else {
+            return "\(key): must be an https URL (http only on loopback)"
+        }
+        return nil
     }
 }

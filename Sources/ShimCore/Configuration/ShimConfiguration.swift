@@ -181,7 +181,7 @@ public enum UpstreamPreset: String, Sendable, Equatable, CaseIterable {
     }
 
     /// Scopes asked for when `upstream.scopes` is not set.
-    var defaultScopes: [String] {
+    public var defaultScopes: [String] {
         switch self {
         case .github: []
         case .entra, .okta, .auth0, .keycloak: ["openid", "profile", "offline_access"]
