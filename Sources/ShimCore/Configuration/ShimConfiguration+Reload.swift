@@ -51,6 +51,8 @@ extension ShimConfiguration {
         keep("gateway.max_connections", \.gateway.maxConnections)
         keep("gateway.connect_timeout", \.gateway.connectTimeoutSeconds)
         keep("gateway.idle_timeout", \.gateway.idleTimeoutSeconds)
+        // The file watch is started, or not, with the process.
+        keep("reload.watch_interval", \.operations.watchIntervalSeconds)
         return (applied, kept)
     }
 }
