@@ -85,6 +85,7 @@ struct ConfigurationReloadTests {
         ("log.level", ["log": .map(["level": .string("debug")])]),
         ("registration.rate_limit", ["registration": .map(["rate_limit": .string("5"), "max_clients": .string("1000")])]),
         ("registration.max_clients", ["registration": .map(["rate_limit": .string("20"), "max_clients": .string("50")])]),
+        ("api_description.path", ["api_description": .map(["path": .string("/openapi.yaml")])]),
     ]
 
     @Test("a live setting is applied, and nothing is named", arguments: liveChanges)
@@ -106,6 +107,7 @@ struct ConfigurationReloadTests {
         ("keys.encryption_key", ["keys": .map(["encryption_key": .string(otherEncryptionKey)])]),
         ("cimd.enabled", ["cimd": .map(["enabled": .string("false"), "allowed_hosts": .list([.string("claude.ai")])])]),
         ("gateway.max_connections", ["gateway": .map(["max_connections": .string("64")])]),
+        ("reload.watch_interval", ["reload": .map(["watch_interval": .string("5s")])]),
     ]
 
     @Test("a restart-only setting keeps its running value and is named exactly once", arguments: restartOnlyChanges)
