@@ -11,6 +11,7 @@ named in the log and keeps its running value. Run once (django-oauth-toolkit).""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 from urllib.parse import urljoin
@@ -232,7 +233,10 @@ def write_and_wait(shim: Shim, config: dict | str, expect: str, timeout: float =
     """Writes `config` to the shim's file (no signal) and waits until the log
     says `expect` once more: the file watch (`reload.watch_interval`) noticed."""
     before = shim.log_text().count(expect)
-    shim.config_path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
+    # Replaced in one step, as an editor saving atomically does: the watch never reads half a file.
+    staged = shim.config_path.with_name(shim.config_path.name + ".new")
+    staged.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
+    os.replace(staged, shim.config_path)
     assert wait_until(lambda: shim.log_text().count(expect) > before or shim.proc.poll() is not None, timeout=timeout, interval=0.1), \
         f"no {expect!r} in the log within {timeout}s; log tail:\n{shim.log_text()[-3000:]}"
     assert shim.proc.poll() is None, f"the shim exited; log tail:\n{shim.log_text()[-3000:]}"

@@ -25,9 +25,12 @@ struct ConfigFileWatchTests {
         let file = directory.appendingPathComponent("dcr-shim.yaml")
         let modified = Date(timeIntervalSince1970: 1_700_000_000)
         func write(_ text: String) throws {
-            try Data(text.utf8).write(to: file)
+            let staged = directory.appendingPathComponent("staged.yaml")
+            try Data(text.utf8).write(to: staged)
             // The same modification time every time: only the content can tell.
-            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: file.path)
+            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: staged.path)
+            // Moved into place in one step (as an editor saving atomically does): the watch never sees it half done.
+            #expect(rename(staged.path, file.path) == 0)
         }
         try write("log: {level: info}\n")
         let changes = Locked(0)
