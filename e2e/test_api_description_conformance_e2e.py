@@ -54,6 +54,9 @@ def test_openapi_document_names_every_route_the_router_serves():
               for method, path in re.findall(r'(?:api|router)\.(get|post)\("([^"]+)"\)', source)}
     routes |= {("GET", "/.well-known/oauth-authorization-server"), ("GET", "/.well-known/openid-configuration"),
                ("GET", "/.well-known/oauth-protected-resource/{resourcePath}")}
+    # The API description's route is the configured api_description.path; the document shows it at /openapi.yaml.
+    assert "services.config.operations.apiDescriptionPath" in source
+    routes.add(("GET", "/openapi.yaml"))
     assert ("POST", "/introspect") in routes and ("GET", "/jwks.json") in routes and ("POST", "/consent") in routes
     described = {(method.upper(), path) for path, item in spec()["paths"].items() for method in item
                  if method in ("get", "post", "put", "delete", "patch")}
@@ -97,6 +100,8 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(dot_stack
     base = f"http://127.0.0.1:{dot_stack.shim_port}"
     extra = issued_extra(dot_stack.idp, base + "/mcp", upstream=noauth.url)
     extra["authorization"] = {"rate_limit": 0}
+    # The document's own path, as it describes it.
+    extra["api_description"] = {"path": "/openapi.yaml"}
     shim = Shim(dot_stack.workdir / f"openapi-{len(dot_stack.shims)}", dot_stack.shim_port, dot_stack.idp, base + "/mcp",
                 extra=extra).start()
     dot_stack.shims.append(shim)
@@ -125,3 +130,27 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(dot_stack
     assert cases and int(cases.group(1)) == int(cases.group(2)) >= 10 * operations, output[-4000:]
     assert shim.proc.poll() is None, "the shim stopped during the run"
     assert "crash" not in shim.log_text().lower() and "fatal error" not in shim.log_text().lower()
+
+
+def test_api_description_is_served_at_its_configured_path_and_nowhere_by_default(dot_stack, noauth):
+    """With `api_description.path`, GET answers docs/openapi.yaml byte for byte
+    (built into the binary by scripts/embed-openapi.sh) as application/yaml;
+    without it, the same path is 404."""
+    base = f"http://127.0.0.1:{dot_stack.shim_port}"
+    for configured in (True, False):
+        for old in dot_stack.shims:
+            old.stop()
+        extra = issued_extra(dot_stack.idp, base + "/mcp", upstream=noauth.url)
+        if configured:
+            extra["api_description"] = {"path": "/api/openapi.yaml"}
+        shim = Shim(dot_stack.workdir / f"openapi-{len(dot_stack.shims)}", dot_stack.shim_port, dot_stack.idp, base + "/mcp",
+                    extra=extra).start()
+        dot_stack.shims.append(shim)
+        answer = httpx.get(base + "/api/openapi.yaml", timeout=10)
+        if configured:
+            assert answer.status_code == 200, answer.text[:500]
+            assert answer.headers["content-type"] == "application/yaml"
+            assert answer.headers["cache-control"] == "public, max-age=3600"
+            assert answer.content == OPENAPI.read_bytes()
+        else:
+            assert answer.status_code == 404

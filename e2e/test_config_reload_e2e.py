@@ -11,6 +11,7 @@ named in the log and keeps its running value. Run once (django-oauth-toolkit).""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 from urllib.parse import urljoin
@@ -33,6 +34,7 @@ REMOVED_REDIRECT = "https://app.example.com/oauth/callback"
 RELOADED = "configuration reloaded"
 REFUSED = "reload refused; the running configuration stays"
 RESTART_ONLY = "reload: this setting changes only at a restart; its running value is kept"
+FILE_CHANGED = "reload requested (configuration file changed)"
 #: The stream: STEPS progress events DELAY seconds apart (8 s), long enough
 #: to still be open after the reload on a loaded machine.
 STEPS = 20
@@ -225,3 +227,62 @@ def test_a_refused_reload_never_logs_a_secret_of_the_file(dot_stack):
     refused = [line for line in shim.log_text().splitlines() if REFUSED in line]
     assert refused and "not valid YAML" in refused[-1], refused
     assert SECRET_MARKER not in shim.log_text()
+
+
+def write_and_wait(shim: Shim, config: dict | str, expect: str, timeout: float = 30.0) -> None:
+    """Writes `config` to the shim's file (no signal) and waits until the log
+    says `expect` once more: the file watch (`reload.watch_interval`) noticed."""
+    before = shim.log_text().count(expect)
+    # Replaced in one step, as an editor saving atomically does: the watch never reads half a file.
+    staged = shim.config_path.with_name(shim.config_path.name + ".new")
+    staged.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
+    os.replace(staged, shim.config_path)
+    assert wait_until(lambda: shim.log_text().count(expect) > before or shim.proc.poll() is not None, timeout=timeout, interval=0.1), \
+        f"no {expect!r} in the log within {timeout}s; log tail:\n{shim.log_text()[-3000:]}"
+    assert shim.proc.poll() is None, f"the shim exited; log tail:\n{shim.log_text()[-3000:]}"
+
+
+def test_an_edited_file_is_reloaded_without_sighup_when_watched(dot_stack):
+    """`reload.watch_interval`: an edit of the configuration file is applied
+    as SIGHUP would apply it (no signal is sent); a broken edit changes
+    nothing and its problem is logged, and the next good edit applies."""
+    shim = dot_stack.shim("reload-watch", extra={
+        "reload": {"watch_interval": "1s"},
+        "redirects": {"clients": ["loopback"], "allow": [REMOVED_REDIRECT]},
+    })
+    assert any("watching the configuration file" in line for line in shim.log_text().splitlines()), shim.log_text()[-2000:]
+    removed = RawClient.register(shim, redirect_uri=REMOVED_REDIRECT)
+    before = authorize_page(removed)
+    assert before.status_code in (302, 303) and "/consent" in before.headers["location"], (before.status_code, before.text[:300])
+
+    # A broken edit: refused, logged, nothing changes (the redirect is still admitted).
+    broken = shim.config()
+    broken["consnet"] = {"mode": "always"}
+    write_and_wait(shim, broken, REFUSED)
+    assert any(REFUSED in line and "consnet" in line for line in shim.log_text().splitlines())
+    assert FILE_CHANGED in shim.log_text()
+    again = authorize_page(removed)
+    assert again.status_code in (302, 303), (again.status_code, again.text[:300])
+    step("a broken edit was refused by the file watch; the running configuration stays")
+
+    # A good edit: the redirect removed, applied without a signal.
+    shim.extra["redirects"] = {"clients": ["loopback"]}
+    write_and_wait(shim, shim.config(), RELOADED)
+    expect_refused_redirect(removed)
+    step("an edit of the file was applied without SIGHUP")
+
+
+def test_a_reload_keeps_the_registration_count(dot_stack):
+    """A client at `registration.rate_limit` stays refused after a reload
+    (SIGHUP rebuilds the endpoints; the counts are kept), and a raised limit
+    counts the registrations made before it."""
+    shim = dot_stack.shim("reload-counts", extra={"registration": {"rate_limit": 2}})
+    body = {"redirect_uris": ["http://127.0.0.1:9/callback"], "token_endpoint_auth_method": "none"}
+    statuses = [httpx.post(shim.base_url + "/register", json=body, timeout=10).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429], statuses
+    send_reload(shim, shim.config(), RELOADED)
+    assert httpx.post(shim.base_url + "/register", json=body, timeout=10).status_code == 429, "the reload gave a fresh budget"
+    shim.extra["registration"] = {"rate_limit": 3}
+    send_reload(shim, shim.config(), RELOADED)
+    statuses = [httpx.post(shim.base_url + "/register", json=body, timeout=10).status_code for _ in range(2)]
+    assert statuses == [201, 429], statuses

@@ -44,11 +44,13 @@ public struct Gateway: Sendable {
     /// - Parameters: `sessions`: where the owners of MCP sessions are
     ///   recorded (the shim's store, shared by replicas);
     ///   `sharedRateLimit`: the store's shared counters when replicas share
-    ///   it (`gateway.requests_per_minute` then holds across them).
+    ///   it (`gateway.requests_per_minute` then holds across them);
+    ///   `counters`: this process's per-grant counts, the same instance for
+    ///   every gateway a reload builds (`GatewayCounters`).
     public init(
         config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
         httpClient: HTTPClient, sessions: any GatewaySessionStore, sharedRateLimit: (any SharedRateLimitStore)? = nil,
-        clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true
+        clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true, counters: GatewayCounters = GatewayCounters()
     ) {
         let issuer = config.issuerBase
         // The scopes named in challenges and metadata: the resource's own,
@@ -64,7 +66,8 @@ public struct Gateway: Sendable {
         self.settings = config.gateway
         self.cancelsOnClientClose = cancelsOnClientClose
         guards = GatewayGuards(
-            limits: config.gateway.limits, sessions: sessions, sharedRateLimit: sharedRateLimit, validator: validator, clock: clock)
+            limits: config.gateway.limits, sessions: sessions, sharedRateLimit: sharedRateLimit, validator: validator, clock: clock,
+            counters: counters)
         toolGates = GatewayToolGate.gates(for: config)
     }
 

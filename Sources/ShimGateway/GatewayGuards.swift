@@ -28,12 +28,12 @@ struct GatewayGuards: Sendable {
 
     init(
         limits: GatewayGrantLimits, sessions: any GatewaySessionStore, sharedRateLimit: (any SharedRateLimitStore)?,
-        validator: IssuedTokenValidator, clock: any ShimClock
+        validator: IssuedTokenValidator, clock: any ShimClock, counters: GatewayCounters
     ) {
         self.sessions = sessions
         self.limits = limits
-        rate = GrantRateLimit(limit: limits.requestsPerMinute, shared: sharedRateLimit)
-        slots = StreamSlots(cap: limits.maxStreamsPerGrant)
+        rate = GrantRateLimit(limit: limits.requestsPerMinute, shared: sharedRateLimit, counters: counters)
+        slots = StreamSlots(cap: limits.maxStreamsPerGrant, counters: counters)
         self.validator = validator
         self.clock = clock
     }

@@ -4,6 +4,24 @@ import ShimCore
 import ShimStorage
 import Synchronization
 
+/// The gateway's per-grant counts of this process: requests in the current
+/// minute (when not counted in a shared store) and open streams. Made once
+/// at start and handed to every `Gateway` a reload builds, so a reload
+/// changes the limits (`gateway.requests_per_minute`,
+/// `gateway.max_streams_per_grant`), never the counts: a grant at its limit
+/// gets no fresh budget, and the streams it holds open keep their slots (a
+/// stream begun before the reload gives its slot back here when it ends).
+/// A lower limit applies at once to what was counted before it.
+public final class GatewayCounters: Sendable {
+    /// Requests per grant in the current window; its own limit is never
+    /// used (every attempt names the configured one).
+    let requests = Mutex(FixedWindowLimiter(limit: 0, window: 60))
+    /// Open streams per grant.
+    let streams = Mutex<[String: Int]>([:])
+
+    public init() {}
+}
+
 /// `gateway.requests_per_minute`: requests one grant sends per minute
 /// (docs/security-rules.md, rule 16: one signed-in client cannot take the
 /// MCP server, or the gateway's connections to it, from everyone else).
@@ -15,12 +33,13 @@ final class GrantRateLimit: Sendable {
     let limit: Int
     let windowSeconds = 60
     let shared: (any SharedRateLimitStore)?
-    private let local: Mutex<FixedWindowLimiter>
+    /// This process's counts, kept across reloads.
+    private let counters: GatewayCounters
 
-    init(limit: Int, shared: (any SharedRateLimitStore)?) {
+    init(limit: Int, shared: (any SharedRateLimitStore)?, counters: GatewayCounters) {
         self.limit = limit
         self.shared = shared
-        local = Mutex(FixedWindowLimiter(limit: limit, window: 60))
+        self.counters = counters
     }
 
     /// Counts one request of `grantID`; nil when allowed, else the seconds
@@ -38,7 +57,7 @@ final class GrantRateLimit: Sendable {
                 logger.warning("gateway: shared rate limit unavailable; counting in this replica", metadata: ["error": "\(error)"])
             }
         }
-        return local.withLock { $0.attempt(grantID, now: now) }
+        return counters.requests.withLock { $0.attempt(grantID, now: now, limit: limit) }
     }
 }
 
@@ -47,20 +66,26 @@ final class GrantRateLimit: Sendable {
 /// as its response body lives; the slot is given back when the body is
 /// released, however the stream ended (finished, cut, or never written
 /// because the client left first).
+///
+/// The counts live in `GatewayCounters`, which outlive a reload: the slots
+/// a reload's new gateway sees include the streams the old one opened.
 final class StreamSlots: Sendable {
     let cap: Int
-    private let open = Mutex<[String: Int]>([:])
+    private let counters: GatewayCounters
 
-    init(cap: Int) { self.cap = cap }
+    init(cap: Int, counters: GatewayCounters) {
+        self.cap = cap
+        self.counters = counters
+    }
 
     /// Whether the grant holds `cap` streams already (0: no cap).
     func isFull(_ grantID: String) -> Bool {
-        cap > 0 && open.withLock { $0[grantID, default: 0] } >= cap
+        cap > 0 && counters.streams.withLock { $0[grantID, default: 0] } >= cap
     }
 
     /// A slot for one more stream of the grant; nil at the cap.
     func acquire(_ grantID: String) -> StreamSlot? {
-        let taken = open.withLock { open -> Bool in
+        let taken = counters.streams.withLock { open -> Bool in
             let count = open[grantID, default: 0]
             if cap > 0, count >= cap { return false }
             open[grantID] = count + 1
@@ -70,10 +95,10 @@ final class StreamSlots: Sendable {
     }
 
     /// Streams open for the grant now (tests, diagnostics).
-    func count(_ grantID: String) -> Int { open.withLock { $0[grantID, default: 0] } }
+    func count(_ grantID: String) -> Int { counters.streams.withLock { $0[grantID, default: 0] } }
 
     fileprivate func release(_ grantID: String) {
-        open.withLock { open in
+        counters.streams.withLock { open in
             let count = open[grantID, default: 0] - 1
             open[grantID] = count > 0 ? count : nil
         }

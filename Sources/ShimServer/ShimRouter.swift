@@ -52,6 +52,11 @@ public enum ShimRouter {
         router.get("healthz") { _, _ in health.live() }
         router.get("readyz") { _, context in await health.ready(context: context) }
         router.get("metrics") { _, _ in health.metrics() }
+        // api_description.path: a path of its own on the host (checked by check-config), off by default.
+        if let path = services.config.operations.apiDescriptionPath {
+            let description = APIDescriptionEndpoint()
+            router.get(RouterPath(path)) { _, _ in description.handle() }
+        }
         // Rule 10: a known endpoint called with the wrong method gets 405 and an
         // OAuth error (RFC 9110 §15.5.6), not a bare 404.
         for (path, allowed) in [

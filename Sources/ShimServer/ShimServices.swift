@@ -42,7 +42,7 @@ public struct ShimServices: Sendable {
         config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
         clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
         signingKeys: SigningKeys? = nil, jwksFetcher: (any DocumentFetching)? = nil,
-        subjectTokens: (any SubjectTokenVerifying)? = nil
+        subjectTokens: (any SubjectTokenVerifying)? = nil, counters: AddressRateCounters = AddressRateCounters()
     ) throws {
         if config.accessTokenMode == .issued || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.config = config
@@ -80,11 +80,14 @@ public struct ShimServices: Sendable {
         let authenticator = ClientAuthenticator(clients: clients)
 
         register = RegisterEndpoint(
-            store: store, limiter: AddressRateLimit(bucket: "register", limit: config.registrationRateLimit, shared: shared), clock: clock,
+            store: store,
+            limiter: AddressRateLimit(bucket: "register", limit: config.registrationRateLimit, shared: shared, local: counters.register),
+            clock: clock,
             redirectPolicy: redirectPolicy, resourcePolicy: resourcePolicy, acceptsAssertions: config.ema.acceptsAssertions,
             maxBodyBytes: config.maxBodyBytes, maxClients: config.maxClients, unusedClientTTLSeconds: config.unusedClientTTLSeconds)
         authorize = AuthorizeEndpoint(
-            clients: clients, store: store, limiter: AddressRateLimit(bucket: "authorize", limit: config.authorizationRateLimit, shared: shared),
+            clients: clients, store: store,
+            limiter: AddressRateLimit(bucket: "authorize", limit: config.authorizationRateLimit, shared: shared, local: counters.authorize),
             clock: clock, redirectPolicy: redirectPolicy, resourcePolicy: resourcePolicy, signer: signer, signIn: signIn, issuer: issuer,
             consentMode: config.consentMode, maxPending: config.maxPendingAuthorizations)
         consent = ConsentEndpoint(

@@ -4,8 +4,9 @@ import ShimCore
 import ShimServer
 import UnixSignals
 
-/// Reload without a restart: on SIGHUP the configuration is read again from
-/// the same file, environment and flags. An invalid configuration changes
+/// Reload without a restart: on SIGHUP, and when `reload.watch_interval`
+/// is set on a change of the configuration file, the configuration is read
+/// again from the same file, environment and flags. An invalid configuration changes
 /// nothing and every problem is logged, as check-config prints them. A
 /// valid one is applied to the requests that start afterwards (a new router
 /// swapped into `ReloadableResponder`); open streams and sign-ins in flight
@@ -18,19 +19,53 @@ struct ConfigurationReloadService: Service {
     let responder: ReloadableResponder
     let logger: Logger
 
+    /// What asked for a reload.
+    enum Cause: Sendable {
+        case hangup, fileChanged
+
+        var logged: String {
+            switch self {
+            case .hangup: "reload requested (SIGHUP): reading the configuration again"
+            case .fileChanged: "reload requested (configuration file changed): reading the configuration again"
+            }
+        }
+    }
+
+    /// `reload.watch_interval`: the configuration file looked at every
+    /// interval (`ConfigFileWatch`), a change reloading as SIGHUP does.
+    var fileWatch: ConfigFileWatch? {
+        running.operations.watchIntervalSeconds.map { ConfigFileWatch(path: options.config, interval: .seconds($0)) }
+    }
+
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        // SIGHUP and the file watch feed one queue, read by one loop: reloads
+        // never overlap, and requests that pile up during one are one more reload.
+        let (causes, queue) = AsyncStream.makeStream(of: Cause.self, bufferingPolicy: .bufferingNewest(1))
+        let watch = fileWatch
+        if let watch {
+            logger.info("watching the configuration file for changes", metadata: ["file": "\(watch.path)", "interval": "\(watch.interval)"])
+        }
         await cancelWhenGracefulShutdown { [running] in
-            var current = running
-            for await _ in hangups {
-                current = await reload(from: current)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in hangups { _ = queue.yield(.hangup) }
+                }
+                if let watch {
+                    group.addTask { await watch.run { _ = queue.yield(.fileChanged) } }
+                }
+                var current = running
+                for await cause in causes {
+                    current = await reload(from: current, cause: cause)
+                }
+                group.cancelAll()
             }
         }
     }
 
     /// One reload; returns the configuration now running.
-    func reload(from running: ShimConfiguration) async -> ShimConfiguration {
-        logger.notice("reload requested (SIGHUP): reading the configuration again")
+    func reload(from running: ShimConfiguration, cause: Cause = .hangup) async -> ShimConfiguration {
+        logger.notice("\(cause.logged)")
         let loaded: ShimConfiguration
         switch ConfigLoader.load(path: options.config, flags: options.flags) {
         case .success(let config):

@@ -24,6 +24,10 @@ struct RunningParts: Sendable {
     let subjectTokens: (any SubjectTokenVerifying)?
     let registry: PrometheusCollectorRegistry
     let gatewayClient: HTTPClient?
+    /// The in-process rate and stream counts, made once and handed to every
+    /// responder built here: a reload changes the limits, never the counts.
+    let addressCounters = AddressRateCounters()
+    let gatewayCounters = GatewayCounters()
 
     /// The endpoints for `config`, the configured EMA clients installed
     /// (and those no longer listed withdrawn), the router with the gateway's
@@ -31,7 +35,7 @@ struct RunningParts: Sendable {
     func responder(for config: ShimConfiguration, logger: Logger) async throws -> RouterResponder<ShimRequestContext> {
         var services = try ShimServices(
             config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
+            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, counters: addressCounters)
         for id in try await services.installConfiguredClients() {
             logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
         }
@@ -42,7 +46,7 @@ struct RunningParts: Sendable {
             // share (PostgreSQL) also counts gateway.requests_per_minute across them.
             Gateway(
                 config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher),
-                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore
+                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore, counters: gatewayCounters
             ).register(on: router)
             logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
         }

@@ -85,6 +85,7 @@ struct ConfigurationReloadTests {
         ("log.level", ["log": .map(["level": .string("debug")])]),
         ("registration.rate_limit", ["registration": .map(["rate_limit": .string("5"), "max_clients": .string("1000")])]),
         ("registration.max_clients", ["registration": .map(["rate_limit": .string("20"), "max_clients": .string("50")])]),
+        ("api_description.path", ["api_description": .map(["path": .string("/openapi.yaml")])]),
     ]
 
     @Test("a live setting is applied, and nothing is named", arguments: liveChanges)
@@ -108,6 +109,7 @@ struct ConfigurationReloadTests {
         ("gateway.max_connections", ["gateway": .map(["max_connections": .string("64")])]),
         ("gateway.pool_idle_timeout", ["gateway": .map(["pool_idle_timeout": .string("2s")])]),
         ("listen.shutdown_grace", ["listen": .map(["shutdown_grace": .string("5s")])]),
+        ("reload.watch_interval", ["reload": .map(["watch_interval": .string("5s")])]),
     ]
 
     @Test("a restart-only setting keeps its running value and is named exactly once", arguments: restartOnlyChanges)
@@ -152,6 +154,7 @@ struct ConfigurationReloadTests {
             "log": .map(["level": .string("debug")]),
             "registration": .map(["rate_limit": .string("5"), "max_clients": .string("50")]),
             "gateway": .map(["max_connections": .string("64"), "pool_idle_timeout": .string("2s")]),
+            "reload": .map(["watch_interval": .string("5s")]),
         ])
         let (applied, restartOnly) = running.reloading(new)
 

@@ -53,6 +53,8 @@ extension ShimConfiguration {
         keep("gateway.connect_timeout", \.gateway.connectTimeoutSeconds)
         keep("gateway.idle_timeout", \.gateway.idleTimeoutSeconds)
         keep("gateway.pool_idle_timeout", \.gateway.poolIdleTimeoutSeconds)
+        // The file watch is started, or not, with the process.
+        keep("reload.watch_interval", \.operations.watchIntervalSeconds)
         return (applied, kept)
     }
 }

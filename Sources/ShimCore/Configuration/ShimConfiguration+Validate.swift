@@ -55,6 +55,7 @@ extension ShimConfiguration {
             }
         }
         problems += cimd.validate()
+        problems += validateOperations()
         return problems
     }
 

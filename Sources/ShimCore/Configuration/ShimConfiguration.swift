@@ -101,6 +101,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var auditRetentionSeconds: Int
     /// `cimd.*`: Client ID Metadata Documents (ShimConfiguration+CIMD.swift).
     public var cimd = CIMDConfiguration()
+    /// `api_description.*` and `reload.*` (OperationsConfiguration.swift).
+    public var operations = OperationsConfiguration()
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember

@@ -17,6 +17,14 @@ public struct FixedWindowLimiter: Sendable {
 
     /// Counts one event; nil when allowed, else the seconds to wait.
     public mutating func attempt(_ key: String, now: Date) -> Int? {
+        attempt(key, now: now, limit: limit)
+    }
+
+    /// Counts one event against `limit` rather than the limit this limiter
+    /// was made with: the counts outlive a configuration reload, and a
+    /// reloaded limit applies to the events already counted (a lower one
+    /// refuses at once a key already past it).
+    public mutating func attempt(_ key: String, now: Date, limit: Int) -> Int? {
         guard limit > 0 else { return nil }
         if windows.count >= maxKeys {
             windows = windows.filter { now.timeIntervalSince($0.value.start) < window }

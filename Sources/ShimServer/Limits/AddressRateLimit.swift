@@ -19,11 +19,12 @@ struct AddressRateLimit: Sendable {
     let local: LockedLimiter
     let shared: (any SharedRateLimitStore)?
 
-    init(bucket: String, limit: Int, shared: (any SharedRateLimitStore)?) {
+    /// `local`: this process's counts, kept across reloads (`AddressRateCounters`).
+    init(bucket: String, limit: Int, shared: (any SharedRateLimitStore)?, local: LockedLimiter) {
         self.bucket = bucket
         self.limit = limit
         self.shared = shared
-        local = LockedLimiter(FixedWindowLimiter(limit: limit, window: 60))
+        self.local = local
     }
 
     /// Counts one event for `address`; nil when allowed, else the seconds
@@ -41,6 +42,6 @@ struct AddressRateLimit: Sendable {
                 logger.warning("shared rate limit unavailable; counting in this replica", metadata: ["bucket": "\(bucket)", "error": "\(error)"])
             }
         }
-        return local.attempt(address, now: now)
+        return local.attempt(address, now: now, limit: limit)
     }
 }

@@ -14,4 +14,10 @@ final class LockedLimiter: Sendable {
     func attempt(_ key: String, now: Date) -> Int? {
         state.withLock { $0.attempt(key, now: now) }
     }
+
+    /// As `attempt(_:now:)`, against `limit` (the configured number of the
+    /// moment; the counts are kept across reloads).
+    func attempt(_ key: String, now: Date, limit: Int) -> Int? {
+        state.withLock { $0.attempt(key, now: now, limit: limit) }
+    }
 }
