@@ -28,12 +28,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .fakes import EntraFake
-from .flow import step
-from .gateway import NoAuthMCP, issued_extra
-from .harness import Browser, Shim
-from .idp import free_port
-from .shimclient import RawClient
+from .kit.fakes import EntraFake
+from .kit.flow import step
+from .kit.gateway import NoAuthMCP, issued_extra
+from .kit.harness import Browser, Shim
+from .kit.idp import free_port
+from .kit.shimclient import RawClient
 
 pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromium-driver not installed")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .fake_idp import FakeIdP
-from .harness import SHIM_BIN, wait_until
-from .idp import free_port
+from .kit.fake_idp import FakeIdP
+from .kit.harness import SHIM_BIN, wait_until
+from .kit.idp import free_port
 
 ENTRA_CLIENT = "11111111-2222-3333-4444-555555555555"
 

@@ -22,10 +22,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .conftest import Stack
-from .doctor import line, run_doctor
-from .flow import run_full_flow
-from .harness import SHIM_BIN, Browser
-from .shimclient import RawClient
+from .kit.doctor import line, run_doctor
+from .kit.flow import run_full_flow
+from .kit.harness import SHIM_BIN, Browser
+from .kit.shimclient import RawClient
 from .test_entra_without_secrets_e2e import make_certificate, thumbprint_s256
 
 #: The registered certificate ends within check-config's 30-day warning, on purpose.
