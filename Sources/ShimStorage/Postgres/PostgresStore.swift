@@ -17,6 +17,8 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     private let runner: Task<Void, Never>
     let refreshLocks = KeyedLock()
+    /// Revocations committed through this store (`GrantLiveness`).
+    public let revocations = RevocationFeed()
     /// How long a refresh lease lives without renewal; a replica that dies
     /// holding one blocks that grant's refresh for at most this long.
     let leaseSeconds: Double
