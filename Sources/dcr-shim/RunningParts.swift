@@ -24,6 +24,8 @@ struct RunningParts: Sendable {
     let subjectTokens: (any SubjectTokenVerifying)?
     let registry: PrometheusCollectorRegistry
     let gatewayClient: HTTPClient?
+    /// Where issued tokens' grants are checked: the store's `GrantLiveness` (one per process, kept across reloads).
+    let grantStatus: (any GrantStatusStore)?
 
     /// The endpoints for `config`, the configured EMA clients installed
     /// (and those no longer listed withdrawn), the router with the gateway's
@@ -31,7 +33,7 @@ struct RunningParts: Sendable {
     func responder(for config: ShimConfiguration, logger: Logger) async throws -> RouterResponder<ShimRequestContext> {
         var services = try ShimServices(
             config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens)
+            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, grantStatus: grantStatus)
         for id in try await services.installConfiguredClients() {
             logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
         }
