@@ -88,6 +88,21 @@ struct GrantLivenessTests {
         #expect(store.reads == 2)
     }
 
+    @Test("a kept live status is read again after maxLiveAge (a revocation nobody announced)")
+    func maxLiveAge() async throws {
+        let clock = TestClock()
+        let store = ScriptedStatusStore()
+        store.set("g", Self.live)
+        let liveness = GrantLiveness(store: store, clock: clock, freshness: .inProcess, maxLiveAge: .seconds(60))
+        _ = try await liveness.grantStatus(id: "g")
+        store.set("g", Self.revoked)  // revoked without a notice
+        clock.advance(by: 59)
+        #expect(try await liveness.grantStatus(id: "g")?.revoked == false)
+        clock.advance(by: 1)
+        #expect(try await liveness.grantStatus(id: "g")?.revoked == true)
+        #expect(store.reads == 2)
+    }
+
     @Test("a revocation committed by this process invalidates at once (memory store, revokeGrant and revokeGrants)")
     func inProcessInvalidation() async throws {
         let memory = MemoryStore()

@@ -9,8 +9,10 @@ import Synchronization
 /// What is kept: a grant's status as the store last gave it. A revoked one
 /// (or a tombstone) stays revoked forever, so it is kept for good; a live
 /// one is kept until an invalidation drops it, and is not used past the
-/// grant's own `expiresAt` (the store is asked again). An id the store has
-/// never seen is not kept.
+/// grant's own `expiresAt` nor longer than `maxLiveAge` (the store is
+/// asked again: the backstop for a revocation nobody announced, such as
+/// one by a replica of an earlier version during a rolling upgrade). An id
+/// the store has never seen is not kept.
 ///
 /// How it learns of revocations (`Freshness`): those this process commits
 /// arrive at once through the store's `RevocationFeed`; those of other
@@ -36,8 +38,14 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
         case listened(window: Duration)
     }
 
+    private struct Kept {
+        let status: GrantStatus
+        /// When the request that read it began.
+        let at: Date
+    }
+
     private struct State {
-        var entries: [String: GrantStatus] = [:]
+        var entries: [String: Kept] = [:]
         /// Bumped by every invalidation: a store read that began before one
         /// is not kept (it may predate the revocation).
         var generation: UInt64 = 0
@@ -56,14 +64,22 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
     let store: any GrantStatusStore
     let clock: any ShimClock
     public let freshness: Freshness
+    /// How long a live status is used before the store is asked again.
+    public let maxLiveAge: Duration
     /// Past this many kept statuses an arbitrary one is dropped.
     let capacity: Int
     private let state = Mutex(State())
 
-    public init(store: any GrantStatusStore, clock: any ShimClock, freshness: Freshness, capacity: Int = 65_536) {
+    public static let defaultMaxLiveAge: Duration = .seconds(60)
+
+    public init(
+        store: any GrantStatusStore, clock: any ShimClock, freshness: Freshness, maxLiveAge: Duration = GrantLiveness.defaultMaxLiveAge,
+        capacity: Int = 65_536
+    ) {
         self.store = store
         self.clock = clock
         self.freshness = freshness
+        self.maxLiveAge = maxLiveAge
         self.capacity = capacity
     }
 
@@ -77,11 +93,11 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
         guard await trusted(now: now) else { return try await store.grantStatus(id: id) }
         let (kept, generation) = state.withLock { state -> (GrantStatus?, UInt64) in
             guard let entry = state.entries[id] else { return (nil, state.generation) }
-            if !entry.revoked, let end = entry.expiresAt, end <= now {
+            if !entry.status.revoked, isStale(entry, now: now) {
                 state.entries[id] = nil
                 return (nil, state.generation)
             }
-            return (entry, state.generation)
+            return (entry.status, state.generation)
         }
         if let kept { return kept }
         let status = try await store.grantStatus(id: id)
@@ -89,10 +105,16 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
             state.withLock { state in
                 guard state.generation == generation else { return }
                 if state.entries.count >= capacity, let victim = state.entries.keys.first { state.entries[victim] = nil }
-                state.entries[id] = status
+                state.entries[id] = Kept(status: status, at: now)
             }
         }
         return status
+    }
+
+    /// A kept live status past the grant's expiry or older than `maxLiveAge`.
+    private func isStale(_ entry: Kept, now: Date) -> Bool {
+        if let end = entry.status.expiresAt, end <= now { return true }
+        return !Self.within(maxLiveAge, from: entry.at, to: now)
     }
 
     /// Drops what is kept of these grants (a revocation, here or elsewhere).
