@@ -312,6 +312,9 @@ struct PostgresGrantLivenessTests {
             #expect(try await wiring.liveness.grantStatus(id: "g2")?.revoked == false)
             #expect(try await b.revokeGrants(clientID: "client-1", at: F.t0) == 1)
             try await Self.eventually { try await wiring.liveness.grantStatus(id: "g2")?.revoked == true }
+            task.cancel()
+            await task.value
+            #expect(!wiring.liveness.isListening)
         }
     }
 
