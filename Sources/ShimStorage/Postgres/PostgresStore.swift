@@ -66,7 +66,8 @@ public final class PostgresStore: Sendable {
         var config = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: user,
             password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
-        config.options.maximumConnections = 10
+        // 10 for requests, and the one the revocation listener holds for the server's life.
+        config.options.maximumConnections = 11
         return config
     }
 
