@@ -130,9 +130,10 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
         state.withLock { $0.dropAll() }
     }
 
-    /// `.listened`: the listener heard every notification sent before
-    /// `at` (its heartbeat that began then succeeded on the listening
-    /// connection). The first confirmation after being unsure drops
+    /// `.listened`: the listening connection answered a heartbeat that
+    /// began at `at`, so it was alive then and notices reach it within
+    /// milliseconds; memory is trusted until `window` after the last such
+    /// `at`. The first confirmation after being unsure drops
     /// everything kept: notifications sent while nobody listened are lost,
     /// so only the store knows what happened meanwhile.
     public func listenerConfirmed(at: Date) {
