@@ -7,12 +7,19 @@
      real Python `mcp` SDK server (stateless 2026-07-28 `tools/call`).
   2. JWT cost per request: bench/jwt-bench (sign, verify, validate).
   3. RSS of the shim with 200 concurrent SSE streams open through the gateway.
+  4. How soon a revocation is seen: from `grants revoke` returning (another
+     process) or the revoke endpoint answering, until (a) a new request at a
+     gateway gets 401 and (b) an event stream open through that gateway ends
+     (gateway.stream_recheck_interval 1s): one SQLite server; then, when the
+     PostgreSQL server binaries are installed, two replicas (revoke on A,
+     measured on B). BENCH_REVOCATION_ROUNDS rounds each (default 5).
 
 Run: bash bench/run.sh (after bench.py), or directly with DCR_SHIM_BIN set to
 a release build: .venv/bin/python bench/gateway_bench.py"""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -29,13 +36,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from e2e.kit.fake_idp import FakeIdP, FakeSession  # noqa: E402
-from e2e.kit.gateway import NoAuthMCP, issued_extra  # noqa: E402
-from e2e.kit.harness import Browser, Shim  # noqa: E402
+from e2e.kit.gateway import NoAuthMCP, issued_extra, pem_key  # noqa: E402
+from e2e.kit.harness import SHIM_BIN, Browser, Shim  # noqa: E402
 from e2e.kit.idp import free_port  # noqa: E402
+from e2e.kit.revocation import StreamWatch, gateway_post, seconds_until_refused  # noqa: E402
 from e2e.kit.shimclient import RawClient  # noqa: E402
 
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
 STREAMS = int(os.environ.get("BENCH_STREAMS", "200"))
+REVOCATION_ROUNDS = int(os.environ.get("BENCH_REVOCATION_ROUNDS", "5"))
 REPO = Path(__file__).resolve().parent.parent
 # One token drives the whole load: the per-grant caps (600 requests a minute,
 # 16 open streams by default) would answer 429, which is not what is measured.
@@ -258,6 +267,84 @@ def sign_in(shim: Shim, fake) -> str:
     return client.exchange(code).json()["access_token"]
 
 
+def measure_revocation(revoker: Shim, watcher: Shim, idp, how: str, rounds: int) -> dict:
+    """Each round: a new grant, its status read once at `watcher` (now in
+    memory) and a stream opened there; then the grant is revoked at
+    `revoker` (how: "endpoint", RFC 7009 /revoke; "cli", `grants revoke` with
+    `revoker`'s configuration); the seconds until `watcher` refuses a new
+    request and until the stream ends."""
+    refused: list[float | None] = []
+    ended: list[float | None] = []
+    url = watcher.base_url + "/mcp"
+    for _ in range(rounds):
+        client = RawClient.register(revoker)
+        tokens = client.exchange(client.sign_in(Browser(), FakeSession(idp))["code"]).json()
+        token = tokens["access_token"]
+        assert gateway_post(url, token).status_code != 401
+        stream = StreamWatch(url, token)
+        if not stream.wait_open():
+            raise RuntimeError(f"no stream through the gateway: {stream.status} {stream.error}")
+        if how == "cli":
+            run = subprocess.run([SHIM_BIN, "grants", "revoke", "--client", client.client_id, "--config", str(revoker.config_path)],
+                                 capture_output=True, text=True, timeout=30)
+            assert run.returncode == 0, run.stdout + run.stderr
+        else:
+            answer = httpx.post(revoker.base_url + "/revoke", data={"token": tokens["refresh_token"], "client_id": client.client_id}, timeout=10)
+            assert answer.status_code == 200, answer.text
+        since = time.monotonic()
+        refused.append(seconds_until_refused(url, token, since, 30))
+        ended.append(stream.seconds_until_end(since, 60))
+
+    def ms(values: list[float | None]) -> dict:
+        seen = sorted(v for v in values if v is not None)
+        if not seen:
+            return {"missed": len(values)}
+        return {"median_ms": round(seen[len(seen) // 2] * 1000, 1), "max_ms": round(seen[-1] * 1000, 1), "missed": len(values) - len(seen)}
+    return {"rounds": rounds, "request_refused": ms(refused), "stream_ended": ms(ended)}
+
+
+def revocation_propagation(work: Path, fake, sse_url: str, quiet: dict, results: dict) -> None:
+    """Section 4: one SQLite server, then two PostgreSQL replicas."""
+    settings = {**UNLIMITED, "stream_recheck_interval": "1s"}
+    port = free_port()
+    idp = fake.as_idp(f"http://127.0.0.1:{port}/callback")
+    resource = f"http://127.0.0.1:{port}/mcp"
+    found: dict = {}
+    one = Shim(work / "revocation-sqlite", port, idp, resource, extra={**issued_extra(idp, resource, upstream=sse_url, gateway=settings), **quiet})
+    one.extra["resources"][0].pop("upstream_token_header")
+    one.start()
+    try:
+        found["sqlite, revoke endpoint (same process)"] = measure_revocation(one, one, idp, "endpoint", REVOCATION_ROUNDS)
+        found["sqlite, grants revoke (another process)"] = measure_revocation(one, one, idp, "cli", REVOCATION_ROUNDS)
+    finally:
+        one.stop()
+    try:
+        from e2e.postgres import PostgresServer
+        postgres = PostgresServer()
+    except Exception as error:  # noqa: BLE001 - a bench without PostgreSQL still reports the rest
+        found["postgresql"] = f"not measured: {error}"
+        postgres = None
+    if postgres:
+        keys = {"encryption_key": base64.b64encode(os.urandom(32)).decode(), "cookie_key": base64.b64encode(os.urandom(32)).decode(),
+                "signing_key": pem_key()}
+        extra = {**issued_extra(idp, resource, upstream=sse_url, keys=keys, storage={"url": postgres.url}, gateway=settings), **quiet}
+        extra["resources"][0].pop("upstream_token_header")
+        a = Shim(work / "revocation-pg-a", port, idp, resource, extra=extra)
+        b = Shim(work / "revocation-pg-b", free_port(), idp, resource, extra=extra, issuer_port=port)
+        try:
+            a.start()
+            b.start()
+            found["postgresql, revoke endpoint on A, measured on B"] = measure_revocation(a, b, idp, "endpoint", REVOCATION_ROUNDS)
+            found["postgresql, grants revoke, measured on B"] = measure_revocation(a, b, idp, "cli", REVOCATION_ROUNDS)
+        finally:
+            a.stop()
+            b.stop()
+            postgres.stop()
+    results["revocation"] = found
+    for name, figures in found.items():
+        print(f"revocation seen, {name}: {figures}", flush=True)
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="dcr-shim-gateway-bench-"))
     results: dict = {"binary": os.environ.get("DCR_SHIM_BIN", "debug"), "wrk_seconds": WRK_SECONDS, "streams": STREAMS}
@@ -327,6 +414,12 @@ def main() -> int:
         print(f"{STREAMS} concurrent SSE streams through the gateway: {streams['streams_open']} open, RSS idle {idle:.1f} MB, "
               f"with the streams open {max(streams['rss_samples_mb']):.1f} MB (samples {streams['rss_samples_mb']}), "
               f"failures {streams['failures']} {streams['first_failure']}", flush=True)
+        gateway.stop()
+
+        # 4. How soon a revocation is seen (streams that outlast the measurement).
+        long_sse = SSEServer(seconds=90)
+        stops.append(long_sse.stop)
+        revocation_propagation(work, fake, long_sse.url, quiet, results)
     finally:
         for stop in reversed(stops):
             stop()

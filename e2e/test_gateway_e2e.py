@@ -30,6 +30,7 @@ from .kit.gateway import (UPSTREAM_TOKEN_HEADER, NoAuthMCP, ServletLikeUpstream,
                       issued_extra, jwt_parts)
 from .kit.servlet_like_server import SECRET_MARKER
 from .kit.harness import SHIM_BIN, Browser, Shim
+from .kit.revocation import POLL_SLACK, SQLITE_REVOCATION_BOUND, seconds_until_refused
 from .kit.shimclient import RawClient
 
 
@@ -115,12 +116,15 @@ def test_sdk_through_the_gateway_to_an_mcp_server_without_auth(stack, noauth):
     assert active["active"] is True and active["aud"] == resource and active["client_id"] == claims["client_id"]
     assert introspect(shim, current, secret="wrong-secret").status_code == 401
 
-    # `grants revoke` (admin CLI, another process): the very next request is refused.
+    # `grants revoke` (admin CLI, another process on the SQLite file): refused
+    # within the stated bound (the server probes PRAGMA data_version every 100 ms).
     assert mcp_post(shim, current).status_code != 401
     run = subprocess.run([SHIM_BIN, "grants", "revoke", "--client", claims["client_id"], "--config", str(shim.config_path)],
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stderr
-    step("grants revoke: the grant is revoked in the store")
+    took = seconds_until_refused(shim.base_url + "/mcp", current, time.monotonic(), SQLITE_REVOCATION_BOUND + POLL_SLACK)
+    assert took is not None, f"still accepted {SQLITE_REVOCATION_BOUND + POLL_SLACK} s after grants revoke"
+    step(f"grants revoke: the gateway refused {took * 1000:.0f} ms after the command returned")
     expect_challenge(mcp_post(shim, current), shim, "invalid_token")
     assert introspect(shim, current).json() == {"active": False}
     assert current not in shim.log_text()

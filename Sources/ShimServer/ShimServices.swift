@@ -42,7 +42,8 @@ public struct ShimServices: Sendable {
         config: ShimConfiguration, store: any ShimStore, upstream: any UpstreamIdP,
         clock: any ShimClock = SystemClock(), keys: KeyMaterial, documentFetcher: (any DocumentFetching)? = nil,
         signingKeys: SigningKeys? = nil, jwksFetcher: (any DocumentFetching)? = nil,
-        subjectTokens: (any SubjectTokenVerifying)? = nil, counters: AddressRateCounters = AddressRateCounters()
+        subjectTokens: (any SubjectTokenVerifying)? = nil, counters: AddressRateCounters = AddressRateCounters(),
+        grantStatus: (any GrantStatusStore)? = nil
     ) throws {
         if config.accessTokenMode == .issued || config.ema.issuer.enabled, signingKeys == nil { throw ShimServicesError.signingKeysRequired }
         self.config = config
@@ -62,7 +63,8 @@ public struct ShimServices: Sendable {
             config.ema.trustedIssuers.isEmpty
             ? nil
             : try TrustedIssuerKeys(issuers: config.ema.trustedIssuers, fetcher: jwksFetcher, clock: clock)
-        let tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: issuer, store: store) }
+        // Grant status from memory when the executable wired a `GrantLiveness`; the store otherwise.
+        let tokenValidator = signingKeys.map { IssuedTokenValidator(keys: $0, issuer: issuer, store: grantStatus ?? store) }
         self.tokenValidator = tokenValidator
         let vault = UpstreamTokenVault(sealer: sealer)
         let auditor = Auditor(store: store)

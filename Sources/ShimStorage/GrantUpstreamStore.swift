@@ -18,10 +18,14 @@ public struct GrantStatus: Sendable, Equatable {
     public var clientID: String
     /// Revoked, or a tombstone left by a revocation before creation.
     public var revoked: Bool
+    /// When the grant ends (nil for a tombstone): a status kept in memory
+    /// (`GrantLiveness`) is not trusted past it.
+    public var expiresAt: Date?
 
-    public init(clientID: String, revoked: Bool) {
+    public init(clientID: String, revoked: Bool, expiresAt: Date? = nil) {
         self.clientID = clientID
         self.revoked = revoked
+        self.expiresAt = expiresAt
     }
 }
 

@@ -6,9 +6,12 @@ import Synchronization
 /// Validates the shim's own access tokens (RFC 9068 §4), for the gateway and
 /// for /introspect: header rules, the ES256 signature against the shim's
 /// keys, the claim rules, then the grant the token came from (`sid`) must
-/// still be live in the store, so a revocation (RFC 7009, `grants revoke`,
-/// `clients revoke`, refresh-token reuse, a replayed code) ends the token
-/// at once, on every replica sharing the store.
+/// still be live, so a revocation (RFC 7009, `grants revoke`,
+/// `clients revoke`, refresh-token reuse, a replayed code) ends the token,
+/// on every replica sharing the store. The server passes a `GrantLiveness`
+/// as `store` (answers from memory; the bound within which a revocation
+/// made elsewhere is seen is in docs/tokens-and-gateway.md); tests may pass
+/// the store itself.
 public struct IssuedTokenValidator: Sendable {
     public let keys: SigningKeys
     public let issuer: String

@@ -28,6 +28,8 @@ struct RunningParts: Sendable {
     /// responder built here: a reload changes the limits, never the counts.
     let addressCounters = AddressRateCounters()
     let gatewayCounters = GatewayCounters()
+    /// Where issued tokens' grants are checked: the store's `GrantLiveness` (one per process, kept across reloads).
+    let grantStatus: (any GrantStatusStore)?
 
     /// The endpoints for `config`, the configured EMA clients installed
     /// (and those no longer listed withdrawn), the router with the gateway's
@@ -35,7 +37,8 @@ struct RunningParts: Sendable {
     func responder(for config: ShimConfiguration, logger: Logger) async throws -> RouterResponder<ShimRequestContext> {
         var services = try ShimServices(
             config: config, store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher,
-            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, counters: addressCounters)
+            signingKeys: signingKeys, jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, counters: addressCounters,
+            grantStatus: grantStatus)
         for id in try await services.installConfiguredClients() {
             logger.warning("configured client withdrawn: no longer in ema.clients; its grants are revoked", metadata: ["client_id": "\(id)"])
         }

@@ -108,17 +108,23 @@ struct Serve: AsyncParsableCommand {
         let gatewayClient = config.gatewayResources.isEmpty ? nil : Gateway.makeHTTPClient(config.gateway)
         // What start and every reload build from a configuration: the
         // endpoints (ShimServices), the router, the gateway routes.
+        // Grant status answered from memory, invalidated by this process's
+        // revocations and by other processes' (docs/tokens-and-gateway.md).
+        let grantLiveness = GrantLivenessWiring.make(for: store, logger: logger)
         let parts = RunningParts(
             store: store, upstream: upstream, keys: keys, documentFetcher: documentFetcher, signingKeys: signingKeys,
-            jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, registry: registry, gatewayClient: gatewayClient)
+            jwksFetcher: jwksFetcher, subjectTokens: subjectTokens, registry: registry, gatewayClient: gatewayClient,
+            grantStatus: grantLiveness?.liveness)
         let responder = ReloadableResponder(try await parts.responder(for: config, logger: logger))
         let reload = ConfigurationReloadService(options: options, running: config, parts: parts, responder: responder, logger: logger)
+        var services: [any Service] = [HousekeepingService(store: store, config: config, logger: logger), reload]
+        if let listener = grantLiveness?.listener { services.append(RevocationListenerService(listener: listener)) }
         let app = Application(
             responder: responder,
             // listen.idle_timeout: a connection that sends nothing is closed.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.listenIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(config.listenHost, port: config.listenPort), serverName: nil),
-            services: [HousekeepingService(store: store, config: config, logger: logger), reload],
+            services: services,
             onServerRunning: { _ in
                 runLogger.info("dcr-shim listening", metadata: ["issuer": "\(config.issuerBase)", "callback": "\(config.issuerBase)/callback"])
                 if await !upstream.isReady() { runLogger.warning("upstream discovery failed at start; will retry on use") }

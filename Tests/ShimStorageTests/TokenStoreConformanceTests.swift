@@ -50,14 +50,15 @@ struct TokenStoreConformanceTests {
 struct GrantStatusConformanceTests {
     typealias F = StoreFixtures
 
-    @Test("grantStatus: live, revoked, tombstone, unknown", arguments: StoreKind.available)
+    @Test("grantStatus: live (with the grant's expiry), revoked, tombstone, unknown", arguments: StoreKind.available)
     func grantStatus(kind: StoreKind) async throws {
         try await kind.with { store async throws in
             #expect(try await store.grantStatus(id: "grant-1") == nil)
             #expect(try await store.createGrant(F.grant(), refreshTokenHash: "rt-1", refreshToken: F.refresh()))
-            #expect(try await store.grantStatus(id: "grant-1") == GrantStatus(clientID: "client-1", revoked: false))
+            let expiry = F.grant().expiresAt
+            #expect(try await store.grantStatus(id: "grant-1") == GrantStatus(clientID: "client-1", revoked: false, expiresAt: expiry))
             try await store.revokeGrant(id: "grant-1", at: F.t0)
-            #expect(try await store.grantStatus(id: "grant-1") == GrantStatus(clientID: "client-1", revoked: true))
+            #expect(try await store.grantStatus(id: "grant-1") == GrantStatus(clientID: "client-1", revoked: true, expiresAt: expiry))
             try await store.revokeGrant(id: "never-created", at: F.t0)
             #expect(try await store.grantStatus(id: "never-created")?.revoked == true)
             #expect(try await store.revokeGrants(clientID: "client-1", at: F.t0) == 0)

@@ -18,6 +18,8 @@ public actor MemoryStore: ShimStore {
     /// MCP sessions opened through the gateway (GatewaySessionStore), by key.
     var gatewaySessions: [String: GatewaySessionRecord] = [:]
     private let refreshLocks = KeyedLock()
+    /// Revocations committed through this store (`GrantLiveness`).
+    public nonisolated let revocations = RevocationFeed()
 
     public nonisolated func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {
         try await refreshLocks.withLock(grantID, body)
@@ -111,6 +113,7 @@ public actor MemoryStore: ShimStore {
     public func revokeGrant(id: String, at: Date) {
         if grants[id] == nil, tombstones[id] == nil { tombstones[id] = at }
         if grants[id]?.revokedAt == nil { grants[id]?.revokedAt = at }
+        revocations.announce([id])
     }
 
     public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) -> Bool {
@@ -129,7 +132,7 @@ public actor MemoryStore: ShimStore {
     }
 
     public func grantStatus(id: String) -> GrantStatus? {
-        if let grant = grants[id] { return GrantStatus(clientID: grant.clientID, revoked: grant.revokedAt != nil) }
+        if let grant = grants[id] { return GrantStatus(clientID: grant.clientID, revoked: grant.revokedAt != nil, expiresAt: grant.expiresAt) }
         return tombstones[id] != nil ? GrantStatus(clientID: "", revoked: true) : nil
     }
 
@@ -178,6 +181,7 @@ public actor MemoryStore: ShimStore {
     public func revokeGrants(clientID: String, at: Date) -> Int {
         let ids = grants.values.filter { $0.clientID == clientID && $0.revokedAt == nil }.map(\.id)
         for id in ids { grants[id]?.revokedAt = at }
+        revocations.announce(ids)
         return ids.count
     }
 }

@@ -47,7 +47,16 @@ extension PostgresStore {
     }
 
     public func revokeGrants(clientID: String, at: Date) async throws -> Int {
-        try await rows("UPDATE grants SET revoked_at = \(at.timeIntervalSince1970) WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id")
-            .count
+        // One NOTIFY per grant, in the revoking statement (see `revokeGrant`).
+        let ids = try await rows(
+            """
+            WITH revoked AS (
+                UPDATE grants SET revoked_at = \(at.timeIntervalSince1970) WHERE client_id = \(clientID) AND revoked_at IS NULL RETURNING id
+            )
+            SELECT revoked.id FROM revoked, pg_notify('\(unescaped: Self.revocationChannel)', revoked.id) AS notified
+            """
+        ).map { try $0.decode(String.self) }
+        revocations.announce(ids)
+        return ids.count
     }
 }

@@ -227,12 +227,19 @@ extension PostgresStore: ShimStore {
         }
     }
 
+    /// The NOTIFY to the other replicas (`PostgresRevocationListener`) is
+    /// part of the revoking statement, so it is sent if and only if the
+    /// revocation commits.
     public func revokeGrant(id: String, at: Date) async throws {
         _ = try await rows(
             """
-            INSERT INTO grants (id, client_id, body, revoked_at) VALUES (\(id), '', NULL, \(at.timeIntervalSince1970))
-            ON CONFLICT (id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at WHERE grants.revoked_at IS NULL
+            WITH revoked AS (
+                INSERT INTO grants (id, client_id, body, revoked_at) VALUES (\(id), '', NULL, \(at.timeIntervalSince1970))
+                ON CONFLICT (id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at WHERE grants.revoked_at IS NULL
+            )
+            SELECT pg_notify('\(unescaped: Self.revocationChannel)', \(id))
             """)
+        revocations.announce([id])
     }
 
     public func ping() async throws {

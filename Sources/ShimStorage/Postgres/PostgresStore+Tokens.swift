@@ -21,9 +21,11 @@ extension PostgresStore {
     }
 
     public func grantStatus(id: String) async throws -> GrantStatus? {
-        guard let row = try await rows("SELECT client_id, revoked_at, body IS NULL FROM grants WHERE id = \(id)").first else { return nil }
-        let (client, revokedAt, tombstone) = try row.decode((String, Double?, Bool).self)
-        return GrantStatus(clientID: client, revoked: revokedAt != nil || tombstone)
+        guard let row = try await rows("SELECT client_id, revoked_at, body IS NULL, expires_at FROM grants WHERE id = \(id)").first else {
+            return nil
+        }
+        let (client, revokedAt, tombstone, expiresAt) = try row.decode((String, Double?, Bool, Double?).self)
+        return GrantStatus(clientID: client, revoked: revokedAt != nil || tombstone, expiresAt: expiresAt.map(Date.init(timeIntervalSince1970:)))
     }
 
     public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) async throws -> Bool {

@@ -17,6 +17,8 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     private let runner: Task<Void, Never>
     let refreshLocks = KeyedLock()
+    /// Revocations committed through this store (`GrantLiveness`).
+    public let revocations = RevocationFeed()
     /// How long a refresh lease lives without renewal; a replica that dies
     /// holding one blocks that grant's refresh for at most this long.
     let leaseSeconds: Double
@@ -64,7 +66,8 @@ public final class PostgresStore: Sendable {
         var config = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: user,
             password: components.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
-        config.options.maximumConnections = 10
+        // 10 for requests, and the one the revocation listener holds for the server's life.
+        config.options.maximumConnections = 11
         return config
     }
 

@@ -45,9 +45,11 @@ extension SQLiteStore {
     }
 
     public func revokeGrants(clientID: String, at: Date) async throws -> Int {
-        try await writeQuery(
+        let ids = try await writeQuery(
             "UPDATE grants SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL RETURNING id",
             [RecordCoding.time(at), .text(clientID)]
-        ).count
+        ).compactMap { $0["id"]?.text }
+        revocations.announce(ids)
+        return ids.count
     }
 }

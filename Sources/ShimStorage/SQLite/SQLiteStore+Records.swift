@@ -186,6 +186,7 @@ extension SQLiteStore {
             INSERT INTO grants (id, client_id, body, revoked_at) VALUES (?, '', NULL, ?)
             ON CONFLICT (id) DO UPDATE SET revoked_at = excluded.revoked_at WHERE grants.revoked_at IS NULL
             """, [.text(id), RecordCoding.time(at)])
+        revocations.announce([id])
     }
 
     public func ping() async throws {

@@ -19,12 +19,14 @@ extension SQLiteStore {
     }
 
     public func grantStatus(id: String) async throws -> GrantStatus? {
-        guard let row = try await readQuery("SELECT client_id, revoked_at, body IS NULL AS tombstone FROM grants WHERE id = ?", [.text(id)]).first
+        guard
+            let row = try await readQuery("SELECT client_id, revoked_at, expires_at, body IS NULL AS tombstone FROM grants WHERE id = ?", [.text(id)])
+                .first
         else {
             return nil
         }
         let revoked = row["revoked_at"]?.double != nil || row["tombstone"]?.integer == 1
-        return GrantStatus(clientID: row["client_id"]?.text ?? "", revoked: revoked)
+        return GrantStatus(clientID: row["client_id"]?.text ?? "", revoked: revoked, expiresAt: RecordCoding.date(row["expires_at"]))
     }
 
     public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) async throws -> Bool {

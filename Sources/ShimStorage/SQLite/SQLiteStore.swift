@@ -13,6 +13,8 @@ public final class SQLiteStore: ShimStore, Sendable {
     let writer: SQLiteWriter
     let readers: SQLiteReaders
     let refreshLocks = KeyedLock()
+    /// Revocations committed through this store (`GrantLiveness`).
+    public let revocations = RevocationFeed()
 
     /// One process owns a SQLite file, so an in-process lock is enough.
     public func withRefreshLock<T>(grantID: String, _ body: () async throws -> T) async throws -> T {
