@@ -13,6 +13,8 @@ public enum ShimRouter {
         router.add(middleware: ClientAddressMiddleware(resolver: services.clientAddress))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
+        // Rule 17: outside the error middleware, so error answers get the CORS headers too.
+        router.add(middleware: AuthorizationServerCORSMiddleware(pathPrefix: services.pathPrefix))
         router.add(middleware: StoreErrorMiddleware())
         let prefix = services.pathPrefix
         let metadata = MetadataEndpoint(
