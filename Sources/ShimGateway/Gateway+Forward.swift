@@ -60,6 +60,9 @@ extension Gateway {
                 return GatewayResponses.jsonRPCError(.serviceUnavailable, "The identity provider is unavailable; retry")
             }
         }
+        if !route.downstream.isEmpty, let refused = await addDownstreamTokens(claims: claims, route: route, to: &headers, logger: logger) {
+            return refused
+        }
 
         guard let url = route.upstreamURL(requestPath: request.uri.path, query: request.uri.query) else {
             return GatewayResponses.jsonRPCError(.badRequest, "Path not allowed")
