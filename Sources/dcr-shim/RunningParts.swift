@@ -42,7 +42,8 @@ struct RunningParts: Sendable {
             // share (PostgreSQL) also counts gateway.requests_per_minute across them.
             Gateway(
                 config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher),
-                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore
+                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore,
+                downstreamTokens: ServerDownstreamTokens(broker: services.downstreamTokens)
             ).register(on: router)
             logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
         }
