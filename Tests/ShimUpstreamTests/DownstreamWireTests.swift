@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ShimCore
 import ShimTesting
+import Synchronization
 import Testing
 
 @testable import ShimUpstream
@@ -66,7 +67,7 @@ struct DownstreamWireTests {
     }
 
     /// (Entra's answer, the status the client gets, the provider code logged, what the operator's hint names)
-    static let refusals: [(String, Int, String, String)] = [
+    static let entraRefusals: [(String, Int, String, String)] = [
         (
             #"{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented","error_codes":[65001]}"#,
             403, "AADSTS65001", "admin consent"
@@ -84,7 +85,7 @@ struct DownstreamWireTests {
 
     @Test(
         "Entra's refusals: consent missing, MFA, unknown scope become a status and a message naming the API, and an operator hint",
-        arguments: refusals)
+        arguments: entraRefusals)
     func refusals(_ body: String, _ status: Int, _ code: String, _ hint: String) async throws {
         let idp = FakeIdP()
         try await idp.run { base in
