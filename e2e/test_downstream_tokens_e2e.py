@@ -105,8 +105,9 @@ def test_missing_consent_is_a_403_naming_the_api_and_tells_the_operator_what_to_
     try:
         flow = SDKFlow(shim, fake.as_idp(), shim.base_url + "/mcp")
         before = len(mcp.requests())
-        with pytest.raises(Exception):   # the SDK's call fails on the gateway's 403
-            asyncio.run(flow.call_tool("whoami", {}))
+        # The SDK signs in, then its first MCP request fails on the gateway's 403 (MCPError; bounded in time).
+        with pytest.raises(Exception):
+            asyncio.run(asyncio.wait_for(flow.call_tool("whoami", {}), 120))
         flow._collect()
         token = flow.result.access_tokens[-1]
         refused = mcp_post(shim, token)

@@ -13,8 +13,12 @@ extension Gateway {
     /// must act (consent, scopes), 503 when the IdP cannot be reached. The
     /// message names the API, never a token.
     func addDownstreamTokens(claims: AccessTokenClaims, route: GatewayRoute, to headers: inout HTTPHeaders, logger: Logger) async -> Response? {
-        guard let source = downstreamTokens, let grantID = claims.grantID else {
+        guard let grantID = claims.grantID else {
             return GatewayResponses.unauthorized(route, error: "invalid_token", description: "no downstream tokens for this token")
+        }
+        guard let source = downstreamTokens else {
+            logger.error("gateway: resources[].downstream is configured but no downstream token source is wired")
+            return GatewayResponses.jsonRPCError(.serviceUnavailable, "Downstream tokens unavailable; retry")
         }
         for api in route.downstream {
             do {
