@@ -6,7 +6,8 @@ token whose aud is the shim's app, the app's own client authentication,
 `X-Graph-Token`. The real `mcp` SDK client signs in and calls a tool through
 the gateway; a client's own `X-Graph-Token` never reaches the MCP server;
 a missing consent (AADSTS65001) is a 403 naming the API and a log line
-telling the operator what to grant; a revoked grant gets nothing."""
+telling the operator what to grant; a revoked grant gets nothing. Against
+the Okta fake the same happens by RFC 8693 token exchange."""
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from .fakes.entra import GRAPH, EntraFake
+from .fakes.okta import ACCESS_TOKEN_TYPE, OktaFake
 from .flow import SDKFlow
 from .gateway import NoAuthMCP, issued_extra
 from .harness import SHIM_BIN, Shim
@@ -146,3 +148,32 @@ def test_fake_entra_on_behalf_of_refuses_a_token_for_another_app_and_an_unconsen
         assert mfa["error"] == "interaction_required" and mfa["error_codes"] == [50079] and "polids" in mfa["claims"]
     finally:
         fake.obo_refusal = None
+
+
+def test_okta_token_exchange_gives_the_mcp_server_a_token_for_the_api_it_names(tmp_path):
+    port = free_port()
+    fake = OktaFake(f"http://127.0.0.1:{port}/callback")
+    mcp = NoAuthMCP(tmp_path / "mcp")
+    shim = None
+    try:
+        idp = fake.as_idp()
+        base = f"http://127.0.0.1:{port}"
+        extra = issued_extra(idp, base + "/mcp", upstream=mcp.url)
+        extra["resources"][0]["downstream"] = [
+            {"name": "reports", "header": "X-Reports-Token", "scopes": ["reports.read"], "audience": fake.exchange_audience},
+        ]
+        shim = Shim(tmp_path / "shim", port, idp, base + "/mcp", extra=extra).start()
+        flow = SDKFlow(shim, idp, base + "/mcp")
+        before = len(mcp.requests())
+        asyncio.run(flow.call_tool("whoami", {}))
+        tokens = {r["headers"].get("x-reports-token", [None])[0] for r in mcp.requests()[before:] if r["method"] == "POST"}
+        assert len(tokens) == 1 and None not in tokens
+        record = fake.access_tokens[tokens.pop()]
+        assert record["aud"] == fake.exchange_audience and record["sub"] == fake.user_sub and record["exchanged"]
+        assert fake.exchange_requests == [{"subject_token_type": ACCESS_TOKEN_TYPE, "scope": "reports.read",
+                                           "audience": fake.exchange_audience}]
+    finally:
+        if shim:
+            shim.stop()
+        mcp.stop()
+        fake.stop()
