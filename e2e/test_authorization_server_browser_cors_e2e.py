@@ -35,12 +35,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .fakes import EntraFake
-from .flow import step
-from .gateway import issued_extra
-from .harness import Browser, Shim, pkce_pair
-from .idp import free_port
-from .shimclient import RawClient
+from .kit.fakes import EntraFake
+from .kit.flow import step
+from .kit.gateway import issued_extra
+from .kit.harness import Browser, Shim, pkce_pair
+from .kit.idp import free_port
+from .kit.shimclient import RawClient
 
 pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"), reason="chromium-driver not installed")
 

@@ -64,6 +64,10 @@ extension Gateway {
         guard let url = route.upstreamURL(requestPath: request.uri.path, query: request.uri.query) else {
             return GatewayResponses.jsonRPCError(.badRequest, "Path not allowed")
         }
+        // Tokens for the APIs behind the MCP server last: a refused request costs no exchange at the IdP.
+        if !route.downstream.isEmpty, let refused = await addDownstreamTokens(claims: claims, route: route, to: &headers, logger: logger) {
+            return refused
+        }
         var outbound = HTTPClientRequest(url: url)
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = headers

@@ -21,7 +21,7 @@ public import ShimTokens
 /// (`ProxyHeaderPolicy`: the client's Authorization, Host, Origin, Expect,
 /// cookies, hop-by-hop and forgeable headers removed, X-Forwarded-For/-Proto/
 /// -Host set, identity headers set after that, the user's upstream token
-/// injected when configured), the path check (`GatewayPath`) and the
+/// injected when configured, then each downstream API's token), the path check (`GatewayPath`) and the
 /// upstream call; on the way back the response headers are rewritten
 /// (`Location`, `Set-Cookie`, `WWW-Authenticate`, `Cache-Control`, CSP on
 /// HTML) and every answer to an allowed browser origin gets its CORS headers.
@@ -29,6 +29,8 @@ public struct Gateway: Sendable {
     let routes: [GatewayRoute]
     let validator: IssuedTokenValidator
     let upstreamTokens: (any UpstreamAccessTokens)?
+    /// Tokens for the APIs behind the MCP servers (`resources[i].downstream`).
+    let downstreamTokens: (any DownstreamTokens)?
     let httpClient: HTTPClient
     let clock: any ShimClock
     let settings: GatewayConfiguration
@@ -50,7 +52,8 @@ public struct Gateway: Sendable {
     public init(
         config: ShimConfiguration, validator: IssuedTokenValidator, upstreamTokens: (any UpstreamAccessTokens)?,
         httpClient: HTTPClient, sessions: any GatewaySessionStore, sharedRateLimit: (any SharedRateLimitStore)? = nil,
-        clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true, counters: GatewayCounters = GatewayCounters()
+        clock: any ShimClock = SystemClock(), cancelsOnClientClose: Bool = true, counters: GatewayCounters = GatewayCounters(),
+        downstreamTokens: (any DownstreamTokens)? = nil
     ) {
         let issuer = config.issuerBase
         // The scopes named in challenges and metadata: the resource's own,
@@ -61,6 +64,7 @@ public struct Gateway: Sendable {
         }
         self.validator = validator
         self.upstreamTokens = upstreamTokens
+        self.downstreamTokens = downstreamTokens
         self.httpClient = httpClient
         self.clock = clock
         self.settings = config.gateway

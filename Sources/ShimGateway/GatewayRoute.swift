@@ -20,6 +20,8 @@ struct GatewayRoute: Sendable {
     let requiredScopes: [String]
     let upstreamTokenHeader: String?
     let identityHeaders: Bool
+    /// `downstream`: the APIs whose tokens the gateway obtains for the user and injects.
+    let downstream: [DownstreamAPI]
     /// `identity_assertion`: send `X-DCR-Shim-Assertion`.
     let identityAssertion: Bool
     let allowedOrigins: Set<String>
@@ -33,7 +35,7 @@ struct GatewayRoute: Sendable {
 
     /// Names the gateway sets itself; a client's copies are deleted first.
     var injectedNames: Set<String> {
-        Set(ProxyHeaderPolicy.identityHeaders + (upstreamTokenHeader.map { [$0.lowercased()] } ?? []))
+        ProxyHeaderPolicy.injectedNames(upstreamTokenHeader: upstreamTokenHeader, downstreamHeaders: downstream.map(\.header))
     }
 
     init(_ gateway: GatewayResource, scopes: [String], issuer: String) {
@@ -51,6 +53,7 @@ struct GatewayRoute: Sendable {
         requiredScopes = gateway.requiredScopes
         upstreamTokenHeader = gateway.upstreamTokenHeader
         identityHeaders = gateway.identityHeaders
+        downstream = gateway.downstream
         identityAssertion = gateway.identityAssertion
         let configured = gateway.allowedOrigins.compactMap(OriginPolicy.normalise)
         allowedOrigins = Set(

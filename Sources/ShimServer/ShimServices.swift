@@ -28,6 +28,8 @@ public struct ShimServices: Sendable {
     /// The one refresh and revocation path of upstream tokens (token
     /// endpoint, revocation, gateway).
     public let refresher: UpstreamRefresher
+    /// Tokens for the APIs behind gateway resources (`resources[i].downstream`).
+    public let downstreamTokens: DownstreamTokenBroker
     /// `cimd.*` as a policy (enabled only with a fetcher).
     let cimdPolicy: CIMDPolicy
 
@@ -78,6 +80,7 @@ public struct ShimServices: Sendable {
             resourcePolicy: resourcePolicy, auditor: auditor)
         let refresher = UpstreamRefresher(store: store, upstream: upstream, vault: vault, clock: clock)
         self.refresher = refresher
+        downstreamTokens = DownstreamTokenBroker(refresher: refresher, upstream: upstream, vault: vault, preset: config.upstream.preset, clock: clock)
         let signIn = UpstreamSignIn(store: store, upstream: upstream, clock: clock)
         let authenticator = ClientAuthenticator(clients: clients)
 

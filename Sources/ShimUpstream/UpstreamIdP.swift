@@ -23,10 +23,19 @@ public protocol UpstreamIdP: Sendable {
     /// signature against the IdP's keys when it publishes them, `iss`, `aud`,
     /// `exp` (OIDC Core §3.1.3.7) and the `nonce` that was sent.
     func verifyIDToken(_ idToken: String, nonce: String?) async throws(OAuthError) -> String?
+    /// A token for another API as the signed-in user (`resources[i].downstream`),
+    /// with the user's upstream access token as the assertion: Entra's
+    /// on-behalf-of or RFC 8693 token exchange (`method`). Throws
+    /// `DownstreamRefusal` when the IdP refuses, an `OAuthError` otherwise.
+    func downstreamToken(_ api: DownstreamAPI, method: DownstreamMethod, assertion: String) async throws -> UpstreamTokenResponse
 }
 
 extension UpstreamIdP {
     public func subject(accessToken: String) async throws(OAuthError) -> String? { nil }
+
+    public func downstreamToken(_ api: DownstreamAPI, method: DownstreamMethod, assertion: String) async throws -> UpstreamTokenResponse {
+        throw OAuthError(.serverError, "the identity provider issues no tokens for other APIs", detail: "no downstream token exchange")
+    }
 
     /// Without keys (fakes in tests): the nonce and the subject only.
     public func verifyIDToken(_ idToken: String, nonce: String?) async throws(OAuthError) -> String? {

@@ -49,7 +49,8 @@ struct RunningParts: Sendable {
             // share (PostgreSQL) also counts gateway.requests_per_minute across them.
             Gateway(
                 config: config, validator: validator, upstreamTokens: ServerUpstreamTokens(refresher: services.refresher),
-                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore, counters: gatewayCounters
+                httpClient: gatewayClient, sessions: store, sharedRateLimit: store as? any SharedRateLimitStore, counters: gatewayCounters,
+                downstreamTokens: ServerDownstreamTokens(broker: services.downstreamTokens)
             ).register(on: router)
             logger.info("gateway mode", metadata: ["resources": "\(config.gatewayResources.map { "\($0.resource) -> \($0.upstream)" })"])
         }

@@ -159,6 +159,16 @@ struct ServerUpstreamTokens: UpstreamAccessTokens {
     }
 }
 
+/// The gateway obtains tokens for the APIs behind MCP servers through the
+/// authorization server's broker (the same grants, vault and refresh path).
+struct ServerDownstreamTokens: DownstreamTokens {
+    let broker: DownstreamTokenBroker
+
+    func downstreamToken(grantID: String, api: DownstreamAPI, logger: Logger) async throws -> String {
+        try await broker.token(grantID: grantID, api: api, logger: logger)
+    }
+}
+
 extension Logger.Level {
     /// `log.level`, named as swift-log names its levels.
     init(_ level: LogLevel) {

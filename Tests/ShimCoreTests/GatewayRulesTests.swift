@@ -80,6 +80,8 @@ struct GatewayRulesTests {
             ("Transfer-Encoding", false), ("TE", false), ("Trailer", false), ("Upgrade", false), ("Proxy-Authorization", false),
             ("Proxy-Connection", false), ("Content-Length", false), ("X-Secret-Hop", false), ("x-forwarded-user", false),
             ("X-Upstream-Token", false),
+            // A downstream API's header: the client's copy never reaches the MCP server as the user's token.
+            ("X-Graph-Token", false), ("x-GRAPH-token", false), ("X-Graph-Token-2", true),
             ("Expect", false), ("Origin", false),
             // Forgeable facts about the client: dropped whatever the gateway then sets.
             ("Forwarded", false), ("X-Forwarded-For", false), ("X-Forwarded-Host", false), ("X-Forwarded-Proto", false),
@@ -93,7 +95,7 @@ struct GatewayRulesTests {
         ])
     func requestHeaders(_ name: String, _ forwarded: Bool) {
         let tokens = ProxyHeaderPolicy.connectionTokens(["keep-alive, X-Secret-Hop", " close"])
-        let injected: Set<String> = ["x-forwarded-user", "x-upstream-token"]
+        let injected = ProxyHeaderPolicy.injectedNames(upstreamTokenHeader: "X-Upstream-Token", downstreamHeaders: ["X-Graph-Token"])
         #expect(ProxyHeaderPolicy.forwardsRequestHeader(name, connectionTokens: tokens, injected: injected) == forwarded)
     }
 

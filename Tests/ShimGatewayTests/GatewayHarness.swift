@@ -24,6 +24,21 @@ final class FakeUpstreamTokens: UpstreamAccessTokens, Sendable {
     }
 }
 
+/// The downstream tokens the gateway injects (a new one per call, named
+/// after the API and the grant), or how it fails.
+final class FakeDownstreamTokens: DownstreamTokens, Sendable {
+    let failure = Mutex<(any Error & Sendable)?>(nil)
+    let calls = Mutex<[(grantID: String, api: String)]>([])
+    func downstreamToken(grantID: String, api: DownstreamAPI, logger: Logger) async throws -> String {
+        let count = calls.withLock { calls in
+            calls.append((grantID, api.name))
+            return calls.count
+        }
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        return "\(api.name)-token-\(count)"
+    }
+}
+
 /// A gateway in front of `FakeMCPServer`, both served live on loopback.
 struct GatewayHarness: Sendable {
     static let issuer = "https://auth.example.com"
@@ -34,6 +49,7 @@ struct GatewayHarness: Sendable {
     let clock = TestClock()
     let store = MemoryStore()
     let tokens = FakeUpstreamTokens()
+    let downstream = FakeDownstreamTokens()
     let mcp = FakeMCPServer()
     /// The gateway's log lines (the per-call audit among them).
     let logLines = Locked<[String]>([])
@@ -107,7 +123,8 @@ struct GatewayHarness: Sendable {
             let router = Router(context: GatewayTestContext.self)
             Gateway(
                 config: config, validator: IssuedTokenValidator(keys: harness.keys, issuer: Self.issuer, store: harness.store),
-                upstreamTokens: harness.tokens, httpClient: http, sessions: harness.store, clock: harness.clock
+                upstreamTokens: harness.tokens, httpClient: http, sessions: harness.store, clock: harness.clock,
+                downstreamTokens: harness.downstream
             ).register(on: router)
             let lines = harness.logLines
             let app = Application(

@@ -76,11 +76,15 @@ public struct GatewayResource: Sendable, Equatable {
     /// upstream token then cross the network in clear text). Loopback needs
     /// no such setting.
     public var insecureHTTPUpstream: Bool
+    /// `resources[i].downstream` (default none): APIs the MCP server calls
+    /// for the user; the gateway obtains a token for each, as the user, and
+    /// sends it in the API's header.
+    public var downstream: [DownstreamAPI]
 
     public init(
         resource: String, upstream: String, requiredScopes: [String] = [], upstreamTokenHeader: String? = nil,
         identityHeaders: Bool = true, allowedOrigins: [String] = [], insecureHTTPUpstream: Bool = false,
-        identityAssertion: Bool = false
+        identityAssertion: Bool = false, downstream: [DownstreamAPI] = []
     ) {
         self.resource = resource
         self.upstream = upstream
@@ -90,6 +94,7 @@ public struct GatewayResource: Sendable, Equatable {
         self.identityAssertion = identityAssertion
         self.allowedOrigins = allowedOrigins
         self.insecureHTTPUpstream = insecureHTTPUpstream
+        self.downstream = downstream
     }
 }
 
@@ -146,15 +151,16 @@ extension ShimConfiguration {
             let origins = r.stringList(key + ".allowed_origins", default: [])
             let insecureHTTP = r.bool(key + ".insecure_http_upstream", default: false)
             let assertion = r.bool(key + ".identity_assertion", default: false)
+            let downstream = DownstreamAPI.readList(&r, key + ".downstream")
             if let upstream {
                 gatewayResources.append(
                     GatewayResource(
                         resource: configured.resource, upstream: upstream, requiredScopes: required,
                         upstreamTokenHeader: header, identityHeaders: identity, allowedOrigins: origins,
-                        insecureHTTPUpstream: insecureHTTP, identityAssertion: assertion))
-            } else if !required.isEmpty || header != nil || !origins.isEmpty || insecureHTTP || assertion {
+                        insecureHTTPUpstream: insecureHTTP, identityAssertion: assertion, downstream: downstream))
+            } else if !required.isEmpty || header != nil || !origins.isEmpty || insecureHTTP || assertion || !downstream.isEmpty {
                 r.problem(
-                    "\(key): required_scopes, upstream_token_header, allowed_origins, insecure_http_upstream and identity_assertion apply only with "
+                    "\(key): required_scopes, upstream_token_header, allowed_origins, insecure_http_upstream, identity_assertion and downstream apply only with "
                         + "\(key).upstream (gateway mode)")
             }
         }

@@ -31,6 +31,7 @@ extension ShimConfiguration {
         problems += validateTokenSettings()
         problems += gateway.limits.validate()
         problems += validateToolPolicies()
+        problems += validateDownstream()
         if StorageLocation(storageURL) == nil {
             problems.append("storage.url: must be memory:, sqlite://PATH or postgres://user:password@host:port/database")
         }

@@ -61,6 +61,16 @@ public enum ProxyHeaderPolicy {
         Set(values.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }.filter { !$0.isEmpty })
     }
 
+    /// The names the gateway sets itself for a resource, lower-cased: the
+    /// identity headers, the upstream-token header and every downstream
+    /// API's header (`resources[i].downstream[j].header`). A client's copy
+    /// of any of them is removed before the gateway sets its own, so a
+    /// client cannot hand the MCP server a token of its choosing as the
+    /// user's (rule 14).
+    public static func injectedNames(upstreamTokenHeader: String?, downstreamHeaders: [String]) -> Set<String> {
+        Set(identityHeaders + (upstreamTokenHeader.map { [$0.lowercased()] } ?? []) + downstreamHeaders.map { $0.lowercased() })
+    }
+
     /// Whether a client request header is forwarded. `injected` are the
     /// names the gateway sets itself (identity headers, the upstream-token
     /// header): deleted first, then set, so a client cannot smuggle its own.

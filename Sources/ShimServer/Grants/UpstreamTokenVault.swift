@@ -15,6 +15,9 @@ struct UpstreamTokenVault: Sendable {
         /// The successor of a rotated shim refresh token, kept for the grace
         /// window (rule 7), bound to the hash of the token it replaced.
         case successor(ofRefreshTokenHash: String)
+        /// A token obtained as the user for an API behind an MCP server
+        /// (`DownstreamTokenBroker`), bound to its grant and the API's name.
+        case downstream(grantID: String, api: String)
 
         /// The stored form; changing it makes every sealed value unreadable.
         var context: String {
@@ -22,6 +25,7 @@ struct UpstreamTokenVault: Sendable {
             case .accessToken(let grantID): "at:" + grantID
             case .refreshToken(let grantID): "rt:" + grantID
             case .successor(let hash): "successor:" + hash
+            case .downstream(let grantID, let api): "ds:" + grantID + ":" + api
             }
         }
     }

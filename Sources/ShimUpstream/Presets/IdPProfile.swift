@@ -39,6 +39,12 @@ public struct IdPProfile: Sendable {
     public let scopeOnRefresh: Bool
     /// GitHub answers token-endpoint errors with 200 and an `error` member.
     public let errorsWithStatus200: Bool
+    /// How a token for an API behind an MCP server is obtained as the user
+    /// (`resources[i].downstream`): Entra's on-behalf-of, RFC 8693 token
+    /// exchange (Okta, Keycloak), or none (Google, GitHub, Auth0; `oidc`
+    /// only when the operator names token exchange). The table itself is
+    /// `UpstreamPreset.downstreamMethod`, which check-config reads.
+    public var downstream: DownstreamMethod? { preset.downstreamMethod }
 
     public static func of(_ preset: UpstreamPreset) -> IdPProfile {
         switch preset {

@@ -44,6 +44,17 @@ final class FakeUpstream: UpstreamIdP, Sendable {
         var idTokenFlags: [String: Bool] = [:]
         /// When true, token responses carry no ID token (GitHub has none).
         var omitIDToken = false
+        /// Every downstream token request: (API name, method, the user's access token sent as assertion).
+        var downstreamCalls: [DownstreamCall] = []
+        /// `expires_in` of every downstream token (nil: none stated).
+        var downstreamLifetime: Int? = 300
+        var downstreamRefusal: DownstreamRefusal?
+    }
+
+    struct DownstreamCall: Sendable, Equatable {
+        var api: String
+        var method: DownstreamMethod
+        var assertion: String
     }
 
     let state = Locked(State())
@@ -90,6 +101,18 @@ final class FakeUpstream: UpstreamIdP, Sendable {
             if let failure = s.refreshFailure { return .failure(failure) }
             guard s.issuedRefreshTokens.contains(refreshToken) else { return .failure(Self.invalidGrant) }
             return .success(Self.issue(&s, nonce: nil, withIDToken: false))
+        }
+        return try outcome.get()
+    }
+
+    func downstreamToken(_ api: DownstreamAPI, method: DownstreamMethod, assertion: String) async throws -> UpstreamTokenResponse {
+        let outcome: Result<UpstreamTokenResponse, DownstreamRefusal> = state.withLock { s in
+            s.downstreamCalls.append(DownstreamCall(api: api.name, method: method, assertion: assertion))
+            if let refusal = s.downstreamRefusal { return .failure(refusal) }
+            return .success(
+                UpstreamTokenResponse(
+                    accessToken: "\(api.name)-token-\(s.downstreamCalls.count)-\(UUID().uuidString)", tokenType: "Bearer",
+                    expiresIn: s.downstreamLifetime, refreshToken: nil, scope: api.scopes.joined(separator: " "), idToken: nil))
         }
         return try outcome.get()
     }

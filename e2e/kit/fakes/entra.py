@@ -8,6 +8,8 @@
   https://learn.microsoft.com/entra/identity-platform/certificate-credentials
 - workload identity federation (a federated credential's issuer, subject, audience):
   https://learn.microsoft.com/entra/workload-id/workload-identity-federation
+- on-behalf-of (a middle tier exchanging the user's access token for another API's):
+  https://learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow
 
 Paths as on login.microsoftonline.com: ``/{tenant}/oauth2/v2.0/authorize``,
 ``/{tenant}/oauth2/v2.0/token``, ``/{tenant}/v2.0/.well-known/openid-configuration``,
@@ -39,6 +41,10 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 #: Clock skew Entra tolerates on an assertion's nbf and exp (the fake's figure).
 SKEW = 300
+#: RFC 7523 2.1: the grant type of an on-behalf-of request.
+OBO_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: The downstream API the fake knows (Microsoft Graph) and the delegated permissions consented for it.
+GRAPH = "https://graph.microsoft.com"
 
 
 def _b64decode(part: str) -> bytes:
@@ -74,6 +80,12 @@ class EntraFake(StandardProvider):
         #: Every client assertion's jti seen, and how each token request authenticated.
         self.seen_jtis: set[str] = set()
         self.client_auth_log: list[str] = []
+        #: On-behalf-of: Graph permissions consented for the app, the lifetime of its tokens,
+        #: the AADSTS code to answer instead (65001, 50079, 50076, 70011), every OBO request seen.
+        self.obo_consented = {"User.Read"}
+        self.obo_seconds = 3600
+        self.obo_refusal: int | None = None
+        self.obo_requests: list[dict] = []
         super().__init__(callback_url, **kwargs)
 
     # --- the app registration's credentials -------------------------------------
@@ -201,6 +213,8 @@ class EntraFake(StandardProvider):
 
     def token(self, request: Request) -> Answer:
         p = request.params
+        if p.get("grant_type") == OBO_GRANT:
+            return self.on_behalf_of(request)
         if "client_assertion" not in p and "client_assertion_type" not in p:
             self.client_auth_log.append("secret")
             return super().token(request)
@@ -211,6 +225,58 @@ class EntraFake(StandardProvider):
         if grant == "refresh_token":
             return self.refresh_grant(request)
         raise self.token_error(400, "unsupported_grant_type", f"grant_type {grant} is not supported")
+
+    # --- on-behalf-of (v2-oauth2-on-behalf-of-flow) -----------------------------------
+
+    def on_behalf_of(self, request: Request) -> Answer:
+        """The middle tier's request: its own client authentication (a secret or a
+        client assertion), `assertion` = an access token Entra issued whose aud is
+        that app (not an ID token, not a token for another API), `scope`, and
+        `requested_token_use=on_behalf_of`. Answers token_type, scope, expires_in,
+        access_token (a refresh token only with offline_access)."""
+        p = request.params
+        if "client_assertion" in p or "client_assertion_type" in p:
+            kind = self.check_client_assertion(request)
+        else:
+            client_id, secret, _ = self.client_credentials(request)
+            if client_id != self.client_id or not secret or not secrets.compare_digest(secret, self.client_secret):
+                raise self.bad_client_error()
+            kind = "secret"
+        self.client_auth_log.append(kind)
+        with self.lock:
+            record = self.access_tokens.get(p.get("assertion", ""))
+        self.obo_requests.append({"client_auth": kind, "scope": p.get("scope"), "requested_token_use": p.get("requested_token_use"),
+                                  "assertion_aud": record.get("aud") if record else None})
+        if p.get("requested_token_use") != "on_behalf_of":
+            raise self.aad_error(400, "invalid_request", 900144,
+                                 "The request body must contain the following parameter: 'requested_token_use'.")
+        if record is None or record["expires"] <= time.time():
+            raise self.aad_error(400, "invalid_grant", 50013, "Assertion failed signature validation.")
+        if record.get("aud") != self.client_id:
+            raise self.aad_error(400, "invalid_grant", 50013, "Assertion audience claim does not match the required value.")
+        if self.obo_refusal == 65001:
+            raise self.aad_error(400, "invalid_grant", 65001,
+                                 f"The user or administrator has not consented to use the application with ID '{self.client_id}'. "
+                                 "Send an interactive authorization request for this user and resource.")
+        if self.obo_refusal in (50076, 50079):
+            refusal = self.aad_error(400, "interaction_required", self.obo_refusal,
+                                     "Due to a configuration change made by your administrator, or because you moved to a new "
+                                     "location, you must use multi-factor authentication to access the resource.")
+            body = json.loads(refusal.answer.body)
+            body["claims"] = json.dumps({"access_token": {"polids": {"essential": True, "values": [str(uuid.uuid4())]}}})
+            raise Refusal(Answer.json(body, 400))
+        scope = p.get("scope", "")
+        names = [value for value in scope.split() if value not in OIDC_SCOPES]
+        unknown = [n for n in names if not n.startswith(GRAPH + "/") or n[len(GRAPH) + 1:] not in self.obo_consented | {".default"}]
+        if self.obo_refusal == 70011 or not names or unknown:
+            raise self.aad_error(400, "invalid_scope", 70011,
+                                 f"The provided value for the input parameter 'scope' is not valid. The scope {(unknown or [scope])[0]} is not valid.")
+        body = {"token_type": "Bearer", "scope": " ".join(n[len(GRAPH) + 1:] for n in names), "expires_in": self.obo_seconds,
+                "ext_expires_in": self.obo_seconds,
+                "access_token": self.new_access_token(scope, aud=GRAPH, obo_of=record.get("aud"), sub=record["sub"])}
+        if "offline_access" in scope.split():
+            body["refresh_token"] = self.new_refresh_token(scope)
+        return Answer.json(body)
 
     def assertion_refused(self, code: int, text: str) -> Refusal:
         return self.aad_error(401, "invalid_client", code, text)

@@ -5,6 +5,7 @@
 - endpoints: https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/
 - refresh tokens: https://developer.okta.com/docs/guides/refresh-tokens/main/
 - error codes: https://developer.okta.com/docs/reference/error-codes/
+- token exchange (RFC 8693): https://developer.okta.com/docs/guides/set-up-token-exchange/main/
 
 Issuer ``/oauth2/default``; ``/v1/authorize``, ``/v1/token``,
 ``/v1/userinfo``, ``/v1/keys``, ``/v1/revoke`` below it; discovery at
@@ -12,8 +13,15 @@ Issuer ``/oauth2/default``; ``/v1/authorize``, ``/v1/token``,
 """
 from __future__ import annotations
 
+import secrets
+import time
+
 from .base import Answer, Request
 from .standard import StandardProvider
+
+#: RFC 8693 2.1 and 3.
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 
 class OktaFake(StandardProvider):
@@ -30,6 +38,11 @@ class OktaFake(StandardProvider):
     def __init__(self, callback_url: str, **kwargs) -> None:
         #: The user is assigned to the app (Applications → Assignments).
         self.assigned = True
+        #: Token exchange: the audience of the authorization server the app may exchange for, its scopes,
+        #: every exchange request seen.
+        self.exchange_audience = "api://reports"
+        self.exchange_scopes = {"reports.read"}
+        self.exchange_requests: list[dict] = []
         super().__init__(callback_url, **kwargs)
 
     def make_client_id(self) -> str:
@@ -69,6 +82,37 @@ class OktaFake(StandardProvider):
 
     def bad_client_error(self):
         return self.token_error(401, "invalid_client", "Client authentication failed. Either the client or the client credentials are invalid.")
+
+    def token(self, request: Request) -> Answer:
+        if request.params.get("grant_type") == TOKEN_EXCHANGE:
+            return self.token_exchange(request)
+        return super().token(request)
+
+    def token_exchange(self, request: Request) -> Answer:
+        """The app's Basic client authentication (the Token Exchange grant enabled on
+        it), `subject_token` an access token this server issued, its type
+        `access_token`, `scope`, `audience` the authorization server's. Answers
+        `issued_token_type` with the token; no refresh token for a service app."""
+        client_id, secret, method = self.client_credentials(request)
+        if client_id != self.client_id or method not in self.auth_methods or not secret \
+                or not secrets.compare_digest(secret, self.client_secret):
+            raise self.bad_client_error()
+        p = request.params
+        with self.lock:
+            record = self.access_tokens.get(p.get("subject_token", ""))
+        self.exchange_requests.append({k: p.get(k) for k in ("subject_token_type", "scope", "audience")})
+        if p.get("subject_token_type") != ACCESS_TOKEN_TYPE:
+            raise self.token_error(400, "invalid_request", "The 'subject_token_type' parameter is invalid.")
+        if record is None or record["expires"] <= time.time():
+            raise self.token_error(400, "invalid_grant", "The 'subject_token' is invalid or expired.")
+        if p.get("audience") != self.exchange_audience:
+            raise self.token_error(400, "invalid_target", "The 'audience' parameter is invalid.")
+        scopes = p.get("scope", "").split()
+        if not scopes or any(s not in self.exchange_scopes for s in scopes):
+            raise self.token_error(400, "invalid_scope", "One or more scopes are not configured for the authorization server resource.")
+        token = self.new_access_token(" ".join(scopes), aud=self.exchange_audience, sub=record["sub"], exchanged=True)
+        return Answer.json({"token_type": "Bearer", "expires_in": self.access_token_seconds, "access_token": token,
+                            "scope": " ".join(scopes), "issued_token_type": ACCESS_TOKEN_TYPE})
 
     def revoke(self, request: Request) -> Answer:
         with self.lock:
