@@ -107,7 +107,7 @@ struct ConfigurationReloadTests {
         ("keys.encryption_key", ["keys": .map(["encryption_key": .string(otherEncryptionKey)])]),
         ("cimd.enabled", ["cimd": .map(["enabled": .string("false"), "allowed_hosts": .list([.string("claude.ai")])])]),
         ("gateway.max_connections", ["gateway": .map(["max_connections": .string("64")])]),
-        ("gateway.pool_idle_timeout", ["gateway": .map(["pool_idle_timeout": .string("2s")])]),
+        ("gateway.pool_idle_timeout", ["gateway": .map(["max_connections": .string("100"), "pool_idle_timeout": .string("2s")])]),
         ("listen.shutdown_grace", ["listen": .map(["shutdown_grace": .string("5s")])]),
         ("reload.watch_interval", ["reload": .map(["watch_interval": .string("5s")])]),
     ]

@@ -244,7 +244,7 @@ struct GrantLivenessTests {
         defer { F.removeDatabase(at: path) }
         let server = try await SQLiteStore.open(path: path, logger: F.quietLogger)
         let admin = try await SQLiteStore.open(path: path, logger: F.quietLogger)
-        let clock = TestClock()
+        let clock = TestClock(F.t0)  // the fixtures' grants are live at t0 (an expired grant is never kept)
         let wiring = try #require(GrantLivenessWiring.make(for: server, clock: clock, logger: F.quietLogger))
         #expect(try await server.createGrant(F.grant("g1"), refreshTokenHash: "r1", refreshToken: F.refresh(grantID: "g1")))
         #expect(try await server.createGrant(F.grant("g2"), refreshTokenHash: "r2", refreshToken: F.refresh(grantID: "g2")))
