@@ -48,6 +48,14 @@ bash scripts/install-deps.sh
 # The code is formatted as .swift-format says (Hummingbird's settings: line
 # length 150), checked with the toolchain's own swift-format. To fix:
 # swift format format -r -i Sources Tests fuzz/Sources bench/jwt-bench
+# The root file systems of the fresh-machine and image tests (mmdebstrap:
+# network and disk, about two minutes) are made in the background while
+# Swift builds (CPU); the end-to-end phase waits for them.
+rootfs_log=.build/prepare-rootfs.log
+mkdir -p .build
+.venv/bin/python -m e2e.kit.prepare_rootfs > "$rootfs_log" 2>&1 &
+rootfs_pid=$!
+
 phase "format"
 swift format lint --strict -r Sources Tests fuzz/Sources bench/jwt-bench
 
@@ -116,6 +124,7 @@ if [ "$swift_rc" -ne 0 ]; then
 fi
 
 phase "end-to-end tests (pytest)"
+if wait "$rootfs_pid"; then cat "$rootfs_log"; else echo "the root file systems were not made ahead (the tests make them):"; cat "$rootfs_log"; fi
 # SIGINT on timeout lets pytest run its finalizers (every process it started is stopped).
 DCR_SHIM_BIN="$release_bin" DCR_SHIM_RELEASE_BIN="$release_bin" \
   timeout -s INT -k 60 1800 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=10 e2e "$@"
