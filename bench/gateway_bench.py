@@ -171,6 +171,7 @@ http {{
             proxy_pass http://mcp{upstream_path};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            proxy_set_header Host {host_port};
             proxy_buffering off;
         }}
     }}
@@ -319,7 +320,7 @@ def revocation_propagation(work: Path, fake, sse_url: str, quiet: dict, results:
     finally:
         one.stop()
     try:
-        from e2e.postgres import PostgresServer
+        from e2e.kit.postgres import PostgresServer
         postgres = PostgresServer()
     except Exception as error:  # noqa: BLE001 - a bench without PostgreSQL still reports the rest
         found["postgresql"] = f"not measured: {error}"
