@@ -544,3 +544,26 @@ def test_gateway_drains_on_sigterm_within_the_grace(stack, noauth):
     assert exited < 8, exited
     step(f"SIGTERM: the call in flight finished after {call['at'] - sent:.1f} s, the open stream was ended after "
          f"{stream['at'] - sent:.1f} s (grace 3 s), the process exited 0 after {exited:.1f} s")
+
+
+def test_one_sign_ins_flood_gets_429_while_another_sign_ins_calls_succeed(stack, noauth):
+    """gateway.requests_per_minute holds per grant: a client sending far
+    more than its budget gets 429 with Retry-After, and those requests never
+    reach the MCP server; another sign-in's calls through the same gateway,
+    with the real SDK, still succeed. Run once."""
+    if stack.idp.name != "django-oauth-toolkit":
+        pytest.skip("run once")
+    shim = gateway_shim(stack, noauth, "gateway-flood", gateway={"requests_per_minute": 10})
+    _, flooder = signed_in(shim, stack)
+    before = len(noauth.requests())
+    answers = [mcp_post(shim, flooder["access_token"]) for _ in range(30)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited, [r.status_code for r in answers]
+    assert all(int(r.headers["retry-after"]) > 0 and r.json()["error"]["code"] == -32000 for r in limited), limited[0].text
+    forwarded = len(noauth.requests()) - before
+    # A fixed one-minute window: at most one window boundary falls inside the burst.
+    assert forwarded == len(answers) - len(limited) and forwarded <= 20, (forwarded, len(limited))
+    flow = SDKFlow(shim, stack.idp, shim.base_url + "/mcp")
+    assert asyncio.run(flow.call_tool("add", {"a": 2, "b": 3})) == "5"
+    step(f"{len(limited)} of 30 requests from one sign-in answered 429 (Retry-After), {forwarded} forwarded; "
+         "another sign-in's SDK call succeeded")
