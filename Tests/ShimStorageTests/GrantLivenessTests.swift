@@ -41,6 +41,42 @@ struct GrantLivenessTests {
     static let live = GrantStatus(clientID: "client-1", revoked: false, expiresAt: Date(timeIntervalSince1970: 1_800_086_400))
     static let revoked = GrantStatus(clientID: "client-1", revoked: true, expiresAt: Date(timeIntervalSince1970: 1_800_086_400))
 
+    /// A probe that began before another process's revocation can finish
+    /// after a request read the store (while it was in flight) and saw the
+    /// revocation: the probe reports no change, yet the revoked answer must
+    /// stand. Once any request saw a grant revoked, every later one does.
+    @Test("a revocation seen by a store read during a slow probe is kept: the answer never goes back to live")
+    func revokedSeenDuringProbeIsKept() async throws {
+        let store = ScriptedStatusStore()
+        store.set("g", Self.live)
+        let clock = TestClock()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let probes = Mutex(0)
+        let liveness = GrantLiveness(
+            store: store, clock: clock,
+            freshness: .probed(
+                interval: .milliseconds(100),
+                probe: {
+                    let n = probes.withLock { count -> Int in
+                        count += 1
+                        return count
+                    }
+                    if n == 2 { for await _ in released { break } }  // the slow one
+                    return 7  // another process's commit not seen by this probe
+                }))
+        #expect(try await liveness.grantStatus(id: "g") == Self.live)
+        clock.advance(by: 0.2)
+        store.set("g", Self.revoked)
+        let slow = Task { try await liveness.grantStatus(id: "g") }
+        while probes.withLock({ $0 }) < 2 { await Task.yield() }
+        // The probe is in flight: this request reads the store.
+        #expect(try await liveness.grantStatus(id: "g")?.revoked == true)
+        release.yield()
+        release.finish()
+        _ = try await slow.value
+        #expect(try await liveness.grantStatus(id: "g")?.revoked == true)
+    }
+
     @Test("a live grant is read from the store once, then answered from memory")
     func hit() async throws {
         let store = ScriptedStatusStore()

@@ -90,7 +90,11 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
 
     public func grantStatus(id: String) async throws -> GrantStatus? {
         let now = clock.now()
-        guard await trusted(now: now) else { return try await store.grantStatus(id: id) }
+        guard await trusted(now: now) else {
+            let status = try await store.grantStatus(id: id)
+            if let status, status.revoked { keepRevoked(id, status, now: now) }
+            return status
+        }
         let (kept, generation) = state.withLock { state -> (GrantStatus?, UInt64) in
             guard let entry = state.entries[id] else { return (nil, state.generation) }
             if !entry.status.revoked, isStale(entry, now: now) {
@@ -101,7 +105,9 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
         }
         if let kept { return kept }
         let status = try await store.grantStatus(id: id)
-        if let status {
+        if let status, status.revoked {
+            keepRevoked(id, status, now: now)
+        } else if let status {
             state.withLock { state in
                 guard state.generation == generation else { return }
                 if state.entries.count >= capacity, let victim = state.entries.keys.first { state.entries[victim] = nil }
@@ -109,6 +115,17 @@ public final class GrantLiveness: GrantStatusStore, Sendable {
             }
         }
         return status
+    }
+
+    /// A revocation is final, so a revoked status read from the store is
+    /// kept whatever happened meanwhile (an invalidation, a probe in flight
+    /// that began before the revocation and will report no change): once
+    /// one request saw a grant revoked, no later one answers it live.
+    private func keepRevoked(_ id: String, _ status: GrantStatus, now: Date) {
+        state.withLock { state in
+            if state.entries.count >= capacity, state.entries[id] == nil, let victim = state.entries.keys.first { state.entries[victim] = nil }
+            state.entries[id] = Kept(status: status, at: now)
+        }
     }
 
     /// A kept live status past the grant's expiry or older than `maxLiveAge`.
