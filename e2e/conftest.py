@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from .kit.chromium import headless_chromium
 from .kit.cimd import DocumentServer, TestCA
 from .kit.flow import MCPServerProcess
 from .kit.harness import SHIM_BIN, Shim
@@ -103,3 +104,11 @@ def preset_stack(request, tmp_path_factory):
     s = Stack("fake-" + request.param, tmp_path_factory.mktemp("fake-" + request.param))
     yield s
     s.close()
+
+
+@pytest.fixture
+def chromium():
+    """Headless Chromium for the browser tests (consent page, CORS)."""
+    driver = headless_chromium(script_timeout=30)
+    yield driver
+    driver.quit()

@@ -33,7 +33,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .kit.chromium import PageServer, headless_chromium
+from .kit.chromium import PageServer
 from .kit.fakes import EntraFake
 from .kit.flow import step
 from .kit.gateway import issued_extra
@@ -65,15 +65,6 @@ async function call(url, init) {
 </script></head>
 <body><h1 id="ready">browser OAuth client</h1></body></html>
 """
-
-
-
-
-@pytest.fixture
-def chromium():
-    driver = headless_chromium(script_timeout=30)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .kit.chromium import headless_chromium
 from .kit.cimd import document
 from .kit.harness import Browser, pkce_pair
 from .kit.shimclient import RawClient
@@ -55,13 +54,6 @@ class Listener:
 
     def close(self) -> None:
         self.server.shutdown()
-
-
-@pytest.fixture
-def chromium():
-    driver = headless_chromium()
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .kit.chromium import PageServer, headless_chromium
+from .kit.chromium import PageServer
 from .kit.fakes import EntraFake
 from .kit.flow import step
 from .kit.gateway import NoAuthMCP, issued_extra
@@ -70,15 +70,6 @@ async function opened(url, init) {
 </script></head>
 <body><h1 id="ready">browser MCP client</h1></body></html>
 """
-
-
-
-
-@pytest.fixture
-def chromium():
-    driver = headless_chromium(script_timeout=30)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
