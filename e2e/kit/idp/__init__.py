@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import random
 import re
 import socket
 import subprocess
@@ -47,11 +48,48 @@ class IdPError(AssertionError):
     pytest reports it as a test failure with its message)."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _outgoing_port_range() -> tuple[int, int]:
+    """The range the kernel takes source ports of outgoing connections from."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(part) for part in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that is free right now and that this process
+    has never handed out before.
+
+    A port is often chosen long before anything listens on it (a stack's shim
+    port is written into the IdP's redirect URI, and tests stop and restart the
+    shim on it), so two guards: a port is handed out once per process, and it
+    is taken from below the kernel's outgoing-connection range, so no client
+    socket's source port can occupy it while nothing listens there. (Both
+    happened: another server of the same test run was given a stack's shim
+    port while that shim was stopped, and the next shim could not bind.)"""
+    low, _ = _outgoing_port_range()
+    floor = 10000
+    while True:
+        if low - floor >= 4096:
+            port = random.randrange(floor, low)
+        else:  # an unusual kernel range: let the OS choose, still never twice
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
 
 
 def log_tail(log_path: str | None, limit: int = 3000) -> str:
