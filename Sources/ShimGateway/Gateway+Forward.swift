@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import ShimCore
 import ShimTokens
+import Tracing
 
 extension Gateway {
     /// The upstream call, after authorization. The request body is read
@@ -75,7 +76,17 @@ extension Gateway {
 
         let upstream: HTTPClientResponse
         do {
-            upstream = try await httpClient.execute(outbound, timeout: .seconds(Int64(settings.responseTimeoutSeconds)), logger: logger)
+            upstream = try await withSpan("gateway forward", ofKind: .client) { span in
+                span.attributes["dcr_shim.gateway.resource"] = route.resource
+                span.attributes["http.request.method"] = request.method.rawValue
+                span.attributes["server.address"] = URL(string: url)?.host
+                span.attributes["url.path"] = URL(string: url)?.path  // never the query
+                Self.propagateTraceContext(into: &outbound.headers)
+                let response = try await httpClient.execute(outbound, timeout: .seconds(Int64(settings.responseTimeoutSeconds)), logger: logger)
+                span.attributes["http.response.status_code"] = Int(response.status.code)
+                if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+                return response
+            }
         } catch {
             logger.warning("gateway: MCP server call failed", metadata: ["resource": "\(route.resource)", "error": "\(error)"])
             return GatewayResponses.upstreamFailure(error)
@@ -87,6 +98,20 @@ extension Gateway {
             let response = await streamed(upstream, request: request, route: route, watch: watch, logger: logger)
             return filterToolList(response, toolCheck)  // tools/list answers cut to what the caller may call
         }
+    }
+
+    /// W3C trace context for the MCP server: this call's span, continuing
+    /// the client's trace when it sent one. With no tracer configured the
+    /// client's `traceparent` and `tracestate` pass as they came, as any
+    /// proxy passes them.
+    static func propagateTraceContext(into headers: inout HTTPHeaders) {
+        guard let context = ServiceContext.current else { return }
+        var injected = HTTPHeaders()
+        InstrumentationSystem.tracer.inject(context, into: &injected, using: TraceHeadersInjector())
+        guard !injected.isEmpty else { return }
+        headers.remove(name: "traceparent")
+        headers.remove(name: "tracestate")
+        for (name, value) in injected { headers.add(name: name, value: value) }
     }
 
     /// X-Forwarded-User (`sub`), X-Forwarded-Client-Id, X-Forwarded-Scope and
@@ -167,4 +192,11 @@ extension Gateway {
 
     /// Bodies of known length up to this size are passed on whole.
     static let collectedBodyLimit = 64 * 1024
+}
+
+/// Writes trace context into outbound headers.
+struct TraceHeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into headers: inout HTTPHeaders) {
+        headers.replaceOrAdd(name: key, value: value)
+    }
 }

@@ -6,6 +6,7 @@ import Logging
 public import ShimCore
 public import ShimStorage
 public import ShimTokens
+import Tracing
 
 /// Gateway mode (docs/tokens-and-gateway.md, "Gateway mode"): each resource with
 /// `resources[i].upstream` is served by the shim as a streaming reverse proxy
@@ -90,6 +91,9 @@ public struct Gateway: Sendable {
         // rather than retried with back-off until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
+        // The forwarded call is traced by `forward` itself (its span records the
+        // path, never the client's query, and sets trace context once).
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

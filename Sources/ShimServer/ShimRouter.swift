@@ -10,6 +10,8 @@ import ShimUpstream
 public enum ShimRouter {
     public static func build(_ services: ShimServices) -> Router<ShimRequestContext> {
         let router = Router(context: ShimRequestContext.self)
+        // First: every other middleware, endpoint and gateway route runs inside the request's span.
+        router.add(middleware: RequestSpanMiddleware())
         router.add(middleware: ClientAddressMiddleware(resolver: services.clientAddress))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())

@@ -40,7 +40,7 @@ extension OIDCUpstream {
         let status: Int
         let body: Data
         do {
-            (status, body, _) = try await send(request)
+            (status, body, _) = try await send(request, operation: "downstream token")
         } catch {
             logger.warning("upstream downstream token failed", metadata: ["api": "\(api.name)", "error": "\(error)"])
             throw OAuthError(.temporarilyUnavailable, "the identity provider cannot be reached; try again later", detail: "\(error)")

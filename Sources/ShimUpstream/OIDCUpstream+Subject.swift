@@ -26,7 +26,7 @@ extension OIDCUpstream {
         let status: Int
         let body: Data
         do {
-            (status, body, _) = try await send(request)
+            (status, body, _) = try await send(request, operation: "userinfo")
         } catch {
             logger.warning("upstream userinfo failed", metadata: ["error": "\(error)"])
             throw OAuthError(.temporarilyUnavailable, "the identity provider cannot be reached; try again later", detail: "userinfo: \(error)")

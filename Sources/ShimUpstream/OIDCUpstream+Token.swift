@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 public import ShimCore
+import Tracing
 
 extension OIDCUpstream {
     public func exchangeCode(_ code: String, codeVerifier: String) async throws(OAuthError) -> UpstreamTokenResponse {
@@ -42,7 +43,7 @@ extension OIDCUpstream {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: FormEncoding.encode(pairs)))
         do {
-            let (status, _, _) = try await send(request)
+            let (status, _, _) = try await send(request, operation: "revocation")
             logger.info("upstream revocation", metadata: ["status": "\(status)"])
         } catch {
             logger.warning("upstream revocation failed", metadata: ["error": "\(error)"])
@@ -90,7 +91,7 @@ extension OIDCUpstream {
         let body: Data
         let contentType: String
         do {
-            (status, body, contentType) = try await send(request)
+            (status, body, contentType) = try await send(request, operation: purpose == "refresh" ? "refresh" : "code exchange")
         } catch {
             logger.warning("upstream \(purpose) failed", metadata: ["error": "\(error)"])
             throw OAuthError(.temporarilyUnavailable, "the identity provider cannot be reached; try again later", detail: "\(error)")
@@ -133,9 +134,18 @@ extension OIDCUpstream {
 
     /// One HTTP exchange with the configured timeout; bodies over 1 MiB are
     /// refused. Answers the status, the body and the Content-Type.
-    func send(_ request: HTTPClientRequest) async throws -> (Int, Data, String) {
-        let response = try await httpClient.execute(request, timeout: timeout)
-        let buffer = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), Data(buffer.readableBytesView), response.headers.first(name: "Content-Type")?.lowercased() ?? "")
+    ///
+    /// Traced as `idp <operation>` (AsyncHTTPClient's own client span below
+    /// it carries `traceparent` to the IdP); the span holds the IdP's host,
+    /// the operation and the status, never a form field or an answer.
+    func send(_ request: HTTPClientRequest, operation: String) async throws -> (Int, Data, String) {
+        try await withSpan("idp \(operation)") { span in
+            span.attributes["dcr_shim.idp.operation"] = operation
+            span.attributes["server.address"] = URL(string: request.url)?.host
+            let response = try await httpClient.execute(request, timeout: timeout)
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            let buffer = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), Data(buffer.readableBytesView), response.headers.first(name: "Content-Type")?.lowercased() ?? "")
+        }
     }
 }

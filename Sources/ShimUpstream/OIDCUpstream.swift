@@ -62,7 +62,7 @@ public final class OIDCUpstream: UpstreamIdP {
         var lastProblem = "no discovery document"
         for url in UpstreamEndpoints.discoveryURLs(issuer: issuer) {
             do {
-                let (status, body, _) = try await send(HTTPClientRequest(url: url))
+                let (status, body, _) = try await send(HTTPClientRequest(url: url), operation: "discovery")
                 guard status == 200 else {
                     lastProblem = "\(url) answered \(status)"
                     continue

@@ -26,7 +26,13 @@ enum ConfigLoader {
         }
         // AZURE_FEDERATED_TOKEN_FILE: AKS workload identity's token file, the default of upstream.client_auth.token_file.
         let environment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("DCR_SHIM_") || $0.key == "AZURE_FEDERATED_TOKEN_FILE" }
-        return ShimConfiguration.load(file: tree, environment: environment, flags: flags, readFile: readFile)
+        let loaded = ShimConfiguration.load(file: tree, environment: environment, flags: flags, readFile: readFile)
+        // With traces on, the exporter also reads OTEL_*: values it would stop the process on are refused here.
+        if case .success(let config) = loaded, config.tracing.enabled {
+            let problems = TracingConfiguration.environmentProblems(ProcessInfo.processInfo.environment)
+            if !problems.isEmpty { return .failure(ConfigurationProblems(problems: problems)) }
+        }
+        return loaded
     }
 
     /// The configuration, or every problem on stderr and exit status 1.

@@ -36,6 +36,13 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "dcr-shim")
         logger.logLevel = Logger.Level(config.logLevel)
 
+        // Traces (tracing.otlp_endpoint): bootstrapped before any HTTP client is made.
+        let traceExport: (any Service)?
+        do { traceExport = try TracingBootstrap.start(config.tracing, logger: logger) } catch {
+            logger.critical("cannot start the trace exporter", metadata: ["error": "\(error)"])
+            throw error
+        }
+
         let ephemeral = config.storage == .memory
         if ephemeral { logger.warning("storage.url is memory: registrations and grants are lost on restart") }
         let opened = try await ConfiguredStore.open(config, logger: logger)
@@ -136,7 +143,10 @@ struct Serve: AsyncParsableCommand {
         // (SSE streams above all: they never end by themselves) is cancelled,
         // so a rolling update never waits on a stream (the client resumes on
         // another replica with Last-Event-ID).
-        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The trace exporter first: services stop in reverse order, so it sends
+        // the spans of the requests that finish during the drain.
+        var group = ServiceGroupConfiguration(
+            services: (traceExport.map { [$0] } ?? []) + [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(config.listenShutdownGraceSeconds)
         do {
             try await ServiceGroup(configuration: group).run()

@@ -61,12 +61,13 @@ class TestCA:
 
 class DocumentServer:
     """HTTPS on 127.0.0.1: `publish(name, document)` serves JSON at
-    `/name.json`; `connections` counts accepted TCP connections and
-    `requests` the paths asked for."""
+    `/name.json`; `connections` counts accepted TCP connections,
+    `requests` the paths asked for and `headers` each request's headers."""
 
     def __init__(self, ca: TestCA):
         self.documents: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.connections = 0
         outer = self
 
@@ -75,6 +76,7 @@ class DocumentServer:
 
             def do_GET(self):  # noqa: N802
                 outer.requests.append(self.path)
+                outer.headers.append({name.lower(): value for name, value in self.headers.items()})
                 status, headers, body = outer.documents.get(self.path, (404, {"Content-Type": "application/json"}, b"{}"))
                 self.send_response(status)
                 for name, value in headers.items():

@@ -94,6 +94,7 @@ extension ShimConfiguration {
         config.readToolPolicies(&r)
         config.cimd = CIMDConfiguration.read(&r)
         config.operations = OperationsConfiguration.read(&r)
+        config.tracing = TracingConfiguration.read(&r)
         config.upstream.displayName = r.string("upstream.display_name")
         r.reportUnknownKeys()
         if config.upstream.preset == .entra, !config.upstream.scopes.contains("offline_access") {

@@ -55,6 +55,8 @@ extension ShimConfiguration {
         keep("gateway.pool_idle_timeout", \.gateway.poolIdleTimeoutSeconds)
         // The file watch is started, or not, with the process.
         keep("reload.watch_interval", \.operations.watchIntervalSeconds)
+        // The tracer is bootstrapped once per process (swift-distributed-tracing).
+        keep("tracing", \.tracing)
         return (applied, kept)
     }
 }

@@ -57,6 +57,7 @@ extension ShimConfiguration {
         }
         problems += cimd.validate()
         problems += validateOperations()
+        problems += tracing.problems()
         return problems
     }
 

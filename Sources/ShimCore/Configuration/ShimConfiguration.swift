@@ -103,6 +103,8 @@ public struct ShimConfiguration: Sendable, Equatable {
     public var cimd = CIMDConfiguration()
     /// `api_description.*` and `reload.*` (OperationsConfiguration.swift).
     public var operations = OperationsConfiguration()
+    /// `tracing.*`: OpenTelemetry traces (TracingConfiguration.swift); off by default.
+    public var tracing = TracingConfiguration()
 
     public enum ConsentMode: String, Sendable, Equatable {
         case always, remember

@@ -15,7 +15,7 @@ extension PostgresStore {
     /// Replicas fetching the same document at once: the row lock makes the
     /// read of the previous record and the write one step.
     public func recordCIMDClient(_ record: CIMDClientRecord) async throws -> CIMDClientRecord? {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             let body = try Self.encode(record)
             let inserted = try await connection.query(
                 """

@@ -18,7 +18,7 @@ extension PostgresStore {
     public func recordGatewaySession(key: String, owner: GatewaySessionOwner, expiresAt: Date, now: Date) async throws -> GatewaySessionRecord {
         let expires = expiresAt.timeIntervalSince1970
         let t = now.timeIntervalSince1970
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query(
                 """
                 INSERT INTO gateway_sessions (key, subject, client_id, resource, expires_at)

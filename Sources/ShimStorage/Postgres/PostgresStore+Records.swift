@@ -17,7 +17,7 @@ extension PostgresStore: ShimStore {
         let at = client.createdAt.timeIntervalSince1970
         let cap = Int64(maxClients)
         let auditBody = try Self.encode(audit)
-        return try await self.client.withTransaction(logger: logger) { connection in
+        return try await self.transaction { connection in
             let inserted = try await connection.query(
                 """
                 INSERT INTO clients (id, body, created_at, origin) SELECT \(client.clientID), \(body), \(at), \(client.origin.rawValue)
@@ -167,7 +167,7 @@ extension PostgresStore: ShimStore {
         let grantBody = try Self.encode(grant)
         let tokenBody = try firstRefreshToken.map { try Self.encode($0.record) }
         let expiry = grant.expiresAt.timeIntervalSince1970
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             let inserted = try await connection.query(
                 """
                 INSERT INTO grants (id, client_id, body, expires_at) VALUES (\(grant.id), \(grant.clientID), \(grantBody), \(expiry))
@@ -201,7 +201,7 @@ extension PostgresStore: ShimStore {
         successor: RefreshTokenRecord, upstream: SealedUpstreamTokens
     ) async throws -> Bool {
         let successorBody = try Self.encode(successor)
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             // The row lock makes the check-and-set atomic across replicas.
             let locked = try await connection.query(
                 "SELECT body FROM refresh_tokens WHERE hash = \(oldHash) AND rotated = 0 FOR UPDATE", logger: logger
@@ -274,7 +274,7 @@ extension PostgresStore: ShimStore {
         }
         let revoked = t - revokedRetention
         while true {
-            let (grants, tokens) = try await client.withTransaction(logger: logger) { connection -> (Int, Int) in
+            let (grants, tokens) = try await transaction { connection -> (Int, Int) in
                 let ids = try await connection.query(
                     """
                     DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at <= \(t) OR revoked_at <= \(revoked) LIMIT \(batch))

@@ -29,7 +29,7 @@ extension PostgresStore {
     }
 
     public func replaceUpstream(grantID: String, upstream: SealedUpstreamTokens) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             let rows = try await connection.query(
                 "SELECT body FROM grants WHERE id = \(grantID) AND body IS NOT NULL AND revoked_at IS NULL FOR UPDATE",
                 logger: logger

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import PostgresNIO
 import ShimCore
+import Tracing
 
 /// The store for replicas (`storage.url: postgres://user:pass@host:port/db`).
 ///
@@ -151,7 +152,7 @@ public final class PostgresStore: Sendable {
 
     /// Replicas starting together migrate one at a time (advisory lock).
     func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(424242)", logger: logger)
             for statement in Self.migrations + Self.cimdMigrations + Self.gatewaySessionMigrations {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -160,7 +161,26 @@ public final class PostgresStore: Sendable {
     }
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await client.query(query, logger: logger).collect()
+        try await withSpan("store query", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            return try await client.query(query, logger: logger).collect()
+        }
+    }
+
+    /// One transaction on a pooled connection; traced as `store transaction`.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        let span = InstrumentationSystem.tracer.startSpan("store transaction", ofKind: .client)
+        span.attributes["db.system.name"] = "postgresql"
+        defer { span.end() }
+        do {
+            return try await ServiceContext.$current.withValue(span.context) {
+                try await client.withTransaction(logger: logger, body)
+            }
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> String {

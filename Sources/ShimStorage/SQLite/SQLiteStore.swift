@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import ShimCore
+import Tracing
 
 /// The embedded default store (`storage.url: sqlite://PATH`).
 ///
@@ -142,14 +143,22 @@ public final class SQLiteStore: ShimStore, Sendable {
         try db.execute("CREATE INDEX IF NOT EXISTS clients_configured ON clients (id) WHERE origin = 'configured'")
     }
 
-    /// A write, committed with whatever other writes are waiting (group commit).
+    /// A write, committed with whatever other writes are waiting (group
+    /// commit). Traced as `store write` (its time includes the wait for the
+    /// writer and the commit).
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteDB) throws -> T) async throws -> T {
-        try await writer.write(body)
+        try await withSpan("store write", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "sqlite"
+            return try await writer.write(body)
+        }
     }
 
-    /// A read on a reader connection.
+    /// A read on a reader connection; traced as `store read`.
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteDB) throws -> T) async throws -> T {
-        try await readers.read(body)
+        try await withSpan("store read", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "sqlite"
+            return try await readers.read(body)
+        }
     }
 
     /// One statement as a write; returns its rows (`RETURNING`).

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ShimCore
+import Tracing
 
 /// The `federated` client assertion: a token another issuer signed, which
 /// Entra trusts through a federated identity credential on the app
@@ -118,9 +119,12 @@ actor FederatedTokenSource {
         let status: Int
         let body: Data
         do {
-            let response = try await httpClient.execute(request, timeout: .seconds(10))
-            status = Int(response.status.code)
-            body = Data(try await response.body.collect(upTo: 1 << 16).readableBytesView)
+            (status, body) = try await withSpan("idp managed identity token") { span in
+                span.attributes["dcr_shim.idp.operation"] = "managed identity token"
+                let response = try await httpClient.execute(request, timeout: .seconds(10))
+                span.attributes["http.response.status_code"] = Int(response.status.code)
+                return (Int(response.status.code), Data(try await response.body.collect(upTo: 1 << 16).readableBytesView))
+            }
         } catch {
             throw unavailable("the managed identity endpoint cannot be reached: \(error)")
         }

@@ -31,7 +31,7 @@ extension UpstreamDoctor {
         let status: Int
         let body: Data
         let type: String
-        do { (status, body, type) = try await upstream.send(request) } catch {
+        do { (status, body, type) = try await upstream.send(request, operation: "doctor probe") } catch {
             return DoctorCheck(
                 name, .failed, "\(endpoints.token) cannot be reached: \(error)", fix: "check the network path to the IdP and upstream.token_endpoint")
         }

@@ -147,7 +147,7 @@ public struct UpstreamDoctor: Sendable {
             }
         }
         do {
-            let (status, body, _) = try await upstream.send(HTTPClientRequest(url: url))
+            let (status, body, _) = try await upstream.send(HTTPClientRequest(url: url), operation: "doctor probe")
             guard status == 200, let set = try? JSONDecoder().decode(KeySet.self, from: body), !set.keys.isEmpty else {
                 return DoctorCheck("signing keys", .failed, "\(url) answered \(status) without a key set", fix: "check the IdP's jwks_uri")
             }

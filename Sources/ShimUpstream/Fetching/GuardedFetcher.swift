@@ -7,6 +7,7 @@ public import NIOCore
 import NIOHTTP1
 import NIOSSL
 public import ShimCore
+import Tracing
 
 /// The guarded fetch (rule 11): an outbound GET whose URL a client chose (a Client ID
 /// Metadata Document; a trusted issuer's JWKS), made so that it cannot be
@@ -143,7 +144,25 @@ public final class GuardedFetcher: Sendable {
     /// (the rest is cancellable network I/O), else when the lookup returns.
     /// So a lookup that never answers holds its slot, and the thread under
     /// it stays counted, for as long as it runs.
+    ///
+    /// Traced as `fetch <purpose>` with the URL (a client_id or an issuer's
+    /// key set: public) and the outcome. No `traceparent` goes to the host:
+    /// a client names it (the fetch's HTTP client has no tracer).
     func fetchWithDeadline(
+        url: String, host: String, spelledAs: String,
+        release: @escaping @Sendable () async -> Void
+    ) async -> FetchCache.Outcome {
+        await withSpan("fetch \(purpose)", ofKind: .client) { span in
+            span.attributes["url.full"] = url
+            span.attributes["server.address"] = host
+            let outcome = await fetchWithDeadlineUntraced(url: url, host: host, spelledAs: spelledAs, release: release)
+            span.attributes["dcr_shim.fetch.outcome"] = outcome.metricOutcome
+            if case .failure = outcome { span.setStatus(SpanStatus(code: .error)) }
+            return outcome
+        }
+    }
+
+    func fetchWithDeadlineUntraced(
         url: String, host: String, spelledAs: String,
         release: @escaping @Sendable () async -> Void
     ) async -> FetchCache.Outcome {
@@ -243,6 +262,7 @@ public final class GuardedFetcher: Sendable {
             configuration.dnsOverride[spelledAs] = literal
         }
         configuration.proxy = nil
+        configuration.tracing.tracer = nil  // no trace context to a host a client chose
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "dcr-shim (\(purpose) fetch)")

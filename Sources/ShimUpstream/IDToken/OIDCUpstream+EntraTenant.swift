@@ -31,7 +31,9 @@ extension OIDCUpstream {
         }
         let status: Int
         let body: Data
-        do { (status, body, _) = try await send(HTTPClientRequest(url: url)) } catch { throw unusable("\(url): \(error)") }
+        do { (status, body, _) = try await send(HTTPClientRequest(url: url), operation: "tenant discovery") } catch {
+            throw unusable("\(url): \(error)")
+        }
         guard status == 200 else { throw unusable("\(url) answered \(status)") }
         guard let published = (try? JSONDecoder().decode(DiscoveryDocument.self, from: body))?.issuer else {
             throw unusable("\(url) names no issuer")

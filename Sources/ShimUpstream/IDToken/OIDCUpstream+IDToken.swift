@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 public import ShimCore
+import Tracing
 
 /// ID tokens of code exchanges, verified when the IdP publishes its keys
 /// (rule 12; the checks are `IDTokenVerifier`'s).
@@ -59,10 +60,15 @@ extension OIDCUpstream {
     static func fetchKeys(_ url: String, httpClient: HTTPClient, timeout: TimeAmount) async throws -> Data {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
-        let response = try await httpClient.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 256 * 1024)
-        guard response.status.code == 200 else { throw IDTokenVerifier.Failure.keysUnavailable("jwks_uri answered \(response.status.code)") }
-        return Data(body.readableBytesView)
+        return try await withSpan("idp jwks") { span in
+            span.attributes["dcr_shim.idp.operation"] = "jwks"
+            span.attributes["server.address"] = URL(string: url)?.host
+            let response = try await httpClient.execute(request, timeout: timeout)
+            span.attributes["http.response.status_code"] = Int(response.status.code)
+            let body = try await response.body.collect(upTo: 256 * 1024)
+            guard response.status.code == 200 else { throw IDTokenVerifier.Failure.keysUnavailable("jwks_uri answered \(response.status.code)") }
+            return Data(body.readableBytesView)
+        }
     }
 }
 
