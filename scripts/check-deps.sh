@@ -112,6 +112,7 @@ kubernetes-validate          venv kubernetes_validate
 check-jsonschema             venv check_jsonschema
 openapi-spec-validator       venv openapi_spec_validator
 schemathesis                 venv schemathesis
+opentelemetry-proto          venv opentelemetry.proto.collector.trace.v1.trace_service_pb2
 '
 
 venv=""
