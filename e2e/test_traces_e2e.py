@@ -5,11 +5,13 @@ request's span with its route, the IdP calls, the store and the
 metadata-document fetch below it, trace context carried on to the IdP's
 and the MCP server's side, the caller's trace continued; and what a trace
 must never hold (codes, tokens, secrets, query strings), nor send (trace
-context to a host a client named)."""
+context to a host a client named). The IdP's side is what django-oauth-
+toolkit received (its test project logs each request's `traceparent`)."""
 from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -118,6 +120,9 @@ def test_a_sign_in_and_a_gateway_call_leave_span_trees_with_no_secret_in_them(tr
     assert exchange.attributes["server.address"] == "127.0.0.1" and exchange.attributes["http.response.status_code"] == 200
     http = [s for s in children(spans, exchange) if s.kind == "client"]
     assert len(http) == 1 and http[0].attributes.get("http.request.method") == "POST", children(spans, exchange)
+    # ... and the IdP's side of the trace: its token endpoint received that HTTP span as the parent.
+    seen = [line.split() for line in (Path(stack.idp.log_path).parent / "trace-context.log").read_text().splitlines()]
+    assert ["POST", "/o/token/", f"00-{exchange.trace_id}-{http[0].span_id}-01"] in seen, seen[-6:]
     assert [s for s in below if s.name.startswith("store ") and s.attributes["db.system.name"] == "sqlite"], \
         sorted(s.name for s in below)
     # /token: the shim's own code redeemed against the store.

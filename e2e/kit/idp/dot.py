@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages", "oauth2_provider",
 ]
 MIDDLEWARE = [
+    "idp_extras.TraceContextLog",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,6 +120,22 @@ class ExactRedirectValidator(OAuth2Validator):
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         return (redirect_uri in request.client.redirect_uris.split()
                 and super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs))
+
+
+class TraceContextLog:
+    """Appends each request's method, path and W3C `traceparent` (or -) to
+    trace-context.log beside the project: what the IdP's side of a trace
+    sees (e2e/test_traces_e2e.py). Nothing else of the request is written."""
+
+    def __init__(self, get_response):
+        import os
+        self.get_response = get_response
+        self.path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trace-context.log")
+
+    def __call__(self, request):
+        with open(self.path, "a") as log:
+            log.write(f"{request.method} {request.path} {request.headers.get('traceparent', '-')}\\n")
+        return self.get_response(request)
 '''
 
 # Only the protocol endpoints are mounted: DOT's default urlconf also has the
