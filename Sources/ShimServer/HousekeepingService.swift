@@ -3,6 +3,7 @@ public import Logging
 public import ServiceLifecycle
 public import ShimCore
 public import ShimStorage
+import Tracing
 
 /// Every few minutes, deletes what can never be used again, so stored rows
 /// stay bounded (`ShimStore.purgeExpired` says what that is), registrations
@@ -37,7 +38,8 @@ public struct HousekeepingService: Service {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await sweep()
+                // One trace per sweep: its store writes are its children, not traces of their own.
+                await withSpan("housekeeping") { _ in await sweep() }
                 try await Task.sleep(for: interval)
             }
         }

@@ -14,8 +14,8 @@ import Tracing
 /// Unlike Hummingbird's TracingMiddleware, which records the query unless
 /// each parameter is named for redaction.
 ///
-/// The span ends when the response body has been written, so an SSE
-/// stream's span lasts as long as the stream.
+/// A recorded span ends when the response body has been written, so an
+/// SSE stream's span lasts as long as the stream.
 struct RequestSpanMiddleware: RouterMiddleware {
     typealias Context = ShimRequestContext
 
@@ -41,11 +41,18 @@ struct RequestSpanMiddleware: RouterMiddleware {
         do {
             var response = try await ServiceContext.$current.withValue(span.context) { try await next(request, context) }
             named(status: response.status.code)
+            // Traces off (the no-op tracer) or this trace not sampled: the body is left as it is.
+            guard span.isRecording else {
+                span.end()
+                return response
+            }
             let ending = SpanEnding(span)
             let body = response.body
+            let spanContext = span.context
             response.body = ResponseBody(contentLength: body.contentLength) { writer in
                 defer { ending.end() }
-                try await body.write(writer)
+                // What runs while the body is written (a stream's grant rechecks) belongs to this request.
+                try await ServiceContext.$current.withValue(spanContext) { try await body.write(writer) }
             }
             return response
         } catch {
