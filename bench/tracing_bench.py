@@ -7,9 +7,14 @@ per flow, wrk on POST /register with the shim's CPU per request, wrk on
 sampled trace of every request; the receiver is in this process, so it
 competes for the same two cores (the CPU figures are the shim's own).
 
-Run (a release build): .venv/bin/python bench/tracing_bench.py"""
+With `--baseline-bin PATH` (a release build from before traces existed),
+that binary is measured in each round too: "off / baseline" is what the
+spans cost when traces are off, which every operator pays.
+
+Run (a release build): .venv/bin/python bench/tracing_bench.py [--baseline-bin PATH]"""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -22,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import REGISTER_LUA, flows_per_second, ratio, with_cpu, wrk  # noqa: E402
 from e2e.kit.fake_idp import FakeIdP, FakeSession  # noqa: E402
+from e2e.kit import harness  # noqa: E402
 from e2e.kit.harness import Shim  # noqa: E402
 from e2e.kit.idp import free_port  # noqa: E402
 from e2e.kit.otlp import OTLPReceiver  # noqa: E402
@@ -37,6 +43,11 @@ def measure(shim: Shim, fake_idp, resource: str) -> dict:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--baseline-bin", default="")
+    args = ap.parse_args()
+    this_bin = harness.SHIM_BIN
+    modes = (["baseline"] if args.baseline_bin else []) + ["off", "on"]
     work = Path(tempfile.mkdtemp(prefix="dcr-shim-tracing-bench-"))
     fake = FakeIdP()
     receiver = OTLPReceiver()
@@ -45,10 +56,11 @@ def main() -> int:
     resource = "http://127.0.0.1:9/mcp"
     base_extra = {"registration": {"rate_limit": 0, "max_clients": 10_000_000}, "authorization": {"rate_limit": 0},
                   "log": {"level": "warning"}}
-    runs: dict[str, list[dict]] = {"off": [], "on": []}
+    runs: dict[str, list[dict]] = {mode: [] for mode in modes}
     try:
         for round_ in range(2):
-            for mode in ("off", "on"):
+            for mode in modes:
+                harness.SHIM_BIN = args.baseline_bin if mode == "baseline" else this_bin
                 extra = dict(base_extra)
                 if mode == "on":
                     extra["tracing"] = {"otlp_endpoint": receiver.endpoint, "service_name": "dcr-shim-bench"}
@@ -58,7 +70,7 @@ def main() -> int:
                 finally:
                     shim.stop()
                 runs[mode].append(figures)
-                print(f"round {round_ + 1}, tracing {mode}: {json.dumps(figures)}", flush=True)
+                print(f"round {round_ + 1}, {mode}: {json.dumps(figures)}", flush=True)
         time.sleep(1)
         spans = len(receiver.spans())
     finally:
@@ -69,13 +81,17 @@ def main() -> int:
         return statistics.mean(r[key] for r in runs[mode])
 
     print(f"\nspans received while tracing was on: {spans}")
-    print("| figure | tracing off | tracing on | on / off |")
-    print("|---|---|---|---|")
+    baseline = "baseline" in runs
+    print("| figure |" + (" before traces |" if baseline else "") + " tracing off | tracing on |"
+          + (" off / before |" if baseline else "") + " on / off |")
+    print("|---|" + ("---|" if baseline else "") + "---|---|" + ("---|" if baseline else "") + "---|")
     for key, label in (("flows_per_s", "complete flows/s (c=8)"), ("flow_cpu_ms", "shim CPU per flow, ms"),
                        ("register_rps", "POST /register req/s"), ("register_cpu_us", "shim CPU per /register, µs"),
                        ("healthz_rps", "GET /healthz req/s"), ("healthz_p99_ms", "GET /healthz p99, ms")):
         off, on = mean("off", key), mean("on", key)
-        print(f"| {label} | {off:.2f} | {on:.2f} | {ratio(on, off)} |")
+        before = mean("baseline", key) if baseline else 0.0
+        print(f"| {label} |" + (f" {before:.2f} |" if baseline else "") + f" {off:.2f} | {on:.2f} |"
+              + (f" {ratio(off, before)} |" if baseline else "") + f" {ratio(on, off)} |")
     return 0
 
 
