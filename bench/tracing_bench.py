@@ -3,7 +3,7 @@ upstream, run with `tracing` off, then on (exporting every span to a local
 OTLP/HTTP receiver, sampled 1.0), then off and on again, back to back in
 one run. For each: complete browser flows per second and the shim's CPU
 per flow, wrk on POST /register with the shim's CPU per request, wrk on
-/healthz. The ratios "on / off" are the cost an operator pays for a fully
+the metadata document (the cheapest traced route; probes are not traced). The ratios "on / off" are the cost an operator pays for a fully
 sampled trace of every request; the receiver is in this process, so it
 competes for the same two cores (the CPU figures are the shim's own).
 
@@ -36,10 +36,10 @@ from e2e.kit.otlp import OTLPReceiver  # noqa: E402
 def measure(shim: Shim, fake_idp, resource: str) -> dict:
     flows = with_cpu(shim.proc.pid, lambda: flows_per_second(shim.base_url, lambda: FakeSession(fake_idp), resource))
     register = with_cpu(shim.proc.pid, lambda: wrk(shim.base_url + "/register", script=REGISTER_LUA))
-    healthz = wrk(shim.base_url + "/healthz")
+    metadata = wrk(shim.base_url + "/.well-known/oauth-authorization-server")
     return {"flows_per_s": flows["flows_per_s"], "flow_cpu_ms": flows["cpu_ms_per_op"], "flow_errors": flows["errors"],
             "register_rps": register["rps"], "register_cpu_us": register["cpu_ms_per_op"] * 1000,
-            "healthz_rps": healthz["rps"], "healthz_p99_ms": healthz["p99_ms"]}
+            "metadata_rps": metadata["rps"], "metadata_p99_ms": metadata["p99_ms"]}
 
 
 def main() -> int:
@@ -87,7 +87,7 @@ def main() -> int:
     print("|---|" + ("---|" if baseline else "") + "---|---|" + ("---|" if baseline else "") + "---|")
     for key, label in (("flows_per_s", "complete flows/s (c=8)"), ("flow_cpu_ms", "shim CPU per flow, ms"),
                        ("register_rps", "POST /register req/s"), ("register_cpu_us", "shim CPU per /register, µs"),
-                       ("healthz_rps", "GET /healthz req/s"), ("healthz_p99_ms", "GET /healthz p99, ms")):
+                       ("metadata_rps", "GET metadata req/s"), ("metadata_p99_ms", "GET metadata p99, ms")):
         off, on = mean("off", key), mean("on", key)
         before = mean("baseline", key) if baseline else 0.0
         print(f"| {label} |" + (f" {before:.2f} |" if baseline else "") + f" {off:.2f} | {on:.2f} |"

@@ -19,7 +19,12 @@ import Tracing
 struct RequestSpanMiddleware: RouterMiddleware {
     typealias Context = ShimRequestContext
 
+    /// Probes and scrapes (Kubernetes asks every few seconds) are not traced:
+    /// they would be most of the traces and tell nothing about a sign-in.
+    static let untraced: Set<String> = ["/healthz", "/readyz", "/metrics"]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.untraced.contains(request.uri.path) { return try await next(request, context) }
         let tracer = InstrumentationSystem.tracer
         var parent = ServiceContext.current ?? .topLevel
         tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
